@@ -1,0 +1,267 @@
+// odp's main(): flags, config, logging, signals (signalfd on this thread), systemd notification,
+// then a small control loop: SIGHUP reloads, SIGTERM/SIGINT drain and exit 0.
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "admin/config.h"
+#include "admin/http_server.h"
+#include "app/notify.h"
+#include "app/options.h"
+#include "core/log.h"
+#include "proxy/server.h"
+
+#ifndef ODP_VERSION
+#define ODP_VERSION "unknown"
+#endif
+
+namespace {
+
+using odp::admin::Config;
+using Clock = std::chrono::steady_clock;
+
+// Applies log.level and log.dir. Returns "" or one line saying what failed.
+std::string apply_log_config(const Config& config) {
+  odp::log::Level level{};
+  if (odp::log::parse_level(config.log.level, level)) odp::log::set_level(level);
+  if (config.log.dir.empty()) {
+    odp::log::set_file("");
+    return "";
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(config.log.dir, ec);
+  if (ec) return "log.dir " + config.log.dir + ": " + ec.message();
+  std::string path = config.log.dir + "/odp.log";
+  if (!odp::log::set_file(path.c_str())) return "log file " + path + ": " + std::strerror(errno);
+  return "";
+}
+
+// Prints a config's errors, one per line, on stderr. Returns whether there were none.
+bool report_config(const odp::Result<Config, std::vector<odp::admin::ConfigError>>& loaded) {
+  if (loaded) return true;
+  for (const auto& e : loaded.error()) std::fprintf(stderr, "%s\n", e.message.c_str());
+  return false;
+}
+
+const char* signal_name(int signo) {
+  switch (signo) {
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGINT:
+      return "SIGINT";
+    case SIGHUP:
+      return "SIGHUP";
+    default:
+      return "signal";
+  }
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+class Service {
+ public:
+  Service(std::string path, std::shared_ptr<const Config> config, int signal_fd)
+      : path_(std::move(path)), started_(config), current_(std::move(config)), signal_fd_(signal_fd) {}
+
+  int run() {
+    auto server = odp::proxy::Server::start(current_);
+    if (!server) {
+      std::fprintf(stderr, "odp: %s\n", server.error().c_str());
+      return 1;
+    }
+    server_ = std::move(server).value();
+    if (!current_->listen.admin_http.empty()) {
+      auto http = odp::admin::AdminHttpServer::start(
+          current_->listen.admin_http, [this] { return accepting_.load() && !server_->draining(); }, ODP_VERSION);
+      if (!http) {
+        std::fprintf(stderr, "odp: %s\n", http.error().c_str());
+        server_->stop();
+        return 1;
+      }
+      http_ = std::move(http).value();
+    }
+    LOG_INFO("odp %s ready config=%s listen=%s admin_http=%s%s", ODP_VERSION, path_.c_str(),
+             current_->listen.address.c_str(), current_->listen.admin_http.c_str(),
+             http_ ? (" (port " + std::to_string(http_->port()) + ")").c_str() : "");
+    odp::app::notify("READY=1\nSTATUS=accepting clients");
+    loop();
+    server_->stop();
+    if (http_) http_->stop();
+    LOG_INFO("odp stopped");
+    return 0;
+  }
+
+ private:
+  void loop() {
+    const auto watchdog = odp::app::watchdog_interval();
+    auto next_watchdog = Clock::now() + watchdog;
+    if (watchdog.count() > 0) odp::app::notify("WATCHDOG=1");
+    for (;;) {
+      auto now = Clock::now();
+      auto wake = Clock::time_point::max();
+      if (watchdog.count() > 0) wake = next_watchdog;
+      if (draining_) wake = std::min(wake, now + std::chrono::milliseconds(50));
+      int timeout_ms = -1;
+      if (wake != Clock::time_point::max()) {
+        timeout_ms = static_cast<int>(
+            std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(wake - now).count()));
+      }
+      pollfd pfd = {signal_fd_, POLLIN, 0};
+      if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) {
+        LOG_ERROR("poll on signalfd failed error=\"%s\"; stopping", std::strerror(errno));
+        return;
+      }
+      signalfd_siginfo si{};
+      while (read(signal_fd_, &si, sizeof(si)) == static_cast<ssize_t>(sizeof(si))) {
+        if (!on_signal(static_cast<int>(si.ssi_signo))) return;
+      }
+      now = Clock::now();
+      if (watchdog.count() > 0 && now >= next_watchdog) {
+        odp::app::notify("WATCHDOG=1");
+        next_watchdog = now + watchdog;
+      }
+      if (draining_) {
+        size_t left = server_->client_sessions();
+        if (left == 0) {
+          LOG_INFO("drain: every client session is closed");
+          return;
+        }
+        if (now >= drain_deadline_) {
+          LOG_WARN("drain: listen.drain_timeout_ms passed with %zu client sessions open; closing them", left);
+          return;
+        }
+      }
+    }
+  }
+
+  // Returns false when the loop must end now.
+  bool on_signal(int signo) {
+    if (signo == SIGHUP) {
+      if (draining_) {
+        LOG_WARN("SIGHUP while draining: reload ignored");
+      } else {
+        reload();
+      }
+      return true;
+    }
+    if (draining_) {
+      LOG_WARN("%s while draining: stopping now", signal_name(signo));
+      return false;
+    }
+    draining_ = true;
+    accepting_ = false;
+    odp::app::notify("STOPPING=1\nSTATUS=draining");
+    drain_deadline_ = Clock::now() + std::chrono::milliseconds(current_->listen.drain_timeout_ms);
+    LOG_INFO("%s: draining client_sessions=%zu drain_timeout_ms=%u", signal_name(signo), server_->client_sessions(),
+             current_->listen.drain_timeout_ms);
+    server_->begin_drain();
+    return true;
+  }
+
+  void reload() {
+    odp::app::notify("RELOADING=1");
+    auto loaded = odp::admin::load_config(path_);
+    if (!loaded) {
+      for (const auto& e : loaded.error()) LOG_ERROR("reload: %s", e.message.c_str());
+      LOG_ERROR("reload: %s has errors; the running config is unchanged", path_.c_str());
+      odp::app::notify("READY=1\nSTATUS=accepting clients (last reload failed)");
+      return;
+    }
+    auto next = std::make_shared<const Config>(std::move(loaded).value());
+    auto changed = odp::admin::changed_config_keys(*current_, *next);
+    std::string log_error = apply_log_config(*next);
+    if (!log_error.empty()) LOG_ERROR("reload: %s", log_error.c_str());
+    // What cannot change live, compared with what the process started with: the server's own
+    // list plus the keys main owns (the admin listener), so nothing is silently ignored.
+    auto from_server = server_->reload(next);
+    std::set<std::string> restart(from_server.begin(), from_server.end());
+    for (const auto& key : odp::admin::restart_required_keys(*started_, *next)) restart.insert(key);
+    for (const auto& key : restart) {
+      LOG_WARN("reload: %s differs from the running value and takes effect only after a restart", key.c_str());
+    }
+    current_ = next;
+    LOG_INFO("reload: applied %s changed=%zu keys=[%s]", path_.c_str(), changed.size(), join(changed).c_str());
+    odp::app::notify(restart.empty() ? "READY=1\nSTATUS=accepting clients"
+                                     : "READY=1\nSTATUS=accepting clients (some changes need a restart)");
+  }
+
+  std::string path_;
+  std::shared_ptr<const Config> started_;
+  std::shared_ptr<const Config> current_;
+  int signal_fd_;
+  std::unique_ptr<odp::proxy::Server> server_;
+  std::unique_ptr<odp::admin::AdminHttpServer> http_;
+  std::atomic<bool> accepting_{true};
+  bool draining_ = false;
+  Clock::time_point drain_deadline_{};
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  odp::app::Options options;
+  std::string usage_error;
+  if (!odp::app::parse_options(argc, argv, options, usage_error)) {
+    std::fprintf(stderr, "odp: %s\n", usage_error.c_str());
+    return 2;
+  }
+  switch (options.mode) {
+    case odp::app::Mode::help:
+      std::fputs(odp::app::usage_text(), stdout);
+      return 0;
+    case odp::app::Mode::version:
+      std::printf("odp %s\n", ODP_VERSION);
+      return 0;
+    case odp::app::Mode::check_config: {
+      auto loaded = odp::admin::load_config(options.config_path);
+      if (!report_config(loaded)) return 1;
+      std::printf("%s: OK\n", options.config_path.c_str());
+      return 0;
+    }
+    case odp::app::Mode::run:
+      break;
+  }
+
+  auto loaded = odp::admin::load_config(options.config_path);
+  if (!report_config(loaded)) return 1;
+  auto config = std::make_shared<const Config>(std::move(loaded).value());
+  odp::log::set_thread_name("main");
+  std::string log_error = apply_log_config(*config);
+  if (!log_error.empty()) {
+    std::fprintf(stderr, "odp: %s\n", log_error.c_str());
+    return 1;
+  }
+
+  // Before any thread starts, so every thread inherits the mask and the signals reach only the
+  // signalfd below. SIGPIPE is ignored: a peer closing mid-send is an error code, not a death.
+  std::signal(SIGPIPE, SIG_IGN);
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  if (pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) {
+    std::fprintf(stderr, "odp: cannot block signals\n");
+    return 1;
+  }
+  int signal_fd = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (signal_fd < 0) {
+    std::fprintf(stderr, "odp: signalfd: %s\n", std::strerror(errno));
+    return 1;
+  }
+  int rc = Service(options.config_path, std::move(config), signal_fd).run();
+  close(signal_fd);
+  return rc;
+}

@@ -1,0 +1,48 @@
+#pragma once
+// A provided-buffer ring for multishot recv, carved from one arena that is also registered with
+// the ring as fixed buffers. The kernel picks a buffer per completion; the receiver hands it back
+// with recycle() as soon as it has consumed the bytes, so a connection holds no buffer while idle.
+// Running out of buffers ends a multishot recv with ENOBUFS: backpressure, not an error.
+#include <liburing.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "core/result.h"
+
+namespace odp::core {
+
+class BufferRing {
+ public:
+  BufferRing() = default;
+  BufferRing(const BufferRing&) = delete;
+  BufferRing& operator=(const BufferRing&) = delete;
+  ~BufferRing();
+
+  // count must be a power of two.
+  Status<std::string> init(io_uring* ring, uint16_t group_id, uint32_t count, uint32_t buffer_bytes);
+
+  uint16_t group_id() const { return group_id_; }
+  uint32_t buffer_bytes() const { return buffer_bytes_; }
+  std::span<const uint8_t> get(uint16_t buffer_id, uint32_t length) const {
+    return {arena_ + static_cast<size_t>(buffer_id) * buffer_bytes_, length};
+  }
+  // Unregisters and unmaps everything (idempotent).
+  void reset();
+  // Gives a buffer back to the kernel.
+  void recycle(uint16_t buffer_id);
+
+ private:
+  io_uring* ring_ = nullptr;
+  io_uring_buf_ring* br_ = nullptr;
+  uint8_t* arena_ = nullptr;
+  size_t arena_bytes_ = 0;
+  size_t ring_bytes_ = 0;
+  uint32_t count_ = 0;
+  uint32_t buffer_bytes_ = 0;
+  uint16_t group_id_ = 0;
+  int mask_ = 0;
+};
+
+}  // namespace odp::core

@@ -1,0 +1,40 @@
+#pragma once
+// A byte-stream connection as the layers above see it. core::TcpStream implements it over
+// io_uring; tests implement it with a fake that injects partial reads, short writes, resets and
+// corruption from a seed, so session code runs unchanged against both.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace odp::core {
+
+class StreamHandler {
+ public:
+  virtual ~StreamHandler() = default;
+  // Bytes arrived. The span is valid only during the call.
+  virtual void on_stream_data(std::span<const uint8_t> data) = 0;
+  // The peer closed (err 0) or the connection failed (errno value). Reads have stopped; the
+  // owner should close() the stream.
+  virtual void on_stream_closed(int err) = 0;
+  // A connect finished: err 0 on success, else an errno value (ETIMEDOUT on timeout).
+  virtual void on_stream_connected(int /*err*/) {}
+  // Output fell back below the low watermark after having reached the high one.
+  virtual void on_stream_writable() {}
+};
+
+class Conn {
+ public:
+  virtual ~Conn() = default;
+  virtual void set_handler(StreamHandler* handler) = 0;
+  // Queues bytes for sending.
+  virtual void write(std::span<const uint8_t> bytes) = 0;
+  virtual size_t pending_output() const = 0;
+  virtual bool above_high_watermark() const = 0;
+  virtual void start_reading() = 0;
+  virtual void stop_reading() = 0;
+  // flush: send what is queued first. After close the handler hears nothing more and the
+  // object belongs to its implementation (freed when the kernel is done with it).
+  virtual void close(bool flush) = 0;
+};
+
+}  // namespace odp::core

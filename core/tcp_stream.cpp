@@ -1,0 +1,271 @@
+#include "core/tcp_stream.h"
+
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/assert.h"
+#include "core/log.h"
+#include "core/worker.h"
+
+namespace odp::core {
+namespace {
+constexpr uint64_t kLingerMs = 5000;
+
+void set_nodelay(int fd) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+}  // namespace
+
+TcpStream::TcpStream(Worker& worker, int fd, StreamHandler* handler) : worker_(worker), fd_(fd), handler_(handler) {
+  recv_c_.fn = &TcpStream::on_recv;
+  recv_c_.ctx = this;
+  send_c_.fn = &TcpStream::on_send;
+  send_c_.ctx = this;
+  connect_c_.fn = &TcpStream::on_connect;
+  connect_c_.ctx = this;
+  linger_timer_.fn = &TcpStream::on_linger;
+  linger_timer_.ctx = this;
+  slot_ = worker_.ring().register_file(fd_);
+}
+
+TcpStream::~TcpStream() {
+  ODP_ASSERT(reclaimable());
+  worker_.timers().disarm(linger_timer_);
+}
+
+TcpStream* TcpStream::adopt(Worker& worker, int fd, StreamHandler* handler) {
+  set_nodelay(fd);
+  return new TcpStream(worker, fd, handler);
+}
+
+TcpStream* TcpStream::connect(Worker& worker, const sockaddr* addr, socklen_t addr_len, uint32_t timeout_ms,
+                              StreamHandler* handler, int& err) {
+  int fd = ::socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    err = errno;
+    return nullptr;
+  }
+  set_nodelay(fd);
+  auto* s = new TcpStream(worker, fd, handler);
+  s->state_ = State::connecting;
+  std::memcpy(&s->connect_addr_, addr, addr_len);
+  s->connect_addr_len_ = addr_len;
+  s->connect_timeout_.tv_sec = timeout_ms / 1000;
+  s->connect_timeout_.tv_nsec = static_cast<long long>(timeout_ms % 1000) * 1000000;
+  io_uring_sqe* sqe = worker.ring().prepare(s->connect_c_);
+  io_uring_prep_connect(sqe, s->slot_ >= 0 ? s->slot_ : fd, reinterpret_cast<sockaddr*>(&s->connect_addr_), addr_len);
+  s->set_fd_flags(sqe);
+  sqe->flags |= IOSQE_IO_LINK;
+  io_uring_sqe* to = worker.ring().prepare_untracked();
+  io_uring_prep_link_timeout(to, &s->connect_timeout_, 0);
+  err = 0;
+  return s;
+}
+
+void TcpStream::set_fd_flags(io_uring_sqe* sqe) const {
+  if (slot_ >= 0) sqe->flags |= IOSQE_FIXED_FILE;
+}
+
+void TcpStream::on_connect(Completion& c, int32_t res, uint32_t /*flags*/) {
+  auto* self = static_cast<TcpStream*>(c.ctx);
+  if (self->state_ != State::connecting) {
+    self->maybe_finish_close();
+    return;
+  }
+  if (res == 0) {
+    self->state_ = State::open;
+    if (self->handler_) self->handler_->on_stream_connected(0);
+    return;
+  }
+  int err = res == -ECANCELED ? ETIMEDOUT : -res;
+  self->state_ = State::open;  // so that close() works normally
+  self->failed_ = true;
+  if (self->handler_) self->handler_->on_stream_connected(err);
+}
+
+void TcpStream::start_reading() {
+  want_read_ = true;
+  if (state_ == State::open && !recv_c_.pending) arm_recv();
+}
+
+void TcpStream::stop_reading() {
+  want_read_ = false;
+  if (recv_c_.pending) cancel(recv_c_);
+}
+
+void TcpStream::arm_recv() {
+  io_uring_sqe* sqe = worker_.ring().prepare(recv_c_);
+  io_uring_prep_recv_multishot(sqe, slot_ >= 0 ? slot_ : fd_, nullptr, 0, 0);
+  set_fd_flags(sqe);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = worker_.buffers().group_id();
+}
+
+void TcpStream::cancel(Completion& c) {
+  io_uring_sqe* sqe = worker_.ring().prepare_untracked();
+  io_uring_prep_cancel64(sqe, reinterpret_cast<uint64_t>(&c), 0);
+}
+
+void TcpStream::on_recv(Completion& c, int32_t res, uint32_t flags) {
+  auto* self = static_cast<TcpStream*>(c.ctx);
+  Worker& w = self->worker_;
+  if (res > 0) {
+    ODP_ASSERT(flags & IORING_CQE_F_BUFFER);
+    auto bid = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
+    self->bytes_received_ += static_cast<uint64_t>(res);
+    if (self->state_ == State::open && self->handler_ != nullptr) {
+      self->handler_->on_stream_data(w.buffers().get(bid, static_cast<uint32_t>(res)));
+    }
+    w.buffers().recycle(bid);
+    if (!c.pending && self->want_read_ && self->state_ == State::open) self->arm_recv();
+    else if (!c.pending) self->maybe_finish_close();
+    return;
+  }
+  if (res == -ENOBUFS) {
+    // Out of provided buffers: the kernel stopped this multishot recv. Buffers come back as
+    // soon as the current batch is consumed, so re-arming is the backpressure release.
+    Stats::inc(w.stats().io_recv_enobufs_total);
+    if (!c.pending && self->want_read_ && self->state_ == State::open) self->arm_recv();
+    else if (!c.pending) self->maybe_finish_close();
+    return;
+  }
+  if (res == -ECANCELED || (res < 0 && self->state_ != State::open)) {
+    if (!c.pending && self->want_read_ && self->state_ == State::open) self->arm_recv();
+    else self->maybe_finish_close();
+    return;
+  }
+  // EOF (0) or a real error: reads are over.
+  self->want_read_ = false;
+  if (self->state_ == State::open) {
+    self->failed_ = res < 0;
+    if (c.pending) self->cancel(c);
+    if (self->handler_) self->handler_->on_stream_closed(res < 0 ? -res : 0);
+  } else {
+    self->maybe_finish_close();
+  }
+}
+
+void TcpStream::write(std::span<const uint8_t> bytes) {
+  if (state_ != State::open && state_ != State::connecting) return;
+  out_.append(bytes);
+  commit_output();
+}
+
+void TcpStream::commit_output() {
+  if (above_high_watermark()) was_above_high_ = true;
+  if (!flush_scheduled_ && !out_.empty()) {
+    flush_scheduled_ = true;
+    worker_.schedule_flush(this);
+  }
+}
+
+void TcpStream::flush() {
+  flush_scheduled_ = false;
+  if (state_ == State::connecting || state_ == State::closed) return;
+  if (failed_) return;
+  if (!send_c_.pending && !out_.empty()) {
+    sending_.swap(out_);
+    send_offset_ = 0;
+    arm_send();
+  }
+}
+
+void TcpStream::arm_send() {
+  auto data = sending_.data().subspan(send_offset_);
+  io_uring_sqe* sqe = worker_.ring().prepare(send_c_);
+  io_uring_prep_send(sqe, slot_ >= 0 ? slot_ : fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_WAITALL);
+  set_fd_flags(sqe);
+}
+
+void TcpStream::on_send(Completion& c, int32_t res, uint32_t /*flags*/) {
+  auto* self = static_cast<TcpStream*>(c.ctx);
+  if (res < 0) {
+    self->sending_.clear();
+    self->out_.clear();
+    self->send_offset_ = 0;
+    if (self->state_ == State::open && !self->failed_) {
+      self->failed_ = true;
+      if (self->handler_) self->handler_->on_stream_closed(-res);
+    }
+    self->maybe_finish_close();
+    return;
+  }
+  self->bytes_sent_ += static_cast<uint64_t>(res);
+  self->send_offset_ += static_cast<size_t>(res);
+  if (self->send_offset_ < self->sending_.size()) {
+    self->arm_send();  // short write: send the rest
+    return;
+  }
+  self->sending_.clear();
+  self->send_offset_ = 0;
+  if (!self->out_.empty()) {
+    self->sending_.swap(self->out_);
+    self->arm_send();
+  }
+  if (self->was_above_high_ && self->pending_output() < self->high_watermark_ / 2) {
+    self->was_above_high_ = false;
+    if (self->state_ == State::open && self->handler_) self->handler_->on_stream_writable();
+  }
+  if (self->state_ == State::closing) self->maybe_finish_close();
+}
+
+void TcpStream::close(CloseMode mode) {
+  if (state_ == State::closing || state_ == State::closed) return;
+  state_ = State::closing;
+  handler_ = nullptr;
+  want_read_ = false;
+  if (recv_c_.pending) cancel(recv_c_);
+  if (connect_c_.pending) cancel(connect_c_);
+  if (mode == CloseMode::abort || failed_) {
+    out_.clear();
+    if (send_c_.pending) cancel(send_c_);
+  } else {
+    flush();
+    if (send_c_.pending || !out_.empty()) worker_.timers().arm(linger_timer_, worker_.now_ms() + kLingerMs);
+  }
+  worker_.retire(this);
+  maybe_finish_close();
+}
+
+void TcpStream::on_linger(Timer& t) {
+  auto* self = static_cast<TcpStream*>(t.ctx);
+  // The peer did not take our last bytes in time: give up on them.
+  self->out_.clear();
+  if (self->send_c_.pending) self->cancel(self->send_c_);
+  self->maybe_finish_close();
+}
+
+void TcpStream::maybe_finish_close() {
+  if (state_ != State::closing) return;
+  if (recv_c_.pending || send_c_.pending || connect_c_.pending) return;
+  if (!out_.empty() && !failed_ && linger_timer_.armed()) {
+    flush();
+    return;
+  }
+  worker_.timers().disarm(linger_timer_);
+  if (slot_ >= 0) worker_.ring().unregister_file(slot_);
+  slot_ = -1;
+  ::close(fd_);
+  fd_ = -1;
+  state_ = State::closed;
+  out_.release();
+  sending_.release();
+}
+
+void TcpStream::abandon() {
+  recv_c_.pending = send_c_.pending = connect_c_.pending = false;
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  slot_ = -1;
+  state_ = State::closed;
+}
+
+bool TcpStream::reclaimable() const {
+  return state_ == State::closed && !recv_c_.pending && !send_c_.pending && !connect_c_.pending;
+}
+
+}  // namespace odp::core

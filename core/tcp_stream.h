@@ -1,0 +1,106 @@
+#pragma once
+// A TCP connection driven by the worker's ring: multishot recv into provided buffers, one send in
+// flight at a time from a double-buffered output queue (sends are issued once per loop iteration,
+// so many small writes become one syscall-free SQE), connect with a linked timeout, and a close
+// that waits until the kernel holds nothing of the stream before the descriptor is closed and the
+// object freed. After close() the handler gets no more callbacks.
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <span>
+
+#include "core/byte_buffer.h"
+#include "core/conn.h"
+#include "core/ring.h"
+#include "core/timer_wheel.h"
+
+namespace odp::core {
+
+class Worker;
+
+class TcpStream final : public Conn {
+ public:
+  enum class State { connecting, open, closing, closed };
+  static constexpr size_t kHighWatermarkDefault = 1u << 20;
+
+  // Takes ownership of a connected socket (e.g. accepted).
+  static TcpStream* adopt(Worker& worker, int fd, StreamHandler* handler);
+  // Starts a non-blocking connect; the handler hears on_stream_connected. Returns nullptr (and
+  // sets err) when no socket could be made.
+  static TcpStream* connect(Worker& worker, const sockaddr* addr, socklen_t addr_len, uint32_t timeout_ms,
+                            StreamHandler* handler, int& err);
+
+  void set_handler(StreamHandler* h) override { handler_ = h; }
+  void set_high_watermark(size_t bytes) { high_watermark_ = bytes; }
+
+  void start_reading() override;
+  void stop_reading() override;
+  bool reading() const { return want_read_; }
+
+  // Queues bytes; the send is issued at the end of this loop iteration.
+  void write(std::span<const uint8_t> bytes) override;
+  // Direct access for encoders; call commit_output() after appending.
+  ByteBuffer& output() { return out_; }
+  void commit_output();
+  size_t pending_output() const override { return out_.size() + (sending_.size() - send_offset_); }
+  bool above_high_watermark() const override { return pending_output() >= high_watermark_; }
+
+  enum class CloseMode { flush, abort };
+  // flush: sends what is queued first (bounded by a 5 s linger), then closes.
+  void close(CloseMode mode);
+  void close(bool flush) override { close(flush ? CloseMode::flush : CloseMode::abort); }
+
+  State state() const { return state_; }
+  int fd() const { return fd_; }
+  uint64_t bytes_received() const { return bytes_received_; }
+  uint64_t bytes_sent() const { return bytes_sent_; }
+
+  // Worker bookkeeping.
+  void flush();
+  bool reclaimable() const;
+  // At teardown, after the ring is gone: forget in-flight operations so the object can be freed.
+  void abandon();
+
+ private:
+  TcpStream(Worker& worker, int fd, StreamHandler* handler);
+  ~TcpStream() override;
+  friend class Worker;
+
+  void arm_recv();
+  void arm_send();
+  void cancel(Completion& c);
+  void set_fd_flags(io_uring_sqe* sqe) const;
+  void fail(int err);
+  void maybe_finish_close();
+
+  static void on_recv(Completion& c, int32_t res, uint32_t flags);
+  static void on_send(Completion& c, int32_t res, uint32_t flags);
+  static void on_connect(Completion& c, int32_t res, uint32_t flags);
+  static void on_linger(Timer& t);
+
+  Worker& worker_;
+  int fd_;
+  int slot_ = -1;  // registered-file slot, -1 when plain descriptor
+  StreamHandler* handler_;
+  State state_ = State::open;
+  bool want_read_ = false;
+  bool flush_scheduled_ = false;
+  bool was_above_high_ = false;
+  bool failed_ = false;
+  size_t high_watermark_ = kHighWatermarkDefault;
+  Completion recv_c_;
+  Completion send_c_;
+  Completion connect_c_;
+  Timer linger_timer_;
+  ByteBuffer out_;      // being appended to
+  ByteBuffer sending_;  // owned by the send in flight
+  size_t send_offset_ = 0;
+  uint64_t bytes_received_ = 0;
+  uint64_t bytes_sent_ = 0;
+  sockaddr_storage connect_addr_{};
+  socklen_t connect_addr_len_ = 0;
+  __kernel_timespec connect_timeout_{};
+};
+
+}  // namespace odp::core

@@ -1,0 +1,152 @@
+#include "core/worker.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "core/log.h"
+#include "core/tcp_stream.h"
+
+namespace odp::core {
+
+Worker::Worker() : timers_(monotonic_ms()) {}
+
+Worker::~Worker() {
+  // Tear the ring down first: the kernel then touches none of the streams' memory, and what
+  // settle() could not reclaim is freed safely.
+  ring_.shutdown();
+  buffers_.reset();  // its unregister fails harmlessly on the closed ring; the unmaps matter
+  for (TcpStream* s : retired_) {
+    s->abandon();
+    delete s;
+  }
+  if (event_fd_ >= 0) ::close(event_fd_);
+}
+
+void Worker::settle(uint64_t timeout_ms) {
+  uint64_t deadline = monotonic_ms() + timeout_ms;
+  while (!retired_.empty() || !flush_list_.empty()) {
+    now_ms_ = monotonic_ms();
+    if (now_ms_ >= deadline) break;
+    __kernel_timespec ts{0, 10 * 1000 * 1000};
+    flush_streams();
+    ring_.run_once(&ts);
+    now_ms_ = monotonic_ms();
+    timers_.advance(now_ms_);
+    flush_streams();
+    sweep_retired();
+  }
+}
+
+uint64_t Worker::monotonic_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+Status<std::string> Worker::init(const WorkerOptions& options) {
+  id_ = options.id;
+  now_ms_ = monotonic_ms();
+  if (auto st = ring_.init(options.ring); !st) return st;
+  if (auto st = buffers_.init(ring_.raw(), 0, options.recv_buffers, options.recv_buffer_bytes); !st) return st;
+  event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (event_fd_ < 0) return Err(std::string("eventfd: ") + strerror(errno));
+  mailbox_c_.fn = &Worker::on_mailbox;
+  mailbox_c_.ctx = this;
+  arm_mailbox();
+  return Ok{};
+}
+
+void Worker::arm_mailbox() {
+  io_uring_sqe* sqe = ring_.prepare(mailbox_c_);
+  io_uring_prep_read(sqe, event_fd_, &event_value_, sizeof event_value_, 0);
+}
+
+void Worker::on_mailbox(Completion& c, int32_t res, uint32_t /*flags*/) {
+  auto* self = static_cast<Worker*>(c.ctx);
+  if (res < 0 && res != -EAGAIN && res != -EINTR && res != -ECANCELED) {
+    LOG_ERROR("worker %u: mailbox read failed: %s", self->id_, strerror(-res));
+  }
+  self->drain_mailbox();
+  self->arm_mailbox();
+}
+
+void Worker::post(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(mailbox_mu_);
+    mailbox_.push_back(std::move(fn));
+  }
+  uint64_t one = 1;
+  ssize_t n = ::write(event_fd_, &one, sizeof one);
+  (void)n;  // EAGAIN means the counter is already non-zero: the worker will wake anyway.
+}
+
+void Worker::drain_mailbox() {
+  {
+    std::lock_guard<std::mutex> lock(mailbox_mu_);
+    mailbox_local_.swap(mailbox_);
+  }
+  for (auto& fn : mailbox_local_) fn();
+  mailbox_local_.clear();
+}
+
+void Worker::stop() {
+  stop_requested_.store(true, std::memory_order_release);
+  uint64_t one = 1;
+  ssize_t n = ::write(event_fd_, &one, sizeof one);  // wake the loop if it sleeps
+  (void)n;
+}
+
+void Worker::schedule_flush(TcpStream* s) { flush_list_.push_back(s); }
+void Worker::retire(TcpStream* s) { retired_.push_back(s); }
+
+void Worker::flush_streams() {
+  // Flushing can schedule more flushes (a send completing inline is not possible, but a handler
+  // may write to another stream): loop until the list is empty.
+  while (!flush_list_.empty()) {
+    std::vector<TcpStream*> list;
+    list.swap(flush_list_);
+    for (TcpStream* s : list) s->flush();
+  }
+}
+
+void Worker::sweep_retired() {
+  size_t kept = 0;
+  for (TcpStream* s : retired_) {
+    if (s->reclaimable()) {
+      delete s;
+    } else {
+      retired_[kept++] = s;
+    }
+  }
+  retired_.resize(kept);
+}
+
+void Worker::run() {
+  if (!mailbox_c_.pending) arm_mailbox();
+  while (!stop_requested_.load(std::memory_order_acquire)) {
+    now_ms_ = monotonic_ms();
+    // Streams waiting to be reclaimed need no wake-up of their own: their last CQE wakes us.
+    int64_t wait_ms = timers_.ms_until_next(now_ms_);
+    __kernel_timespec ts{};
+    const __kernel_timespec* tsp = nullptr;
+    if (wait_ms >= 0) {
+      ts.tv_sec = wait_ms / 1000;
+      ts.tv_nsec = (wait_ms % 1000) * 1000000;
+      tsp = &ts;
+    }
+    ring_.run_once(tsp);
+    now_ms_ = monotonic_ms();
+    timers_.advance(now_ms_);
+    if (idle_hook_) idle_hook_();
+    flush_streams();
+    sweep_retired();
+  }
+  // The request is consumed: a later run() runs until the next stop().
+  stop_requested_.store(false, std::memory_order_relaxed);
+  ring_.submit();
+}
+
+}  // namespace odp::core

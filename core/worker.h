@@ -1,0 +1,92 @@
+#pragma once
+// A worker thread's event loop: its ring, provided buffers, timers, a mailbox for messages from
+// other threads, and the bookkeeping that frees streams only when nothing of them is left in
+// the kernel. Nothing here is shared with other workers except the mailbox.
+#include <sys/eventfd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/buffer_ring.h"
+#include "core/ring.h"
+#include "core/stats.h"
+#include "core/timer_wheel.h"
+
+namespace odp::core {
+
+class TcpStream;
+
+struct WorkerOptions {
+  uint32_t id = 0;
+  RingOptions ring;
+  uint32_t recv_buffers = 512;          // power of two
+  uint32_t recv_buffer_bytes = 16384;
+};
+
+class Worker {
+ public:
+  Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  ~Worker();
+
+  // Must run on the thread that will call run() (the ring is SINGLE_ISSUER).
+  Status<std::string> init(const WorkerOptions& options);
+
+  uint32_t id() const { return id_; }
+  Ring& ring() { return ring_; }
+  BufferRing& buffers() { return buffers_; }
+  TimerWheel& timers() { return timers_; }
+  Stats& stats() { return stats_; }
+  const Stats& stats() const { return stats_; }
+  // Monotonic milliseconds, refreshed once per loop iteration.
+  uint64_t now_ms() const { return now_ms_; }
+  static uint64_t monotonic_ms();
+
+  // Thread-safe: runs fn on this worker's thread, soon. Control-plane only (takes a mutex).
+  void post(std::function<void()> fn);
+  // Runs the loop until stop() is called.
+  void run();
+  // Thread-safe; also from inside the loop. The current iteration finishes first.
+  void stop();
+  // After run() returned: keeps reaping until every closed stream is reclaimed or the time is up.
+  void settle(uint64_t timeout_ms);
+  // Called once per loop iteration after callbacks ran (the proxy uses it for its own upkeep).
+  void set_idle_hook(std::function<void()> hook) { idle_hook_ = std::move(hook); }
+
+  // Stream bookkeeping (used by TcpStream).
+  void schedule_flush(TcpStream* s);
+  void retire(TcpStream* s);
+
+ private:
+  static void on_mailbox(Completion& c, int32_t res, uint32_t flags);
+  void arm_mailbox();
+  void drain_mailbox();
+  void flush_streams();
+  void sweep_retired();
+
+  uint32_t id_ = 0;
+  Ring ring_;
+  BufferRing buffers_;
+  TimerWheel timers_;
+  Stats stats_;
+  uint64_t now_ms_ = 0;
+  std::atomic<bool> stop_requested_{false};
+
+  int event_fd_ = -1;
+  uint64_t event_value_ = 0;
+  Completion mailbox_c_;
+  std::mutex mailbox_mu_;
+  std::vector<std::function<void()>> mailbox_;
+  std::vector<std::function<void()>> mailbox_local_;
+
+  std::vector<TcpStream*> flush_list_;
+  std::vector<TcpStream*> retired_;
+  std::function<void()> idle_hook_;
+};
+
+}  // namespace odp::core

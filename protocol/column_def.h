@@ -1,0 +1,34 @@
+#pragma once
+// Protocol::ColumnDefinition41: one column of a result set or prepared statement.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "protocol/constants.h"
+#include "protocol/wire.h"
+
+namespace odp::protocol {
+
+struct ColumnDefinition41 {
+  std::string catalog = "def";
+  std::string schema;
+  std::string table;
+  std::string org_table;
+  std::string name;
+  std::string org_name;
+  uint16_t charset = charset::utf8mb4_general_ci;
+  uint32_t column_length = 0;
+  ColumnType type = ColumnType::var_string;
+  uint16_t flags = 0;
+  uint8_t decimals = 0;
+  // COM_FIELD_LIST responses append the column's default value (lenenc) after the fixed fields.
+  bool has_default = false;
+  std::string default_value;
+};
+
+Result<ColumnDefinition41, DecodeError> decode_column_definition41(std::span<const uint8_t> payload);
+void encode_column_definition41(const ColumnDefinition41& c, std::vector<uint8_t>& payload);
+
+}  // namespace odp::protocol

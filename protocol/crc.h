@@ -1,0 +1,17 @@
+#pragma once
+// Checksums of the OceanBase 2.0 protocol.
+#include <cstdint>
+#include <span>
+
+namespace odp::protocol {
+
+// CRC-16/ARC: polynomial 0x8005 reflected, initial value 0, no final XOR ("123456789" -> 0xBB3D).
+// Pass a previous result as `crc` to continue over more data.
+uint16_t crc16_arc(std::span<const uint8_t> data, uint16_t crc = 0);
+
+// CRC-32C (Castagnoli, polynomial 0x1EDC6F41 reflected) as a raw register update: no initial or final
+// inversion. OceanBase's payload checksum is crc32c_update(0, data). The standard CRC-32C is
+// ~crc32c_update(~0u, data) ("123456789" -> 0xE3069283).
+uint32_t crc32c_update(uint32_t crc, std::span<const uint8_t> data);
+
+}  // namespace odp::protocol

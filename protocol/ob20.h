@@ -1,0 +1,109 @@
+#pragma once
+// OceanBase 2.0 protocol framing (see docs OB-PROTOCOL.md): a MySQL compressed header whose
+// uncompressed length is 0, a 24-byte OB header, the payload ([u32 length + extra info] when
+// flagged, then ordinary MySQL packets) and a 4-byte CRC-32C of the payload. All little-endian.
+//   0  u24 length after the 7-byte compressed header (24 + payload + 4)   3 u8 compressed seq
+//   4  u24 0                                 7 u16 magic 0x20AB        9 u16 version 20
+//   11 u32 connection id                    15 u24 request id          18 u8 packet seq
+//   19 u32 payload length                   23 u32 flags               27 u16 reserved
+//   29 u16 CRC-16/ARC of bytes 0..28        31 payload                 31+n u32 CRC-32C of payload
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/result.h"
+#include "protocol/wire.h"
+
+namespace odp::protocol {
+
+constexpr size_t kOb20HeaderBytes = 31;
+constexpr size_t kOb20TailBytes = 4;
+constexpr uint16_t kOb20Magic = 0x20AB;
+constexpr uint16_t kOb20Version = 20;
+constexpr uint32_t kOb20MaxRequestId = 0xFFFFFF;
+
+namespace ob20flag {
+constexpr uint32_t EXTRA_INFO = 1u << 0;
+constexpr uint32_t LAST_PACKET = 1u << 1;
+constexpr uint32_t PROXY_REROUTE = 1u << 2;
+constexpr uint32_t NEW_EXTRA_INFO = 1u << 3;
+constexpr uint32_t WEAK_READ = 1u << 4;
+constexpr uint32_t TXN_FREE_ROUTE = 1u << 5;
+constexpr uint32_t PROXY_SWITCH_ROUTE = 1u << 6;
+}  // namespace ob20flag
+
+// Extra-info record types of the new format (flag NEW_EXTRA_INFO).
+namespace ob20extra {
+constexpr uint16_t FEEDBACK_PROXY_INFO = 1001;
+constexpr uint16_t TRACE_INFO = 2001;
+constexpr uint16_t SESS_INFO = 2002;
+constexpr uint16_t FULL_LINK_TRACE = 2003;
+constexpr uint16_t SESS_INFO_VERI = 2004;
+}  // namespace ob20extra
+
+struct Ob20Header {
+  uint8_t comp_seq = 0;
+  uint32_t connection_id = 0;
+  uint32_t request_id = 0;  // 24 bits
+  uint8_t packet_seq = 0;
+  uint32_t payload_len = 0;  // set by the encoder
+  uint32_t flags = 0;
+};
+
+// Appends one frame. A non-empty extra_info is written with its u32 length and sets
+// ob20flag::EXTRA_INFO. with_checksum=false writes 0 as the payload checksum ("unchecked").
+void encode_ob20_frame(Ob20Header h, std::span<const uint8_t> extra_info, std::span<const uint8_t> mysql_bytes,
+                       bool with_checksum, std::vector<uint8_t>& out);
+
+// One decoded frame; spans view the frame bytes.
+struct Ob20Frame {
+  Ob20Header header;
+  std::span<const uint8_t> extra_info;   // records, without the u32 length
+  std::span<const uint8_t> mysql_bytes;  // ordinary MySQL packets (may split packets across frames)
+};
+
+// Total size of the frame starting at data[0], or 0 if fewer than 7 bytes are available.
+size_t ob20_frame_size(std::span<const uint8_t> data);
+// Decodes exactly one whole frame: checks magic, version, lengths, both checksums (a stored 0
+// means "not computed" and is accepted) and rejects compressed OB 2.0 (non-zero uncompressed length).
+Result<Ob20Frame, DecodeError> decode_ob20_frame(std::span<const uint8_t> frame);
+
+// Push decoder over a byte stream: appends each frame's MySQL bytes to out_mysql, keeps partial
+// frames, and remembers the latest header and extra info. Bounded by max_frame_bytes. Errors are final.
+class Ob20Decoder {
+ public:
+  explicit Ob20Decoder(uint64_t max_frame_bytes);
+  // Consumes all of `in`; returns the number of complete frames decoded.
+  Result<size_t, DecodeError> feed(std::span<const uint8_t> in, std::vector<uint8_t>& out_mysql);
+
+  const Ob20Header& last_header() const { return last_header_; }
+  uint64_t frames_decoded() const { return frames_decoded_; }
+  // True once a frame with ob20flag::LAST_PACKET was decoded since the last clear.
+  bool last_packet_seen() const { return last_packet_seen_; }
+  void clear_last_packet_seen() { last_packet_seen_ = false; }
+  // Extra info of the latest frame that carried some (copied).
+  const std::vector<uint8_t>& extra_info() const { return extra_info_; }
+  size_t buffered_bytes() const { return pending_.size(); }
+
+ private:
+  Result<size_t, DecodeError> decode_frames(std::span<const uint8_t> data, std::vector<uint8_t>& out, size_t& frames);
+
+  uint64_t max_frame_bytes_;
+  std::vector<uint8_t> pending_;
+  std::vector<uint8_t> extra_info_;
+  Ob20Header last_header_;
+  uint64_t frames_decoded_ = 0;
+  bool last_packet_seen_ = false;
+  const char* failure_ = nullptr;
+};
+
+// New-format extra info: records [u16 type][u32 length][value].
+struct Ob20ExtraInfoItem {
+  uint16_t type = 0;
+  std::span<const uint8_t> value;
+};
+Result<std::vector<Ob20ExtraInfoItem>, DecodeError> decode_ob20_extra_info(std::span<const uint8_t> extra_info);
+void encode_ob20_extra_info_item(uint16_t type, std::span<const uint8_t> value, std::vector<uint8_t>& out);
+
+}  // namespace odp::protocol

@@ -1,0 +1,164 @@
+#include "proxy/client_channel.h"
+
+#include <openssl/err.h>
+
+#include <vector>
+
+#include "core/log.h"
+#include "protocol/compress.h"
+
+namespace odp::proxy {
+namespace {
+
+std::string ssl_error_string() {
+  unsigned long e = ERR_get_error();
+  if (e == 0) return "unknown TLS error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  ERR_clear_error();
+  return buf;
+}
+
+}  // namespace
+
+ClientChannel::~ClientChannel() {
+  if (ssl_ != nullptr) SSL_free(ssl_);  // frees both BIOs
+}
+
+bool ClientChannel::fail(std::string why) {
+  error_ = std::move(why);
+  return false;
+}
+
+bool ClientChannel::start_tls(SSL_CTX* ctx) {
+  ssl_ = SSL_new(ctx);
+  if (ssl_ == nullptr) return fail("SSL_new: " + ssl_error_string());
+  rbio_ = BIO_new(BIO_s_mem());
+  wbio_ = BIO_new(BIO_s_mem());
+  BIO_set_mem_eof_return(rbio_, -1);
+  SSL_set_bio(ssl_, rbio_, wbio_);
+  SSL_set_accept_state(ssl_);
+  return true;
+}
+
+void ClientChannel::start_compression(uint64_t max_frame_bytes) {
+  compressed_ = true;
+  decoder_ = std::make_unique<protocol::CompressedDecoder>(max_frame_bytes);
+}
+
+bool ClientChannel::decode(std::span<const uint8_t> raw, core::ByteBuffer& plain) {
+  if (ssl_ == nullptr) return compressed_ ? decompress(raw, plain) : (plain.append(raw), true);
+  if (!compressed_) return tls_decrypt(raw, plain);
+  if (!tls_decrypt(raw, tls_plain_)) return false;
+  auto pending = tls_plain_.data();
+  bool ok = decompress(pending, plain);
+  tls_plain_.clear();
+  return ok;
+}
+
+bool ClientChannel::tls_decrypt(std::span<const uint8_t> raw, core::ByteBuffer& out) {
+  if (!raw.empty() && BIO_write(rbio_, raw.data(), static_cast<int>(raw.size())) != static_cast<int>(raw.size())) {
+    return fail("TLS: BIO_write failed");
+  }
+  if (!handshake_done_) {
+    int rc = SSL_do_handshake(ssl_);
+    drain_tls_output();
+    if (rc != 1) {
+      int e = SSL_get_error(ssl_, rc);
+      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return true;
+      return fail("TLS handshake failed: " + ssl_error_string());
+    }
+    handshake_done_ = true;
+  }
+  uint8_t buf[16384];
+  for (;;) {
+    int n = SSL_read(ssl_, buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    int e = SSL_get_error(ssl_, n);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) break;
+    if (e == SSL_ERROR_ZERO_RETURN) break;  // close_notify: the socket EOF follows
+    drain_tls_output();
+    return fail("TLS read failed: " + ssl_error_string());
+  }
+  drain_tls_output();
+  return true;
+}
+
+bool ClientChannel::decompress(std::span<const uint8_t> in, core::ByteBuffer& plain) {
+  std::vector<uint8_t>& out = plain.tail_vector();
+  auto r = decoder_->feed(in, out);
+  if (!r) return fail(std::string("compressed protocol: ") + r.error().what);
+  if (decoder_->frames_decoded() > 0) next_in_comp_seq_ = static_cast<uint8_t>(decoder_->last_seq() + 1);
+  return true;
+}
+
+void ClientChannel::write(std::span<const uint8_t> plain) {
+  if (conn_ == nullptr || plain.empty()) return;
+  if (!compressed_) {
+    send_raw(plain);
+    return;
+  }
+  std::vector<uint8_t> frames;
+  out_comp_seq_ = protocol::encode_compressed(out_comp_seq_, plain, frames);
+  send_raw(frames);
+}
+
+void ClientChannel::send_raw(std::span<const uint8_t> bytes) {
+  if (ssl_ == nullptr) {
+    conn_->write(bytes);
+    return;
+  }
+  size_t off = 0;
+  while (off < bytes.size()) {
+    int n = SSL_write(ssl_, bytes.data() + off, static_cast<int>(std::min<size_t>(bytes.size() - off, 1 << 20)));
+    if (n <= 0) {
+      LOG_WARN("TLS write failed: %s", ssl_error_string().c_str());
+      break;
+    }
+    off += static_cast<size_t>(n);
+    drain_tls_output();
+  }
+  drain_tls_output();
+}
+
+void ClientChannel::drain_tls_output() {
+  if (wbio_ == nullptr || conn_ == nullptr) return;
+  uint8_t buf[16384];
+  for (;;) {
+    int n = BIO_read(wbio_, buf, sizeof buf);
+    if (n <= 0) break;
+    conn_->write({buf, static_cast<size_t>(n)});
+  }
+}
+
+Result<SSL_CTX*, std::string> make_client_tls_context(const admin::TlsConfig& tls) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (ctx == nullptr) return Err("tls: SSL_CTX_new: " + ssl_error_string());
+  int min_version = TLS1_2_VERSION;
+  if (tls.min_version == "TLSv1.3") min_version = TLS1_3_VERSION;
+  else if (tls.min_version == "TLSv1.1") min_version = TLS1_1_VERSION;
+  SSL_CTX_set_min_proto_version(ctx, min_version);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+  if (SSL_CTX_use_certificate_chain_file(ctx, tls.client_cert.c_str()) != 1) {
+    SSL_CTX_free(ctx);
+    return Err("tls.client_cert " + tls.client_cert + ": " + ssl_error_string());
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, tls.client_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    SSL_CTX_free(ctx);
+    return Err("tls.client_key " + tls.client_key + ": " + ssl_error_string());
+  }
+  if (!tls.client_ca.empty()) {
+    if (SSL_CTX_load_verify_locations(ctx, tls.client_ca.c_str(), nullptr) != 1) {
+      SSL_CTX_free(ctx);
+      return Err("tls.client_ca " + tls.client_ca + ": " + ssl_error_string());
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  }
+  return ctx;
+}
+
+}  // namespace odp::proxy

@@ -1,0 +1,359 @@
+// ClientSession, command phase: read each client command, forward it, stream the response
+// back while the ResponseTracker watches packet boundaries, and stream large requests and
+// LOAD DATA LOCAL file contents to the server.
+#include "core/log.h"
+#include "protocol/auth.h"
+#include "protocol/packet.h"
+#include "protocol/result_packets.h"
+#include "proxy/client_session.h"
+
+namespace odp::proxy {
+
+using namespace protocol;
+
+namespace {
+// Commands up to this size are buffered whole and inspected before forwarding; larger ones
+// (big INSERTs, long data) are streamed to the server as they arrive.
+constexpr size_t kInspectBytes = 64 * 1024;
+// Login packets are small; a longer one is an attack or garbage.
+constexpr size_t kMaxLoginPacketBytes = 64 * 1024;
+
+bool unsupported_command(Command cmd) {
+  switch (cmd) {
+    case Command::binlog_dump:
+    case Command::binlog_dump_gtid:
+    case Command::register_slave:
+    case Command::table_dump:
+    case Command::connect_out:
+    case Command::daemon:
+    case Command::connect:
+    case Command::delayed_insert:
+    case Command::time:
+    case Command::sleep:
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+struct ClientSession::ResponseConsumer {
+  ClientSession& s;
+  bool done = false;
+  bool failed = false;
+  bool local_infile = false;
+  size_t capture_bytes(uint8_t first, uint32_t len, bool continuation) const {
+    return continuation ? 0 : s.tracker_.capture_bytes(first, len);
+  }
+  bool on_packet(const ScannedPacket& p) {
+    if (p.continuation) return false;
+    switch (s.tracker_.on_packet(p.head, p.payload_len)) {
+      case ResponseTracker::Step::more:
+        return false;
+      case ResponseTracker::Step::done:
+        done = true;
+        return true;
+      case ResponseTracker::Step::local_infile:
+        local_infile = true;
+        return true;
+      case ResponseTracker::Step::error:
+        failed = true;
+        return true;
+    }
+    return true;
+  }
+};
+
+struct ClientSession::RequestConsumer {
+  ClientSession& s;
+  bool local_infile;
+  bool end = false;
+  bool too_large = false;
+  size_t capture_bytes(uint8_t, uint32_t, bool) const { return 0; }
+  bool on_packet(const ScannedPacket& p) {
+    if (local_infile) {
+      end = p.payload_len == 0;
+      return end;
+    }
+    s.request_bytes_ += p.payload_len;
+    if (s.request_bytes_ > s.env_.config().limits.max_packet_bytes) {
+      too_large = true;
+      return true;
+    }
+    end = p.payload_len < kMaxPacketChunk;
+    return end;
+  }
+};
+
+void ClientSession::on_stream_data(std::span<const uint8_t> data) {
+  core::Stats::inc(env_.stats().client_bytes_received_total, static_cast<int64_t>(data.size()));
+  if (finished_) return;
+  if (channel_.passthrough() && in_.empty()) {
+    // Fast path: parse the socket bytes in place; keep only what is left over.
+    bool stop = false;
+    size_t used = 0;
+    while (used < data.size() && !finished_) {
+      size_t n = consume_client(data.subspan(used), stop);
+      used += n;
+      if (stop || n == 0 || !channel_.passthrough()) break;
+    }
+    if (finished_) return;
+    if (used < data.size()) {
+      if (channel_.passthrough()) {
+        in_.append(data.subspan(used));
+      } else if (!channel_.decode(data.subspan(used), in_)) {
+        core::Stats::inc(env_.stats().client_tls_failures_total);
+        LOG_INFO("client channel error conn_id=%u peer=%s: %s", id_, peer_.c_str(), channel_.error().c_str());
+        close_session(false);
+        return;
+      }
+    }
+  } else if (!channel_.decode(data, in_)) {
+    if (channel_.tls_active()) core::Stats::inc(env_.stats().client_tls_failures_total);
+    else core::Stats::inc(env_.stats().client_protocol_errors_total);
+    LOG_INFO("client channel error conn_id=%u peer=%s: %s", id_, peer_.c_str(), channel_.error().c_str());
+    close_session(false);
+    return;
+  }
+  process_client_input();
+  update_backpressure();
+}
+
+void ClientSession::process_client_input() {
+  while (!finished_ && !in_.empty()) {
+    bool was_passthrough = channel_.passthrough();
+    bool stop = false;
+    size_t used = consume_client(in_.data(), stop);
+    in_.consume(used);
+    if (finished_) return;
+    if (was_passthrough && !channel_.passthrough() && !in_.empty()) {
+      // The client switched to TLS mid-buffer: what follows its SSLRequest is ciphertext.
+      core::ByteBuffer cipher;
+      cipher.swap(in_);
+      if (!channel_.decode(cipher.data(), in_)) {
+        core::Stats::inc(env_.stats().client_tls_failures_total);
+        close_session(false);
+        return;
+      }
+      continue;
+    }
+    if (stop || used == 0) break;
+  }
+}
+
+size_t ClientSession::consume_client(std::span<const uint8_t> in, bool& stop) {
+  switch (phase_) {
+    case Phase::greeting:
+    case Phase::auth_switch: {
+      if (in.size() < kPacketHeaderBytes) {
+        stop = true;
+        return 0;
+      }
+      PacketHeader h = decode_header(in.data());
+      if (h.length > kMaxLoginPacketBytes) {
+        send_err(next_client_seq_, errc::ER_HANDSHAKE_ERROR, "odp: bad handshake (oversized login packet)", "08S01");
+        fail_protocol("oversized login packet");
+        stop = true;
+        return in.size();
+      }
+      if (in.size() < kPacketHeaderBytes + h.length) {
+        stop = true;
+        return 0;
+      }
+      handle_login_packet(in.subspan(kPacketHeaderBytes, h.length), h.seq);
+      stop = phase_ != Phase::greeting && phase_ != Phase::auth_switch;
+      return kPacketHeaderBytes + h.length;
+    }
+    case Phase::ready:
+      return start_command(in, stop);
+    case Phase::upload:
+      return stream_request(in, stop);
+    case Phase::closing:
+      return in.size();
+    default:
+      // Waiting for credentials, the server or a response: keep the bytes (pipelining).
+      stop = true;
+      return 0;
+  }
+}
+
+size_t ClientSession::start_command(std::span<const uint8_t> in, bool& stop) {
+  if (in.size() < kPacketHeaderBytes) {
+    stop = true;
+    return 0;
+  }
+  PacketHeader h = decode_header(in.data());
+  if (h.seq != 0) {
+    send_err(h.seq + 1, errc::ER_NET_PACKETS_OUT_OF_ORDER, "odp: got packets out of order", "08S01");
+    fail_protocol("command packet with a non-zero sequence id");
+    stop = true;
+    return in.size();
+  }
+  if (h.length == 0) {
+    send_err(1, errc::ER_NET_READ_ERROR, "odp: empty command packet", "08S01");
+    fail_protocol("empty command packet");
+    stop = true;
+    return in.size();
+  }
+  if (h.length < kMaxPacketChunk && h.length > env_.config().limits.max_packet_bytes) {
+    send_err(1, errc::ER_NET_PACKET_TOO_LARGE, "Got a packet bigger than 'max_allowed_packet' bytes (odp limits.max_packet_bytes)",
+             "08S01");
+    fail_protocol("packet larger than max_packet_bytes");
+    stop = true;
+    return in.size();
+  }
+  arm_timer(env_.config().limits.server_query_timeout_ms);
+  if (h.length <= kInspectBytes) {
+    if (in.size() < kPacketHeaderBytes + h.length) {
+      stop = true;
+      return 0;
+    }
+    size_t total = kPacketHeaderBytes + h.length;
+    handle_small_command(in.first(total), in.subspan(kPacketHeaderBytes, h.length));
+    return total;
+  }
+  if (in.size() < kPacketHeaderBytes + 1) {
+    stop = true;
+    return 0;
+  }
+  auto cmd = static_cast<Command>(in[kPacketHeaderBytes]);
+  if (unsupported_command(cmd) || cmd == Command::quit || cmd == Command::change_user) {
+    send_err(1, errc::ER_NET_PACKET_TOO_LARGE, "odp: oversized command packet", "08S01");
+    fail_protocol("oversized control command");
+    stop = true;
+    return in.size();
+  }
+  if (server_ == nullptr || server_->state() != ServerConn::State::ready) {
+    fail_protocol("no server connection", false);
+    stop = true;
+    return in.size();
+  }
+  core::Stats::inc(env_.stats().sql_request_total);
+  channel_.sync_compressed_seq();
+  tracker_.begin(cmd, server_->capabilities(), in.data() + kPacketHeaderBytes, 1);
+  request_bytes_ = 0;
+  request_scanner_.reset();
+  response_started_ = false;
+  upload_is_infile_ = false;
+  phase_ = Phase::upload;
+  return stream_request(in, stop);
+}
+
+size_t ClientSession::stream_request(std::span<const uint8_t> in, bool& stop) {
+  RequestConsumer consumer{*this, upload_is_infile_};
+  size_t used = request_scanner_.scan(in, consumer);
+  if (consumer.too_large) {
+    send_err(1, errc::ER_NET_PACKET_TOO_LARGE,
+             "Got a packet bigger than 'max_allowed_packet' bytes (odp limits.max_packet_bytes)", "08S01");
+    if (server_ != nullptr) server_->close(false);
+    fail_protocol("request larger than max_packet_bytes");
+    stop = true;
+    return in.size();
+  }
+  core::Stats::inc(env_.stats().server_bytes_sent_total, static_cast<int64_t>(used));
+  server_->write(in.first(used));
+  if (consumer.end) {
+    request_scanner_.reset();
+    if (upload_is_infile_) tracker_.on_local_infile_sent();
+    channel_.sync_compressed_seq();
+    phase_ = Phase::command;
+    stop = true;  // what follows is the next command: wait for this response first
+  }
+  return used;
+}
+
+void ClientSession::handle_small_command(std::span<const uint8_t> packet, std::span<const uint8_t> payload) {
+  auto cmd = static_cast<Command>(payload[0]);
+  if (cmd == Command::quit) {
+    close_session(true);
+    return;
+  }
+  if (unsupported_command(cmd)) {
+    send_err(1, errc::ER_UNKNOWN_COM_ERROR,
+             std::string("odp: command ") + command_name(cmd) + " is not supported through the proxy", "08S01");
+    arm_timer(env_.config().limits.client_idle_timeout_ms);
+    return;
+  }
+  if (cmd == Command::change_user) {
+    begin_change_user(payload);
+    return;
+  }
+  forward_command(packet, cmd);
+}
+
+void ClientSession::forward_command(std::span<const uint8_t> packet, Command cmd) {
+  if (server_ == nullptr || server_->state() != ServerConn::State::ready) {
+    send_err(1, errc::CR_SERVER_LOST, "odp: no server connection", "08S01");
+    close_session(true);
+    return;
+  }
+  core::Stats::inc(env_.stats().sql_request_total);
+  core::Stats::inc(env_.stats().server_bytes_sent_total, static_cast<int64_t>(packet.size()));
+  server_->write(packet);
+  channel_.sync_compressed_seq();
+  if (!tracker_.expects_response(cmd)) {
+    arm_timer(env_.config().limits.client_idle_timeout_ms);
+    return;
+  }
+  tracker_.begin(cmd, server_->capabilities(), packet.data() + kPacketHeaderBytes, packet.size() - kPacketHeaderBytes);
+  response_started_ = false;
+  phase_ = Phase::command;
+}
+
+void ClientSession::on_server_data(std::span<const uint8_t> data) {
+  core::Stats::inc(env_.stats().server_bytes_received_total, static_cast<int64_t>(data.size()));
+  if (finished_) return;
+  if (phase_ == Phase::change_user) {
+    handle_change_user_reply(data);
+    return;
+  }
+  if (phase_ != Phase::command && phase_ != Phase::upload) {
+    // Unsolicited bytes on an idle connection: the server is closing it (killed, timeout).
+    LOG_WARN("unexpected data from idle server conn_id=%u server=%s bytes=%zu", id_, server_->host_port().c_str(),
+             data.size());
+    core::Stats::inc(env_.stats().server_protocol_errors_total);
+    server_->close(false);
+    close_session(true);
+    return;
+  }
+  ResponseConsumer consumer{*this};
+  size_t used = response_scanner_.scan(data, consumer);
+  if (used > 0) {
+    response_started_ = true;
+    send_to_client(data.first(used));
+  }
+  if (consumer.failed) {
+    LOG_WARN("server broke the protocol conn_id=%u server=%s: %s", id_, server_->host_port().c_str(),
+             tracker_.error_reason() ? tracker_.error_reason() : "?");
+    server_->close(false);
+    fail_protocol("malformed response from server", false);
+    return;
+  }
+  if (consumer.local_infile) {
+    upload_is_infile_ = true;
+    request_scanner_.reset();
+    phase_ = Phase::upload;
+    process_client_input();
+  } else if (consumer.done) {
+    if (used < data.size()) {
+      server_->close(false);
+      fail_protocol("server sent bytes after the end of a response", false);
+      return;
+    }
+    response_done();
+  }
+  update_backpressure();
+}
+
+void ClientSession::response_done() {
+  phase_ = Phase::ready;
+  if (tracker_.last_was_error()) core::Stats::inc(env_.stats().sql_request_errors_total);
+  if (draining_) {
+    close_session(true);
+    return;
+  }
+  arm_timer(env_.config().limits.client_idle_timeout_ms);
+  process_client_input();
+}
+
+}  // namespace odp::proxy

@@ -1,0 +1,228 @@
+// ClientSession, login phase: our greeting, TLS upgrade, auth switch to mysql_native_password,
+// the credential check, and the login to the server.
+#include <arpa/inet.h>
+
+#include "core/log.h"
+#include "protocol/auth.h"
+#include "protocol/packet.h"
+#include "protocol/result_packets.h"
+#include "protocol/resultset_writer.h"
+#include "proxy/client_session.h"
+
+namespace odp::proxy {
+
+using namespace protocol;
+
+namespace {
+std::string peer_host(const std::string& peer) {
+  // "1.2.3.4:5678" or "[::1]:5678" -> the address part, as MySQL shows it in access errors.
+  size_t colon = peer.rfind(':');
+  std::string host = colon == std::string::npos ? peer : peer.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  return host;
+}
+}  // namespace
+
+uint32_t ClientSession::advertised_capabilities() const {
+  uint32_t caps = (proxy_capabilities() & env_.backend().capabilities) | cap::LONG_PASSWORD | cap::PROTOCOL_41 |
+                  cap::SECURE_CONNECTION | cap::PLUGIN_AUTH;
+  if (env_.client_tls() != nullptr) caps |= cap::SSL;
+  if (env_.config().protocol.compression_to_client) caps |= cap::COMPRESS;
+  return caps;
+}
+
+void ClientSession::send_greeting() {
+  scramble_ = make_scramble();
+  HandshakeV10 hs;
+  hs.server_version = env_.backend().server_version;
+  hs.connection_id = id_;
+  hs.scramble = scramble_;
+  hs.capabilities = advertised_capabilities();
+  hs.charset = env_.backend().charset;
+  hs.status_flags = status::AUTOCOMMIT;
+  hs.auth_plugin_name = kNativePasswordPlugin;
+  std::vector<uint8_t> payload;
+  encode_handshake_v10(hs, payload);
+  std::vector<uint8_t> framed;
+  next_client_seq_ = encode_packet(0, payload, framed);
+  send_to_client(framed);
+}
+
+bool ClientSession::handle_login_packet(std::span<const uint8_t> payload, uint8_t seq) {
+  if (seq != next_client_seq_) {
+    send_err(next_client_seq_, errc::ER_NET_PACKETS_OUT_OF_ORDER, "odp: got packets out of order during login", "08S01");
+    fail_protocol("login packet out of order");
+    return false;
+  }
+  if (phase_ == Phase::auth_switch) {
+    next_client_seq_ = static_cast<uint8_t>(seq + 1);
+    verify_credentials(std::string(reinterpret_cast<const char*>(payload.data()), payload.size()));
+    return true;
+  }
+  if (is_ssl_request(payload)) {
+    if (env_.client_tls() == nullptr || channel_.tls_active()) {
+      send_err(static_cast<uint8_t>(seq + 1), errc::ER_HANDSHAKE_ERROR, "odp: TLS is not enabled ([tls] in the config)",
+               "08S01");
+      fail_protocol("SSLRequest without TLS configured");
+      return false;
+    }
+    if (!channel_.start_tls(env_.client_tls())) {
+      core::Stats::inc(env_.stats().client_tls_failures_total);
+      close_session(false);
+      return false;
+    }
+    next_client_seq_ = static_cast<uint8_t>(seq + 1);
+    return true;
+  }
+  return handle_handshake_response(payload, seq);
+}
+
+bool ClientSession::handle_handshake_response(std::span<const uint8_t> payload, uint8_t seq) {
+  auto decoded = decode_handshake_response41(payload);
+  if (!decoded) {
+    send_err(static_cast<uint8_t>(seq + 1), errc::ER_HANDSHAKE_ERROR,
+             std::string("odp: bad handshake: ") + decoded.error().what, "08S01");
+    fail_protocol(decoded.error().what);
+    return false;
+  }
+  if (channel_.tls_active()) core::Stats::inc(env_.stats().client_tls_handshakes_total);
+  hello_ = std::move(decoded.value());
+  client_caps_ = hello_.capabilities & (advertised_capabilities() | cap::CONNECT_ATTRS);
+  next_client_seq_ = static_cast<uint8_t>(seq + 1);
+  const admin::Config& cfg = env_.config();
+  const admin::ClusterConfig* default_cluster = cfg.find_cluster(cfg.default_cluster);
+  login_ = parse_login_name(hello_.username, default_cluster ? default_cluster->default_tenant : "sys",
+                            cfg.default_cluster);
+  if (cfg.find_cluster(login_.cluster) == nullptr) {
+    core::Stats::inc(env_.stats().client_auth_failures_total);
+    send_err(next_client_seq_, errc::ER_ACCESS_DENIED_ERROR, "odp: unknown cluster '" + login_.cluster + "'", "28000");
+    close_session(true);
+    return false;
+  }
+  if (!hello_.auth_plugin_name.empty() && hello_.auth_plugin_name != kNativePasswordPlugin) {
+    // The client started with another method (caching_sha2_password, ed25519...): ask it for
+    // mysql_native_password against our scramble, which is what we can check and replay.
+    AuthSwitchRequest sw;
+    sw.plugin_name = kNativePasswordPlugin;
+    sw.plugin_data.assign(reinterpret_cast<const char*>(scramble_.data()), scramble_.size());
+    sw.plugin_data.push_back('\0');
+    std::vector<uint8_t> body;
+    encode_auth_switch_request(sw, body);
+    std::vector<uint8_t> framed;
+    next_client_seq_ = encode_packet(next_client_seq_, body, framed);
+    send_to_client(framed);
+    phase_ = Phase::auth_switch;
+    return true;
+  }
+  verify_credentials(hello_.auth_response);
+  return true;
+}
+
+void ClientSession::verify_credentials(const std::string& auth_response) {
+  phase_ = Phase::lookup;
+  pending_auth_response_ = auth_response;
+  env_.lookup_credential(login_.cluster, login_.user, token_,
+                         [this](Result<UserCredential, std::string> r) { on_credential(std::move(r)); });
+}
+
+void ClientSession::on_credential(Result<UserCredential, std::string> result) {
+  if (finished_ || phase_ != Phase::lookup) return;
+  if (!result) {
+    core::Stats::inc(env_.stats().server_connect_failures_total);
+    send_err(next_client_seq_, errc::CR_CONN_HOST_ERROR,
+             "odp: cannot check the login of '" + login_.user + "': cluster '" + login_.cluster +
+                 "' is unreachable: " + result.error(),
+             "08S01");
+    close_session(true);
+    return;
+  }
+  const UserCredential& cred = result.value();
+  std::span<const uint8_t> scramble(scramble_);
+  bool ok = false;
+  if (cred.exists && !cred.unusable_plugin.empty()) {
+    core::Stats::inc(env_.stats().client_auth_failures_total);
+    LOG_WARN("login refused conn_id=%u user=%s: account uses auth plugin %s", id_, login_.user.c_str(),
+             cred.unusable_plugin.c_str());
+    send_err(next_client_seq_, errc::ER_ACCESS_DENIED_ERROR,
+             "Access denied for user '" + login_.user + "': its authentication plugin '" + cred.unusable_plugin +
+                 "' cannot be proxied (odp needs mysql_native_password)",
+             "28000");
+    close_session(true);
+    return;
+  }
+  if (cred.exists && cred.empty_password) {
+    ok = native_password_is_empty(pending_auth_response_);
+    stage1_.reset();
+  } else if (cred.exists) {
+    auto stage1 = native_password_verify(pending_auth_response_, scramble, cred.stage2);
+    ok = stage1.has_value();
+    if (ok) stage1_ = *stage1;
+  }
+  if (!ok) {
+    core::Stats::inc(env_.stats().client_auth_failures_total);
+    LOG_INFO("login refused conn_id=%u peer=%s user=%s exists=%d", id_, peer_.c_str(), login_.user.c_str(),
+             cred.exists ? 1 : 0);
+    send_err(next_client_seq_, errc::ER_ACCESS_DENIED_ERROR,
+             "Access denied for user '" + login_.user + "'@'" + peer_host(peer_) + "' (using password: " +
+                 (pending_auth_response_.empty() ? "NO" : "YES") + ")",
+             "28000");
+    close_session(true);
+    return;
+  }
+  pending_auth_response_.clear();
+  if (changing_user_) send_change_user_to_server();
+  else connect_server();
+}
+
+void ClientSession::connect_server() {
+  phase_ = Phase::server_login;
+  const admin::ClusterConfig* cluster = env_.config().find_cluster(login_.cluster);
+  ServerLogin sl;
+  // The foundation routes every session to the cluster's first server.
+  sl.host_port = cluster->rootservice_list.empty() ? std::string() : cluster->rootservice_list.front();
+  sl.user = cluster->server_mode == admin::ServerMode::mysql ? login_.user : login_.user + "@" + login_.tenant;
+  sl.stage1 = stage1_;
+  sl.database = hello_.database;
+  sl.client_capabilities = client_caps_;
+  sl.charset = hello_.charset;
+  sl.max_packet_size = hello_.max_packet_size;
+  for (const auto& kv : hello_.attributes) {
+    if (kv.first.rfind("_odp", 0) != 0) sl.attributes.push_back(kv);
+  }
+  sl.attributes.emplace_back("_odp_client", peer_);
+  sl.attributes.emplace_back("_odp_connection_id", std::to_string(id_));
+  server_ = std::make_unique<ServerConn>(env_, *this);
+  server_->login(std::move(sl));
+}
+
+void ClientSession::on_server_ready(std::span<const uint8_t> ok_payload) {
+  if (phase_ != Phase::server_login) return;
+  std::vector<uint8_t> framed;
+  encode_packet(next_client_seq_, ok_payload, framed);
+  send_to_client(framed);
+  LOG_DEBUG("session ready conn_id=%u peer=%s user=%s server=%s thread=%u", id_, peer_.c_str(), login_.user.c_str(),
+            server_->host_port().c_str(), server_->thread_id());
+  if (client_caps_ & cap::COMPRESS) {
+    core::Stats::inc(env_.stats().client_compressed_sessions_total);
+    channel_.start_compression(env_.config().limits.max_packet_bytes + (1u << 20));
+  }
+  phase_ = Phase::ready;
+  arm_timer(env_.config().limits.client_idle_timeout_ms);
+  if (draining_) {
+    close_session(true);
+    return;
+  }
+  process_client_input();
+  update_backpressure();
+}
+
+void ClientSession::on_server_login_failed(const ErrPacket& err) {
+  if (finished_) return;
+  uint8_t seq = phase_ == Phase::server_login ? next_client_seq_ : 1;
+  std::vector<uint8_t> framed;
+  encode_err_packet(seq, err, framed);
+  send_to_client(framed);
+  close_session(true);
+}
+
+}  // namespace odp::proxy

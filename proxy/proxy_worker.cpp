@@ -1,0 +1,172 @@
+#include "proxy/proxy_worker.h"
+
+#include <arpa/inet.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "admin/address.h"
+#include "admin/credentials.h"
+#include "core/log.h"
+#include "core/tcp_stream.h"
+#include "protocol/constants.h"
+#include "protocol/resultset_writer.h"
+
+namespace odp::proxy {
+
+ProxyWorker::ProxyWorker(uint32_t index, SharedState& shared, std::shared_ptr<const admin::Config> config,
+                         BackendInfo backend)
+    : index_(index), shared_(shared), config_(std::move(config)), backend_(std::move(backend)) {}
+
+ProxyWorker::~ProxyWorker() = default;
+
+void ProxyWorker::run(int listen_fd, std::promise<std::string>& started) {
+  char name[16];
+  std::snprintf(name, sizeof name, "w%u", index_);
+  log::set_thread_name(name);
+  core::WorkerOptions options;
+  options.id = index_;
+  // The registered-file table may not exceed RLIMIT_NOFILE; clients and servers each take a slot.
+  rlimit rl{};
+  uint64_t fd_limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+  options.ring.fixed_files = static_cast<uint32_t>(
+      std::min<uint64_t>({65536, uint64_t{config_->limits.client_max_connections} * 2 + 64, fd_limit}));
+  if (auto st = worker_.init(options); !st) {
+    ::close(listen_fd);
+    started.set_value("worker " + std::to_string(index_) + ": " + st.error());
+    return;
+  }
+  core::StatsRegistry::instance();  // registered by the Server before threads start
+  listener_ = std::make_unique<core::Listener>(worker_, listen_fd, [this](int fd) { on_accept(fd); });
+  listener_->start();
+  worker_.set_idle_hook([this] { reap_sessions(); });
+  started.set_value("");
+  worker_.run();
+  shutdown_sessions();
+  listener_.reset();
+  worker_.settle(2000);
+}
+
+void ProxyWorker::post_config(std::shared_ptr<const admin::Config> config) {
+  worker_.post([this, config = std::move(config)]() mutable { config_ = std::move(config); });
+}
+
+void ProxyWorker::post_backend(BackendInfo backend) {
+  worker_.post([this, backend = std::move(backend)]() mutable { backend_ = std::move(backend); });
+}
+
+void ProxyWorker::post_drain() {
+  worker_.post([this] {
+    draining_ = true;
+    if (listener_) listener_->stop();
+    for (auto& [token, session] : sessions_) session->begin_drain();
+  });
+}
+
+void ProxyWorker::post_stop() { worker_.stop(); }
+
+void ProxyWorker::reject(int fd, uint16_t code, const char* message) {
+  // Like a MySQL server over its connection limit: an ERR instead of the greeting. The socket
+  // buffer is empty, so one non-blocking send suffices.
+  protocol::ErrPacket err;
+  err.code = code;
+  err.sql_state = "08004";
+  err.message = message;
+  std::vector<uint8_t> framed;
+  protocol::encode_err_packet(0, err, framed);
+  ssize_t n = ::send(fd, framed.data(), framed.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  (void)n;
+  ::close(fd);
+}
+
+void ProxyWorker::on_accept(int fd) {
+  if (draining_) {
+    ::close(fd);
+    return;
+  }
+  int64_t limit = config_->limits.client_max_connections;
+  if (shared_.clients.fetch_add(1, std::memory_order_relaxed) >= limit) {
+    shared_.clients.fetch_sub(1, std::memory_order_relaxed);
+    core::Stats::inc(worker_.stats().client_connections_rejected_total);
+    reject(fd, protocol::errc::ER_CON_COUNT_ERROR, "Too many connections (odp limits.client_max_connections)");
+    return;
+  }
+  sockaddr_storage peer{};
+  socklen_t len = sizeof peer;
+  std::string peer_text = "?";
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
+    peer_text = admin::format_sockaddr(reinterpret_cast<sockaddr*>(&peer));
+  }
+  uint32_t id = shared_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
+  if (id == 0) id = shared_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
+  core::TcpStream* stream = core::TcpStream::adopt(worker_, fd, nullptr);
+  stream->set_high_watermark(config_->limits.max_output_buffer_bytes);
+  auto session = std::make_unique<ClientSession>(*this, stream, id, std::move(peer_text));
+  ClientSession* raw = session.get();
+  sessions_.emplace(raw->token(), std::move(session));
+  session_count_.store(sessions_.size(), std::memory_order_relaxed);
+  raw->start();
+}
+
+Conn* ProxyWorker::connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err) {
+  auto addr = admin::parse_sockaddr(host_port);
+  if (!addr) {
+    err = EINVAL;
+    LOG_WARN("bad server address %s: %s", host_port.c_str(), addr.error().c_str());
+    return nullptr;
+  }
+  core::TcpStream* s = core::TcpStream::connect(worker_, addr->addr(), addr->len, timeout_ms, handler, err);
+  if (s != nullptr) s->set_high_watermark(config_->limits.max_output_buffer_bytes);
+  return s;
+}
+
+void ProxyWorker::lookup_credential(const std::string& cluster, const std::string& user, uint64_t token,
+                                    CredentialCallback callback) {
+  std::shared_ptr<const admin::Config> config = config_;
+  shared_.jobs->submit([this, config, cluster, user, token, callback = std::move(callback)]() mutable {
+    Result<UserCredential, std::string> result = Err(std::string("unknown cluster"));
+    if (const admin::ClusterConfig* c = config->find_cluster(cluster)) {
+      auto r = shared_.credentials->lookup(*c, user);
+      if (r) {
+        UserCredential uc;
+        uc.exists = r->exists;
+        uc.empty_password = r->empty_password;
+        uc.stage2 = r->stage2;
+        if (r->exists && r->plugin != admin::kNativePasswordPlugin) uc.unusable_plugin = r->plugin;
+        result = uc;
+      } else {
+        result = Err(r.error());
+      }
+    }
+    worker_.post([this, token, result = std::move(result), callback = std::move(callback)]() mutable {
+      auto it = sessions_.find(token);
+      if (it == sessions_.end() || it->second->finished()) return;  // the client left meanwhile
+      callback(std::move(result));
+    });
+  });
+}
+
+void ProxyWorker::session_finished(ClientSession* session) {
+  shared_.clients.fetch_sub(1, std::memory_order_relaxed);
+  finished_.push_back(session);
+}
+
+void ProxyWorker::reap_sessions() {
+  if (finished_.empty()) return;
+  // Destroyed after the loop iteration, never inside one of their own callbacks.
+  for (ClientSession* s : finished_) sessions_.erase(s->token());
+  finished_.clear();
+  session_count_.store(sessions_.size(), std::memory_order_relaxed);
+}
+
+void ProxyWorker::shutdown_sessions() {
+  std::vector<ClientSession*> all;
+  for (auto& [token, session] : sessions_) all.push_back(session.get());
+  for (ClientSession* s : all) s->terminate("proxy shutting down");
+  reap_sessions();
+}
+
+}  // namespace odp::proxy

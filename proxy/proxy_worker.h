@@ -1,0 +1,79 @@
+#pragma once
+// A worker thread of the proxy: owns a core::Worker (ring, buffers, timers), its listener and
+// its client sessions, and implements SessionEnv for them. Workers share only SharedState
+// (atomics for global limits, the job pool, the TLS context) and immutable config snapshots.
+#include <atomic>
+#include <future>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "admin/config.h"
+#include "core/listener.h"
+#include "core/worker.h"
+#include "proxy/client_session.h"
+#include "proxy/job_pool.h"
+#include "proxy/session_env.h"
+
+namespace odp::admin {
+class CredentialStore;
+}
+
+namespace odp::proxy {
+
+struct SharedState {
+  std::atomic<int64_t> clients{0};  // client sessions over all workers (client_max_connections)
+  std::atomic<uint32_t> next_connection_id{1};
+  std::atomic<bool> draining{false};
+  SSL_CTX* tls = nullptr;
+  admin::CredentialStore* credentials = nullptr;
+  JobPool* jobs = nullptr;
+};
+
+class ProxyWorker final : public SessionEnv {
+ public:
+  ProxyWorker(uint32_t index, SharedState& shared, std::shared_ptr<const admin::Config> config, BackendInfo backend);
+  ~ProxyWorker() override;
+
+  // The thread body: sets up the ring, reports through `started` ("" on success), runs the loop.
+  void run(int listen_fd, std::promise<std::string>& started);
+  // Thread-safe requests.
+  void post_config(std::shared_ptr<const admin::Config> config);
+  void post_backend(BackendInfo backend);
+  void post_drain();
+  void post_stop();
+  size_t session_count() const { return session_count_.load(std::memory_order_relaxed); }
+  const core::Stats& stats() const { return worker_.stats(); }
+
+  // SessionEnv
+  uint64_t now_ms() const override { return worker_.now_ms(); }
+  core::TimerWheel& timers() override { return worker_.timers(); }
+  core::Stats& stats() override { return worker_.stats(); }
+  const admin::Config& config() const override { return *config_; }
+  const BackendInfo& backend() const override { return backend_; }
+  SSL_CTX* client_tls() const override { return shared_.tls; }
+  Conn* connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err) override;
+  void lookup_credential(const std::string& cluster, const std::string& user, uint64_t token,
+                         CredentialCallback callback) override;
+  void session_finished(ClientSession* session) override;
+
+ private:
+  void on_accept(int fd);
+  void reject(int fd, uint16_t code, const char* message);
+  void reap_sessions();
+  void shutdown_sessions();
+
+  uint32_t index_;
+  SharedState& shared_;
+  std::shared_ptr<const admin::Config> config_;
+  BackendInfo backend_;
+  core::Worker worker_;
+  std::unique_ptr<core::Listener> listener_;
+  std::unordered_map<uint64_t, std::unique_ptr<ClientSession>> sessions_;  // by token
+  std::vector<ClientSession*> finished_;
+  std::atomic<size_t> session_count_{0};
+  bool draining_ = false;
+};
+
+}  // namespace odp::proxy

@@ -1,0 +1,156 @@
+// Server: binds the listeners, starts one ProxyWorker thread per worker, the control-plane job
+// pool, and keeps what workers share (limits, TLS context, credentials) in one place.
+#include "proxy/server.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <future>
+#include <thread>
+
+#include "admin/address.h"
+#include "admin/credentials.h"
+#include "core/listener.h"
+#include "core/log.h"
+#include "proxy/backend_probe.h"
+#include "proxy/client_channel.h"
+#include "proxy/job_pool.h"
+#include "proxy/proxy_worker.h"
+
+namespace odp::proxy {
+namespace {
+
+class ServerImpl final : public Server {
+ public:
+  explicit ServerImpl(std::shared_ptr<const admin::Config> config) : config_(std::move(config)) {}
+
+  ~ServerImpl() override {
+    stop();
+    if (shared_.tls != nullptr) SSL_CTX_free(shared_.tls);
+  }
+
+  Status<std::string> start() {
+    const admin::Config& cfg = *config_;
+    raise_fd_limit();
+    auto addr = admin::parse_sockaddr(cfg.listen.address);
+    if (!addr) return Err("listen.address " + cfg.listen.address + ": " + addr.error());
+    if (cfg.tls.enabled()) {
+      auto ctx = make_client_tls_context(cfg.tls);
+      if (!ctx) return Err(ctx.error());
+      shared_.tls = ctx.value();
+    }
+    unsigned workers = cfg.listen.workers != 0 ? cfg.listen.workers : std::max(1u, std::thread::hardware_concurrency());
+    std::vector<int> fds;
+    for (unsigned i = 0; i < workers; ++i) {
+      auto fd = core::open_listen_socket(addr->addr(), addr->len, static_cast<int>(cfg.listen.backlog), cfg.listen.address);
+      if (!fd) {
+        for (int f : fds) ::close(f);
+        return Err(fd.error());
+      }
+      fds.push_back(fd.value());
+    }
+    BackendInfo backend = initial_backend();
+    credentials_ = std::make_unique<admin::CredentialStore>();
+    jobs_ = std::make_unique<JobPool>(2);
+    shared_.credentials = credentials_.get();
+    shared_.jobs = jobs_.get();
+    for (unsigned i = 0; i < workers; ++i) {
+      workers_.push_back(std::make_unique<ProxyWorker>(i, shared_, config_, backend));
+      core::StatsRegistry::instance().add(&static_cast<const ProxyWorker&>(*workers_.back()).stats());
+    }
+    for (unsigned i = 0; i < workers; ++i) {
+      std::promise<std::string> started;
+      auto fut = started.get_future();
+      ProxyWorker* w = workers_[i].get();
+      int fd = fds[i];
+      threads_.emplace_back([w, fd, &started] { w->run(fd, started); });
+      std::string err = fut.get();
+      if (!err.empty()) {
+        for (unsigned j = i + 1; j < workers; ++j) ::close(fds[j]);
+        stop();
+        return Err(err);
+      }
+    }
+    LOG_INFO("odp listening address=%s workers=%u backend_version=\"%s\" tls=%s", cfg.listen.address.c_str(), workers,
+             backend.server_version.c_str(), shared_.tls ? "on" : "off");
+    return Ok{};
+  }
+
+  std::vector<std::string> reload(std::shared_ptr<const admin::Config> config) override {
+    std::vector<std::string> need_restart;
+    const admin::Config& old = *config_;
+    const admin::Config& now = *config;
+    if (old.listen.address != now.listen.address) need_restart.push_back("listen.address");
+    if (old.listen.workers != now.listen.workers) need_restart.push_back("listen.workers");
+    if (old.listen.admin_http != now.listen.admin_http) need_restart.push_back("listen.admin_http");
+    if (old.tls.client_cert != now.tls.client_cert || old.tls.client_key != now.tls.client_key ||
+        old.tls.client_ca != now.tls.client_ca || old.tls.min_version != now.tls.min_version) {
+      need_restart.push_back("tls");
+    }
+    config_ = config;
+    for (auto& w : workers_) w->post_config(config);
+    return need_restart;
+  }
+
+  void begin_drain() override {
+    if (shared_.draining.exchange(true)) return;
+    for (auto& w : workers_) w->post_drain();
+  }
+  bool draining() const override { return shared_.draining.load(); }
+
+  size_t client_sessions() const override {
+    size_t n = 0;
+    for (const auto& w : workers_) n += w->session_count();
+    return n;
+  }
+
+  void stop() override {
+    if (jobs_) jobs_->stop();
+    for (auto& w : workers_) w->post_stop();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+    threads_.clear();
+  }
+
+ private:
+  static void raise_fd_limit() {
+    // Every client needs two descriptors (its socket and its server's); use what we may.
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+      rl.rlim_cur = rl.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &rl) != 0) LOG_WARN("cannot raise RLIMIT_NOFILE to %lu", static_cast<unsigned long>(rl.rlim_max));
+    }
+  }
+
+  BackendInfo initial_backend() {
+    // Clients should see the dialect of the database behind the proxy; ask the first reachable
+    // server once. If none answers, a MySQL 5.7-compatible default is used.
+    BackendInfo info;
+    for (const auto& cluster : config_->clusters) {
+      for (const auto& hp : cluster.rootservice_list) {
+        auto r = probe_backend(hp, 2000);
+        if (r) return r.value();
+        LOG_WARN("backend probe failed: %s", r.error().c_str());
+      }
+    }
+    return info;
+  }
+
+  std::shared_ptr<const admin::Config> config_;
+  SharedState shared_;
+  std::unique_ptr<admin::CredentialStore> credentials_;
+  std::unique_ptr<JobPool> jobs_;
+  std::vector<std::unique_ptr<ProxyWorker>> workers_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Server>, std::string> Server::start(std::shared_ptr<const admin::Config> config) {
+  auto server = std::make_unique<ServerImpl>(std::move(config));
+  if (auto st = server->start(); !st) return Err(st.error());
+  return std::unique_ptr<Server>(std::move(server));
+}
+
+}  // namespace odp::proxy

@@ -1,0 +1,31 @@
+#pragma once
+// The running proxy: listeners, worker threads and the control thread. app/main.cpp drives it.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "admin/config.h"
+#include "core/result.h"
+
+namespace odp::proxy {
+
+class Server {
+ public:
+  // Binds one SO_REUSEPORT listener per worker and starts the workers. On failure returns one
+  // clear line, e.g. "listen 127.0.0.1:2883: Address already in use".
+  static Result<std::unique_ptr<Server>, std::string> start(std::shared_ptr<const admin::Config> config);
+  virtual ~Server() = default;
+
+  // Applies a reloaded config to what can change live. Returns the dotted keys that changed
+  // but cannot take effect without a restart (the caller logs them).
+  virtual std::vector<std::string> reload(std::shared_ptr<const admin::Config> config) = 0;
+  // Stops accepting, closes idle clients, lets statements in flight finish.
+  virtual void begin_drain() = 0;
+  virtual bool draining() const = 0;
+  // Client sessions still open over all workers.
+  virtual size_t client_sessions() const = 0;
+  // Ends the workers (closing whatever is left) and joins them. Idempotent.
+  virtual void stop() = 0;
+};
+
+}  // namespace odp::proxy

@@ -1,0 +1,210 @@
+#include "proxy/server_conn.h"
+
+#include <cstring>
+
+#include "core/log.h"
+#include "protocol/auth.h"
+#include "protocol/constants.h"
+#include "protocol/handshake.h"
+#include "protocol/packet.h"
+
+namespace odp::proxy {
+
+using namespace protocol;
+
+namespace {
+constexpr size_t kMaxLoginPacketBytes = 64 * 1024;
+}
+
+uint32_t proxy_capabilities() {
+  return cap::LONG_PASSWORD | cap::FOUND_ROWS | cap::LONG_FLAG | cap::CONNECT_WITH_DB | cap::NO_SCHEMA |
+         cap::ODBC | cap::LOCAL_FILES | cap::IGNORE_SPACE | cap::PROTOCOL_41 | cap::INTERACTIVE |
+         cap::IGNORE_SIGPIPE | cap::TRANSACTIONS | cap::RESERVED | cap::SECURE_CONNECTION | cap::MULTI_STATEMENTS |
+         cap::MULTI_RESULTS | cap::PS_MULTI_RESULTS | cap::PLUGIN_AUTH | cap::CONNECT_ATTRS |
+         cap::PLUGIN_AUTH_LENENC_DATA | cap::CAN_HANDLE_EXPIRED_PASSWORDS | cap::SESSION_TRACK | cap::DEPRECATE_EOF;
+}
+
+ServerConn::ServerConn(SessionEnv& env, Owner& owner) : env_(env), owner_(owner) {}
+
+ServerConn::~ServerConn() { close(false); }
+
+void ServerConn::close(bool flush) {
+  if (conn_ != nullptr) {
+    conn_->close(flush);
+    conn_ = nullptr;
+    if (state_ != State::idle && state_ != State::connecting) core::Stats::dec(env_.stats().server_connections);
+  }
+  state_ = State::closed;
+}
+
+void ServerConn::login(ServerLogin login) {
+  login_ = std::move(login);
+  int err = 0;
+  state_ = State::connecting;
+  conn_ = env_.connect(login_.host_port, env_.config().limits.server_connect_timeout_ms, this, err);
+  if (conn_ == nullptr) {
+    fail_login(errc::CR_CONN_HOST_ERROR,
+               "odp: cannot connect to server " + login_.host_port + ": " + std::string(strerror(err)));
+  }
+}
+
+void ServerConn::fail_login(uint16_t code, const std::string& message) {
+  core::Stats::inc(env_.stats().server_connect_failures_total);
+  LOG_WARN("server login failed server=%s user=%s code=%u msg=\"%s\"", login_.host_port.c_str(), login_.user.c_str(),
+           code, message.c_str());
+  close(false);
+  ErrPacket err;
+  err.code = code;
+  err.sql_state = code == errc::CR_CONN_HOST_ERROR ? "HY000" : "08S01";
+  err.message = message;
+  owner_.on_server_login_failed(err);
+}
+
+void ServerConn::on_stream_connected(int err) {
+  if (err != 0) {
+    fail_login(errc::CR_CONN_HOST_ERROR,
+               "odp: cannot connect to server " + login_.host_port + ": " + std::string(strerror(err)));
+    return;
+  }
+  state_ = State::greeting;
+  core::Stats::inc(env_.stats().server_connections);
+  conn_->start_reading();
+}
+
+void ServerConn::on_stream_writable() {
+  if (state_ == State::ready) owner_.on_server_writable();
+}
+
+void ServerConn::on_stream_closed(int err) {
+  if (state_ == State::ready) {
+    owner_.on_server_closed(err);
+    return;
+  }
+  fail_login(errc::CR_SERVER_LOST, "odp: server " + login_.host_port + " closed the connection during login" +
+                                       (err != 0 ? std::string(": ") + strerror(err) : std::string()));
+}
+
+void ServerConn::on_stream_data(std::span<const uint8_t> data) {
+  if (state_ == State::ready) {
+    owner_.on_server_data(data);
+    return;
+  }
+  if (state_ != State::greeting && state_ != State::authenticating) return;
+  login_in_.append(data);
+  while (state_ == State::greeting || state_ == State::authenticating) {
+    auto buf = login_in_.data();
+    if (buf.size() < kPacketHeaderBytes) return;
+    PacketHeader h = decode_header(buf.data());
+    if (h.length > kMaxLoginPacketBytes) {
+      core::Stats::inc(env_.stats().server_protocol_errors_total);
+      fail_login(errc::ER_HANDSHAKE_ERROR, "odp: oversized login packet from server " + login_.host_port);
+      return;
+    }
+    if (buf.size() < kPacketHeaderBytes + h.length) return;
+    std::vector<uint8_t> payload(buf.begin() + kPacketHeaderBytes, buf.begin() + kPacketHeaderBytes + h.length);
+    login_in_.consume(kPacketHeaderBytes + h.length);
+    handle_login_packet(payload, h.seq);
+  }
+  // Anything after the login OK belongs to the session (nothing, normally).
+  if (state_ == State::ready && !login_in_.empty()) {
+    std::vector<uint8_t> rest(login_in_.data().begin(), login_in_.data().end());
+    login_in_.release();
+    owner_.on_server_data(rest);
+  }
+}
+
+void ServerConn::send_packet(uint8_t seq, std::span<const uint8_t> payload) {
+  std::vector<uint8_t> framed;
+  encode_packet(seq, payload, framed);
+  conn_->write(framed);
+}
+
+void ServerConn::handle_login_packet(std::span<const uint8_t> payload, uint8_t seq) {
+  if (payload.empty()) {
+    fail_login(errc::ER_HANDSHAKE_ERROR, "odp: empty login packet from server " + login_.host_port);
+    return;
+  }
+  if (payload[0] == 0xFF) {
+    auto err = decode_err(payload);
+    close(false);
+    core::Stats::inc(env_.stats().server_connect_failures_total);
+    if (!err) {
+      fail_login(errc::ER_HANDSHAKE_ERROR, "odp: malformed error packet from server " + login_.host_port);
+      return;
+    }
+    state_ = State::closed;
+    owner_.on_server_login_failed(err.value());
+    return;
+  }
+  if (state_ == State::greeting) {
+    auto hs = decode_handshake_v10(payload);
+    if (!hs) {
+      core::Stats::inc(env_.stats().server_protocol_errors_total);
+      fail_login(errc::ER_HANDSHAKE_ERROR, std::string("odp: bad handshake from server ") + login_.host_port + ": " +
+                                               hs.error().what);
+      return;
+    }
+    thread_id_ = hs->connection_id;
+    scramble_ = hs->scramble;
+    send_handshake_response(hs.value());
+    state_ = State::authenticating;
+    return;
+  }
+  // Authenticating: OK, auth switch, or more data.
+  if (payload[0] == 0x00) {
+    state_ = State::ready;
+    core::Stats::inc(env_.stats().server_connects_total);
+    owner_.on_server_ready(payload);
+    return;
+  }
+  if (payload[0] == 0xFE) {
+    auto answer = answer_auth_switch(payload, login_.stage1);
+    if (!answer) {
+      fail_login(errc::ER_NOT_SUPPORTED_AUTH_MODE,
+                 "odp: server " + login_.host_port + " asks for an authentication method odp cannot answer for user '" +
+                     login_.user + "' (only mysql_native_password)");
+      return;
+    }
+    send_packet(static_cast<uint8_t>(seq + 1),
+                {reinterpret_cast<const uint8_t*>(answer->data()), answer->size()});
+    return;
+  }
+  fail_login(errc::ER_NOT_SUPPORTED_AUTH_MODE,
+             "odp: unexpected authentication packet from server " + login_.host_port + " for user '" + login_.user + "'");
+}
+
+std::optional<std::string> ServerConn::answer_auth_switch(std::span<const uint8_t> payload,
+                                                          const std::optional<std::array<uint8_t, 20>>& stage1) const {
+  auto sw = decode_auth_switch_request(payload);
+  if (!sw || sw->plugin_name != kNativePasswordPlugin) return std::nullopt;
+  std::string_view scramble = auth_switch_scramble(sw.value());
+  if (!stage1) return std::string();
+  if (scramble.size() != kScrambleBytes) return std::nullopt;
+  return native_password_response(*stage1, {reinterpret_cast<const uint8_t*>(scramble.data()), scramble.size()});
+}
+
+void ServerConn::send_handshake_response(const HandshakeV10& hs) {
+  HandshakeResponse41 r;
+  // The server answers in the client's dialect (EOF packets or not, session tracking, multi
+  // results), so the client's wishes pass through, minus what odp terminates itself.
+  uint32_t wanted = (login_.client_capabilities & proxy_capabilities()) | cap::PROTOCOL_41 | cap::SECURE_CONNECTION |
+                    cap::PLUGIN_AUTH | cap::LONG_PASSWORD;
+  wanted &= ~(cap::SSL | cap::COMPRESS);
+  if (login_.database.empty()) wanted &= ~cap::CONNECT_WITH_DB;
+  else wanted |= cap::CONNECT_WITH_DB;
+  r.capabilities = wanted & (hs.capabilities | cap::CONNECT_ATTRS);
+  if (!(hs.capabilities & cap::CONNECT_ATTRS)) r.capabilities &= ~cap::CONNECT_ATTRS;
+  capabilities_ = r.capabilities;
+  r.max_packet_size = login_.max_packet_size != 0 ? login_.max_packet_size : (1u << 30);
+  r.charset = login_.charset;
+  r.username = login_.user;
+  if (login_.stage1) r.auth_response = native_password_response(*login_.stage1, hs.scramble);
+  r.database = login_.database;
+  r.auth_plugin_name = kNativePasswordPlugin;
+  r.attributes = login_.attributes;
+  std::vector<uint8_t> payload;
+  encode_handshake_response41(r, payload);
+  send_packet(1, payload);
+}
+
+}  // namespace odp::proxy

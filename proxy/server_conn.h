@@ -1,0 +1,96 @@
+#pragma once
+// One connection to a backend server: TCP connect, the server's handshake, login with the
+// client's derived SHA1(password) (mysql_native_password, answering auth switches itself), then
+// a plain byte pipe for its owner. It never sees the client's password.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/byte_buffer.h"
+#include "core/tcp_stream.h"
+#include "protocol/handshake.h"
+#include "protocol/result_packets.h"
+#include "proxy/session_env.h"
+
+namespace odp::proxy {
+
+struct ServerLogin {
+  std::string host_port;
+  std::string user;
+  std::optional<std::array<uint8_t, 20>> stage1;  // nullopt: the account has no password
+  std::string database;
+  uint32_t client_capabilities = 0;  // what the client asked of us
+  uint8_t charset = 45;
+  uint32_t max_packet_size = 0;
+  std::vector<std::pair<std::string, std::string>> attributes;
+};
+
+class ServerConn final : public core::StreamHandler {
+ public:
+  class Owner {
+   public:
+    virtual ~Owner() = default;
+    // Login succeeded; ok_payload is the server's OK packet payload (forwarded to the client).
+    virtual void on_server_ready(std::span<const uint8_t> ok_payload) = 0;
+    // Login failed: err is the server's ERR, or one made by the proxy (connect refused, timeout...).
+    virtual void on_server_login_failed(const protocol::ErrPacket& err) = 0;
+    virtual void on_server_data(std::span<const uint8_t> data) = 0;
+    virtual void on_server_closed(int err) = 0;
+    virtual void on_server_writable() = 0;
+  };
+
+  enum class State { idle, connecting, greeting, authenticating, ready, closed };
+
+  ServerConn(SessionEnv& env, Owner& owner);
+  ~ServerConn() override;
+  ServerConn(const ServerConn&) = delete;
+  ServerConn& operator=(const ServerConn&) = delete;
+
+  void login(ServerLogin login);
+  State state() const { return state_; }
+  // Capabilities agreed with the server (valid once ready).
+  uint32_t capabilities() const { return capabilities_; }
+  uint32_t thread_id() const { return thread_id_; }
+  const std::array<uint8_t, 20>& scramble() const { return scramble_; }
+  const std::string& host_port() const { return login_.host_port; }
+
+  void write(std::span<const uint8_t> bytes) { conn_->write(bytes); }
+  Conn& conn() { return *conn_; }
+  // Closes the connection; the owner hears nothing more.
+  void close(bool flush);
+
+  // Answers an auth switch (0xFE) sent mid-session, e.g. in reply to COM_CHANGE_USER.
+  std::optional<std::string> answer_auth_switch(std::span<const uint8_t> payload,
+                                                const std::optional<std::array<uint8_t, 20>>& stage1) const;
+
+  // core::StreamHandler
+  void on_stream_data(std::span<const uint8_t> data) override;
+  void on_stream_closed(int err) override;
+  void on_stream_connected(int err) override;
+  void on_stream_writable() override;
+
+ private:
+  void fail_login(uint16_t code, const std::string& message);
+  void handle_login_packet(std::span<const uint8_t> payload, uint8_t seq);
+  void send_handshake_response(const protocol::HandshakeV10& hs);
+  void send_packet(uint8_t seq, std::span<const uint8_t> payload);
+
+  SessionEnv& env_;
+  Owner& owner_;
+  Conn* conn_ = nullptr;
+  State state_ = State::idle;
+  ServerLogin login_;
+  uint32_t capabilities_ = 0;
+  uint32_t thread_id_ = 0;
+  std::array<uint8_t, 20> scramble_{};
+  core::ByteBuffer login_in_;  // login-phase bytes until a packet is complete
+};
+
+// The capabilities odp offers clients and uses with servers, before intersecting with a peer's.
+uint32_t proxy_capabilities();
+
+}  // namespace odp::proxy

@@ -1,0 +1,61 @@
+#pragma once
+// What a client session needs from the world. The real implementation (ProxyWorker) is backed
+// by io_uring streams and the control thread; tests drive the same session code through a fake
+// that injects partial reads, short writes, resets and corruption from a seed.
+#include <openssl/ssl.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "admin/config.h"
+#include "core/result.h"
+#include "core/stats.h"
+#include "core/conn.h"
+#include "core/timer_wheel.h"
+
+namespace odp::proxy {
+
+using core::Conn;
+
+// A user's stored credential, as read from config or from the server by the meta account.
+struct UserCredential {
+  bool exists = false;
+  bool empty_password = false;
+  std::array<uint8_t, 20> stage2{};
+  std::string unusable_plugin;  // non-empty: the account uses an auth plugin odp cannot check
+};
+using CredentialCallback = std::function<void(Result<UserCredential, std::string>)>;
+
+// Facts about the backend learned when the proxy started (from a server's handshake).
+struct BackendInfo {
+  std::string server_version = "5.7.25-odp";
+  uint32_t capabilities = 0xFFFFFFFF;
+  uint8_t charset = 45;  // utf8mb4_general_ci
+};
+
+class SessionEnv {
+ public:
+  virtual ~SessionEnv() = default;
+  virtual uint64_t now_ms() const = 0;
+  virtual core::TimerWheel& timers() = 0;
+  virtual core::Stats& stats() = 0;
+  virtual const admin::Config& config() const = 0;
+  virtual const BackendInfo& backend() const = 0;
+  // TLS context for clients, or nullptr when TLS is off.
+  virtual SSL_CTX* client_tls() const = 0;
+  // Starts a TCP connect; the handler hears on_stream_connected. Returns nullptr with err set
+  // when no socket could be made.
+  virtual Conn* connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err) = 0;
+  // Looks a user's credential up (possibly on another thread); the callback runs on the
+  // session's thread, unless the session was destroyed first (cancel by token).
+  virtual void lookup_credential(const std::string& cluster, const std::string& user, uint64_t token,
+                                 CredentialCallback callback) = 0;
+  // The session has finished closing and may be destroyed.
+  virtual void session_finished(class ClientSession* session) = 0;
+};
+
+}  // namespace odp::proxy

@@ -1,0 +1,525 @@
+/* libmariadb client for odp's integration tests. Prints what it sees in a canonical form so the
+ * output through odp can be diffed with the output of the same run against the server directly.
+ *
+ *   c_client HOST PORT USER PASSWORD DB suite    text + binary protocol, multi-statements,
+ *                                                a procedure's result sets, LOAD DATA LOCAL
+ *   c_client HOST PORT USER PASSWORD DB blob MiB LONGBLOB round trip with prepared statements
+ *                                                (one bound parameter, and send_long_data)
+ * Table names carry a tag (env C_CLIENT_TAG, default "c") so concurrent runs do not collide.
+ */
+#include <mysql.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static MYSQL* conn;
+static const char* tag = "c";
+static int failures;
+
+static void die(const char* what) {
+  fprintf(stderr, "FATAL %s: %u %s\n", what, mysql_errno(conn), mysql_error(conn));
+  printf("FATAL %s: %u\n", what, mysql_errno(conn));
+  exit(2);
+}
+
+static void stmt_die(MYSQL_STMT* st, const char* what) {
+  fprintf(stderr, "FATAL %s: %u %s\n", what, mysql_stmt_errno(st), mysql_stmt_error(st));
+  printf("FATAL %s: %u\n", what, mysql_stmt_errno(st));
+  exit(2);
+}
+
+/* Formats SQL with the table tag substituted for every "%s". */
+static char* fmt(const char* f, ...) {
+  static char buf[8192];
+  va_list ap;
+  va_start(ap, f);
+  vsnprintf(buf, sizeof buf, f, ap);
+  va_end(ap);
+  return buf;
+}
+
+static void exec_sql(const char* sql) {
+  if (mysql_query(conn, sql)) die(sql);
+  /* drain any result */
+  do {
+    MYSQL_RES* r = mysql_store_result(conn);
+    if (r) mysql_free_result(r);
+  } while (mysql_next_result(conn) == 0);
+}
+
+static void print_value(const char* v, unsigned long len, int binary) {
+  if (!v) {
+    fputs("\\N", stdout);
+    return;
+  }
+  if (binary) {
+    fputs("0x", stdout);
+    for (unsigned long i = 0; i < len; i++) printf("%02x", (unsigned char)v[i]);
+    return;
+  }
+  fwrite(v, 1, len, stdout);
+}
+
+static void print_result(MYSQL_RES* r) {
+  unsigned n = mysql_num_fields(r);
+  MYSQL_FIELD* f = mysql_fetch_fields(r);
+  printf("columns %u:", n);
+  for (unsigned i = 0; i < n; i++)
+    printf(" %s(type=%d,len=%lu,dec=%u,charset=%u,flags=0x%x)", f[i].name, (int)f[i].type, f[i].length,
+           f[i].decimals, f[i].charsetnr, f[i].flags & ~(unsigned)PART_KEY_FLAG);
+  printf("\n");
+  MYSQL_ROW row;
+  unsigned long rows = 0;
+  while ((row = mysql_fetch_row(r))) {
+    unsigned long* lens = mysql_fetch_lengths(r);
+    printf("  row:");
+    for (unsigned i = 0; i < n; i++) {
+      putchar(' ');
+      print_value(row[i], lens[i], f[i].charsetnr == 63 && f[i].type >= MYSQL_TYPE_TINY_BLOB &&
+                                       f[i].type <= MYSQL_TYPE_BLOB);
+    }
+    printf("\n");
+    rows++;
+  }
+  printf("rows %lu\n", rows);
+}
+
+/* Runs SQL (possibly several statements) and prints every result set or OK. */
+static void query_print(const char* sql) {
+  printf("query: %s\n", sql);
+  if (mysql_query(conn, sql)) {
+    printf("error %u %s\n", mysql_errno(conn), mysql_sqlstate(conn));
+    return;
+  }
+  int set = 0;
+  int status;
+  do {
+    MYSQL_RES* r = mysql_store_result(conn);
+    printf("result %d: ", set++);
+    if (r) {
+      print_result(r);
+      mysql_free_result(r);
+    } else if (mysql_field_count(conn) == 0) {
+      printf("ok affected=%llu warnings=%u info=%s\n", (unsigned long long)mysql_affected_rows(conn),
+             mysql_warning_count(conn), mysql_info(conn) ? mysql_info(conn) : "");
+    } else {
+      printf("error %u\n", mysql_errno(conn));
+    }
+    status = mysql_next_result(conn);
+    if (status > 0) printf("next_result error %u %s\n", mysql_errno(conn), mysql_sqlstate(conn));
+  } while (status == 0);
+}
+
+static void suite_text(void) {
+  printf("== text protocol\n");
+  exec_sql(fmt("DROP TABLE IF EXISTS %s_types", tag));
+  exec_sql(fmt("CREATE TABLE %s_types (id INT PRIMARY KEY, i INT, bi BIGINT, d DOUBLE, m DECIMAL(30,8),"
+               " s VARCHAR(200), b BLOB, dt DATE, ts DATETIME(3), t TIME, n INT NULL,"
+               " u BIGINT UNSIGNED, f FLOAT, e ENUM('a','b'), j TEXT) DEFAULT CHARSET=utf8mb4",
+               tag));
+  query_print(fmt("INSERT INTO %s_types VALUES"
+                  " (1, -2147483648, -9223372036854775807, 2.5e-300, '-12345678901234567890.12345678',"
+                  " 'plain', x'00010203ff', '2000-01-01', '2000-01-01 00:00:00.001', '-838:59:59', NULL,"
+                  " 18446744073709551615, 1.25, 'a', 'text one'),"
+                  " (2, 2147483647, 9223372036854775807, -1e308, '0.00000001', 'caf\xc3\xa9 \xf0\x9f\x90\xac',"
+                  " '', '9999-12-31', '9999-12-31 23:59:59.999', '838:59:59', 5, 0, -3.5, 'b', NULL)",
+                  tag));
+  query_print(fmt("SELECT * FROM %s_types ORDER BY id", tag));
+  query_print("SELECT 1, 'two', 3.0, NULL, X'41', CAST('2020-02-02' AS DATE), 1e10, -0.5");
+  query_print("SELECT * FROM no_such_table_anywhere");
+  query_print("SELECT seq, REPEAT('z', seq * 10) FROM seq_1_to_50");
+  query_print(fmt("UPDATE %s_types SET n = IFNULL(n, 0) + 1", tag));
+  query_print("SELECT 1/0");
+  printf("warning_count %u\n", mysql_warning_count(conn));
+  query_print("SHOW WARNINGS");
+  query_print("DO SLEEP(0)");
+  printf("ping %d\n", mysql_ping(conn));
+  printf("select_db %d\n", mysql_select_db(conn, "test"));
+  printf("set_charset %d %s\n", mysql_set_character_set(conn, "utf8mb4"), mysql_character_set_name(conn));
+  query_print("SELECT DATABASE(), @@character_set_client, @@character_set_results");
+}
+
+static void bind_param(MYSQL_BIND* b, enum enum_field_types type, void* buf, unsigned long len,
+                       unsigned long* lenp, my_bool* is_null) {
+  memset(b, 0, sizeof *b);
+  b->buffer_type = type;
+  b->buffer = buf;
+  b->buffer_length = len;
+  if (lenp) {
+    *lenp = len;
+    b->length = lenp;
+  }
+  b->is_null = is_null;
+}
+
+static void suite_binary(void) {
+  printf("== binary protocol (prepared statements)\n");
+  MYSQL_STMT* st = mysql_stmt_init(conn);
+  const char* ins = fmt("INSERT INTO %s_types (id, i, bi, d, m, s, b, dt, ts, n) VALUES (?,?,?,?,?,?,?,?,?,?)", tag);
+  if (mysql_stmt_prepare(st, ins, strlen(ins))) stmt_die(st, "prepare insert");
+  printf("param_count %lu\n", mysql_stmt_param_count(st));
+  MYSQL_BIND p[10];
+  int id = 0;
+  int ival = 0;
+  long long bval = 0;
+  double dval = 0;
+  char mval[40];
+  char sval[64];
+  char blob[256];
+  MYSQL_TIME date, ts;
+  unsigned long lens[10];
+  my_bool null_yes = 1, null_no = 0;
+  for (int row = 0; row < 5; row++) {
+    id = 100 + row;
+    ival = row * 1000 - 2147483647;
+    bval = (long long)row * 1234567890123LL - 9223372036854775807LL;
+    dval = row / 3.0;
+    snprintf(mval, sizeof mval, "%d.%08d", row * 7 - 10, row * 1234567);
+    snprintf(sval, sizeof sval, "row %d \xe2\x82\xac", row);
+    for (int k = 0; k < 256; k++) blob[k] = (char)(k * (row + 1));
+    memset(&date, 0, sizeof date);
+    date.year = 2020 + row;
+    date.month = 1 + row;
+    date.day = 10 + row;
+    date.time_type = MYSQL_TIMESTAMP_DATE;
+    ts = date;
+    ts.hour = row;
+    ts.minute = 30;
+    ts.second = 59;
+    ts.second_part = row * 1000;
+    ts.time_type = MYSQL_TIMESTAMP_DATETIME;
+    bind_param(&p[0], MYSQL_TYPE_LONG, &id, 0, NULL, NULL);
+    bind_param(&p[1], MYSQL_TYPE_LONG, &ival, 0, NULL, NULL);
+    bind_param(&p[2], MYSQL_TYPE_LONGLONG, &bval, 0, NULL, NULL);
+    bind_param(&p[3], MYSQL_TYPE_DOUBLE, &dval, 0, NULL, NULL);
+    bind_param(&p[4], MYSQL_TYPE_NEWDECIMAL, mval, strlen(mval), &lens[4], NULL);
+    bind_param(&p[5], MYSQL_TYPE_STRING, sval, strlen(sval), &lens[5], NULL);
+    bind_param(&p[6], MYSQL_TYPE_BLOB, blob, (unsigned long)(row * 50), &lens[6], NULL);
+    bind_param(&p[7], MYSQL_TYPE_DATE, &date, sizeof date, NULL, NULL);
+    bind_param(&p[8], MYSQL_TYPE_DATETIME, &ts, sizeof ts, NULL, NULL);
+    bind_param(&p[9], MYSQL_TYPE_LONG, &ival, 0, NULL, (row % 2) ? &null_yes : &null_no);
+    if (mysql_stmt_bind_param(st, p)) stmt_die(st, "bind insert");
+    if (mysql_stmt_execute(st)) stmt_die(st, "execute insert");
+    printf("insert row %d affected %llu\n", row, (unsigned long long)mysql_stmt_affected_rows(st));
+  }
+  /* a duplicate key through the binary protocol */
+  if (mysql_stmt_execute(st))
+    printf("duplicate: error %u %s\n", mysql_stmt_errno(st), mysql_stmt_sqlstate(st));
+  mysql_stmt_close(st);
+
+  /* read back through the binary protocol; every column bound as a string (converted by the client
+   * from the binary row format) plus typed binds for a few. */
+  st = mysql_stmt_init(conn);
+  const char* sel = fmt("SELECT id, i, bi, d, m, s, b, dt, ts, n, t, u, f, e FROM %s_types WHERE id >= ? ORDER BY id", tag);
+  if (mysql_stmt_prepare(st, sel, strlen(sel))) stmt_die(st, "prepare select");
+  int minid = 0;
+  MYSQL_BIND q;
+  bind_param(&q, MYSQL_TYPE_LONG, &minid, 0, NULL, NULL);
+  if (mysql_stmt_bind_param(st, &q)) stmt_die(st, "bind select param");
+  for (int pass = 0; pass < 2; pass++) {
+    my_bool update_max = 1;
+    mysql_stmt_attr_set(st, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
+    if (pass == 1) {
+      unsigned long cursor = CURSOR_TYPE_READ_ONLY;
+      unsigned long prefetch = 2;
+      mysql_stmt_attr_set(st, STMT_ATTR_CURSOR_TYPE, &cursor);
+      mysql_stmt_attr_set(st, STMT_ATTR_PREFETCH_ROWS, &prefetch);
+    }
+    if (mysql_stmt_execute(st)) stmt_die(st, "execute select");
+    MYSQL_RES* meta = mysql_stmt_result_metadata(st);
+    unsigned n = mysql_num_fields(meta);
+    MYSQL_FIELD* f = mysql_fetch_fields(meta);
+    printf("stmt select pass %d columns %u:", pass, n);
+    for (unsigned i = 0; i < n; i++) printf(" %s(type=%d)", f[i].name, (int)f[i].type);
+    printf("\n");
+    MYSQL_BIND r[14];
+    char bufs[14][512];
+    unsigned long rl[14];
+    my_bool rn[14], re[14];
+    memset(r, 0, sizeof r);
+    for (unsigned i = 0; i < n; i++) {
+      r[i].buffer_type = MYSQL_TYPE_STRING;
+      r[i].buffer = bufs[i];
+      r[i].buffer_length = sizeof bufs[i];
+      r[i].length = &rl[i];
+      r[i].is_null = &rn[i];
+      r[i].error = &re[i];
+    }
+    long long typed_bi = 0;
+    double typed_d = 0;
+    r[2].buffer_type = MYSQL_TYPE_LONGLONG;
+    r[2].buffer = &typed_bi;
+    r[3].buffer_type = MYSQL_TYPE_DOUBLE;
+    r[3].buffer = &typed_d;
+    if (mysql_stmt_bind_result(st, r)) stmt_die(st, "bind result");
+    int rc;
+    while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+      printf("  row:");
+      for (unsigned i = 0; i < n; i++) {
+        putchar(' ');
+        if (rn[i]) {
+          fputs("\\N", stdout);
+        } else if (i == 2) {
+          printf("%lld", typed_bi);
+        } else if (i == 3) {
+          printf("%.17g", typed_d);
+        } else {
+          print_value(bufs[i], rl[i] < sizeof bufs[i] ? rl[i] : sizeof bufs[i], i == 6);
+        }
+      }
+      printf("\n");
+    }
+    if (rc != MYSQL_NO_DATA) stmt_die(st, "fetch");
+    mysql_free_result(meta);
+    mysql_stmt_free_result(st);
+  }
+  mysql_stmt_reset(st);
+  mysql_stmt_close(st);
+
+  /* send_long_data of a blob in chunks */
+  st = mysql_stmt_init(conn);
+  const char* upd = fmt("UPDATE %s_types SET b = ? WHERE id = 100", tag);
+  if (mysql_stmt_prepare(st, upd, strlen(upd))) stmt_die(st, "prepare update");
+  MYSQL_BIND ub;
+  memset(&ub, 0, sizeof ub);
+  ub.buffer_type = MYSQL_TYPE_BLOB;
+  if (mysql_stmt_bind_param(st, &ub)) stmt_die(st, "bind update");
+  for (int k = 0; k < 3; k++) {
+    char chunk[100];
+    memset(chunk, 'a' + k, sizeof chunk);
+    if (mysql_stmt_send_long_data(st, 0, chunk, sizeof chunk)) stmt_die(st, "send_long_data");
+  }
+  if (mysql_stmt_execute(st)) stmt_die(st, "execute update");
+  printf("long data update affected %llu\n", (unsigned long long)mysql_stmt_affected_rows(st));
+  mysql_stmt_close(st);
+  query_print(fmt("SELECT id, LENGTH(b), MD5(b) FROM %s_types WHERE id = 100", tag));
+
+  /* a statement that fails at prepare time */
+  st = mysql_stmt_init(conn);
+  const char* bad = "SELECT * FROM no_such_table_for_prepare WHERE x = ?";
+  if (mysql_stmt_prepare(st, bad, strlen(bad)))
+    printf("prepare error %u %s\n", mysql_stmt_errno(st), mysql_stmt_sqlstate(st));
+  mysql_stmt_close(st);
+}
+
+static void suite_multi(void) {
+  printf("== multi-statements and multiple result sets\n");
+  query_print(fmt("SELECT 1 AS a; SELECT 'x' AS b, 'y' AS c; UPDATE %s_types SET n = 9 WHERE id = 1;"
+                  " SELECT id, n FROM %s_types WHERE id = 1; SELECT COUNT(*) FROM %s_types",
+                  tag, tag, tag));
+  query_print("SELECT 1; SELECT * FROM no_such_table_multi; SELECT 3");
+  printf("== stored procedure with two result sets\n");
+  exec_sql(fmt("DROP PROCEDURE IF EXISTS %s_proc", tag));
+  exec_sql(fmt("CREATE PROCEDURE %s_proc(IN lim INT)\n"
+               "BEGIN\n"
+               "  SELECT id, s FROM %s_types WHERE id <= lim ORDER BY id;\n"
+               "  SELECT COUNT(*) AS cnt, SUM(id) AS total FROM %s_types;\n"
+               "END",
+               tag, tag, tag));
+  query_print(fmt("CALL %s_proc(101)", tag));
+  /* the same procedure through a prepared CALL */
+  MYSQL_STMT* st = mysql_stmt_init(conn);
+  const char* call = fmt("CALL %s_proc(?)", tag);
+  if (mysql_stmt_prepare(st, call, strlen(call))) stmt_die(st, "prepare call");
+  int lim = 2;
+  MYSQL_BIND b;
+  bind_param(&b, MYSQL_TYPE_LONG, &lim, 0, NULL, NULL);
+  mysql_stmt_bind_param(st, &b);
+  if (mysql_stmt_execute(st)) stmt_die(st, "execute call");
+  int sets = 0;
+  do {
+    if (mysql_stmt_field_count(st) > 0) {
+      if (mysql_stmt_store_result(st)) stmt_die(st, "store call result");
+      printf("call result set %d rows %llu\n", sets, (unsigned long long)mysql_stmt_num_rows(st));
+      mysql_stmt_free_result(st);
+    } else {
+      printf("call status %d\n", sets);
+    }
+    sets++;
+  } while (mysql_stmt_next_result(st) == 0);
+  mysql_stmt_close(st);
+  exec_sql(fmt("DROP PROCEDURE %s_proc", tag));
+}
+
+static void suite_load_data(void) {
+  printf("== LOAD DATA LOCAL INFILE\n");
+  char path[256];
+  snprintf(path, sizeof path, "%s/odp_c_client_%s_%d.tsv", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", tag,
+           (int)getpid());
+  FILE* f = fopen(path, "w");
+  if (!f) {
+    perror(path);
+    exit(2);
+  }
+  for (int i = 0; i < 20000; i++) fprintf(f, "%d\tname %d\t%d.%02d\n", i, i * 7, i, i % 100);
+  fclose(f);
+  exec_sql(fmt("DROP TABLE IF EXISTS %s_load", tag));
+  exec_sql(fmt("CREATE TABLE %s_load (id INT PRIMARY KEY, name VARCHAR(40), v DECIMAL(12,2))", tag));
+  char sql[512];
+  snprintf(sql, sizeof sql, "LOAD DATA LOCAL INFILE '%s' INTO TABLE %s_load", path, tag);
+  if (mysql_query(conn, sql)) {
+    printf("load error %u %s\n", mysql_errno(conn), mysql_sqlstate(conn));
+  } else {
+    printf("load affected %llu info %s\n", (unsigned long long)mysql_affected_rows(conn), mysql_info(conn));
+  }
+  query_print(fmt("SELECT COUNT(*), SUM(id), SUM(v), MD5(GROUP_CONCAT(name ORDER BY id)) FROM %s_load", tag));
+  /* a missing local file: the client answers the server's request with an empty packet */
+  snprintf(sql, sizeof sql, "LOAD DATA LOCAL INFILE '%s.missing' INTO TABLE %s_load", path, tag);
+  if (mysql_query(conn, sql))
+    printf("missing file: error %u\n", mysql_errno(conn));
+  else
+    printf("missing file: no error\n");
+  query_print("SELECT 'still usable'");
+  unlink(path);
+  exec_sql(fmt("DROP TABLE %s_load", tag));
+}
+
+/* xorshift64* filled buffer: deterministic, incompressible. */
+static void fill(unsigned char* p, size_t n, uint64_t seed) {
+  uint64_t x = seed | 1;
+  for (size_t i = 0; i < n; i += 8) {
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    uint64_t v = x * 2685821657736338717ULL;
+    memcpy(p + i, &v, n - i < 8 ? n - i : 8);
+  }
+}
+
+static void sha256_hex(const unsigned char* p, size_t n, char out[65]) {
+  unsigned char md[32];
+  unsigned int mdlen = 0;
+  EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
+  for (int i = 0; i < 32; i++) sprintf(out + 2 * i, "%02x", md[i]);
+}
+
+static void blob_roundtrip(size_t mib) {
+  size_t n = mib << 20;
+  unsigned char* data = malloc(n);
+  unsigned char* back = malloc(n);
+  if (!data || !back) {
+    fprintf(stderr, "out of memory\n");
+    exit(2);
+  }
+  fill(data, n, 0x9E3779B97F4A7C15ULL);
+  char want[65], got[65];
+  sha256_hex(data, n, want);
+  printf("blob bytes %zu sha256 %s\n", n, want);
+  exec_sql(fmt("DROP TABLE IF EXISTS %s_blob", tag));
+  exec_sql(fmt("CREATE TABLE %s_blob (id INT PRIMARY KEY, b LONGBLOB)", tag));
+
+  /* 1: the whole blob as one bound parameter (one COM_STMT_EXECUTE of several 16 MiB packets) */
+  MYSQL_STMT* st = mysql_stmt_init(conn);
+  const char* ins = fmt("INSERT INTO %s_blob VALUES (?, ?)", tag);
+  if (mysql_stmt_prepare(st, ins, strlen(ins))) stmt_die(st, "prepare blob insert");
+  int id = 1;
+  unsigned long len = (unsigned long)n;
+  MYSQL_BIND p[2];
+  bind_param(&p[0], MYSQL_TYPE_LONG, &id, 0, NULL, NULL);
+  bind_param(&p[1], MYSQL_TYPE_LONG_BLOB, data, len, &len, NULL);
+  if (mysql_stmt_bind_param(st, p)) stmt_die(st, "bind blob");
+  if (mysql_stmt_execute(st)) stmt_die(st, "execute blob insert");
+  printf("insert 1 affected %llu\n", (unsigned long long)mysql_stmt_affected_rows(st));
+  /* 2: the same bytes streamed with send_long_data in 1 MiB chunks */
+  id = 2;
+  memset(&p[1], 0, sizeof p[1]);
+  p[1].buffer_type = MYSQL_TYPE_LONG_BLOB;
+  if (mysql_stmt_bind_param(st, p)) stmt_die(st, "bind blob 2");
+  for (size_t off = 0; off < n; off += 1u << 20) {
+    size_t c = n - off < (1u << 20) ? n - off : (1u << 20);
+    if (mysql_stmt_send_long_data(st, 1, (const char*)data + off, c)) stmt_die(st, "send_long_data blob");
+  }
+  if (mysql_stmt_execute(st)) stmt_die(st, "execute blob insert 2");
+  printf("insert 2 affected %llu\n", (unsigned long long)mysql_stmt_affected_rows(st));
+  mysql_stmt_close(st);
+
+  /* read back with a prepared statement (binary protocol) */
+  st = mysql_stmt_init(conn);
+  const char* sel = fmt("SELECT id, b FROM %s_blob ORDER BY id", tag);
+  if (mysql_stmt_prepare(st, sel, strlen(sel))) stmt_die(st, "prepare blob select");
+  if (mysql_stmt_execute(st)) stmt_die(st, "execute blob select");
+  MYSQL_BIND r[2];
+  int rid = 0;
+  unsigned long blen = 0;
+  my_bool bnull = 0;
+  memset(r, 0, sizeof r);
+  r[0].buffer_type = MYSQL_TYPE_LONG;
+  r[0].buffer = &rid;
+  r[1].buffer_type = MYSQL_TYPE_LONG_BLOB;
+  r[1].buffer = back;
+  r[1].buffer_length = (unsigned long)n;
+  r[1].length = &blen;
+  r[1].is_null = &bnull;
+  if (mysql_stmt_bind_result(st, r)) stmt_die(st, "bind blob result");
+  int rc;
+  while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+    sha256_hex(back, blen, got);
+    printf("binary read id %d bytes %lu sha256 %s %s\n", rid, blen, got, strcmp(got, want) ? "MISMATCH" : "ok");
+    if (strcmp(got, want)) failures++;
+  }
+  if (rc != MYSQL_NO_DATA) stmt_die(st, "fetch blob");
+  mysql_stmt_close(st);
+
+  /* and with a text query */
+  if (mysql_query(conn, fmt("SELECT id, b FROM %s_blob ORDER BY id", tag))) die("select blob text");
+  MYSQL_RES* res = mysql_use_result(conn);
+  MYSQL_ROW row;
+  while ((row = mysql_fetch_row(res))) {
+    unsigned long* lens = mysql_fetch_lengths(res);
+    sha256_hex((unsigned char*)row[1], lens[1], got);
+    printf("text read id %s bytes %lu sha256 %s %s\n", row[0], lens[1], got, strcmp(got, want) ? "MISMATCH" : "ok");
+    if (strcmp(got, want)) failures++;
+  }
+  if (mysql_errno(conn)) die("fetch blob text");
+  mysql_free_result(res);
+  query_print(fmt("SELECT id, LENGTH(b), SHA2(b, 256) FROM %s_blob ORDER BY id", tag));
+  exec_sql(fmt("DROP TABLE %s_blob", tag));
+  free(data);
+  free(back);
+}
+
+int main(int argc, char** argv) {
+  if (argc < 7) {
+    fprintf(stderr, "usage: %s HOST PORT USER PASSWORD DB suite|blob [MiB]\n", argv[0]);
+    return 2;
+  }
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (getenv("C_CLIENT_TAG")) tag = getenv("C_CLIENT_TAG");
+  conn = mysql_init(NULL);
+  unsigned int on = 1;
+  unsigned long max_packet = 1ul << 30;
+  unsigned int timeout = 10;
+  mysql_optionsv(conn, MYSQL_OPT_LOCAL_INFILE, &on);
+  mysql_optionsv(conn, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet);
+  mysql_optionsv(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+  mysql_optionsv(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  if (getenv("C_CLIENT_COMPRESS")) mysql_optionsv(conn, MYSQL_OPT_COMPRESS, NULL);
+  if (getenv("C_CLIENT_SSL")) {
+    my_bool yes = 1, no = 0;
+    mysql_optionsv(conn, MYSQL_OPT_SSL_ENFORCE, &yes);
+    mysql_optionsv(conn, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &no);
+  }
+  if (!mysql_real_connect(conn, argv[1], argv[3], argv[4], argv[5], (unsigned)atoi(argv[2]), NULL,
+                          CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS | CLIENT_LOCAL_FILES))
+    die("connect");
+  printf("connected protocol %u\n", mysql_get_proto_info(conn));
+  if (strcmp(argv[6], "suite") == 0) {
+    suite_text();
+    suite_binary();
+    suite_multi();
+    suite_load_data();
+    exec_sql(fmt("DROP TABLE IF EXISTS %s_types", tag));
+  } else if (strcmp(argv[6], "blob") == 0) {
+    blob_roundtrip(argc > 7 ? (size_t)atoi(argv[7]) : 64);
+  } else {
+    fprintf(stderr, "unknown mode %s\n", argv[6]);
+    return 2;
+  }
+  mysql_close(conn);
+  printf("done failures %d\n", failures);
+  return failures ? 1 : 0;
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""libmariadb (C) client: the same program run directly against s1 and through odp prints the same.
+usage: test_c_client.py C_CLIENT_BINARY [case...]   cases: suite, suite_tls, suite_compress, blob64, blob64_compress"""
+import os
+import subprocess
+import sys
+
+import odplib as L
+
+BIN = sys.argv[1]
+
+
+def run(target, mode, extra_args=(), env_extra=None, tag="c"):
+    env = dict(os.environ, C_CLIENT_TAG=tag)
+    env.update(env_extra or {})
+    p = subprocess.run([BIN, L.HOST, str(L.port_of(target)), L.USER, L.PASSWORD, L.DB, mode] + list(extra_args),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=600)
+    return p
+
+
+def compare(mode, extra_args=(), env_odp=None, tag="c"):
+    d = run("direct", mode, extra_args, tag=tag)
+    L.check(d.returncode == 0, "direct run failed (%d): %s\n%s" % (d.returncode, d.stderr.decode(),
+                                                                   d.stdout.decode()[-2000:]))
+    o = run("odp", mode, extra_args, env_odp, tag=tag)
+    if o.stdout != d.stdout:
+        dl = d.stdout.decode("utf-8", "replace").splitlines()
+        ol = o.stdout.decode("utf-8", "replace").splitlines()
+        for i, (a, b) in enumerate(zip(ol, dl)):
+            if a != b:
+                raise AssertionError("first difference at line %d:\n  odp:    %s\n  direct: %s\nodp stderr: %s"
+                                     % (i + 1, a[:500], b[:500], o.stderr.decode()[-2000:]))
+        raise AssertionError("odp printed %d lines, direct %d; odp stderr: %s\nodp tail:\n%s"
+                             % (len(ol), len(dl), o.stderr.decode()[-2000:], "\n".join(ol[-5:])))
+    L.check(o.returncode == 0, "odp run exit status %d: %s" % (o.returncode, o.stderr.decode()))
+    return o.stdout.decode("utf-8", "replace")
+
+
+def case_suite():
+    out = compare("suite", tag="csuite")
+    for must in ("call status 2", "load affected 20000", "duplicate: error 1062", "done failures 0"):
+        L.check(must in out, "output lacks %r" % must)
+
+
+def case_suite_tls():
+    watch = L.CounterWatch("client_tls_handshakes_total")
+    compare("suite", env_odp={"C_CLIENT_SSL": "1"}, tag="ctls")
+    watch.expect_increase()
+
+
+def case_suite_compress():
+    watch = L.CounterWatch("client_compressed_sessions_total")
+    compare("suite", env_odp={"C_CLIENT_COMPRESS": "1"}, tag="ccomp")
+    watch.expect_increase()
+
+
+def case_blob64_compress():
+    watch = L.CounterWatch("client_compressed_sessions_total")
+    out = compare("blob", ["64"], env_odp={"C_CLIENT_COMPRESS": "1"}, tag="cblobz")
+    L.check(out.count(" ok\n") == 4, "expected 4 matching reads:\n" + out)
+    watch.expect_increase()
+
+
+def case_blob64():
+    out = compare("blob", ["64"], tag="cblob")
+    L.check(out.count(" ok\n") == 4, "expected 4 matching reads:\n" + out)
+
+
+CASES = [("suite", case_suite), ("suite_tls", case_suite_tls), ("suite_compress", case_suite_compress),
+         ("blob64", case_blob64), ("blob64_compress", case_blob64_compress)]
+
+if __name__ == "__main__":
+    sys.exit(L.run_cases(CASES, sys.argv[2:]))

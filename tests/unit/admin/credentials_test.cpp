@@ -1,0 +1,238 @@
+#include "admin/credentials.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+
+namespace {
+
+using odp::admin::ClusterConfig;
+using odp::admin::Credential;
+using odp::admin::CredentialStore;
+using odp::admin::UserRow;
+using Clock = std::chrono::steady_clock;
+
+// SHA1(SHA1("app")), as MariaDB stores it.
+const char* const kAppHash = "*5BCB3E6AC345B435C7C2E6B7949A04CE6F6563D3";
+
+ClusterConfig cluster_named(const std::string& name) {
+  ClusterConfig c;
+  c.name = name;
+  c.server_mode = odp::admin::ServerMode::mysql;
+  c.rootservice_list = {"127.0.0.1:1"};
+  return c;
+}
+
+// A fetcher that answers from a table and counts calls; a clock the test moves by hand.
+struct Fake {
+  std::map<std::string, std::vector<UserRow>> users;
+  bool down = false;
+  int calls = 0;
+  Clock::time_point now{};
+
+  CredentialStore store(odp::admin::CredentialStoreOptions options = {}) {
+    return CredentialStore(
+        options,
+        [this](const ClusterConfig& cluster, const std::string& user)
+            -> odp::Result<std::vector<UserRow>, std::string> {
+          ++calls;
+          if (down) return odp::Err{"cluster " + cluster.name + ": metadata unreachable"};
+          auto it = users.find(user);
+          return it == users.end() ? std::vector<UserRow>{} : it->second;
+        },
+        [this] { return now; });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("credentials: stage2 parsing") {
+  auto s = odp::admin::parse_stage2(kAppHash);
+  REQUIRE(s.ok());
+  CHECK((*s)[0] == 0x5B);
+  CHECK((*s)[19] == 0xD3);
+  CHECK(odp::admin::parse_stage2("*5bcb3e6ac345b435c7c2e6b7949a04ce6f6563d3").ok());
+  CHECK_FALSE(odp::admin::parse_stage2("5BCB3E6AC345B435C7C2E6B7949A04CE6F6563D3").ok());
+  CHECK_FALSE(odp::admin::parse_stage2("*5BCB3E6AC345B435C7C2E6B7949A04CE5F6563DX").ok());
+  CHECK_FALSE(odp::admin::parse_stage2("*5BCB").ok());
+  CHECK_FALSE(odp::admin::parse_stage2("").ok());
+}
+
+TEST_CASE("credentials: choosing among mysql.user rows") {
+  CHECK_FALSE(odp::admin::credential_from_rows({}).exists);
+
+  Credential any = odp::admin::credential_from_rows(
+      {{"localhost", "", ""}, {"%", kAppHash, "mysql_native_password"}, {"10.%", "*" + std::string(40, '0'), ""}});
+  CHECK(any.exists);
+  CHECK_FALSE(any.empty_password);
+  CHECK(any.plugin == "mysql_native_password");
+  CHECK(any.stage2[0] == 0x5B);
+
+  // No '%': the first host in name order, so the choice does not depend on row order.
+  Credential specific = odp::admin::credential_from_rows({{"localhost", kAppHash, ""}, {"127.0.0.1", "", ""}});
+  CHECK(specific.exists);
+  CHECK(specific.empty_password);
+
+  // A native row wins over a '%' row with another plugin.
+  Credential native =
+      odp::admin::credential_from_rows({{"%", "", "ed25519"}, {"localhost", kAppHash, "mysql_native_password"}});
+  CHECK(native.plugin == "mysql_native_password");
+  CHECK_FALSE(native.empty_password);
+
+  Credential other = odp::admin::credential_from_rows({{"%", "xyz", "caching_sha2_password"}});
+  CHECK(other.exists);
+  CHECK(other.plugin == "caching_sha2_password");
+
+  Credential invalid = odp::admin::credential_from_rows({{"localhost", "invalid", "mysql_native_password"}});
+  CHECK(invalid.exists);
+  CHECK(invalid.plugin == odp::admin::kInvalidHashPlugin);
+}
+
+TEST_CASE("credentials: query text and meta login") {
+  CHECK(odp::admin::user_rows_query("a\\'b") ==
+        "SELECT host, authentication_string, plugin FROM mysql.user WHERE user = 'a\\'b'");
+  ClusterConfig c = cluster_named("c1");
+  c.meta_user = "proxyro@sys";
+  CHECK(odp::admin::meta_login_user(c) == "proxyro");
+  c.server_mode = odp::admin::ServerMode::oceanbase;
+  CHECK(odp::admin::meta_login_user(c) == "proxyro@sys");
+}
+
+TEST_CASE("credentials: the config's users table comes first") {
+  Fake fake;
+  CredentialStore store = fake.store();
+  ClusterConfig c = cluster_named("c1");
+  c.users["app"] = kAppHash;
+  c.users["nopw"] = "";
+  auto app = store.lookup(c, "app");
+  REQUIRE(app.ok());
+  CHECK(app->exists);
+  CHECK(app->stage2[1] == 0xCB);
+  auto nopw = store.lookup(c, "nopw");
+  REQUIRE(nopw.ok());
+  CHECK(nopw->empty_password);
+  CHECK(fake.calls == 0);
+}
+
+TEST_CASE("credentials: positive answers are cached 10 s, negative 2 s") {
+  Fake fake;
+  fake.users["app"] = {{"%", kAppHash, "mysql_native_password"}};
+  CredentialStore store = fake.store();
+  ClusterConfig c = cluster_named("c1");
+
+  CHECK(store.lookup(c, "app")->exists);
+  CHECK(store.lookup(c, "app")->exists);
+  CHECK(fake.calls == 1);
+  fake.now += std::chrono::milliseconds(9999);
+  CHECK(store.lookup(c, "app")->exists);
+  CHECK(fake.calls == 1);
+  fake.now += std::chrono::milliseconds(1);
+  CHECK(store.lookup(c, "app")->exists);
+  CHECK(fake.calls == 2);
+
+  CHECK_FALSE(store.lookup(c, "ghost")->exists);
+  CHECK_FALSE(store.lookup(c, "ghost")->exists);
+  CHECK(fake.calls == 3);
+  fake.users["ghost"] = {{"%", "", ""}};  // created on the server meanwhile
+  fake.now += std::chrono::milliseconds(2000);
+  CHECK(store.lookup(c, "ghost")->exists);
+  CHECK(fake.calls == 4);
+
+  // The same user in another cluster is another entry.
+  CHECK(store.lookup(cluster_named("c2"), "app")->exists);
+  CHECK(fake.calls == 5);
+}
+
+TEST_CASE("credentials: invalidate forgets one entry") {
+  Fake fake;
+  fake.users["app"] = {{"%", kAppHash, ""}};
+  CredentialStore store = fake.store();
+  ClusterConfig c = cluster_named("c1");
+  CHECK(store.lookup(c, "app").ok());
+  CHECK(store.lookup(c, "app").ok());
+  CHECK(fake.calls == 1);
+  store.invalidate("c2", "app");  // another cluster: no effect
+  CHECK(store.lookup(c, "app").ok());
+  CHECK(fake.calls == 1);
+  store.invalidate("c1", "app");
+  CHECK(store.lookup(c, "app").ok());
+  CHECK(fake.calls == 2);
+  store.clear();
+  CHECK(store.cached_entries() == 0);
+}
+
+TEST_CASE("credentials: unreachable metadata is an error, not a missing user") {
+  Fake fake;
+  fake.down = true;
+  CredentialStore store = fake.store();
+  ClusterConfig c = cluster_named("c1");
+  auto r = store.lookup(c, "app");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error() == "cluster c1: metadata unreachable");
+  // Asked again only after error_ttl, so a login storm does not become a connect storm.
+  CHECK_FALSE(store.lookup(c, "app").ok());
+  CHECK(fake.calls == 1);
+  fake.down = false;
+  fake.now += std::chrono::milliseconds(1000);
+  auto again = store.lookup(c, "app");
+  REQUIRE(again.ok());
+  CHECK_FALSE(again->exists);
+  CHECK(fake.calls == 2);
+}
+
+TEST_CASE("credentials: the cache is bounded") {
+  Fake fake;
+  odp::admin::CredentialStoreOptions options;
+  options.max_entries = 3;
+  CredentialStore store = fake.store(options);
+  ClusterConfig c = cluster_named("c1");
+  for (int i = 0; i < 10; ++i) {
+    fake.now += std::chrono::milliseconds(1);
+    CHECK(store.lookup(c, "u" + std::to_string(i)).ok());
+    CHECK(store.cached_entries() <= 3);
+  }
+  // The most recent answers survive; the oldest were dropped.
+  int before = fake.calls;
+  CHECK(store.lookup(c, "u9").ok());
+  CHECK(fake.calls == before);
+  CHECK(store.lookup(c, "u0").ok());
+  CHECK(fake.calls == before + 1);
+}
+
+TEST_CASE("credentials: the libmariadb fetcher reports an unreachable cluster") {
+  CredentialStore store;  // the real fetcher
+  ClusterConfig c = cluster_named("c1");
+  c.rootservice_list = {"127.0.0.1:1", "bad entry"};
+  auto r = store.lookup(c, "app");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().find("cluster c1: metadata unreachable: 127.0.0.1:1: ") == 0);
+  CHECK(r.error().find("'bad entry'") != std::string::npos);
+}
+
+TEST_CASE("credentials: live lookup against a server (skipped when none is up)") {
+  // ODP_TEST_META="127.0.0.1:3306" with ODP_TEST_META_USER / ODP_TEST_META_PASSWORD (default root, "").
+  const char* addr = std::getenv("ODP_TEST_META");
+  const char* user = std::getenv("ODP_TEST_META_USER");
+  const char* password = std::getenv("ODP_TEST_META_PASSWORD");
+  ClusterConfig c = cluster_named("live");
+  c.rootservice_list = {addr != nullptr ? addr : "127.0.0.1:3306"};
+  c.meta_user = user != nullptr ? user : "root";
+  c.meta_password = password != nullptr ? password : "";
+  CredentialStore store;
+  auto r = store.lookup(c, c.meta_user);
+  if (!r) {
+    MESSAGE("skipped: no MySQL/MariaDB server reachable with the meta account (" << r.error()
+                                                                                 << "); set ODP_TEST_META to run it");
+    return;
+  }
+  CHECK(r->exists);
+  // The sandbox's app user has password "app".
+  auto app = store.lookup(c, "app");
+  REQUIRE(app.ok());
+  if (app->exists && app->plugin == odp::admin::kNativePasswordPlugin && !app->empty_password) {
+    CHECK(app->stage2 == *odp::admin::parse_stage2(kAppHash));
+  }
+  auto ghost = store.lookup(c, "odp_no_such_user_'\"\\");
+  REQUIRE(ghost.ok());
+  CHECK_FALSE(ghost->exists);
+}
