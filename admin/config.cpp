@@ -10,13 +10,13 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+
 #include <toml++/toml.h>
 
 #include "admin/config_keys.h"
 
 namespace odp::admin {
 
-using detail::Check;
 using detail::FieldRef;
 using detail::Input;
 

@@ -14,21 +14,21 @@ enum class ServerMode { oceanbase, mysql };
 enum class ReadConsistency { strong, weak };
 
 struct ListenConfig {
-  std::string address = "0.0.0.0:2883";    // SQL clients
+  std::string address = "0.0.0.0:2883";       // SQL clients
   std::string admin_http = "127.0.0.1:2884";  // Prometheus /metrics and /healthz; "" disables
-  uint32_t workers = 0;                     // 0 = one per CPU
+  uint32_t workers = 0;                       // 0 = one per CPU
   uint32_t backlog = 1024;
-  uint32_t drain_timeout_ms = 30000;        // SIGTERM/SIGINT: how long to wait for clients before closing them
+  uint32_t drain_timeout_ms = 30000;  // SIGTERM/SIGINT: how long to wait for clients before closing them
 };
 
 struct LimitsConfig {
-  uint32_t client_max_connections = 10000;        // beyond it: ERR 1040 and close
-  uint64_t max_packet_bytes = 256ull << 20;       // largest logical packet (after reassembly) a client may send
-  uint32_t client_idle_timeout_ms = 28800000;     // 8 h, like wait_timeout
-  uint32_t client_handshake_timeout_ms = 10000;   // a client must finish TLS + login within this
-  uint32_t server_connect_timeout_ms = 3000;      // TCP connect + login to a server
-  uint32_t server_query_timeout_ms = 0;           // 0 = no limit; otherwise the command is cut off
-  uint32_t max_output_buffer_bytes = 1u << 20;    // per connection; past it the peer is not read (backpressure)
+  uint32_t client_max_connections = 10000;       // beyond it: ERR 1040 and close
+  uint64_t max_packet_bytes = 256ull << 20;      // largest logical packet (after reassembly) a client may send
+  uint32_t client_idle_timeout_ms = 28800000;    // 8 h, like wait_timeout
+  uint32_t client_handshake_timeout_ms = 10000;  // a client must finish TLS + login within this
+  uint32_t server_connect_timeout_ms = 3000;     // TCP connect + login to a server
+  uint32_t server_query_timeout_ms = 0;          // 0 = no limit; otherwise the command is cut off
+  uint32_t max_output_buffer_bytes = 1u << 20;   // per connection; past it the peer is not read (backpressure)
 };
 
 struct ClusterConfig {
@@ -61,7 +61,7 @@ struct ProtocolConfig {
 struct TlsConfig {
   std::string client_cert;  // PEM; TLS towards clients is off while cert or key is unset
   std::string client_key;
-  std::string client_ca;    // optional: verify client certificates against it
+  std::string client_ca;  // optional: verify client certificates against it
   std::string min_version = "TLSv1.2";
   bool enabled() const { return !client_cert.empty() && !client_key.empty(); }
 };

@@ -122,7 +122,9 @@ Result<Ok, std::string> set_config_value(Config& config, const std::string& dott
   return Ok{};
 }
 
-std::vector<std::pair<std::string, std::string>> config_items(const Config& config) { return items(config, true); }
+std::vector<std::pair<std::string, std::string>> config_items(const Config& config) {
+  return items(config, true);
+}
 
 bool config_key_is_live(const std::string& dotted_key) {
   size_t dot = dotted_key.find('.');

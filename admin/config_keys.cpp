@@ -130,8 +130,8 @@ bool store_integer(T* target, uint64_t min, uint64_t max, const Input& in, std::
     return false;
   }
   if (*v < 0 || static_cast<uint64_t>(*v) < min || static_cast<uint64_t>(*v) > max) {
-    error = "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " + std::to_string(*v) +
-            ")";
+    error =
+        "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " + std::to_string(*v) + ")";
     return false;
   }
   *target = static_cast<T>(*v);
@@ -143,34 +143,33 @@ bool store_integer(T* target, uint64_t min, uint64_t max, const Input& in, std::
 const std::vector<KeyDef<Config>>& global_keys() {
   // Order here is the order of `show proxyconfig` and of etc/odp.toml.
   static const std::vector<KeyDef<Config>> keys = {
-      {"listen", "address", [](Config& c) -> FieldRef { return &c.listen.address; }, 0, 0, Check::listen_address,
+      {"listen", "address", [](Config& c) -> FieldRef { return &c.listen.address; }, 0, 0, Check::listen_address, false,
+       false},
+      {"listen", "admin_http", [](Config& c) -> FieldRef { return &c.listen.admin_http; }, 0, 0, Check::admin_address,
        false, false},
-      {"listen", "admin_http", [](Config& c) -> FieldRef { return &c.listen.admin_http; }, 0, 0,
-       Check::admin_address, false, false},
       {"listen", "workers", [](Config& c) -> FieldRef { return &c.listen.workers; }, 0, 1024, Check::none, false,
        false},
       {"listen", "backlog", [](Config& c) -> FieldRef { return &c.listen.backlog; }, 1, 65535, Check::none, false,
        false},
       {"listen", "drain_timeout_ms", [](Config& c) -> FieldRef { return &c.listen.drain_timeout_ms; }, 0, 3600000,
        Check::none, true, false},
-      {"limits", "client_max_connections", [](Config& c) -> FieldRef { return &c.limits.client_max_connections; },
-       1, 1048576, Check::none, true, false},
-      {"limits", "max_packet_bytes", [](Config& c) -> FieldRef { return &c.limits.max_packet_bytes; }, 1024,
-       1ull << 30, Check::none, true, false},
-      {"limits", "client_idle_timeout_ms", [](Config& c) -> FieldRef { return &c.limits.client_idle_timeout_ms; },
-       1000, 31 * kDayMs, Check::none, true, false},
+      {"limits", "client_max_connections", [](Config& c) -> FieldRef { return &c.limits.client_max_connections; }, 1,
+       1048576, Check::none, true, false},
+      {"limits", "max_packet_bytes", [](Config& c) -> FieldRef { return &c.limits.max_packet_bytes; }, 1024, 1ull << 30,
+       Check::none, true, false},
+      {"limits", "client_idle_timeout_ms", [](Config& c) -> FieldRef { return &c.limits.client_idle_timeout_ms; }, 1000,
+       31 * kDayMs, Check::none, true, false},
       {"limits", "client_handshake_timeout_ms",
        [](Config& c) -> FieldRef { return &c.limits.client_handshake_timeout_ms; }, 100, 600000, Check::none, true,
        false},
-      {"limits", "server_connect_timeout_ms",
-       [](Config& c) -> FieldRef { return &c.limits.server_connect_timeout_ms; }, 100, 600000, Check::none, true,
-       false},
-      {"limits", "server_query_timeout_ms", [](Config& c) -> FieldRef { return &c.limits.server_query_timeout_ms; },
-       0, 31 * kDayMs, Check::none, true, false},
+      {"limits", "server_connect_timeout_ms", [](Config& c) -> FieldRef { return &c.limits.server_connect_timeout_ms; },
+       100, 600000, Check::none, true, false},
+      {"limits", "server_query_timeout_ms", [](Config& c) -> FieldRef { return &c.limits.server_query_timeout_ms; }, 0,
+       31 * kDayMs, Check::none, true, false},
       {"limits", "max_output_buffer_bytes", [](Config& c) -> FieldRef { return &c.limits.max_output_buffer_bytes; },
        4096, 1ull << 30, Check::none, true, false},
-      {"proxy", "default_cluster", [](Config& c) -> FieldRef { return &c.default_cluster; }, 0, 0, Check::none,
-       true, false},
+      {"proxy", "default_cluster", [](Config& c) -> FieldRef { return &c.default_cluster; }, 0, 0, Check::none, true,
+       false},
       {"routing", "read_consistency", [](Config& c) -> FieldRef { return &c.routing.read_consistency; }, 0, 0,
        Check::none, true, false},
       {"routing", "route_policy", [](Config& c) -> FieldRef { return &c.routing.route_policy; }, 0, 0,
@@ -185,23 +184,21 @@ const std::vector<KeyDef<Config>>& global_keys() {
        Check::none, true, false},
       {"protocol", "checksum", [](Config& c) -> FieldRef { return &c.protocol.checksum; }, 0, 0, Check::none, true,
        false},
-      {"protocol", "compression_to_client", [](Config& c) -> FieldRef { return &c.protocol.compression_to_client; },
-       0, 0, Check::none, true, false},
-      {"tls", "client_cert", [](Config& c) -> FieldRef { return &c.tls.client_cert; }, 0, 0, Check::none, false,
-       false},
-      {"tls", "client_key", [](Config& c) -> FieldRef { return &c.tls.client_key; }, 0, 0, Check::none, false,
-       false},
+      {"protocol", "compression_to_client", [](Config& c) -> FieldRef { return &c.protocol.compression_to_client; }, 0,
+       0, Check::none, true, false},
+      {"tls", "client_cert", [](Config& c) -> FieldRef { return &c.tls.client_cert; }, 0, 0, Check::none, false, false},
+      {"tls", "client_key", [](Config& c) -> FieldRef { return &c.tls.client_key; }, 0, 0, Check::none, false, false},
       {"tls", "client_ca", [](Config& c) -> FieldRef { return &c.tls.client_ca; }, 0, 0, Check::none, false, false},
-      {"tls", "min_version", [](Config& c) -> FieldRef { return &c.tls.min_version; }, 0, 0, Check::tls_version,
-       false, false},
-      {"admin", "proxysys_password_sha1", [](Config& c) -> FieldRef { return &c.admin.proxysys_password_sha1; }, 0,
-       0, Check::sha1_hex, true, true},
+      {"tls", "min_version", [](Config& c) -> FieldRef { return &c.tls.min_version; }, 0, 0, Check::tls_version, false,
+       false},
+      {"admin", "proxysys_password_sha1", [](Config& c) -> FieldRef { return &c.admin.proxysys_password_sha1; }, 0, 0,
+       Check::sha1_hex, true, true},
       {"admin", "allow_remote", [](Config& c) -> FieldRef { return &c.admin.allow_remote; }, 0, 0, Check::none, true,
        false},
       {"log", "level", [](Config& c) -> FieldRef { return &c.log.level; }, 0, 0, Check::log_level, true, false},
       {"log", "dir", [](Config& c) -> FieldRef { return &c.log.dir; }, 0, 0, Check::none, true, false},
-      {"log", "slow_query_ms", [](Config& c) -> FieldRef { return &c.log.slow_query_ms; }, 0, kDayMs, Check::none,
-       true, false},
+      {"log", "slow_query_ms", [](Config& c) -> FieldRef { return &c.log.slow_query_ms; }, 0, kDayMs, Check::none, true,
+       false},
   };
   return keys;
 }
@@ -210,14 +207,14 @@ const std::vector<KeyDef<ClusterConfig>>& cluster_keys() {
   static const std::vector<KeyDef<ClusterConfig>> keys = {
       {"cluster", "rootservice_list", [](ClusterConfig& c) -> FieldRef { return &c.rootservice_list; }, 1, 64,
        Check::rootservice, true, false},
-      {"cluster", "server_mode", [](ClusterConfig& c) -> FieldRef { return &c.server_mode; }, 0, 0, Check::none,
-       false, false},
-      {"cluster", "meta_user", [](ClusterConfig& c) -> FieldRef { return &c.meta_user; }, 0, 0, Check::non_empty,
-       true, false},
+      {"cluster", "server_mode", [](ClusterConfig& c) -> FieldRef { return &c.server_mode; }, 0, 0, Check::none, false,
+       false},
+      {"cluster", "meta_user", [](ClusterConfig& c) -> FieldRef { return &c.meta_user; }, 0, 0, Check::non_empty, true,
+       false},
       {"cluster", "meta_password", [](ClusterConfig& c) -> FieldRef { return &c.meta_password; }, 0, 0, Check::none,
        true, true},
-      {"cluster", "default_tenant", [](ClusterConfig& c) -> FieldRef { return &c.default_tenant; }, 0, 0,
-       Check::tenant, true, false},
+      {"cluster", "default_tenant", [](ClusterConfig& c) -> FieldRef { return &c.default_tenant; }, 0, 0, Check::tenant,
+       true, false},
       {"cluster", "refresh_interval_ms", [](ClusterConfig& c) -> FieldRef { return &c.refresh_interval_ms; }, 1000,
        3600000, Check::none, true, false},
   };
@@ -267,8 +264,7 @@ bool input_from_text(const FieldRef& field, std::string_view text, Input& out, s
   }
 }
 
-bool store_value(const FieldRef& field, uint64_t min, uint64_t max, Check check, const Input& in,
-                 std::string& error) {
+bool store_value(const FieldRef& field, uint64_t min, uint64_t max, Check check, const Input& in, std::string& error) {
   switch (field.index()) {
     case 0: {
       const auto* s = std::get_if<std::string>(&in);

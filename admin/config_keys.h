@@ -13,8 +13,8 @@
 namespace odp::admin::detail {
 
 // Where a key's value lives. The index tells the expected value type.
-using FieldRef = std::variant<std::string*, uint32_t*, uint64_t*, bool*, std::vector<std::string>*, ServerMode*,
-                              ReadConsistency*>;
+using FieldRef =
+    std::variant<std::string*, uint32_t*, uint64_t*, bool*, std::vector<std::string>*, ServerMode*, ReadConsistency*>;
 
 // Extra checks on string values, beyond their type.
 enum class Check {
@@ -23,11 +23,11 @@ enum class Check {
   admin_address,   // "" or numeric IP + port 0..65535
   rootservice,     // each element host:port, port 1..65535
   non_empty,
-  tenant,          // a tenant name: no '@', '#', ':'
+  tenant,  // a tenant name: no '@', '#', ':'
   route_policy,
   log_level,
   tls_version,
-  sha1_hex,  // "" or 40 hex digits
+  sha1_hex,    // "" or 40 hex digits
   short_text,  // at most 128 bytes
 };
 
@@ -54,8 +54,7 @@ bool input_from_text(const FieldRef& field, std::string_view text, Input& out, s
 
 // Checks an input against the key's type, range and check, then stores it. On failure returns
 // false and sets `error` to the message without the key name, e.g. "must be between 1 and 9 (got 12)".
-bool store_value(const FieldRef& field, uint64_t min, uint64_t max, Check check, const Input& in,
-                 std::string& error);
+bool store_value(const FieldRef& field, uint64_t min, uint64_t max, Check check, const Input& in, std::string& error);
 
 // The field's current value as text.
 std::string field_text(const FieldRef& field);

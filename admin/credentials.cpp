@@ -18,7 +18,9 @@ int hex_value(char c) {
   return -1;
 }
 
-bool native_plugin(std::string_view plugin) { return plugin.empty() || plugin == kNativePasswordPlugin; }
+bool native_plugin(std::string_view plugin) {
+  return plugin.empty() || plugin == kNativePasswordPlugin;
+}
 
 std::string cache_key(const std::string& cluster, const std::string& user) {
   std::string key = cluster;
@@ -92,8 +94,7 @@ Credential credential_from_rows(std::vector<UserRow> rows) {
 }
 
 std::string user_rows_query(std::string_view escaped_user) {
-  return "SELECT host, authentication_string, plugin FROM mysql.user WHERE user = '" + std::string(escaped_user) +
-         "'";
+  return "SELECT host, authentication_string, plugin FROM mysql.user WHERE user = '" + std::string(escaped_user) + "'";
 }
 
 std::string meta_login_user(const ClusterConfig& cluster) {

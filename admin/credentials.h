@@ -27,8 +27,8 @@ inline constexpr const char* kNativePasswordPlugin = "mysql_native_password";
 inline constexpr const char* kInvalidHashPlugin = "invalid_authentication_string";
 
 struct Credential {
-  bool exists = false;           // false: no such user (log-in refused as a wrong password would be)
-  bool empty_password = false;   // the account has no password (stage2 is all zero)
+  bool exists = false;               // false: no such user (log-in refused as a wrong password would be)
+  bool empty_password = false;       // the account has no password (stage2 is all zero)
   std::array<uint8_t, 20> stage2{};  // SHA1(SHA1(password))
   // kNativePasswordPlugin when stage2 is usable; any other value: the account exists but odp
   // cannot verify its password (another auth plugin), so the log-in must be refused with a reason.

@@ -115,8 +115,7 @@ bool wait_fd(int fd, short events, int wake_fd, std::chrono::steady_clock::time_
     pollfd fds[2] = {{fd, events, 0}, {wake_fd, POLLIN, 0}};
     int n = poll(fds, 2, static_cast<int>(left.count()));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0 || (fds[1].revents & POLLIN) != 0) return false;
-    return true;
+    return n > 0 && (fds[1].revents & POLLIN) == 0;
   }
 }
 
@@ -181,8 +180,8 @@ std::string serialize_http_response(const HttpResponse& response) {
 }
 
 Result<std::unique_ptr<AdminHttpServer>, std::string> AdminHttpServer::start(const std::string& host_port,
-                                                                            std::function<bool()> healthy,
-                                                                            std::string version) {
+                                                                             std::function<bool()> healthy,
+                                                                             std::string version) {
   auto fail = [&](const std::string& why) { return Err{"admin_http " + host_port + ": " + why}; };
   auto sa = parse_sockaddr(host_port);
   if (!sa) return fail(sa.error());
@@ -213,9 +212,15 @@ Result<std::unique_ptr<AdminHttpServer>, std::string> AdminHttpServer::start(con
 
 AdminHttpServer::AdminHttpServer(int listen_fd, int wake_fd, uint16_t port, std::function<bool()> healthy,
                                  std::string version)
-    : listen_fd_(listen_fd), wake_fd_(wake_fd), port_(port), healthy_(std::move(healthy)), version_(std::move(version)) {}
+    : listen_fd_(listen_fd),
+      wake_fd_(wake_fd),
+      port_(port),
+      healthy_(std::move(healthy)),
+      version_(std::move(version)) {}
 
-AdminHttpServer::~AdminHttpServer() { stop(); }
+AdminHttpServer::~AdminHttpServer() {
+  stop();
+}
 
 void AdminHttpServer::stop() {
   if (stopping_.exchange(true)) return;

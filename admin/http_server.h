@@ -25,8 +25,7 @@ struct HttpResponse {
 
 // What the server answers to one request head ("GET /metrics HTTP/1.1\r\nHost: ...\r\n\r\n").
 // Pure apart from calling `healthy` and reading the stats: unit-tested without a socket.
-HttpResponse handle_http_request(std::string_view head, const std::function<bool()>& healthy,
-                                 std::string_view version);
+HttpResponse handle_http_request(std::string_view head, const std::function<bool()>& healthy, std::string_view version);
 
 // The full response bytes (status line, headers, body).
 std::string serialize_http_response(const HttpResponse& response);

@@ -143,6 +143,7 @@ void ClientSession::close_session(bool flush_client) {
   bool graceful = phase_ == Phase::ready;
   phase_ = Phase::closing;
   finished_ = true;
+  if (published_) env_.withdraw_session(id_);
   env_.timers().disarm(timer_);
   if (server_ != nullptr) {
     if (graceful && server_->state() == ServerConn::State::ready) {

@@ -19,6 +19,7 @@
 #include "protocol/handshake.h"
 #include "protocol/response_tracker.h"
 #include "proxy/client_channel.h"
+#include "proxy/kill_statement.h"
 #include "proxy/login_name.h"
 #include "proxy/packet_scanner.h"
 #include "proxy/server_conn.h"
@@ -79,6 +80,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void handle_small_command(std::span<const uint8_t> packet, std::span<const uint8_t> payload);
   void forward_command(std::span<const uint8_t> packet, protocol::Command cmd);
   void response_done();
+  void forward_kill(const KillStatement& kill, bool as_com_process_kill);
   void begin_change_user(std::span<const uint8_t> payload);
   void send_change_user_to_server();
   void handle_change_user_reply(std::span<const uint8_t> data);
@@ -126,6 +128,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   bool upload_is_infile_ = false;    // the upload is LOCAL INFILE data (ends with an empty packet)
   bool server_paused_ = false;
   bool client_paused_ = false;
+  bool published_ = false;           // listed in the env's session directory (for KILL)
   bool changing_user_ = false;       // a COM_CHANGE_USER is being verified and replayed
   std::string change_user_attrs_;    // its connect attributes, passed through raw
   core::ByteBuffer change_user_in_;  // the server's reply packets until complete

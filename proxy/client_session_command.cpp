@@ -5,7 +5,9 @@
 #include "protocol/auth.h"
 #include "protocol/packet.h"
 #include "protocol/result_packets.h"
+#include "protocol/wire.h"
 #include "proxy/client_session.h"
+#include "proxy/kill_statement.h"
 
 namespace odp::proxy {
 
@@ -278,7 +280,56 @@ void ClientSession::handle_small_command(std::span<const uint8_t> packet, std::s
     begin_change_user(payload);
     return;
   }
+  if (cmd == Command::process_kill) {
+    Reader r(payload.data() + 1, payload.size() - 1);
+    uint32_t target = 0;
+    if (!r.u32(target)) {
+      send_err(1, errc::ER_NET_READ_ERROR, "odp: malformed COM_PROCESS_KILL", "08S01");
+      fail_protocol("malformed COM_PROCESS_KILL");
+      return;
+    }
+    KillStatement kill;
+    kill.id = target;
+    forward_kill(kill, true);
+    return;
+  }
+  if (cmd == Command::query) {
+    std::string_view sql(reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1);
+    if (auto kill = parse_kill_statement(sql)) {
+      forward_kill(*kill, false);
+      return;
+    }
+  }
   forward_command(packet, cmd);
+}
+
+void ClientSession::forward_kill(const KillStatement& kill, bool as_com_process_kill) {
+  // Clients know odp's connection ids; the server knows its own thread ids.
+  auto where = kill.id <= UINT32_MAX ? env_.find_session(static_cast<uint32_t>(kill.id)) : std::nullopt;
+  if (!where) {
+    send_err(1, errc::ER_NO_SUCH_THREAD, "Unknown thread id: " + std::to_string(kill.id));
+    arm_timer(env_.config().limits.client_idle_timeout_ms);
+    return;
+  }
+  if (server_ == nullptr || where->server != server_->host_port()) {
+    send_err(1, errc::ER_NO_SUCH_THREAD,
+             "odp: connection " + std::to_string(kill.id) + " runs on server " + where->server +
+                 ", not on this session's server");
+    arm_timer(env_.config().limits.client_idle_timeout_ms);
+    return;
+  }
+  std::vector<uint8_t> payload;
+  if (as_com_process_kill) {
+    put_u8(payload, static_cast<uint8_t>(Command::process_kill));
+    put_u32(payload, where->server_thread_id);
+  } else {
+    put_u8(payload, static_cast<uint8_t>(Command::query));
+    std::string sql = format_kill_statement(kill, where->server_thread_id);
+    put_bytes(payload, {reinterpret_cast<const uint8_t*>(sql.data()), sql.size()});
+  }
+  std::vector<uint8_t> framed;
+  encode_packet(0, payload, framed);
+  forward_command(framed, static_cast<Command>(payload[0]));
 }
 
 void ClientSession::forward_command(std::span<const uint8_t> packet, Command cmd) {

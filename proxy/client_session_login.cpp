@@ -207,6 +207,8 @@ void ClientSession::on_server_ready(std::span<const uint8_t> ok_payload) {
     channel_.start_compression(env_.config().limits.max_packet_bytes + (1u << 20));
   }
   phase_ = Phase::ready;
+  env_.publish_session(id_, {server_->host_port(), server_->thread_id()});
+  published_ = true;
   arm_timer(env_.config().limits.client_idle_timeout_ms);
   if (draining_) {
     close_session(true);

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -22,7 +23,31 @@ class CredentialStore;
 
 namespace odp::proxy {
 
+// Client connection id -> where its statements run (for KILL). Control-plane rate: a mutex.
+class SessionDirectory {
+ public:
+  void publish(uint32_t id, const SessionEnv::SessionLocation& where) {
+    std::lock_guard<std::mutex> lock(mu_);
+    map_[id] = where;
+  }
+  void withdraw(uint32_t id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    map_.erase(id);
+  }
+  std::optional<SessionEnv::SessionLocation> find(uint32_t id) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.find(id);
+    if (it == map_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<uint32_t, SessionEnv::SessionLocation> map_;
+};
+
 struct SharedState {
+  SessionDirectory sessions;
   std::atomic<int64_t> clients{0};  // client sessions over all workers (client_max_connections)
   std::atomic<uint32_t> next_connection_id{1};
   std::atomic<bool> draining{false};
@@ -57,6 +82,9 @@ class ProxyWorker final : public SessionEnv {
   void lookup_credential(const std::string& cluster, const std::string& user, uint64_t token,
                          CredentialCallback callback) override;
   void session_finished(ClientSession* session) override;
+  void publish_session(uint32_t conn_id, const SessionLocation& where) override { shared_.sessions.publish(conn_id, where); }
+  void withdraw_session(uint32_t conn_id) override { shared_.sessions.withdraw(conn_id); }
+  std::optional<SessionLocation> find_session(uint32_t conn_id) const override { return shared_.sessions.find(conn_id); }
 
  private:
   void on_accept(int fd);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -54,6 +55,15 @@ class SessionEnv {
   // session's thread, unless the session was destroyed first (cancel by token).
   virtual void lookup_credential(const std::string& cluster, const std::string& user, uint64_t token,
                                  CredentialCallback callback) = 0;
+  // Where each client connection's statements run, so that `KILL <odp id>` can be translated
+  // into the server's thread id. Shared by all workers; defaults do nothing (tests).
+  struct SessionLocation {
+    std::string server;
+    uint32_t server_thread_id = 0;
+  };
+  virtual void publish_session(uint32_t /*conn_id*/, const SessionLocation& /*where*/) {}
+  virtual void withdraw_session(uint32_t /*conn_id*/) {}
+  virtual std::optional<SessionLocation> find_session(uint32_t /*conn_id*/) const { return std::nullopt; }
   // The session has finished closing and may be destroyed.
   virtual void session_finished(class ClientSession* session) = 0;
 };

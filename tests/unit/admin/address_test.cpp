@@ -23,9 +23,9 @@ TEST_CASE("address: host:port forms") {
 }
 
 TEST_CASE("address: malformed input") {
-  for (const char* bad : {"", ":1", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:1a",
-                          "127.0.0.1:123456", "::1:80", "[::1]", "[::1]80", "[::1:80", "[nothex]:80", "a b:1", "[]:1",
-                          "h\xc3\xa9:1"}) {
+  for (const char* bad :
+       {"", ":1", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:1a", "127.0.0.1:123456",
+        "::1:80", "[::1]", "[::1]80", "[::1:80", "[nothex]:80", "a b:1", "[]:1", "h\xc3\xa9:1"}) {
     CHECK_MESSAGE(!parse_host_port(bad).ok(), "accepted '" << bad << "'");
   }
   CHECK(parse_host_port("::1:80").error().find("brackets") != std::string::npos);

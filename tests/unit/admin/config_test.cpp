@@ -1,13 +1,13 @@
 #include "admin/config.h"
 
-#include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <string>
 
-#include <unistd.h>
+#include <doctest/doctest.h>
 
 namespace {
 
@@ -297,7 +297,8 @@ TEST_CASE("config: cluster rules") {
   CHECK(contains(one_error(std::string(kMinimal) + "meta_user = \"\"\n"), "must not be empty"));
   CHECK(contains(one_error(std::string(kMinimal) + "refresh_interval_ms = 10\n"), "between 1000 and"));
   // These also leave no cluster at all, a second error.
-  CHECK(contains(parse_bad("[cluster.\"a.b\"]\nrootservice_list = [\"127.0.0.1:1\"]\n")[0].message, "cluster name 'a.b'"));
+  CHECK(contains(parse_bad("[cluster.\"a.b\"]\nrootservice_list = [\"127.0.0.1:1\"]\n")[0].message,
+                 "cluster name 'a.b'"));
   CHECK(contains(parse_bad("cluster = 3\n")[0].message, "'cluster' must hold sections named [cluster.NAME]"));
   CHECK(contains(one_error(std::string(kMinimal) + "[proxy]\ndefault_cluster = \"c9\"\n"),
                  "t.toml:5: proxy.default_cluster names no [cluster.c9] section"));
@@ -335,7 +336,8 @@ TEST_CASE("config: load_config reads files and checks referenced files") {
   std::remove(path.c_str());
   REQUIRE_FALSE(r.ok());
   REQUIRE(r.error().size() == 2);
-  CHECK(r.error()[0].message == path + ":5: tls.client_cert: cannot read '/nonexistent/cert.pem': No such file or directory");
+  CHECK(r.error()[0].message ==
+        path + ":5: tls.client_cert: cannot read '/nonexistent/cert.pem': No such file or directory");
   CHECK(r.error()[1].line == 6);
 }
 

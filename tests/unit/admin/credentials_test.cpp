@@ -1,8 +1,8 @@
 #include "admin/credentials.h"
 
-#include <doctest/doctest.h>
-
 #include <cstdlib>
+
+#include <doctest/doctest.h>
 
 namespace {
 
@@ -33,8 +33,8 @@ struct Fake {
   CredentialStore store(odp::admin::CredentialStoreOptions options = {}) {
     return CredentialStore(
         options,
-        [this](const ClusterConfig& cluster, const std::string& user)
-            -> odp::Result<std::vector<UserRow>, std::string> {
+        [this](const ClusterConfig& cluster,
+               const std::string& user) -> odp::Result<std::vector<UserRow>, std::string> {
           ++calls;
           if (down) return odp::Err{"cluster " + cluster.name + ": metadata unreachable"};
           auto it = users.find(user);

@@ -1,7 +1,6 @@
 #include "admin/http_server.h"
 
 #include <arpa/inet.h>
-#include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -10,6 +9,8 @@
 #include <atomic>
 #include <chrono>
 #include <string>
+
+#include <doctest/doctest.h>
 
 #include "core/stats.h"
 
@@ -82,7 +83,8 @@ TEST_CASE("http: request handling without a socket") {
   auto r = odp::admin::handle_http_request("GET /healthz HTTP/1.1\r\n\r\n", healthy, "v");
   CHECK(r.status == 200);
   CHECK(r.body == "ok");
-  r = odp::admin::handle_http_request("GET /healthz HTTP/1.0\r\n\r\n", [] { return false; }, "v");
+  r = odp::admin::handle_http_request(
+      "GET /healthz HTTP/1.0\r\n\r\n", [] { return false; }, "v");
   CHECK(r.status == 503);
   CHECK(r.body == "draining");
   r = odp::admin::handle_http_request("GET /metrics?x=1 HTTP/1.1\r\n\r\n", healthy, "v");
@@ -101,7 +103,8 @@ TEST_CASE("http: request handling without a socket") {
 
 TEST_CASE("http: a real server on 127.0.0.1 port 0") {
   std::atomic<bool> healthy{true};
-  auto started = odp::admin::AdminHttpServer::start("127.0.0.1:0", [&] { return healthy.load(); }, "9.9.9");
+  auto started = odp::admin::AdminHttpServer::start(
+      "127.0.0.1:0", [&] { return healthy.load(); }, "9.9.9");
   REQUIRE(started.ok());
   auto server = std::move(started).value();
   REQUIRE(server->port() != 0);
