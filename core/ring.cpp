@@ -76,12 +76,16 @@ void Ring::submit() {
   if (rc < 0 && rc != -EAGAIN && rc != -EBUSY && rc != -EINTR) LOG_ERROR("io_uring_submit: %s", strerror(-rc));
 }
 
-size_t Ring::run_once(const __kernel_timespec* timeout) {
+void Ring::wait(const __kernel_timespec* timeout) {
   io_uring_cqe* cqe = nullptr;
   int rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, const_cast<__kernel_timespec*>(timeout), nullptr);
   if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
     LOG_ERROR("io_uring_submit_and_wait: %s", strerror(-rc));
   }
+}
+
+size_t Ring::dispatch() {
+  io_uring_cqe* cqe = nullptr;
   // Reap first, run callbacks after: a callback may submit and even free other owners' state
   // only through the pending rules above.
   batch_.clear();

@@ -46,8 +46,14 @@ class Ring {
   io_uring_sqe* prepare_untracked();
 
   // Submits what is queued and waits for at least one CQE or the timeout (nullptr = forever).
-  // Then reaps every available CQE and runs their callbacks. Returns the number dispatched.
-  size_t run_once(const __kernel_timespec* timeout);
+  void wait(const __kernel_timespec* timeout);
+  // Reaps every available CQE, then runs their callbacks. Returns the number dispatched.
+  size_t dispatch();
+  // wait() then dispatch(), for callers that keep no clock.
+  size_t run_once(const __kernel_timespec* timeout) {
+    wait(timeout);
+    return dispatch();
+  }
   // Submits without waiting.
   void submit();
 

@@ -32,8 +32,9 @@ void Worker::settle(uint64_t timeout_ms) {
     if (now_ms_ >= deadline) break;
     __kernel_timespec ts{0, 10 * 1000 * 1000};
     flush_streams();
-    ring_.run_once(&ts);
+    ring_.wait(&ts);
     now_ms_ = monotonic_ms();
+    ring_.dispatch();
     timers_.advance(now_ms_);
     flush_streams();
     sweep_retired();
@@ -137,8 +138,10 @@ void Worker::run() {
       ts.tv_nsec = (wait_ms % 1000) * 1000000;
       tsp = &ts;
     }
-    ring_.run_once(tsp);
+    ring_.wait(tsp);
+    // The clock must be fresh before callbacks run: they arm deadlines relative to it.
     now_ms_ = monotonic_ms();
+    ring_.dispatch();
     timers_.advance(now_ms_);
     if (idle_hook_) idle_hook_();
     flush_streams();

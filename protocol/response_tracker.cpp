@@ -110,6 +110,7 @@ bool ResponseTracker::take_ok(std::span<const uint8_t> head) {
   last_status_flags_ = flags;
   last_warnings_ = warnings;
   last_was_error_ = false;
+  status_known_ = true;
   if (flags & status::SESSION_STATE_CHANGED) session_state_changed_ = true;
   return true;
 }
@@ -122,6 +123,7 @@ bool ResponseTracker::take_eof(std::span<const uint8_t> head) {
   last_warnings_ = warnings;
   last_status_flags_ = flags;
   last_was_error_ = false;
+  status_known_ = true;
   return true;
 }
 
@@ -132,6 +134,7 @@ void ResponseTracker::take_err(std::span<const uint8_t> head) {
   (void)r.u16(code);
   last_was_error_ = true;
   last_error_code_ = code;
+  last_status_flags_ = static_cast<uint16_t>(last_status_flags_ & ~status::MORE_RESULTS_EXISTS);
 }
 
 ResponseTracker::Step ResponseTracker::end_of_result() {

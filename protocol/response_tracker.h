@@ -58,7 +58,11 @@ class ResponseTracker {
   bool waiting_for_local_infile() const { return state_ == State::local_infile; }
 
   // Facts about the response so far (final once Step::done was returned).
+  // Status flags of the last OK/EOF of this response. An ERR carries none: after one, these are the
+  // flags of an earlier OK/EOF of the same response (multi-statements) with MORE_RESULTS_EXISTS
+  // cleared, and status_known() tells whether there was any such packet.
   uint16_t last_status_flags() const { return last_status_flags_; }
+  bool status_known() const { return status_known_; }
   bool last_was_error() const { return last_was_error_; }
   uint16_t last_error_code() const { return last_error_code_; }
   uint64_t last_affected_rows() const { return last_affected_rows_; }
@@ -121,6 +125,7 @@ class ResponseTracker {
   uint64_t rows_ = 0;
   uint32_t result_sets_ = 0;
   bool session_state_changed_ = false;
+  bool status_known_ = false;
   std::optional<PrepareOk> prepare_ok_;
   const char* error_reason_ = nullptr;
 };

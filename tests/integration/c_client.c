@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 static MYSQL* conn;
+static char** args; /* HOST PORT USER PASSWORD DB from argv */
+static void connect_db(void);
 static const char* tag = "c";
 static int failures;
 
@@ -345,6 +347,52 @@ static void suite_multi(void) {
   exec_sql(fmt("DROP PROCEDURE %s_proc", tag));
 }
 
+/* The other commands clients send: FIELD_LIST, STATISTICS, SET_OPTION, CHANGE_USER, RESET_CONNECTION. */
+static void suite_commands(void) {
+  printf("== other commands\n");
+  MYSQL_RES* r = mysql_list_fields(conn, fmt("%s_types", tag), "i%");
+  if (r) {
+    unsigned n = mysql_num_fields(r);
+    MYSQL_FIELD* f = mysql_fetch_fields(r);
+    printf("field_list %u:", n);
+    for (unsigned i = 0; i < n; i++) printf(" %s(type=%d,len=%lu)", f[i].name, (int)f[i].type, f[i].length);
+    printf("\n");
+    mysql_free_result(r);
+  } else {
+    printf("field_list error %u\n", mysql_errno(conn));
+  }
+  const char* st = mysql_stat(conn);
+  printf("statistics %s\n", st && strncmp(st, "Uptime:", 7) == 0 ? "ok" : "bad");
+
+  printf("set_option off %d\n", mysql_set_server_option(conn, MYSQL_OPTION_MULTI_STATEMENTS_OFF));
+  if (mysql_query(conn, "SELECT 1; SELECT 2")) {
+    printf("multi while off: error %u\n", mysql_errno(conn));
+  } else {
+    do {
+      MYSQL_RES* x = mysql_store_result(conn);
+      if (x) mysql_free_result(x);
+    } while (mysql_next_result(conn) == 0);
+    printf("multi while off: accepted\n");
+  }
+  printf("set_option on %d\n", mysql_set_server_option(conn, MYSQL_OPTION_MULTI_STATEMENTS_ON));
+  query_print("SELECT 'on 1'; SELECT 'on 2'");
+
+  exec_sql("SET @odp_uv = 42");
+  exec_sql("SET SESSION sql_mode = 'ANSI_QUOTES'");
+  printf("reset_connection %d\n", mysql_reset_connection(conn));
+  query_print("SELECT @odp_uv IS NULL, @@session.sql_mode = @@global.sql_mode, DATABASE()");
+
+  exec_sql("SET @odp_uv = 43");
+  printf("change_user %d\n", mysql_change_user(conn, "app", "app", "test"));
+  query_print("SELECT @odp_uv IS NULL, CURRENT_USER() LIKE 'app@%', DATABASE()");
+  printf("change_user wrong password %d", mysql_change_user(conn, "app", "wrong", "test") ? 1 : 0);
+  printf(" errno %u\n", mysql_errno(conn));
+  /* after a failed CHANGE_USER the session is gone; log in again */
+  mysql_close(conn);
+  connect_db();
+  query_print("SELECT 'reconnected'");
+}
+
 static void suite_load_data(void) {
   printf("== LOAD DATA LOCAL INFILE\n");
   char path[256];
@@ -482,13 +530,7 @@ static void blob_roundtrip(size_t mib) {
   free(back);
 }
 
-int main(int argc, char** argv) {
-  if (argc < 7) {
-    fprintf(stderr, "usage: %s HOST PORT USER PASSWORD DB suite|blob [MiB]\n", argv[0]);
-    return 2;
-  }
-  setvbuf(stdout, NULL, _IOLBF, 0);
-  if (getenv("C_CLIENT_TAG")) tag = getenv("C_CLIENT_TAG");
+static void connect_db(void) {
   conn = mysql_init(NULL);
   unsigned int on = 1;
   unsigned long max_packet = 1ul << 30;
@@ -503,14 +545,30 @@ int main(int argc, char** argv) {
     mysql_optionsv(conn, MYSQL_OPT_SSL_ENFORCE, &yes);
     mysql_optionsv(conn, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &no);
   }
-  if (!mysql_real_connect(conn, argv[1], argv[3], argv[4], argv[5], (unsigned)atoi(argv[2]), NULL,
+  if (!mysql_real_connect(conn, args[0], args[2], args[3], args[4], (unsigned)atoi(args[1]), NULL,
                           CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS | CLIENT_LOCAL_FILES))
     die("connect");
+  if (getenv("C_CLIENT_SSL") && !mysql_get_ssl_cipher(conn)) {
+    printf("FATAL: no TLS\n");
+    exit(2);
+  }
+}
+
+int main(int argc, char** argv) {
+  if (argc < 7) {
+    fprintf(stderr, "usage: %s HOST PORT USER PASSWORD DB suite|blob [MiB]\n", argv[0]);
+    return 2;
+  }
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (getenv("C_CLIENT_TAG")) tag = getenv("C_CLIENT_TAG");
+  args = argv + 1;
+  connect_db();
   printf("connected protocol %u\n", mysql_get_proto_info(conn));
   if (strcmp(argv[6], "suite") == 0) {
     suite_text();
     suite_binary();
     suite_multi();
+    suite_commands();
     suite_load_data();
     exec_sql(fmt("DROP TABLE IF EXISTS %s_types", tag));
   } else if (strcmp(argv[6], "blob") == 0) {

@@ -191,6 +191,10 @@ TEST_CASE("tracker: OK-only results and multi-statements") {
   ResponseTracker t;
   CHECK(run(Command::query, kBase, {ok(more), err(1064)}, &t) == mores_then(1, Step::done));
   CHECK(t.last_was_error());
+  CHECK(t.status_known());
+  CHECK(t.last_status_flags() == status::AUTOCOMMIT);  // MORE_RESULTS_EXISTS cleared
+  CHECK(run(Command::query, kBase, {err(1064)}, &t) == std::vector<Step>{Step::done});
+  CHECK_FALSE(t.status_known());
 }
 
 TEST_CASE("tracker: CALL of a stored procedure returning two result sets") {
