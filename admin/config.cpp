@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -153,7 +154,7 @@ class Parser {
                      });
     std::stable_sort(errors_.begin(), errors_.end(),
                      [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });
-    for (auto& [dotted, message] : detail::cross_check(config)) error(line_for(dotted), dotted + " " + message);
+    for (auto& [dotted, message] : detail::cross_check(config)) error(line_for(dotted), message);
     if (check_files_) check_files(config);
     if (!errors_.empty()) return Err{std::move(errors_)};
     return config;
@@ -309,6 +310,10 @@ Result<Config, std::vector<ConfigError>> parse_config(const std::string& text, c
 }
 
 Result<Config, std::vector<ConfigError>> load_config(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Err{std::vector<ConfigError>{{path + ": cannot read: Is a directory", 0}}};
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return Err{std::vector<ConfigError>{{path + ": cannot read: " + std::strerror(errno), 0}}};

@@ -117,7 +117,7 @@ Result<Ok, std::string> set_config_value(Config& config, const std::string& dott
     return Err{dotted_key + " " + message};
   }
   auto problems = detail::cross_check(copy);
-  if (!problems.empty()) return Err{problems.front().first + " " + problems.front().second};
+  if (!problems.empty()) return Err{problems.front().second};
   config = std::move(copy);
   return Ok{};
 }

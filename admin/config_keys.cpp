@@ -64,7 +64,12 @@ bool check_string(Check check, std::string& value, std::string& error) {
     case Check::rootservice: {
       auto hp = parse_host_port(value);
       if (!hp) {
-        error = "entries must be \"host:port\": " + hp.error();
+        error = "entries must be \"IP:port\": " + hp.error();
+        return false;
+      }
+      // Servers are connected to from the workers' rings, which never resolve names.
+      if (!make_sockaddr(*hp)) {
+        error = "entries must use a numeric IPv4 or [IPv6] address, not a host name: '" + value + "'";
         return false;
       }
       if (hp->port == 0) {
@@ -358,20 +363,31 @@ const char* expected_type(const FieldRef& field) {
 std::vector<std::pair<std::string, std::string>> cross_check(Config& config) {
   std::vector<std::pair<std::string, std::string>> problems;
   if (config.clusters.empty()) {
-    problems.emplace_back("cluster", "at least one [cluster.NAME] section with a rootservice_list is required");
+    problems.emplace_back("cluster",
+                          "no cluster: at least one [cluster.NAME] section with a rootservice_list is required");
   } else if (config.default_cluster.empty()) {
     config.default_cluster = config.clusters.front().name;
   } else if (config.find_cluster(config.default_cluster) == nullptr) {
-    problems.emplace_back("proxy.default_cluster", "names no [cluster." + config.default_cluster + "] section");
+    problems.emplace_back("proxy.default_cluster",
+                          "proxy.default_cluster names no [cluster." + config.default_cluster + "] section");
+  }
+  // The admin listener on the SQL port would fail at start-up with a confusing "in use" error.
+  auto sql = parse_host_port(config.listen.address);
+  auto http = parse_host_port(config.listen.admin_http);
+  if (sql && http && sql->port == http->port && http->port != 0) {
+    auto wildcard = [](const std::string& host) { return host == "0.0.0.0" || host == "::"; };
+    if (sql->host == http->host || wildcard(sql->host) || wildcard(http->host)) {
+      problems.emplace_back("listen.admin_http", "listen.admin_http uses the same port as listen.address");
+    }
   }
   const TlsConfig& tls = config.tls;
   if (tls.client_cert.empty() != tls.client_key.empty()) {
     problems.emplace_back(tls.client_cert.empty() ? "tls.client_key" : "tls.client_cert",
-                          tls.client_cert.empty() ? "is set without tls.client_cert (TLS needs both)"
-                                                  : "is set without tls.client_key (TLS needs both)");
+                          tls.client_cert.empty() ? "tls.client_key is set without tls.client_cert (TLS needs both)"
+                                                  : "tls.client_cert is set without tls.client_key (TLS needs both)");
   }
   if (!tls.client_ca.empty() && !tls.enabled()) {
-    problems.emplace_back("tls.client_ca", "needs tls.client_cert and tls.client_key");
+    problems.emplace_back("tls.client_ca", "tls.client_ca needs tls.client_cert and tls.client_key");
   }
   return problems;
 }

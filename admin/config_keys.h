@@ -21,7 +21,7 @@ enum class Check {
   none,
   listen_address,  // numeric IP + port 1..65535
   admin_address,   // "" or numeric IP + port 0..65535
-  rootservice,     // each element host:port, port 1..65535
+  rootservice,     // each element numeric IP + port 1..65535
   non_empty,
   tenant,  // a tenant name: no '@', '#', ':'
   route_policy,
@@ -63,7 +63,7 @@ std::string field_text(const FieldRef& field);
 const char* expected_type(const FieldRef& field);
 
 // Whole-config rules that no single key can check (at least one cluster, default_cluster names one,
-// TLS cert and key together). Each problem is reported with the dotted key it concerns.
+// TLS cert and key together). Each problem is (dotted key it concerns, full message).
 std::vector<std::pair<std::string, std::string>> cross_check(Config& config);
 
 // True for "" or "*" + 40 hex digits: mysql.user's authentication_string for mysql_native_password.

@@ -107,18 +107,6 @@ void process_metrics(std::string& out) {
   }
 }
 
-// Waits for `events` on fd or for the wake eventfd, within the deadline. False on timeout/stop.
-bool wait_fd(int fd, short events, int wake_fd, std::chrono::steady_clock::time_point deadline) {
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd fds[2] = {{fd, events, 0}, {wake_fd, POLLIN, 0}};
-    int n = poll(fds, 2, static_cast<int>(left.count()));
-    if (n < 0 && errno == EINTR) continue;
-    return n > 0 && (fds[1].revents & POLLIN) == 0;
-  }
-}
-
 }  // namespace
 
 std::string render_metrics(const std::vector<int64_t>& totals, std::string_view version, bool healthy) {
@@ -136,8 +124,26 @@ std::string render_metrics(const std::vector<int64_t>& totals, std::string_view 
     metric(out, name, info.kind == core::StatKind::counter ? "counter" : "gauge", info.help,
            name + " " + std::to_string(value));
   }
+  const ControlStats& cs = ControlStats::instance();
+  out += "# HELP odp_config_reloads_total SIGHUP reloads by result\n# TYPE odp_config_reloads_total counter\n";
+  out += "odp_config_reloads_total{result=\"success\"} " + std::to_string(cs.config_reloads_ok.load()) + "\n";
+  out += "odp_config_reloads_total{result=\"failure\"} " + std::to_string(cs.config_reloads_failed.load()) + "\n";
+  metric(out, "odp_config_last_reload_successful", "gauge", "0 when the last reload was refused (the old config runs)",
+         "odp_config_last_reload_successful " + std::to_string(cs.config_last_reload_ok.load()));
+  metric(
+      out, "odp_config_last_reload_success_timestamp_seconds", "gauge",
+      "When the running config was last loaded (unix time)",
+      "odp_config_last_reload_success_timestamp_seconds " + std::to_string(cs.config_last_reload_unix_seconds.load()));
+  metric(out, "odp_config_restart_pending_keys", "gauge",
+         "Keys changed in the config file that take effect only after a restart",
+         "odp_config_restart_pending_keys " + std::to_string(cs.config_restart_pending.load()));
   process_metrics(out);
   return out;
+}
+
+ControlStats& ControlStats::instance() {
+  static ControlStats stats;
+  return stats;
 }
 
 HttpResponse handle_http_request(std::string_view head, const std::function<bool()>& healthy,
@@ -231,17 +237,68 @@ void AdminHttpServer::stop() {
   close(wake_fd_);
 }
 
+// One client connection: read the request head, write the response, then read (and drop) what the
+// client still sends until it closes, so close() never turns unread bytes into a reset that could
+// destroy the response in flight.
+struct AdminHttpServer::Conn {
+  enum class State { reading, writing, lingering };
+  int fd = -1;
+  State state = State::reading;
+  std::string data;  // the request head while reading, the response while writing
+  size_t sent = 0;
+  std::chrono::steady_clock::time_point deadline;
+};
+
 void AdminHttpServer::run() {
   log::set_thread_name("http");
+  std::vector<Conn> conns;
+  conns.reserve(kMaxConnections);
+  std::vector<pollfd> fds;
   while (!stopping_.load(std::memory_order_relaxed)) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    int n = poll(fds, 2, -1);
+    fds.clear();
+    fds.push_back({wake_fd_, POLLIN, 0});
+    // Full: leave new connections in the backlog until a slot frees up.
+    fds.push_back({listen_fd_, static_cast<short>(conns.size() < kMaxConnections ? POLLIN : 0), 0});
+    auto now = std::chrono::steady_clock::now();
+    auto next = now + std::chrono::hours(1);
+    for (const Conn& c : conns) {
+      fds.push_back({c.fd, static_cast<short>(c.state == Conn::State::writing ? POLLOUT : POLLIN), 0});
+      next = std::min(next, c.deadline);
+    }
+    int timeout_ms = conns.empty()
+                         ? -1
+                         : static_cast<int>(std::max<int64_t>(
+                               0, std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1));
+    int n = poll(fds.data(), fds.size(), timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
       LOG_ERROR("admin http: poll failed error=\"%s\"", std::strerror(errno));
-      return;
+      break;
     }
-    if ((fds[1].revents & POLLIN) != 0) return;
+    if ((fds[0].revents & POLLIN) != 0) break;
+    now = std::chrono::steady_clock::now();
+    // Connections first (fds[2..] match conns before any accept), then new ones.
+    size_t kept = 0;
+    for (size_t i = 0; i < conns.size(); ++i) {
+      Conn& c = conns[i];
+      bool ready = fds[i + 2].revents != 0;
+      bool alive = true;
+      if (ready || now >= c.deadline) alive = step(c, !ready);
+      if (alive) {
+        if (kept != i) conns[kept] = std::move(c);  // never self-move: it may empty the strings
+        ++kept;
+      } else {
+        close(c.fd);
+      }
+    }
+    conns.resize(kept);
+    if ((fds[1].revents & POLLIN) != 0) accept_all(conns);
+  }
+  for (Conn& c : conns) close(c.fd);
+}
+
+void AdminHttpServer::accept_all(std::vector<Conn>& conns) {
+  while (conns.size() < kMaxConnections) {
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
@@ -250,72 +307,69 @@ void AdminHttpServer::run() {
         pollfd wake = {wake_fd_, POLLIN, 0};
         poll(&wake, 1, 100);
       }
-      continue;
+      return;
     }
-    serve(fd);
-    close(fd);
+    Conn c;
+    c.fd = fd;
+    c.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kRequestTimeoutMs);
+    conns.push_back(std::move(c));
   }
 }
 
-void AdminHttpServer::serve(int fd) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kRequestTimeoutMs);
-  std::string head;
-  char buf[2048];
-  HttpResponse response;
-  bool complete = false;
-  while (!complete) {
-    ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n > 0) {
-      head.append(buf, static_cast<size_t>(n));
-      complete = head.find("\r\n\r\n") != std::string::npos || head.find("\n\n") != std::string::npos;
-      if (!complete && head.size() > kMaxRequestBytes) {
-        response = text(431, "request too large\n");
-        break;
+bool AdminHttpServer::step(Conn& c, bool timed_out) {
+  char buf[4096];
+  auto respond = [&](const HttpResponse& r) {
+    c.data = serialize_http_response(r);
+    c.sent = 0;
+    c.state = Conn::State::writing;
+    c.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kRequestTimeoutMs);
+  };
+  if (c.state == Conn::State::reading) {
+    if (timed_out) {
+      respond(text(408, "request timeout\n"));
+      return true;
+    }
+    for (;;) {
+      ssize_t n = recv(c.fd, buf, sizeof(buf), 0);
+      if (n == 0) return false;  // the client gave up
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return errno == EAGAIN;  // EAGAIN: wait for more; anything else ends the connection
+      c.data.append(buf, static_cast<size_t>(n));
+      size_t end = c.data.find("\r\n\r\n");
+      if (end == std::string::npos) end = c.data.find("\n\n");
+      if ((end == std::string::npos && c.data.size() > kMaxRequestBytes) ||
+          (end != std::string::npos && end > kMaxRequestBytes)) {
+        respond(text(431, "request too large\n"));
+        return true;
       }
-      continue;
-    }
-    if (n == 0) return;  // the peer gave up
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN) return;
-    if (!wait_fd(fd, POLLIN, wake_fd_, deadline)) {
-      response = text(408, "request timeout\n");
-      break;
+      if (end != std::string::npos) {
+        respond(handle_http_request(c.data, healthy_, version_));
+        return true;
+      }
     }
   }
-  if (complete) {
-    if (head.size() > kMaxRequestBytes) {
-      response = text(431, "request too large\n");
-    } else {
-      response = handle_http_request(head, healthy_, version_);
+  if (c.state == Conn::State::writing) {
+    if (timed_out) return false;
+    while (c.sent < c.data.size()) {
+      ssize_t n = send(c.fd, c.data.data() + c.sent, c.data.size() - c.sent, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return true;
+      if (n <= 0) return false;
+      c.sent += static_cast<size_t>(n);
     }
+    shutdown(c.fd, SHUT_WR);
+    c.state = Conn::State::lingering;
+    c.data = std::string();
+    c.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    return true;
   }
-  std::string out = serialize_http_response(response);
-  size_t sent = 0;
-  while (sent < out.size()) {
-    ssize_t n = send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<size_t>(n);
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && errno == EAGAIN) {
-      if (!wait_fd(fd, POLLOUT, wake_fd_, deadline)) return;
-    } else {
-      return;
-    }
-  }
-  shutdown(fd, SHUT_WR);
-  // Read what the client still sends (e.g. the rest of an oversized request) until it closes, so
-  // close() does not answer unread bytes with a reset that could destroy the response in flight.
-  auto linger = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(500));
-  for (size_t drained = 0; drained < (64u << 10);) {
-    ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n > 0) {
-      drained += static_cast<size_t>(n);
-    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (!wait_fd(fd, POLLIN, wake_fd_, linger)) return;
-    } else {
-      return;
-    }
+  // Lingering: drop input until the client closes or the short deadline passes.
+  if (timed_out) return false;
+  for (;;) {
+    ssize_t n = recv(c.fd, buf, sizeof(buf), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return true;
+    if (n <= 0) return false;
   }
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 // A tiny HTTP/1.1 server for the control plane: GET /metrics (Prometheus text exposition of
-// core::StatsRegistry) and GET /healthz. It runs on its own thread with poll and non-blocking
-// sockets, answers one request per connection (Connection: close), bounds each request to 8 KiB
-// and 2 s, and never touches the proxy's workers beyond reading their relaxed counters.
+// core::StatsRegistry) and GET /healthz. It runs on its own thread, multiplexing up to 64
+// non-blocking connections with poll so a slow client cannot starve health checks; it answers one
+// request per connection (Connection: close), bounds each request to 8 KiB and 2 s, and never
+// touches the proxy's workers beyond reading their relaxed counters.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -30,14 +31,26 @@ HttpResponse handle_http_request(std::string_view head, const std::function<bool
 // The full response bytes (status line, headers, body).
 std::string serialize_http_response(const HttpResponse& response);
 
+// Control-plane events that are not per-worker stats: written by the main thread, read by /metrics.
+struct ControlStats {
+  std::atomic<int64_t> config_reloads_ok{0};
+  std::atomic<int64_t> config_reloads_failed{0};
+  std::atomic<int64_t> config_last_reload_ok{1};            // 0 after a reload that was refused
+  std::atomic<int64_t> config_last_reload_unix_seconds{0};  // start-up counts as the first load
+  std::atomic<int64_t> config_restart_pending{0};           // keys changed in the file but not applied
+
+  static ControlStats& instance();
+};
+
 // Prometheus text format 0.0.4 for the given totals (in core::kStatInfo order), plus odp_up,
-// odp_healthy, odp_build_info and the standard process_* metrics.
+// odp_healthy, odp_build_info, the odp_config_* reload metrics and the standard process_* metrics.
 std::string render_metrics(const std::vector<int64_t>& totals, std::string_view version, bool healthy);
 
 class AdminHttpServer {
  public:
   static constexpr size_t kMaxRequestBytes = 8192;
   static constexpr int kRequestTimeoutMs = 2000;
+  static constexpr size_t kMaxConnections = 64;
 
   // Binds `host_port` (numeric IP; port 0 picks a free port) and starts the thread. Errors are one
   // line, e.g. "admin_http 127.0.0.1:2884: Address already in use".
@@ -54,8 +67,11 @@ class AdminHttpServer {
 
  private:
   AdminHttpServer(int listen_fd, int wake_fd, uint16_t port, std::function<bool()> healthy, std::string version);
+  struct Conn;
   void run();
-  void serve(int fd);
+  void accept_all(std::vector<Conn>& conns);
+  // Advances one connection on readiness or timeout; false when it is finished and must be closed.
+  bool step(Conn& c, bool timed_out);
 
   int listen_fd_;
   int wake_fd_;  // eventfd: stop() wakes the thread

@@ -5,17 +5,18 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
 
 #include "admin/config.h"
 #include "admin/http_server.h"
+#include "admin/log_settings.h"
 #include "app/notify.h"
 #include "app/options.h"
 #include "core/log.h"
@@ -29,22 +30,6 @@ namespace {
 
 using odp::admin::Config;
 using Clock = std::chrono::steady_clock;
-
-// Applies log.level and log.dir. Returns "" or one line saying what failed.
-std::string apply_log_config(const Config& config) {
-  odp::log::Level level{};
-  if (odp::log::parse_level(config.log.level, level)) odp::log::set_level(level);
-  if (config.log.dir.empty()) {
-    odp::log::set_file("");
-    return "";
-  }
-  std::error_code ec;
-  std::filesystem::create_directories(config.log.dir, ec);
-  if (ec) return "log.dir " + config.log.dir + ": " + ec.message();
-  std::string path = config.log.dir + "/odp.log";
-  if (!odp::log::set_file(path.c_str())) return "log file " + path + ": " + std::strerror(errno);
-  return "";
-}
 
 // Prints a config's errors, one per line, on stderr. Returns whether there were none.
 bool report_config(const odp::Result<Config, std::vector<odp::admin::ConfigError>>& loaded) {
@@ -64,6 +49,10 @@ const char* signal_name(int signo) {
     default:
       return "signal";
   }
+}
+
+int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -97,6 +86,7 @@ class Service {
     LOG_INFO("odp %s ready config=%s listen=%s admin_http=%s%s", ODP_VERSION, path_.c_str(),
              current_->listen.address.c_str(), current_->listen.admin_http.c_str(),
              http_ ? (" (port " + std::to_string(http_->port()) + ")").c_str() : "");
+    odp::admin::ControlStats::instance().config_last_reload_unix_seconds.store(unix_seconds());
     odp::app::notify("READY=1\nSTATUS=accepting clients");
     loop();
     server_->stop();
@@ -174,8 +164,11 @@ class Service {
 
   void reload() {
     odp::app::notify("RELOADING=1");
+    auto& stats = odp::admin::ControlStats::instance();
     auto loaded = odp::admin::load_config(path_);
     if (!loaded) {
+      stats.config_reloads_failed.fetch_add(1);
+      stats.config_last_reload_ok.store(0);
       for (const auto& e : loaded.error()) LOG_ERROR("reload: %s", e.message.c_str());
       LOG_ERROR("reload: %s has errors; the running config is unchanged", path_.c_str());
       odp::app::notify("READY=1\nSTATUS=accepting clients (last reload failed)");
@@ -183,7 +176,7 @@ class Service {
     }
     auto next = std::make_shared<const Config>(std::move(loaded).value());
     auto changed = odp::admin::changed_config_keys(*current_, *next);
-    std::string log_error = apply_log_config(*next);
+    std::string log_error = odp::admin::apply_log_settings(next->log);
     if (!log_error.empty()) LOG_ERROR("reload: %s", log_error.c_str());
     // What cannot change live, compared with what the process started with: the server's own
     // list plus the keys main owns (the admin listener), so nothing is silently ignored.
@@ -194,6 +187,10 @@ class Service {
       LOG_WARN("reload: %s differs from the running value and takes effect only after a restart", key.c_str());
     }
     current_ = next;
+    stats.config_reloads_ok.fetch_add(1);
+    stats.config_last_reload_ok.store(1);
+    stats.config_last_reload_unix_seconds.store(unix_seconds());
+    stats.config_restart_pending.store(static_cast<int64_t>(restart.size()));
     LOG_INFO("reload: applied %s changed=%zu keys=[%s]", path_.c_str(), changed.size(), join(changed).c_str());
     odp::app::notify(restart.empty() ? "READY=1\nSTATUS=accepting clients"
                                      : "READY=1\nSTATUS=accepting clients (some changes need a restart)");
@@ -240,7 +237,7 @@ int main(int argc, char** argv) {
   if (!report_config(loaded)) return 1;
   auto config = std::make_shared<const Config>(std::move(loaded).value());
   odp::log::set_thread_name("main");
-  std::string log_error = apply_log_config(*config);
+  std::string log_error = odp::admin::apply_log_settings(config->log);
   if (!log_error.empty()) {
     std::fprintf(stderr, "odp: %s\n", log_error.c_str());
     return 1;

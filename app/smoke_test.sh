@@ -115,6 +115,10 @@ kill -HUP $pid
 wait_for "grep -q 'listen.address differs from the running value' '$tmp/logs/odp.log'" &&
   pass "SIGHUP reports restart-only keys" || fail "SIGHUP restart keys"
 
+metrics=$(http_get "$http_port" /metrics)
+echo "$metrics" | grep -q '^odp_config_reloads_total{result="failure"} 1' &&
+  echo "$metrics" | grep -q '^odp_config_restart_pending_keys [1-9]' && pass "reload metrics" || fail "reload metrics"
+
 # SIGTERM: drain and exit 0.
 kill -TERM $pid
 if wait_for "! kill -0 $pid 2>/dev/null" 15; then

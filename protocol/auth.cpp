@@ -92,6 +92,13 @@ Sha1 native_password_stage2(std::string_view password) {
   return sha1(std::span<const uint8_t>(s1));
 }
 
+std::string ob_proxy_scramble(std::span<const uint8_t> proxy_scramble20, std::span<const uint8_t> server_scramble20) {
+  ODP_ASSERT(proxy_scramble20.size() == kScrambleBytes && server_scramble20.size() == kScrambleBytes);
+  std::string out(kScrambleBytes, '\0');
+  for (size_t i = 0; i < kScrambleBytes; ++i) out[i] = static_cast<char>(proxy_scramble20[i] ^ server_scramble20[i]);
+  return out;
+}
+
 std::optional<Sha1> parse_stage2_hex(std::string_view text) {
   if (!text.empty() && text.front() == '*') text.remove_prefix(1);
   if (text.size() != 40) return std::nullopt;

@@ -55,6 +55,11 @@ bool native_password_is_empty(std::string_view client_response);
 Sha1 native_password_stage1(std::string_view password);
 Sha1 native_password_stage2(std::string_view password);
 
+// OceanBase login: the `__proxy_scramble` connect attribute is the proxy's scramble (the one the
+// client answered) XOR the server's scramble; the OBServer XORs it back to check the client's
+// response. Both inputs must be 20 bytes; returns 20 raw bytes.
+std::string ob_proxy_scramble(std::span<const uint8_t> proxy_scramble20, std::span<const uint8_t> server_scramble20);
+
 // Accepts "*" + 40 hex digits (mysql.user authentication_string) or 40 hex digits, either case.
 std::optional<Sha1> parse_stage2_hex(std::string_view text);
 // Lower-case hex.

@@ -161,7 +161,10 @@ ResponseTracker::Step ResponseTracker::on_packet(std::span<const uint8_t> head, 
   }
   if (head.empty()) return fail("tracker: no payload bytes captured");
   const uint8_t first = head[0];
-  if (first == 0xFF && state_ != State::statistics) {
+  if (first == 0xFF) {
+    // MariaDB progress reports (CLIENT_PROGRESS) are ERR-shaped packets with code 0xFFFF that do
+    // not end the response.
+    if (head.size() >= 3 && head[1] == 0xFF && head[2] == 0xFF) return Step::more;
     take_err(head);
     state_ = State::done;
     return Step::done;

@@ -18,6 +18,9 @@
 //   COM_FIELD_LIST           column defs, EOF | OK(0xFE) | ERR
 //   COM_STATISTICS           one string packet
 //   COM_SET_OPTION           EOF | OK | ERR
+// An ERR-shaped packet with code 0xFFFF (a MariaDB progress report) never ends a response.
+// Capabilities the tracker does not model and a proxy must not pass to the server:
+// OPTIONAL_RESULTSET_METADATA (MySQL) and MariaDB's CACHE_METADATA extended capability.
 // COM_CHANGE_USER answers with OK | ERR only after any auth exchange: an auth switch (0xFE) or
 // more-data (0x01) packet returns Step::more and the caller relays the client's answer itself.
 #include <cstddef>

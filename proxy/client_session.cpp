@@ -164,6 +164,12 @@ void ClientSession::close_session(bool flush_client) {
 }
 
 void ClientSession::on_stream_closed(int err) {
+  bool logging_in = phase_ == Phase::greeting || phase_ == Phase::auth_switch;
+  if (!in_.empty() && (logging_in || phase_ == Phase::ready)) {
+    // The client left in the middle of a packet: a truncated packet, not a clean goodbye.
+    core::Stats::inc(env_.stats().client_protocol_errors_total);
+    LOG_INFO("client closed mid-packet conn_id=%u peer=%s buffered=%zu", id_, peer_.c_str(), in_.size());
+  }
   if (phase_ == Phase::command || phase_ == Phase::upload || phase_ == Phase::change_user) {
     core::Stats::inc(env_.stats().client_aborts_total);
     LOG_INFO("client went away mid-command conn_id=%u peer=%s err=%d", id_, peer_.c_str(), err);

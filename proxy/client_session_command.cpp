@@ -197,7 +197,8 @@ size_t ClientSession::start_command(std::span<const uint8_t> in, bool& stop) {
     stop = true;
     return in.size();
   }
-  if (h.length < kMaxPacketChunk && h.length > env_.config().limits.max_packet_bytes) {
+  // A 0xFFFFFF-long first chunk announces a logical packet at least that long.
+  if (h.length > env_.config().limits.max_packet_bytes) {
     send_err(1, errc::ER_NET_PACKET_TOO_LARGE, "Got a packet bigger than 'max_allowed_packet' bytes (odp limits.max_packet_bytes)",
              "08S01");
     fail_protocol("packet larger than max_packet_bytes");
@@ -258,6 +259,12 @@ size_t ClientSession::stream_request(std::span<const uint8_t> in, bool& stop) {
     request_scanner_.reset();
     if (upload_is_infile_) tracker_.on_local_infile_sent();
     channel_.sync_compressed_seq();
+    if (!upload_is_infile_ && !tracker_.expects_response(tracker_.command())) {
+      // COM_STMT_SEND_LONG_DATA: no answer comes; the next command may follow at once.
+      phase_ = Phase::ready;
+      arm_timer(env_.config().limits.client_idle_timeout_ms);
+      return used;
+    }
     phase_ = Phase::command;
     stop = true;  // what follows is the next command: wait for this response first
   }

@@ -18,6 +18,7 @@ struct Parsed {
 Parsed parse(std::vector<std::string> args) {
   args.insert(args.begin(), "odp");
   std::vector<char*> argv;
+  argv.reserve(args.size());
   for (auto& a : args) argv.push_back(a.data());
   Parsed p;
   p.ok = odp::app::parse_options(static_cast<int>(argv.size()), argv.data(), p.options, p.error);

@@ -123,7 +123,7 @@ max_output_buffer_bytes = 65536
 default_cluster = "c2"
 
 [cluster.c1]
-rootservice_list = ["127.0.0.1:2881", "[::1]:2882", "db1.example:2881"]
+rootservice_list = ["127.0.0.1:2881", "[::1]:2882", "10.0.0.3:2881"]
 server_mode = "mysql"
 meta_user = "proxyro"
 meta_password = "secret"
@@ -284,12 +284,23 @@ TEST_CASE("config: types and ranges") {
   CHECK(contains(err("listen = 3\n"), "unknown key 'cluster.c1.listen'"));
 }
 
+TEST_CASE("config: the admin listener cannot share the SQL port") {
+  CHECK(contains(one_error(std::string(kMinimal) + "[listen]\nadmin_http = \"127.0.0.1:2883\"\n"),
+                 "t.toml:5: listen.admin_http uses the same port as listen.address"));
+  CHECK(contains(
+      one_error(std::string(kMinimal) + "[listen]\naddress = \"127.0.0.1:7000\"\nadmin_http = \"[::]:7000\"\n"),
+      "listen.admin_http uses the same port"));
+  parse_ok(std::string(kMinimal) + "[listen]\naddress = \"127.0.0.1:7000\"\nadmin_http = \"127.0.0.2:7000\"\n");
+  parse_ok(std::string(kMinimal) + "[listen]\nadmin_http = \"\"\n");
+}
+
 TEST_CASE("config: cluster rules") {
   CHECK(contains(one_error("[listen]\nworkers = 1\n"), "at least one [cluster.NAME]"));
   CHECK(contains(one_error("[cluster.c1]\nserver_mode = \"mysql\"\n"),
                  "t.toml:1: cluster.c1.rootservice_list is required"));
   CHECK(contains(one_error("[cluster.c1]\nrootservice_list = []\n"), "between 1 and 64 entries"));
   CHECK(contains(one_error("[cluster.c1]\nrootservice_list = [\"127.0.0.1\"]\n"), "expected host:port"));
+  CHECK(contains(one_error("[cluster.c1]\nrootservice_list = [\"db1.example:2881\"]\n"), "not a host name"));
   CHECK(contains(one_error("[cluster.c1]\nrootservice_list = [\"127.0.0.1:0\"]\n"), "port between 1"));
   CHECK(contains(one_error("[cluster.c1]\nrootservice_list = [1]\n"), "array of strings, not an array"));
   CHECK(contains(one_error("[cluster.c1]\nrootservice_list = \"127.0.0.1:1\"\n"), "array of strings, not a string"));
@@ -326,6 +337,9 @@ TEST_CASE("config: load_config reads files and checks referenced files") {
   auto missing = odp::admin::load_config("/nonexistent/odp.toml");
   REQUIRE_FALSE(missing.ok());
   CHECK(contains(missing.error()[0].message, "/nonexistent/odp.toml: cannot read: No such file"));
+  auto dir = odp::admin::load_config("/tmp");
+  REQUIRE_FALSE(dir.ok());
+  CHECK(dir.error()[0].message == "/tmp: cannot read: Is a directory");
 
   std::string path = "/tmp/odp_config_test_" + std::to_string(::getpid()) + ".toml";
   {

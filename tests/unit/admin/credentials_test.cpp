@@ -1,6 +1,8 @@
 #include "admin/credentials.h"
 
+#include <atomic>
 #include <cstdlib>
+#include <thread>
 
 #include <doctest/doctest.h>
 
@@ -235,4 +237,32 @@ TEST_CASE("credentials: live lookup against a server (skipped when none is up)")
   auto ghost = store.lookup(c, "odp_no_such_user_'\"\\");
   REQUIRE(ghost.ok());
   CHECK_FALSE(ghost->exists);
+}
+
+TEST_CASE("credentials: concurrent lookups and invalidations") {
+  std::atomic<int> calls{0};
+  CredentialStore store(
+      odp::admin::CredentialStoreOptions{},
+      [&](const ClusterConfig&, const std::string& user) -> odp::Result<std::vector<UserRow>, std::string> {
+        calls.fetch_add(1);
+        if (user == "ghost") return std::vector<UserRow>{};
+        return std::vector<UserRow>{{"%", kAppHash, ""}};
+      });
+  ClusterConfig c = cluster_named("c1");
+  std::vector<std::thread> threads;
+  threads.reserve(4);
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        std::string user = (i % 3 == 0) ? "ghost" : "u" + std::to_string(i % 7);
+        auto r = store.lookup(c, user);
+        if (!r.ok() || r->exists == (user == "ghost")) wrong.fetch_add(1);
+        if ((i + t) % 11 == 0) store.invalidate("c1", user);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(wrong.load() == 0);
+  CHECK(calls.load() >= 8);
 }

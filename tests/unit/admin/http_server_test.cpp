@@ -72,6 +72,9 @@ TEST_CASE("http: metrics text lists every stat with HELP and TYPE") {
     CHECK(contains(text, "# TYPE " + name + (info.kind == odp::core::StatKind::counter ? " counter\n" : " gauge\n")));
   }
   CHECK(contains(text, std::string("odp_") + odp::core::kStatInfo[0].name + " 42\n"));
+  CHECK(contains(text, "odp_config_reloads_total{result=\"failure\"} "));
+  CHECK(contains(text, "# TYPE odp_config_last_reload_successful gauge\n"));
+  CHECK(contains(text, "odp_config_restart_pending_keys "));
   CHECK(contains(text, "process_open_fds "));
   CHECK(contains(text, "process_resident_memory_bytes "));
   CHECK(contains(odp::admin::render_metrics(totals, "a\"b\\c", false), "{version=\"a\\\"b\\\\c\"} 1\n"));
@@ -127,16 +130,40 @@ TEST_CASE("http: a real server on 127.0.0.1 port 0") {
   CHECK(contains(request(server->port(), big), "HTTP/1.1 431 "));
   CHECK(contains(get(server->port(), "/healthz"), "503"));
 
-  // A client that sends nothing is cut off after the request timeout; stop() does not wait for it.
+  // A client that sends nothing does not hold up others, and is cut off after the request timeout.
   int idle = connect_to(server->port());
+  int partial = connect_to(server->port());
+  REQUIRE(send(partial, "GET /hea", 8, MSG_NOSIGNAL) == 8);
   auto t0 = std::chrono::steady_clock::now();
+  CHECK(contains(get(server->port(), "/healthz"), "503"));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1500));
+  REQUIRE(send(partial, "lthz HTTP/1.1\r\n\r\n", 17, MSG_NOSIGNAL) == 17);
+  CHECK(contains(read_all(partial), "HTTP/1.1 503 "));
+  close(partial);
   std::string answer = read_all(idle);
   close(idle);
   CHECK(contains(answer, "408"));
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
 
+  // stop() does not wait for connected clients.
+  int lingering = connect_to(server->port());
   server->stop();
   server->stop();  // idempotent
+  close(lingering);
+}
+
+TEST_CASE("http: many connections at once") {
+  auto started = odp::admin::AdminHttpServer::start("127.0.0.1:0", [] { return true; });
+  REQUIRE(started.ok());
+  auto server = std::move(started).value();
+  // More idle clients than connection slots: the extra ones wait in the backlog, and a request
+  // still gets through once the idle ones time out.
+  std::vector<int> idle;
+  for (size_t i = 0; i < odp::admin::AdminHttpServer::kMaxConnections + 8; ++i)
+    idle.push_back(connect_to(server->port()));
+  CHECK(contains(get(server->port(), "/healthz"), "HTTP/1.1 200 OK"));
+  for (int fd : idle) close(fd);
+  for (int i = 0; i < 20; ++i) CHECK(contains(get(server->port(), "/healthz"), "200"));
 }
 
 TEST_CASE("http: start errors are one clear line") {

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "protocol/auth.h"
@@ -117,4 +118,14 @@ TEST_CASE("auth: auth more data") {
   CHECK(m->data == "\x03");
   CHECK_FALSE(decode_auth_more_data({}).ok());
   CHECK_FALSE(decode_auth_more_data(hex("02 03")).ok());
+}
+
+TEST_CASE("auth: OceanBase proxy scramble is an involution") {
+  const auto a = make_scramble();
+  const auto b = make_scramble();
+  const std::string x = ob_proxy_scramble(a, b);
+  REQUIRE(x.size() == 20);
+  CHECK(static_cast<uint8_t>(x[0]) == (a[0] ^ b[0]));
+  const std::string back = ob_proxy_scramble(as_bytes(x), b);
+  CHECK(std::equal(back.begin(), back.end(), a.begin(), [](char c, uint8_t u) { return static_cast<uint8_t>(c) == u; }));
 }

@@ -209,6 +209,14 @@ TEST_CASE("tracker: CALL of a stored procedure returning two result sets") {
   CHECK(run(Command::query, kDep, dep) == mores_then(dep.size() - 1, Step::done));
 }
 
+TEST_CASE("tracker: MariaDB progress reports do not end a response") {
+  const Pkt progress = raw("ff ffff 01 01 02 400d0300 0c 73746167652031");
+  ResponseTracker t;
+  CHECK(run(Command::query, kBase, {progress, progress, ok(2, 0x00, 4)}, &t) == mores_then(2, Step::done));
+  CHECK_FALSE(t.last_was_error());
+  CHECK(t.last_affected_rows() == 4);
+}
+
 TEST_CASE("tracker: error in the middle of rows") {
   ResponseTracker t;
   CHECK(run(Command::query, kBase, {count(1), coldef("a"), eof(2), text_row({"1"}), err(errc::ER_QUERY_INTERRUPTED)},
@@ -328,6 +336,9 @@ TEST_CASE("tracker: COM_FIELD_LIST, COM_STATISTICS, COM_SET_OPTION") {
   CHECK(run(Command::field_list, kBase, {err(1146)}) == std::vector<Step>{Step::done});
   CHECK(run(Command::statistics, kBase, {Pkt{test::bytes_of("Uptime: 5  Threads: 1"), 0}}) ==
         std::vector<Step>{Step::done});
+  ResponseTracker t;
+  CHECK(run(Command::statistics, kBase, {err(1227)}, &t) == std::vector<Step>{Step::done});
+  CHECK(t.last_was_error());
   CHECK(run(Command::set_option, kBase, {eof(2)}) == std::vector<Step>{Step::done});
   CHECK(run(Command::set_option, kBase, {ok(2)}) == std::vector<Step>{Step::done});
   CHECK(run(Command::set_option, kBase, {err(1047)}) == std::vector<Step>{Step::done});
