@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -32,14 +33,26 @@ void set_level(Level lvl) { g_level.store(static_cast<int>(lvl), std::memory_ord
 Level level() { return static_cast<Level>(g_level.load(std::memory_order_relaxed)); }
 
 bool set_file(const char* path) {
-  if (path == nullptr || *path == '\0') {
-    g_fd.store(2);
+  // Writers use one descriptor number for the life of the process; switching files dup2()s the
+  // new file onto it, so a writer on another thread never writes to a closed or reused number.
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  int target = 2;
+  if (path != nullptr && *path != '\0') {
+    target = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (target < 0) return false;
+  }
+  int stable = g_fd.load();
+  if (stable == 2) {
+    if (target == 2) return true;
+    stable = ::fcntl(target, F_DUPFD_CLOEXEC, 3);
+    ::close(target);
+    if (stable < 0) return false;
+    g_fd.store(stable);
     return true;
   }
-  int fd = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fd < 0) return false;
-  int old = g_fd.exchange(fd);
-  if (old > 2) ::close(old);
+  ::dup3(target, stable, O_CLOEXEC);
+  if (target != 2) ::close(target);
   return true;
 }
 

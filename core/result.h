@@ -10,6 +10,7 @@ namespace odp {
 
 template <typename E>
 struct Err {
+  explicit Err(E e) : error(std::move(e)) {}  // a constructor: clang 14 has no parenthesised aggregate init
   E error;
 };
 template <typename E>

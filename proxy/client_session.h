@@ -47,6 +47,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   Phase phase() const { return phase_; }
   const std::string& peer() const { return peer_; }
   const std::string& user() const { return login_.user; }
+  bool is_admin() const { return admin_; }
   bool finished() const { return finished_; }
 
   // core::StreamHandler (client side)
@@ -69,6 +70,8 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void verify_credentials(const std::string& auth_response);
   void on_credential(Result<UserCredential, std::string> result);
   void connect_server();
+  void finish_login(std::span<const uint8_t> ok_payload);
+  void handle_internal_command(std::span<const uint8_t> payload);
   uint32_t advertised_capabilities() const;
 
   // Command phase (client_session_command.cpp).
@@ -128,6 +131,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   bool upload_is_infile_ = false;    // the upload is LOCAL INFILE data (ends with an empty packet)
   bool server_paused_ = false;
   bool client_paused_ = false;
+  bool admin_ = false;               // root@proxysys: internal commands only, no server
   bool published_ = false;           // listed in the env's session directory (for KILL)
   bool changing_user_ = false;       // a COM_CHANGE_USER is being verified and replayed
   std::string change_user_attrs_;    // its connect attributes, passed through raw

@@ -220,7 +220,7 @@ size_t ClientSession::start_command(std::span<const uint8_t> in, bool& stop) {
     return 0;
   }
   auto cmd = static_cast<Command>(in[kPacketHeaderBytes]);
-  if (unsupported_command(cmd) || cmd == Command::quit || cmd == Command::change_user) {
+  if (admin_ || unsupported_command(cmd) || cmd == Command::quit || cmd == Command::change_user) {
     send_err(1, errc::ER_NET_PACKET_TOO_LARGE, "odp: oversized command packet", "08S01");
     fail_protocol("oversized control command");
     stop = true;
@@ -272,6 +272,10 @@ size_t ClientSession::stream_request(std::span<const uint8_t> in, bool& stop) {
 }
 
 void ClientSession::handle_small_command(std::span<const uint8_t> packet, std::span<const uint8_t> payload) {
+  if (admin_) {
+    handle_internal_command(payload);
+    return;
+  }
   auto cmd = static_cast<Command>(payload[0]);
   if (cmd == Command::quit) {
     close_session(true);

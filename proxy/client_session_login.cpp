@@ -14,6 +14,28 @@ namespace odp::proxy {
 using namespace protocol;
 
 namespace {
+constexpr const char* kProxysysTenant = "proxysys";
+
+// Loopback or RFC 1918 / unique-local addresses: where an operator's admin client may come from.
+bool is_local_or_private(const std::string& host) {
+  in_addr a4{};
+  if (inet_pton(AF_INET, host.c_str(), &a4) == 1) {
+    uint32_t ip = ntohl(a4.s_addr);
+    return (ip >> 24) == 127 || (ip >> 24) == 10 || (ip >> 20) == ((172u << 4) | 1) || (ip >> 16) == ((192u << 8) | 168);
+  }
+  in6_addr a6{};
+  if (inet_pton(AF_INET6, host.c_str(), &a6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&a6)) return true;
+    if ((a6.s6_addr[0] & 0xFE) == 0xFC) return true;  // fc00::/7
+    if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+      char v4[INET_ADDRSTRLEN];
+      inet_ntop(AF_INET, &a6.s6_addr[12], v4, sizeof v4);
+      return is_local_or_private(v4);
+    }
+  }
+  return false;
+}
+
 std::string peer_host(const std::string& peer) {
   // "1.2.3.4:5678" or "[::1]:5678" -> the address part, as MySQL shows it in access errors.
   size_t colon = peer.rfind(':');
@@ -93,7 +115,18 @@ bool ClientSession::handle_handshake_response(std::span<const uint8_t> payload, 
   const admin::ClusterConfig* default_cluster = cfg.find_cluster(cfg.default_cluster);
   login_ = parse_login_name(hello_.username, default_cluster ? default_cluster->default_tenant : "sys",
                             cfg.default_cluster);
-  if (cfg.find_cluster(login_.cluster) == nullptr) {
+  if (login_.tenant == kProxysysTenant) {
+    admin_ = true;
+    if (login_.user != "root" || (!cfg.admin.allow_remote && !is_local_or_private(peer_host(peer_)))) {
+      core::Stats::inc(env_.stats().client_auth_failures_total);
+      send_err(next_client_seq_, errc::ER_ACCESS_DENIED_ERROR,
+               "Access denied for user '" + login_.user + "@proxysys'@'" + peer_host(peer_) +
+                   "' (only root@proxysys, from local or private addresses unless admin.allow_remote)",
+               "28000");
+      close_session(true);
+      return false;
+    }
+  } else if (cfg.find_cluster(login_.cluster) == nullptr) {
     core::Stats::inc(env_.stats().client_auth_failures_total);
     send_err(next_client_seq_, errc::ER_ACCESS_DENIED_ERROR, "odp: unknown cluster '" + login_.cluster + "'", "28000");
     close_session(true);
@@ -121,6 +154,21 @@ bool ClientSession::handle_handshake_response(std::span<const uint8_t> payload, 
 void ClientSession::verify_credentials(const std::string& auth_response) {
   phase_ = Phase::lookup;
   pending_auth_response_ = auth_response;
+  if (admin_) {
+    // root@proxysys is checked against [admin] proxysys_password_sha1 = hex SHA1(password).
+    UserCredential cred;
+    cred.exists = true;
+    const std::string& hex = env_.config().admin.proxysys_password_sha1;
+    if (hex.empty()) {
+      cred.empty_password = true;
+    } else if (auto stage1 = parse_stage2_hex(hex)) {  // same 40-hex-digit form
+      cred.stage2 = sha1(std::span<const uint8_t>(*stage1));
+    } else {
+      cred.exists = false;
+    }
+    on_credential(cred);
+    return;
+  }
   env_.lookup_credential(login_.cluster, login_.user, token_,
                          [this](Result<UserCredential, std::string> r) { on_credential(std::move(r)); });
 }
@@ -170,8 +218,18 @@ void ClientSession::on_credential(Result<UserCredential, std::string> result) {
     return;
   }
   pending_auth_response_.clear();
-  if (changing_user_) send_change_user_to_server();
-  else connect_server();
+  if (admin_) {
+    OkPacket welcome;
+    welcome.status_flags = status::AUTOCOMMIT;
+    std::vector<uint8_t> payload;
+    encode_ok(welcome, client_caps_, payload);
+    LOG_INFO("proxysys login conn_id=%u peer=%s", id_, peer_.c_str());
+    finish_login(payload);
+  } else if (changing_user_) {
+    send_change_user_to_server();
+  } else {
+    connect_server();
+  }
 }
 
 void ClientSession::connect_server() {
@@ -197,18 +255,22 @@ void ClientSession::connect_server() {
 
 void ClientSession::on_server_ready(std::span<const uint8_t> ok_payload) {
   if (phase_ != Phase::server_login) return;
+  LOG_DEBUG("session ready conn_id=%u peer=%s user=%s server=%s thread=%u", id_, peer_.c_str(), login_.user.c_str(),
+            server_->host_port().c_str(), server_->thread_id());
+  env_.publish_session(id_, {server_->host_port(), server_->thread_id(), login_.user, peer_, env_.worker_index()});
+  published_ = true;
+  finish_login(ok_payload);
+}
+
+void ClientSession::finish_login(std::span<const uint8_t> ok_payload) {
   std::vector<uint8_t> framed;
   encode_packet(next_client_seq_, ok_payload, framed);
   send_to_client(framed);
-  LOG_DEBUG("session ready conn_id=%u peer=%s user=%s server=%s thread=%u", id_, peer_.c_str(), login_.user.c_str(),
-            server_->host_port().c_str(), server_->thread_id());
   if (client_caps_ & cap::COMPRESS) {
     core::Stats::inc(env_.stats().client_compressed_sessions_total);
     channel_.start_compression(env_.config().limits.max_packet_bytes + (1u << 20));
   }
   phase_ = Phase::ready;
-  env_.publish_session(id_, {server_->host_port(), server_->thread_id()});
-  published_ = true;
   arm_timer(env_.config().limits.client_idle_timeout_ms);
   if (draining_) {
     close_session(true);

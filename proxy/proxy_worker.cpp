@@ -170,3 +170,54 @@ void ProxyWorker::shutdown_sessions() {
 }
 
 }  // namespace odp::proxy
+
+namespace odp::proxy {
+
+void ProxyWorker::post_terminate(uint32_t conn_id) {
+  worker_.post([this, conn_id] {
+    for (auto& [token, session] : sessions_) {
+      if (session->id() == conn_id && !session->finished()) {
+        session->terminate("kill proxysession");
+        return;
+      }
+    }
+  });
+}
+
+admin::InternalResult ProxyWorker::run_internal_command(std::string_view sql) {
+  admin::InternalNeeds needs = admin::internal_command_needs(sql);
+  admin::InternalContext ctx;
+  if (needs.stats) {
+    std::vector<int64_t> totals = core::StatsRegistry::instance().totals();
+    for (size_t i = 0; i < core::kStatCount; ++i) ctx.stats.emplace_back(core::kStatInfo[i].name, totals[i]);
+  }
+  if (needs.sessions) {
+    for (const auto& [id, where] : shared_.sessions.list()) {
+      admin::SessionInfo info;
+      info.id = id;
+      info.user = where.user;
+      info.client = where.client;
+      info.server = where.server;
+      info.server_thread_id = where.server_thread_id;
+      info.state = "connected";
+      info.idle_ms = 0;
+      ctx.sessions.push_back(std::move(info));
+    }
+  }
+  ctx.config = config_.get();
+  ctx.version = ODP_VERSION_STRING;
+  ctx.info.emplace_back("workers", std::to_string(shared_.workers.size()));
+  ctx.info.emplace_back("uptime_s", std::to_string((core::Worker::monotonic_ms() - shared_.started_ms) / 1000));
+  ctx.info.emplace_back("config_file", config_->source);
+  ctx.info.emplace_back("client_sessions", std::to_string(shared_.clients.load(std::memory_order_relaxed)));
+  ctx.alter_config = shared_.alter_config;
+  ctx.kill_session = [this](uint32_t id, bool query_only) {
+    auto where = shared_.sessions.find(id);
+    if (!where || query_only || where->worker >= shared_.workers.size()) return false;
+    shared_.workers[where->worker]->post_terminate(id);
+    return true;
+  };
+  return admin::execute_internal_command(sql, ctx);
+}
+
+}  // namespace odp::proxy

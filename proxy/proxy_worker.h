@@ -2,7 +2,9 @@
 // A worker thread of the proxy: owns a core::Worker (ring, buffers, timers), its listener and
 // its client sessions, and implements SessionEnv for them. Workers share only SharedState
 // (atomics for global limits, the job pool, the TLS context) and immutable config snapshots.
+#include <algorithm>
 #include <atomic>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -40,11 +42,19 @@ class SessionDirectory {
     if (it == map_.end()) return std::nullopt;
     return it->second;
   }
+  std::vector<std::pair<uint32_t, SessionEnv::SessionLocation>> list() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::pair<uint32_t, SessionEnv::SessionLocation>> out(map_.begin(), map_.end());
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return out;
+  }
 
  private:
   mutable std::mutex mu_;
   std::unordered_map<uint32_t, SessionEnv::SessionLocation> map_;
 };
+
+class ProxyWorker;
 
 struct SharedState {
   SessionDirectory sessions;
@@ -52,6 +62,10 @@ struct SharedState {
   std::atomic<uint32_t> next_connection_id{1};
   std::atomic<bool> draining{false};
   SSL_CTX* tls = nullptr;
+  std::vector<ProxyWorker*> workers;  // fixed once started
+  uint64_t started_ms = 0;
+  // `alter proxyconfig set k = v`: applies and publishes a changed config (set by the Server).
+  std::function<Result<Ok, std::string>(const std::string&, const std::string&)> alter_config;
   admin::CredentialStore* credentials = nullptr;
   JobPool* jobs = nullptr;
 };
@@ -68,11 +82,14 @@ class ProxyWorker final : public SessionEnv {
   void post_backend(BackendInfo backend);
   void post_drain();
   void post_stop();
+  // Thread-safe: closes client session `conn_id` if this worker owns it (kill proxysession).
+  void post_terminate(uint32_t conn_id);
   size_t session_count() const { return session_count_.load(std::memory_order_relaxed); }
   const core::Stats& stats() const { return worker_.stats(); }
 
   // SessionEnv
   uint64_t now_ms() const override { return worker_.now_ms(); }
+  uint32_t worker_index() const override { return index_; }
   core::TimerWheel& timers() override { return worker_.timers(); }
   core::Stats& stats() override { return worker_.stats(); }
   const admin::Config& config() const override { return *config_; }
@@ -82,6 +99,7 @@ class ProxyWorker final : public SessionEnv {
   void lookup_credential(const std::string& cluster, const std::string& user, uint64_t token,
                          CredentialCallback callback) override;
   void session_finished(ClientSession* session) override;
+  admin::InternalResult run_internal_command(std::string_view sql) override;
   void publish_session(uint32_t conn_id, const SessionLocation& where) override { shared_.sessions.publish(conn_id, where); }
   void withdraw_session(uint32_t conn_id) override { shared_.sessions.withdraw(conn_id); }
   std::optional<SessionLocation> find_session(uint32_t conn_id) const override { return shared_.sessions.find(conn_id); }

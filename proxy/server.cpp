@@ -5,7 +5,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "admin/address.h"
@@ -40,6 +43,9 @@ class ServerImpl final : public Server {
       shared_.tls = ctx.value();
     }
     unsigned workers = cfg.listen.workers != 0 ? cfg.listen.workers : std::max(1u, std::thread::hardware_concurrency());
+    // SO_REUSEPORT would let us share a port with another odp of the same user; a plain bind
+    // first makes "port in use" an error, as it should be.
+    if (auto probe = probe_port_free(addr.value(), cfg.listen.address); !probe) return probe;
     std::vector<int> fds;
     for (unsigned i = 0; i < workers; ++i) {
       auto fd = core::open_listen_socket(addr->addr(), addr->len, static_cast<int>(cfg.listen.backlog), cfg.listen.address);
@@ -54,8 +60,11 @@ class ServerImpl final : public Server {
     jobs_ = std::make_unique<JobPool>(2);
     shared_.credentials = credentials_.get();
     shared_.jobs = jobs_.get();
+    shared_.started_ms = core::Worker::monotonic_ms();
+    shared_.alter_config = [this](const std::string& key, const std::string& value) { return alter_config(key, value); };
     for (unsigned i = 0; i < workers; ++i) {
       workers_.push_back(std::make_unique<ProxyWorker>(i, shared_, config_, backend));
+      shared_.workers.push_back(workers_.back().get());
       core::StatsRegistry::instance().add(&static_cast<const ProxyWorker&>(*workers_.back()).stats());
     }
     for (unsigned i = 0; i < workers; ++i) {
@@ -77,6 +86,7 @@ class ServerImpl final : public Server {
   }
 
   std::vector<std::string> reload(std::shared_ptr<const admin::Config> config) override {
+    std::lock_guard<std::mutex> lock(config_mu_);
     std::vector<std::string> need_restart;
     const admin::Config& old = *config_;
     const admin::Config& now = *config;
@@ -114,6 +124,33 @@ class ServerImpl final : public Server {
   }
 
  private:
+  // `alter proxyconfig set`: runs on a worker thread; serialised with SIGHUP reloads.
+  Result<Ok, std::string> alter_config(const std::string& key, const std::string& value) {
+    std::shared_ptr<const admin::Config> current;
+    {
+      std::lock_guard<std::mutex> lock(config_mu_);
+      current = config_;
+    }
+    auto next = std::make_shared<admin::Config>(*current);
+    if (auto r = admin::set_config_value(*next, key, value); !r) return Err(r.error());
+    auto restart = reload(next);
+    if (!restart.empty()) LOG_WARN("alter proxyconfig: %s needs a restart to take effect", restart.front().c_str());
+    LOG_INFO("alter proxyconfig set %s = %s", key.c_str(), value.c_str());
+    return Ok{};
+  }
+
+  static Status<std::string> probe_port_free(const admin::SockAddr& addr, const std::string& label) {
+    int fd = ::socket(addr.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return Err("listen " + label + ": socket: " + strerror(errno));
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int rc = ::bind(fd, addr.addr(), addr.len);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return Err("listen " + label + ": " + strerror(err));
+    return Ok{};
+  }
+
   static void raise_fd_limit() {
     // Every client needs two descriptors (its socket and its server's); use what we may.
     rlimit rl{};
@@ -137,6 +174,7 @@ class ServerImpl final : public Server {
     return info;
   }
 
+  std::mutex config_mu_;
   std::shared_ptr<const admin::Config> config_;
   SharedState shared_;
   std::unique_ptr<admin::CredentialStore> credentials_;

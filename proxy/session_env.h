@@ -13,6 +13,7 @@
 #include <string>
 
 #include "admin/config.h"
+#include "admin/internal_commands.h"
 #include "core/result.h"
 #include "core/stats.h"
 #include "core/conn.h"
@@ -60,10 +61,22 @@ class SessionEnv {
   struct SessionLocation {
     std::string server;
     uint32_t server_thread_id = 0;
+    std::string user;
+    std::string client;
+    uint32_t worker = 0;
   };
+  virtual uint32_t worker_index() const { return 0; }
   virtual void publish_session(uint32_t /*conn_id*/, const SessionLocation& /*where*/) {}
   virtual void withdraw_session(uint32_t /*conn_id*/) {}
   virtual std::optional<SessionLocation> find_session(uint32_t /*conn_id*/) const { return std::nullopt; }
+  // Runs an internal command for a root@proxysys session (stats, sessions, config...).
+  virtual admin::InternalResult run_internal_command(std::string_view /*sql*/) {
+    admin::InternalResult r;
+    r.kind = admin::InternalResult::Kind::error;
+    r.error_code = 1235;
+    r.message = "odp: internal commands are not available here";
+    return r;
+  }
   // The session has finished closing and may be destroyed.
   virtual void session_finished(class ClientSession* session) = 0;
 };

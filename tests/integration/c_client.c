@@ -472,13 +472,15 @@ static void blob_roundtrip(size_t mib) {
   if (mysql_stmt_bind_param(st, p)) stmt_die(st, "bind blob");
   if (mysql_stmt_execute(st)) stmt_die(st, "execute blob insert");
   printf("insert 1 affected %llu\n", (unsigned long long)mysql_stmt_affected_rows(st));
-  /* 2: the same bytes streamed with send_long_data in 1 MiB chunks */
+  /* 2: the same bytes streamed with send_long_data in 1 MiB chunks (C_CLIENT_CHUNK bytes) */
   id = 2;
   memset(&p[1], 0, sizeof p[1]);
   p[1].buffer_type = MYSQL_TYPE_LONG_BLOB;
   if (mysql_stmt_bind_param(st, p)) stmt_die(st, "bind blob 2");
-  for (size_t off = 0; off < n; off += 1u << 20) {
-    size_t c = n - off < (1u << 20) ? n - off : (1u << 20);
+  size_t chunk = getenv("C_CLIENT_CHUNK") ? (size_t)atol(getenv("C_CLIENT_CHUNK")) : (1u << 20);
+  if (chunk == 0) chunk = 1u << 20;
+  for (size_t off = 0; off < n; off += chunk) {
+    size_t c = n - off < chunk ? n - off : chunk;
     if (mysql_stmt_send_long_data(st, 1, (const char*)data + off, c)) stmt_die(st, "send_long_data blob");
   }
   if (mysql_stmt_execute(st)) stmt_die(st, "execute blob insert 2");

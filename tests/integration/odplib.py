@@ -69,7 +69,7 @@ def query_all(target, sql, args=None, port=None):
         return cur.fetchall()
 
 
-def mariadb_cli(target, args, input_bytes=None, port=None, timeout=300, database=DB, user=USER,
+def mariadb_cli(target, args, input_bytes=None, port=None, timeout=90, database=DB, user=USER,
                 password=PASSWORD):
     """Runs the mariadb CLI in batch mode; returns CompletedProcess with bytes output."""
     cmd = ["mariadb", "--no-defaults", "-h", HOST, "-P", str(port or port_of(target)),

@@ -8,14 +8,23 @@ import sys
 import odplib as L
 
 BIN = sys.argv[1]
+RUN_TIMEOUT = int(os.environ.get("ODP_IT_RUN_TIMEOUT", "120"))  # one run of the C program
 
 
 def run(target, mode, extra_args=(), env_extra=None, tag="c"):
     env = dict(os.environ, C_CLIENT_TAG=tag)
     env.update(env_extra or {})
-    p = subprocess.run([BIN, L.HOST, str(L.port_of(target)), L.USER, L.PASSWORD, L.DB, mode] + list(extra_args),
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=600)
-    return p
+    p = subprocess.Popen([BIN, L.HOST, str(L.port_of(target)), L.USER, L.PASSWORD, L.DB, mode] + list(extra_args),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        out, err = p.communicate(timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        raise AssertionError("the %s run (%s) hung for %ds; its output ends with:\n%s\nstderr: %s" % (
+            target, mode, RUN_TIMEOUT, "\n".join(out.decode("utf-8", "replace").splitlines()[-5:]),
+            err.decode("utf-8", "replace")[-1000:]))
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
 
 
 def compare(mode, extra_args=(), env_odp=None, tag="c"):
