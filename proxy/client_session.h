@@ -67,6 +67,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void send_greeting();
   bool handle_login_packet(std::span<const uint8_t> payload, uint8_t seq);
   bool handle_handshake_response(std::span<const uint8_t> payload, uint8_t seq);
+  void request_native_password();
   void verify_credentials(const std::string& auth_response);
   void on_credential(Result<UserCredential, std::string> result);
   void connect_server();

@@ -75,16 +75,7 @@ void ClientSession::begin_change_user(std::span<const uint8_t> payload) {
   next_client_seq_ = 1;
   if (!cu.plugin.empty() && cu.plugin != kNativePasswordPlugin) {
     scramble_ = make_scramble();
-    AuthSwitchRequest sw;
-    sw.plugin_name = kNativePasswordPlugin;
-    sw.plugin_data.assign(reinterpret_cast<const char*>(scramble_.data()), scramble_.size());
-    sw.plugin_data.push_back('\0');
-    std::vector<uint8_t> body;
-    encode_auth_switch_request(sw, body);
-    std::vector<uint8_t> framed;
-    next_client_seq_ = encode_packet(next_client_seq_, body, framed);
-    send_to_client(framed);
-    phase_ = Phase::auth_switch;
+    request_native_password();
     return;
   }
   verify_credentials(cu.auth_response);

@@ -133,22 +133,26 @@ bool ClientSession::handle_handshake_response(std::span<const uint8_t> payload, 
     return false;
   }
   if (!hello_.auth_plugin_name.empty() && hello_.auth_plugin_name != kNativePasswordPlugin) {
-    // The client started with another method (caching_sha2_password, ed25519...): ask it for
-    // mysql_native_password against our scramble, which is what we can check and replay.
-    AuthSwitchRequest sw;
-    sw.plugin_name = kNativePasswordPlugin;
-    sw.plugin_data.assign(reinterpret_cast<const char*>(scramble_.data()), scramble_.size());
-    sw.plugin_data.push_back('\0');
-    std::vector<uint8_t> body;
-    encode_auth_switch_request(sw, body);
-    std::vector<uint8_t> framed;
-    next_client_seq_ = encode_packet(next_client_seq_, body, framed);
-    send_to_client(framed);
-    phase_ = Phase::auth_switch;
+    request_native_password();
     return true;
   }
   verify_credentials(hello_.auth_response);
   return true;
+}
+
+void ClientSession::request_native_password() {
+  // The client started with another method (caching_sha2_password, ed25519...): ask it for
+  // mysql_native_password against our scramble, which is what we can check and replay.
+  AuthSwitchRequest sw;
+  sw.plugin_name = kNativePasswordPlugin;
+  sw.plugin_data.assign(reinterpret_cast<const char*>(scramble_.data()), scramble_.size());
+  sw.plugin_data.push_back('\0');
+  std::vector<uint8_t> body;
+  encode_auth_switch_request(sw, body);
+  std::vector<uint8_t> framed;
+  next_client_seq_ = encode_packet(next_client_seq_, body, framed);
+  send_to_client(framed);
+  phase_ = Phase::auth_switch;
 }
 
 void ClientSession::verify_credentials(const std::string& auth_response) {
