@@ -91,16 +91,19 @@ bool CommandLexer::comment_starts_at(size_t pos) const {
   return false;
 }
 
-bool CommandLexer::skip_blanks() {
+const char* CommandLexer::skip_blanks() {
   while (pos_ < sql_.size()) {
     char c = sql_[pos_];
     if (is_blank(c)) {
       ++pos_;
     } else if (comment_starts_at(pos_) && c == '/') {
+      // MySQL runs the text of /*! ... */ as part of the statement; we do not, so say so rather
+      // than silently skip what the client meant to run.
+      if (pos_ + 2 < sql_.size() && sql_[pos_ + 2] == '!') return "executable comments (/*! ... */) are not supported";
       size_t close = sql_.find("*/", pos_ + 2);
       if (close == std::string_view::npos) {
         pos_ = sql_.size();
-        return false;
+        return "unterminated /* comment";
       }
       pos_ = close + 2;
     } else if (comment_starts_at(pos_)) {  // '#' or "-- ": to the end of the line
@@ -110,7 +113,7 @@ bool CommandLexer::skip_blanks() {
       break;
     }
   }
-  return true;
+  return nullptr;
 }
 
 Token CommandLexer::quoted(char quote) {
@@ -171,7 +174,7 @@ Token CommandLexer::quoted(char quote) {
 }
 
 Token CommandLexer::next() {
-  if (!skip_blanks()) return Token{TokenKind::error, "unterminated /* comment", sql_.size()};
+  if (const char* problem = skip_blanks()) return Token{TokenKind::error, problem, pos_};
   if (pos_ >= sql_.size()) return Token{TokenKind::end, "", sql_.size()};
   char c = sql_[pos_];
   if (is_quote(c)) return quoted(c);
@@ -194,7 +197,7 @@ Token CommandLexer::peek() {
 }
 
 Token CommandLexer::bare_value() {
-  if (!skip_blanks()) return Token{TokenKind::error, "unterminated /* comment", sql_.size()};
+  if (const char* problem = skip_blanks()) return Token{TokenKind::error, problem, pos_};
   Token t{TokenKind::word, "", pos_};
   while (pos_ < sql_.size()) {
     char c = sql_[pos_];

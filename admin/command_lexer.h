@@ -13,7 +13,7 @@ enum class TokenKind {
   word,    // a run of characters that are not blanks, quotes, comment starts or punctuation; or `quoted`
   string,  // '...' or "...": text holds the value after escapes
   punct,   // one of ; = ( ) ,
-  error,   // unterminated string, quoted word or comment: text says which
+  error,   // unterminated string, quoted word or comment, or a /*! comment: text says which
 };
 
 struct Token {
@@ -37,8 +37,9 @@ class CommandLexer {
   Token bare_value();
 
  private:
-  // Skips whitespace and comments. False on an unterminated /* comment.
-  bool skip_blanks();
+  // Skips whitespace and comments. Returns what is wrong (an unterminated or executable
+  // comment), else nullptr.
+  const char* skip_blanks();
   bool comment_starts_at(size_t pos) const;
   Token quoted(char quote);
 

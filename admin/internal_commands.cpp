@@ -291,10 +291,11 @@ InternalResult show_processlist(CommandLexer& lex, const InternalContext& ctx, c
   return r;
 }
 
-// kill proxysession N | kill N | kill connection N | kill query N. h.token is the word after KILL.
+// kill proxysession N | kill [hard|soft] [connection|query] N. h.token is the word after KILL.
 InternalResult kill(CommandLexer& lex, const InternalContext& ctx, const Head& h) {
   Token t = h.token;
   bool query_only = false;
+  if (t.is_word("hard") || t.is_word("soft")) t = lex.next();  // MariaDB's modifiers: the same here
   if (t.is_word("query")) {
     query_only = true;
     t = lex.next();

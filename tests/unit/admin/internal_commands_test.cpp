@@ -339,6 +339,8 @@ TEST_CASE("kill: every form calls back with the id and whether only the query go
   CHECK(f.run("KILL 7;").kind == Kind::ok);
   CHECK(f.run("kill connection 7").kind == Kind::ok);
   CHECK(f.run("kill query 7").kind == Kind::ok);
+  CHECK(f.run("kill hard connection 7").kind == Kind::ok);
+  CHECK(f.run("KILL SOFT QUERY 7").kind == Kind::ok);
   auto r = f.run("kill 8");
   CHECK(r.kind == Kind::error);
   CHECK(r.error_code == 1094);
@@ -346,11 +348,14 @@ TEST_CASE("kill: every form calls back with the id and whether only the query go
   r = f.run("kill proxysession 4294967295");
   CHECK(r.message == "Unknown thread id: 4294967295");
   using Call = std::pair<uint32_t, bool>;
-  CHECK(f.killed == std::vector<Call>{{7, false}, {7, false}, {7, false}, {7, true}, {8, false}, {4294967295u, false}});
+  CHECK(f.killed ==
+        std::vector<Call>{
+            {7, false}, {7, false}, {7, false}, {7, true}, {7, false}, {7, true}, {8, false}, {4294967295u, false}});
 
   f.killed.clear();
-  for (const char* sql : {"kill", "kill proxysession", "kill query", "kill x", "kill 7 8", "kill proxysession 7 1",
-                          "kill 4294967296", "kill -1", "kill +7", "kill '7'", "kill connection query 7"}) {
+  for (const char* sql :
+       {"kill", "kill proxysession", "kill query", "kill x", "kill 7 8", "kill proxysession 7 1", "kill 4294967296",
+        "kill -1", "kill +7", "kill '7'", "kill connection query 7", "kill hard", "kill hard soft 7"}) {
     std::string text = sql;
     CAPTURE(text);
     r = f.run(sql);
@@ -441,6 +446,13 @@ TEST_CASE("unknown and empty statements") {
     CHECK(r.kind == Kind::error);
     CHECK(r.error_code == 1065);
   }
+  // Executable comments would run their text in MySQL: refused, not skipped.
+  r = f.run("/*!40101 SET NAMES utf8 */");
+  CHECK(r.error_code == 1064);
+  CHECK(contains(r.message, "executable comments"));
+  r = f.run("show proxystat /*!50000 like 'x' */");
+  CHECK(r.error_code == 1064);
+  CHECK(contains(r.message, "executable comments"));
   // "--" without a following blank is not a comment.
   CHECK(f.run("--x").error_code == 1064);
 }
@@ -474,7 +486,7 @@ TEST_CASE("random and mutated statements never crash and always answer") {
                                           "show proxyconfig like \"a\\\\_%\"",
                                           "/* c */ ping proxy -- x\n;",
                                           "explain route select 1"};
-  const std::string alphabet = "sS hkl'\"`\\/*-#;=(),%_0179\n\t\x01\xC3\xA9\xFF";
+  const std::string alphabet = "!sS hkl'\"`\\/*-#;=(),%_0179\n\t\x01\xC3\xA9\xFF";
   std::mt19937 rng(12345);
   for (int i = 0; i < 20000; ++i) {
     std::string sql = seeds[rng() % seeds.size()];
