@@ -33,6 +33,19 @@ class BufferRing {
   // Gives a buffer back to the kernel.
   void recycle(uint16_t buffer_id);
 
+  // Buffers kept past their completion for zero-copy sends. Bounded to half the ring so that
+  // slow peers cannot starve every other connection's receives.
+  bool try_hold() {
+    if (held_ >= count_ / 2) return false;
+    ++held_;
+    return true;
+  }
+  void release_hold(uint16_t buffer_id) {
+    --held_;
+    recycle(buffer_id);
+  }
+  uint32_t held() const { return held_; }
+
  private:
   io_uring* ring_ = nullptr;
   io_uring_buf_ring* br_ = nullptr;
@@ -40,6 +53,7 @@ class BufferRing {
   size_t arena_bytes_ = 0;
   size_t ring_bytes_ = 0;
   uint32_t count_ = 0;
+  uint32_t held_ = 0;
   uint32_t buffer_bytes_ = 0;
   uint16_t group_id_ = 0;
   int mask_ = 0;

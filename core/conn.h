@@ -35,6 +35,16 @@ class Conn {
   // flush: send what is queued first. After close the handler hears nothing more and the
   // object belongs to its implementation (freed when the kernel is done with it).
   virtual void close(bool flush) = 0;
+
+  // Zero-copy forwarding between two connections of the same worker. Inside on_stream_data the
+  // receiver may keep the receive buffer the bytes live in (hold_current_buffer) and have another
+  // connection send straight from it (write_held), which returns the buffer to the kernel when
+  // the send completes. Either step may refuse (false): the caller then copies with write() and,
+  // if it holds a buffer, gives it back with release_held(). Implementations without buffers
+  // (tests' fakes) keep these defaults.
+  virtual bool hold_current_buffer(uint16_t& /*buffer_id*/) { return false; }
+  virtual bool write_held(std::span<const uint8_t> /*bytes*/, uint16_t /*buffer_id*/) { return false; }
+  virtual void release_held(uint16_t /*buffer_id*/) {}
 };
 
 }  // namespace odp::core

@@ -117,10 +117,14 @@ void TcpStream::on_recv(Completion& c, int32_t res, uint32_t flags) {
     ODP_ASSERT(flags & IORING_CQE_F_BUFFER);
     auto bid = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
     self->bytes_received_ += static_cast<uint64_t>(res);
+    self->in_delivery_ = true;
+    self->delivery_held_ = false;
+    self->delivery_bid_ = bid;
     if (self->state_ == State::open && self->handler_ != nullptr) {
       self->handler_->on_stream_data(w.buffers().get(bid, static_cast<uint32_t>(res)));
     }
-    w.buffers().recycle(bid);
+    self->in_delivery_ = false;
+    if (!self->delivery_held_) w.buffers().recycle(bid);
     if (!c.pending && self->want_read_ && self->state_ == State::open) self->arm_recv();
     else if (!c.pending) self->maybe_finish_close();
     return;
@@ -174,8 +178,38 @@ void TcpStream::flush() {
   }
 }
 
+bool TcpStream::hold_current_buffer(uint16_t& buffer_id) {
+  if (!in_delivery_ || delivery_held_ || !worker_.buffers().try_hold()) return false;
+  delivery_held_ = true;
+  buffer_id = delivery_bid_;
+  return true;
+}
+
+void TcpStream::release_held(uint16_t buffer_id) { worker_.buffers().release_hold(buffer_id); }
+
+bool TcpStream::write_held(std::span<const uint8_t> bytes, uint16_t buffer_id) {
+  // Only when nothing is queued or in flight: the bytes must not overtake earlier ones.
+  if (state_ != State::open || failed_ || send_c_.pending || !out_.empty() || !sending_.empty() || lent_active_) {
+    return false;
+  }
+  lent_active_ = true;
+  lent_ = bytes;
+  lent_bid_ = buffer_id;
+  send_offset_ = 0;
+  arm_send();
+  if (above_high_watermark()) was_above_high_ = true;
+  return true;
+}
+
+void TcpStream::finish_lent_send() {
+  lent_active_ = false;
+  lent_ = {};
+  send_offset_ = 0;
+  worker_.buffers().release_hold(lent_bid_);
+}
+
 void TcpStream::arm_send() {
-  auto data = sending_.data().subspan(send_offset_);
+  auto data = lent_active_ ? lent_.subspan(send_offset_) : sending_.data().subspan(send_offset_);
   io_uring_sqe* sqe = worker_.ring().prepare(send_c_);
   io_uring_prep_send(sqe, slot_ >= 0 ? slot_ : fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_WAITALL);
   set_fd_flags(sqe);
@@ -184,6 +218,7 @@ void TcpStream::arm_send() {
 void TcpStream::on_send(Completion& c, int32_t res, uint32_t /*flags*/) {
   auto* self = static_cast<TcpStream*>(c.ctx);
   if (res < 0) {
+    if (self->lent_active_) self->finish_lent_send();
     self->sending_.clear();
     self->out_.clear();
     self->send_offset_ = 0;
@@ -196,10 +231,12 @@ void TcpStream::on_send(Completion& c, int32_t res, uint32_t /*flags*/) {
   }
   self->bytes_sent_ += static_cast<uint64_t>(res);
   self->send_offset_ += static_cast<size_t>(res);
-  if (self->send_offset_ < self->sending_.size()) {
+  size_t total = self->lent_active_ ? self->lent_.size() : self->sending_.size();
+  if (self->send_offset_ < total && self->state_ != State::closed) {
     self->arm_send();  // short write: send the rest
     return;
   }
+  if (self->lent_active_) self->finish_lent_send();
   self->sending_.clear();
   self->send_offset_ = 0;
   if (!self->out_.empty()) {

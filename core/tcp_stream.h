@@ -43,7 +43,13 @@ class TcpStream final : public Conn {
   // Direct access for encoders; call commit_output() after appending.
   ByteBuffer& output() { return out_; }
   void commit_output();
-  size_t pending_output() const override { return out_.size() + (sending_.size() - send_offset_); }
+  size_t pending_output() const override {
+    size_t in_flight = lent_active_ ? lent_.size() - send_offset_ : sending_.size() - send_offset_;
+    return out_.size() + in_flight;
+  }
+  bool hold_current_buffer(uint16_t& buffer_id) override;
+  bool write_held(std::span<const uint8_t> bytes, uint16_t buffer_id) override;
+  void release_held(uint16_t buffer_id) override;
   bool above_high_watermark() const override { return pending_output() >= high_watermark_; }
 
   enum class CloseMode { flush, abort };
@@ -69,6 +75,7 @@ class TcpStream final : public Conn {
 
   void arm_recv();
   void arm_send();
+  void finish_lent_send();
   void cancel(Completion& c);
   void set_fd_flags(io_uring_sqe* sqe) const;
   void fail(int err);
@@ -96,6 +103,14 @@ class TcpStream final : public Conn {
   ByteBuffer out_;      // being appended to
   ByteBuffer sending_;  // owned by the send in flight
   size_t send_offset_ = 0;
+  // A send straight from a held receive buffer (zero-copy forwarding), when lent_active_.
+  bool lent_active_ = false;
+  std::span<const uint8_t> lent_;
+  uint16_t lent_bid_ = 0;
+  // The receive buffer of the completion being delivered, and whether its receiver kept it.
+  bool in_delivery_ = false;
+  bool delivery_held_ = false;
+  uint16_t delivery_bid_ = 0;
   uint64_t bytes_received_ = 0;
   uint64_t bytes_sent_ = 0;
   sockaddr_storage connect_addr_{};

@@ -23,8 +23,8 @@ class TcpStream;
 struct WorkerOptions {
   uint32_t id = 0;
   RingOptions ring;
-  uint32_t recv_buffers = 512;          // power of two
-  uint32_t recv_buffer_bytes = 16384;
+  uint32_t recv_buffers = 256;          // power of two
+  uint32_t recv_buffer_bytes = 65536;
 };
 
 class Worker {

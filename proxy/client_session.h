@@ -91,6 +91,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
 
   // Shared helpers.
   void send_to_client(std::span<const uint8_t> bytes);
+  void forward_to_client(std::span<const uint8_t> bytes);
   void send_err(uint8_t seq, uint16_t code, const std::string& message, const char* sql_state = "HY000");
   void fail_protocol(const char* what, bool count_client = true);
   void close_session(bool flush_client);

@@ -382,7 +382,7 @@ void ClientSession::on_server_data(std::span<const uint8_t> data) {
   size_t used = response_scanner_.scan(data, consumer);
   if (used > 0) {
     response_started_ = true;
-    send_to_client(data.first(used));
+    forward_to_client(data.first(used));
   }
   if (consumer.failed) {
     LOG_WARN("server broke the protocol conn_id=%u server=%s: %s", id_, server_->host_port().c_str(),
@@ -405,6 +405,20 @@ void ClientSession::on_server_data(std::span<const uint8_t> data) {
     response_done();
   }
   update_backpressure();
+}
+
+void ClientSession::forward_to_client(std::span<const uint8_t> bytes) {
+  // Plain TCP to the client: send straight from the server's receive buffer when the client
+  // has nothing queued (no copy in user space); otherwise copy behind what is queued.
+  uint16_t buffer_id = 0;
+  if (client_ != nullptr && channel_.passthrough() && server_->conn().hold_current_buffer(buffer_id)) {
+    if (client_->write_held(bytes, buffer_id)) {
+      core::Stats::inc(env_.stats().client_bytes_sent_total, static_cast<int64_t>(bytes.size()));
+      return;
+    }
+    server_->conn().release_held(buffer_id);
+  }
+  send_to_client(bytes);
 }
 
 void ClientSession::response_done() {
