@@ -13,6 +13,7 @@ class ByteBuffer {
   static constexpr size_t kKeepCapacityBytes = 16 * 1024;
 
   std::span<const uint8_t> data() const { return {buf_.data() + head_, buf_.size() - head_}; }
+  std::span<uint8_t> mutable_data() { return {buf_.data() + head_, buf_.size() - head_}; }
   size_t size() const { return buf_.size() - head_; }
   bool empty() const { return size() == 0; }
 

@@ -1,6 +1,7 @@
 // ClientSession, command phase: read each client command, forward it, stream the response
 // back while the ResponseTracker watches packet boundaries, and stream large requests and
 // LOAD DATA LOCAL file contents to the server.
+#include "core/assert.h"
 #include "core/log.h"
 #include "protocol/auth.h"
 #include "protocol/packet.h"
@@ -47,7 +48,9 @@ struct ClientSession::ResponseConsumer {
   size_t capture_bytes(uint8_t first, uint32_t len, bool continuation) const {
     return continuation ? 0 : s.tracker_.capture_bytes(first, len);
   }
+  uint8_t last_seq = 0;
   bool on_packet(const ScannedPacket& p) {
+    last_seq = p.seq;
     if (p.continuation) return false;
     switch (s.tracker_.on_packet(p.head, p.payload_len)) {
       case ResponseTracker::Step::more:
@@ -236,6 +239,7 @@ size_t ClientSession::start_command(std::span<const uint8_t> in, bool& stop) {
   tracker_.begin(cmd, server_->capabilities(), in.data() + kPacketHeaderBytes, 1);
   request_bytes_ = 0;
   request_scanner_.reset();
+  if (channel_.compressed()) request_scanner_.renumber_from(0);
   response_started_ = false;
   upload_is_infile_ = false;
   phase_ = Phase::upload;
@@ -244,7 +248,14 @@ size_t ClientSession::start_command(std::span<const uint8_t> in, bool& stop) {
 
 size_t ClientSession::stream_request(std::span<const uint8_t> in, bool& stop) {
   RequestConsumer consumer{*this, upload_is_infile_};
-  size_t used = request_scanner_.scan(in, consumer);
+  size_t used = 0;
+  if (channel_.compressed()) {
+    // Decompressed bytes live in in_, which we own: renumber the inner packets in place.
+    ODP_ASSERT(in.data() == in_.data().data());
+    used = request_scanner_.scan(in_.mutable_data().first(in.size()), consumer);
+  } else {
+    used = request_scanner_.scan(in, consumer);
+  }
   if (consumer.too_large) {
     send_err(1, errc::ER_NET_PACKET_TOO_LARGE,
              "Got a packet bigger than 'max_allowed_packet' bytes (odp limits.max_packet_bytes)", "08S01");
@@ -394,6 +405,7 @@ void ClientSession::on_server_data(std::span<const uint8_t> data) {
   if (consumer.local_infile) {
     upload_is_infile_ = true;
     request_scanner_.reset();
+    if (channel_.compressed()) request_scanner_.renumber_from(static_cast<uint8_t>(consumer.last_seq + 1));
     phase_ = Phase::upload;
     process_client_input();
   } else if (consumer.done) {

@@ -6,6 +6,7 @@
 // requests (large commands, LOAD DATA LOCAL file contents).
 #include <cstdint>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "protocol/constants.h"
@@ -25,8 +26,9 @@ class PacketScanner {
   // Consumer: size_t capture_bytes(uint8_t first_byte, uint32_t payload_len, bool continuation)
   //           bool on_packet(const ScannedPacket&)   -> true to stop right after this packet
   // Returns how many bytes of `data` were consumed (all of them unless the consumer stopped).
-  template <typename Consumer>
-  size_t scan(std::span<const uint8_t> data, Consumer& consumer) {
+  // With writable bytes and renumbering on, each header's sequence id is rewritten on the way.
+  template <typename Byte, typename Consumer>
+  size_t scan(std::span<Byte> data, Consumer& consumer) {
     size_t pos = 0;
     while (pos < data.size()) {
       if (header_have_ < protocol::kPacketHeaderBytes) {
@@ -35,6 +37,10 @@ class PacketScanner {
         header_have_ += take;
         pos += take;
         if (header_have_ < protocol::kPacketHeaderBytes) break;
+        if constexpr (!std::is_const_v<Byte>) {
+          // The sequence byte is the header's last, so it lies in this chunk at pos - 1.
+          if (renumber_) header_[3] = data[pos - 1] = next_seq_++;
+        }
         auto h = protocol::decode_header(header_);
         payload_len_ = h.length;
         seq_ = h.seq;
@@ -49,6 +55,8 @@ class PacketScanner {
           continue;
         }
       }
+      // The chunk may end right after a header: the payload's first byte comes with the next one.
+      if (pos == data.size()) break;
       if (!first_seen_) {
         first_seen_ = true;
         capture_want_ = consumer.capture_bytes(data[pos], payload_len_, continuation_);
@@ -74,7 +82,15 @@ class PacketScanner {
   void reset() {
     header_have_ = 0;
     prev_was_max_ = false;
+    renumber_ = false;
     capture_.clear();
+  }
+  // Rewrites sequence ids from `first` on (scan over writable bytes only). Clients on the
+  // compressed protocol leave the inner ids of a multi-packet request at 0; a server reading
+  // the plain protocol insists on consecutive ids, so the proxy renumbers what it re-frames.
+  void renumber_from(uint8_t first) {
+    renumber_ = true;
+    next_seq_ = first;
   }
 
  private:
@@ -93,6 +109,8 @@ class PacketScanner {
   bool continuation_ = false;
   bool prev_was_max_ = false;
   bool first_seen_ = false;
+  bool renumber_ = false;
+  uint8_t next_seq_ = 0;
   size_t capture_want_ = 0;
   std::vector<uint8_t> capture_;
 };
