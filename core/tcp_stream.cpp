@@ -78,6 +78,7 @@ void TcpStream::on_connect(Completion& c, int32_t res, uint32_t /*flags*/) {
   }
   if (res == 0) {
     self->state_ = State::open;
+    if (!self->out_.empty()) self->commit_output();  // written while connecting
     if (self->handler_) self->handler_->on_stream_connected(0);
     return;
   }
@@ -154,8 +155,12 @@ void TcpStream::on_recv(Completion& c, int32_t res, uint32_t flags) {
 }
 
 void TcpStream::write(std::span<const uint8_t> bytes) {
-  if (state_ != State::open && state_ != State::connecting) return;
-  out_.append(bytes);
+  if ((state_ != State::open && state_ != State::connecting) || bytes.empty()) return;
+  // Append to the last owned segment unless a send of it may be in flight.
+  bool back_busy = out_.size() == 1 && send_c_.pending;
+  if (out_.empty() || out_.back().is_lent || back_busy) out_.emplace_back();
+  out_.back().owned.append(bytes);
+  out_bytes_ += bytes.size();
   commit_output();
 }
 
@@ -172,7 +177,6 @@ void TcpStream::flush() {
   if (state_ == State::connecting || state_ == State::closed) return;
   if (failed_) return;
   if (!send_c_.pending && !out_.empty()) {
-    sending_.swap(out_);
     send_offset_ = 0;
     arm_send();
   }
@@ -188,28 +192,34 @@ bool TcpStream::hold_current_buffer(uint16_t& buffer_id) {
 void TcpStream::release_held(uint16_t buffer_id) { worker_.buffers().release_hold(buffer_id); }
 
 bool TcpStream::write_held(std::span<const uint8_t> bytes, uint16_t buffer_id) {
-  // Only when nothing is queued or in flight: the bytes must not overtake earlier ones.
-  if (state_ != State::open || failed_ || send_c_.pending || !out_.empty() || !sending_.empty() || lent_active_) {
-    return false;
-  }
-  lent_active_ = true;
-  lent_ = bytes;
-  lent_bid_ = buffer_id;
-  send_offset_ = 0;
-  arm_send();
-  if (above_high_watermark()) was_above_high_ = true;
+  if (state_ != State::open || failed_) return false;
+  Segment& seg = out_.emplace_back();
+  seg.is_lent = true;
+  seg.lent = bytes;
+  seg.buffer_id = buffer_id;
+  out_bytes_ += bytes.size();
+  commit_output();
   return true;
 }
 
-void TcpStream::finish_lent_send() {
-  lent_active_ = false;
-  lent_ = {};
+void TcpStream::pop_front_segment() {
+  if (out_.front().is_lent) worker_.buffers().release_hold(out_.front().buffer_id);
+  out_.pop_front();
   send_offset_ = 0;
-  worker_.buffers().release_hold(lent_bid_);
+}
+
+void TcpStream::drop_output() {
+  size_t keep = send_c_.pending ? 1 : 0;
+  while (out_.size() > keep) {
+    if (out_.back().is_lent) worker_.buffers().release_hold(out_.back().buffer_id);
+    out_.pop_back();
+  }
+  out_bytes_ = keep ? out_.front().size() - send_offset_ : 0;
+  if (!keep) send_offset_ = 0;
 }
 
 void TcpStream::arm_send() {
-  auto data = lent_active_ ? lent_.subspan(send_offset_) : sending_.data().subspan(send_offset_);
+  auto data = out_.front().bytes().subspan(send_offset_);
   io_uring_sqe* sqe = worker_.ring().prepare(send_c_);
   io_uring_prep_send(sqe, slot_ >= 0 ? slot_ : fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_WAITALL);
   set_fd_flags(sqe);
@@ -218,10 +228,10 @@ void TcpStream::arm_send() {
 void TcpStream::on_send(Completion& c, int32_t res, uint32_t /*flags*/) {
   auto* self = static_cast<TcpStream*>(c.ctx);
   if (res < 0) {
-    if (self->lent_active_) self->finish_lent_send();
-    self->sending_.clear();
-    self->out_.clear();
-    self->send_offset_ = 0;
+    // The send is over (failed or cancelled): nothing of ours is in the kernel any more.
+    self->drop_output();
+    if (!self->out_.empty()) self->pop_front_segment();
+    self->out_bytes_ = 0;
     if (self->state_ == State::open && !self->failed_) {
       self->failed_ = true;
       if (self->handler_) self->handler_->on_stream_closed(-res);
@@ -230,19 +240,14 @@ void TcpStream::on_send(Completion& c, int32_t res, uint32_t /*flags*/) {
     return;
   }
   self->bytes_sent_ += static_cast<uint64_t>(res);
+  self->out_bytes_ -= static_cast<size_t>(res);
   self->send_offset_ += static_cast<size_t>(res);
-  size_t total = self->lent_active_ ? self->lent_.size() : self->sending_.size();
-  if (self->send_offset_ < total && self->state_ != State::closed) {
+  if (self->send_offset_ < self->out_.front().size()) {
     self->arm_send();  // short write: send the rest
     return;
   }
-  if (self->lent_active_) self->finish_lent_send();
-  self->sending_.clear();
-  self->send_offset_ = 0;
-  if (!self->out_.empty()) {
-    self->sending_.swap(self->out_);
-    self->arm_send();
-  }
+  self->pop_front_segment();
+  if (!self->out_.empty() && !self->failed_) self->arm_send();
   if (self->was_above_high_ && self->pending_output() < self->high_watermark_ / 2) {
     self->was_above_high_ = false;
     if (self->state_ == State::open && self->handler_) self->handler_->on_stream_writable();
@@ -258,7 +263,7 @@ void TcpStream::close(CloseMode mode) {
   if (recv_c_.pending) cancel(recv_c_);
   if (connect_c_.pending) cancel(connect_c_);
   if (mode == CloseMode::abort || failed_) {
-    out_.clear();
+    drop_output();
     if (send_c_.pending) cancel(send_c_);
   } else {
     flush();
@@ -271,7 +276,7 @@ void TcpStream::close(CloseMode mode) {
 void TcpStream::on_linger(Timer& t) {
   auto* self = static_cast<TcpStream*>(t.ctx);
   // The peer did not take our last bytes in time: give up on them.
-  self->out_.clear();
+  self->drop_output();
   if (self->send_c_.pending) self->cancel(self->send_c_);
   self->maybe_finish_close();
 }
@@ -281,20 +286,21 @@ void TcpStream::maybe_finish_close() {
   if (recv_c_.pending || send_c_.pending || connect_c_.pending) return;
   if (!out_.empty() && !failed_ && linger_timer_.armed()) {
     flush();
-    return;
+    if (send_c_.pending) return;
   }
+  drop_output();
   worker_.timers().disarm(linger_timer_);
   if (slot_ >= 0) worker_.ring().unregister_file(slot_);
   slot_ = -1;
   ::close(fd_);
   fd_ = -1;
   state_ = State::closed;
-  out_.release();
-  sending_.release();
+  out_.clear();
 }
 
 void TcpStream::abandon() {
   recv_c_.pending = send_c_.pending = connect_c_.pending = false;
+  out_.clear();  // the ring and its buffers are gone: nothing to give back
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   slot_ = -1;

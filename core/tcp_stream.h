@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <deque>
 #include <span>
 
 #include "core/byte_buffer.h"
@@ -40,17 +41,11 @@ class TcpStream final : public Conn {
 
   // Queues bytes; the send is issued at the end of this loop iteration.
   void write(std::span<const uint8_t> bytes) override;
-  // Direct access for encoders; call commit_output() after appending.
-  ByteBuffer& output() { return out_; }
-  void commit_output();
-  size_t pending_output() const override {
-    size_t in_flight = lent_active_ ? lent_.size() - send_offset_ : sending_.size() - send_offset_;
-    return out_.size() + in_flight;
-  }
+  size_t pending_output() const override { return out_bytes_; }
+  bool above_high_watermark() const override { return pending_output() >= high_watermark_; }
   bool hold_current_buffer(uint16_t& buffer_id) override;
   bool write_held(std::span<const uint8_t> bytes, uint16_t buffer_id) override;
   void release_held(uint16_t buffer_id) override;
-  bool above_high_watermark() const override { return pending_output() >= high_watermark_; }
 
   enum class CloseMode { flush, abort };
   // flush: sends what is queued first (bounded by a 5 s linger), then closes.
@@ -75,7 +70,10 @@ class TcpStream final : public Conn {
 
   void arm_recv();
   void arm_send();
-  void finish_lent_send();
+  void commit_output();
+  void pop_front_segment();
+  // Drops queued output; the front segment stays while a send of it is in flight.
+  void drop_output();
   void cancel(Completion& c);
   void set_fd_flags(io_uring_sqe* sqe) const;
   void fail(int err);
@@ -100,13 +98,20 @@ class TcpStream final : public Conn {
   Completion send_c_;
   Completion connect_c_;
   Timer linger_timer_;
-  ByteBuffer out_;      // being appended to
-  ByteBuffer sending_;  // owned by the send in flight
-  size_t send_offset_ = 0;
-  // A send straight from a held receive buffer (zero-copy forwarding), when lent_active_.
-  bool lent_active_ = false;
-  std::span<const uint8_t> lent_;
-  uint16_t lent_bid_ = 0;
+  // Output: a FIFO of segments, each either bytes we own or a span of a held receive buffer
+  // (zero-copy forwarding). Only the front segment is ever in flight; appends never touch it
+  // while the kernel may be reading it.
+  struct Segment {
+    ByteBuffer owned;
+    std::span<const uint8_t> lent;
+    uint16_t buffer_id = 0;
+    bool is_lent = false;
+    size_t size() const { return is_lent ? lent.size() : owned.size(); }
+    std::span<const uint8_t> bytes() const { return is_lent ? lent : owned.data(); }
+  };
+  std::deque<Segment> out_;
+  size_t out_bytes_ = 0;    // queued and not yet sent
+  size_t send_offset_ = 0;  // into out_.front()
   // The receive buffer of the completion being delivered, and whether its receiver kept it.
   bool in_delivery_ = false;
   bool delivery_held_ = false;

@@ -32,11 +32,24 @@ uint16_t port_of(int fd) {
   return ntohs(a.sin_port);
 }
 
-// Echoes every byte back.
+// Echoes every byte back, alternating zero-copy sends from the held receive buffer and copies,
+// so that lent and owned output segments interleave in the queue.
 struct Echo : StreamHandler {
   TcpStream* s = nullptr;
   bool closed = false;
-  void on_stream_data(std::span<const uint8_t> d) override { s->write(d); }
+  int n = 0;
+  int lent = 0;
+  void on_stream_data(std::span<const uint8_t> d) override {
+    uint16_t bid = 0;
+    if (++n % 2 == 0 && s->hold_current_buffer(bid)) {
+      if (s->write_held(d, bid)) {
+        ++lent;
+        return;
+      }
+      s->release_held(bid);
+    }
+    s->write(d);
+  }
   void on_stream_closed(int) override {
     closed = true;
     s->close(TcpStream::CloseMode::flush);
@@ -95,6 +108,8 @@ TEST_CASE("echo over loopback through one worker ring") {
   w.run();
   CHECK(client.connect_err == 0);
   CHECK(client.got == client.sent);
+  CHECK(echo.lent > 0);
+  CHECK(w.buffers().held() == 0);
   client.s->close(TcpStream::CloseMode::flush);
   listener.stop();
   w.set_idle_hook([&] {
