@@ -507,11 +507,12 @@ def main():
         pass
     ver = lambda cmd: subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout.decode().splitlines()[0]  # noqa: E731
     md.append("Run %s UTC with `scripts/bench` (BENCH_ROUNDS=%d BENCH_TIME=%d BENCH_THREADS=%s), `nproc` = %d, "
-              "kernel %s, %s; %s; %s; %s. Client, proxies and server share the same CPUs.\n" % (
+              "kernel %s, %s; %s; %s; %s; load average at start %.1f. Client, proxies and server share the "
+              "same CPUs.\n" % (
                   datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"), ROUNDS, SECS,
                   ",".join(map(str, THREADS)), os.cpu_count(), kernel, cpu,
                   ver(["mariadbd", "--version"]).split(" for ")[0].replace("mariadbd  Ver ", "MariaDB "),
-                  ver(["haproxy", "-v"]).split(" - ")[0], ver(["sysbench", "--version"])))
+                  ver(["haproxy", "-v"]).split(" - ")[0], ver(["sysbench", "--version"]), os.getloadavg()[0]))
     proxies = {}
     try:
         try:
