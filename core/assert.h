@@ -3,10 +3,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define ODP_ASSERT(cond)                                                                   \
-  do {                                                                                     \
-    if (__builtin_expect(!(cond), 0)) {                                                    \
+#define ODP_ASSERT(cond)                                                                       \
+  do {                                                                                         \
+    if (__builtin_expect(!(cond), 0)) {                                                        \
       std::fprintf(stderr, "odp: assertion failed: %s at %s:%d\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                        \
-    }                                                                                      \
+      std::abort();                                                                            \
+    }                                                                                          \
   } while (0)

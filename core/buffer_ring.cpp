@@ -9,7 +9,9 @@
 
 namespace odp::core {
 
-BufferRing::~BufferRing() { reset(); }
+BufferRing::~BufferRing() {
+  reset();
+}
 
 void BufferRing::reset() {
   if (br_ != nullptr) {
@@ -22,7 +24,8 @@ void BufferRing::reset() {
 }
 
 Status<std::string> BufferRing::init(io_uring* ring, uint16_t group_id, uint32_t count, uint32_t buffer_bytes) {
-  if (count == 0 || (count & (count - 1)) != 0 || count > 32768) return Err(std::string("buffer count must be a power of two <= 32768"));
+  if (count == 0 || (count & (count - 1)) != 0 || count > 32768)
+    return Err(std::string("buffer count must be a power of two <= 32768"));
   ring_ = ring;
   group_id_ = group_id;
   count_ = count;
@@ -49,18 +52,20 @@ Status<std::string> BufferRing::init(io_uring* ring, uint16_t group_id, uint32_t
   arena_ = static_cast<uint8_t*>(mem);
   iovec iov{arena_, arena_bytes_};
   rc = io_uring_register_buffers(ring, &iov, 1);
-  if (rc < 0) LOG_WARN("io_uring: registering the buffer arena failed (%s); continuing without fixed buffers", strerror(-rc));
+  if (rc < 0)
+    LOG_WARN("io_uring: registering the buffer arena failed (%s); continuing without fixed buffers", strerror(-rc));
   mask_ = io_uring_buf_ring_mask(count);
   for (uint32_t i = 0; i < count; ++i) {
-    io_uring_buf_ring_add(br_, arena_ + static_cast<size_t>(i) * buffer_bytes, buffer_bytes, static_cast<uint16_t>(i), mask_,
-                          static_cast<int>(i));
+    io_uring_buf_ring_add(br_, arena_ + static_cast<size_t>(i) * buffer_bytes, buffer_bytes, static_cast<uint16_t>(i),
+                          mask_, static_cast<int>(i));
   }
   io_uring_buf_ring_advance(br_, static_cast<int>(count));
   return Ok{};
 }
 
 void BufferRing::recycle(uint16_t buffer_id) {
-  io_uring_buf_ring_add(br_, arena_ + static_cast<size_t>(buffer_id) * buffer_bytes_, buffer_bytes_, buffer_id, mask_, 0);
+  io_uring_buf_ring_add(br_, arena_ + static_cast<size_t>(buffer_id) * buffer_bytes_, buffer_bytes_, buffer_id, mask_,
+                        0);
   io_uring_buf_ring_advance(br_, 1);
 }
 

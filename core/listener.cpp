@@ -10,7 +10,8 @@
 
 namespace odp::core {
 
-Result<int, std::string> open_listen_socket(const sockaddr* addr, socklen_t len, int backlog, const std::string& label) {
+Result<int, std::string> open_listen_socket(const sockaddr* addr, socklen_t len, int backlog,
+                                            const std::string& label) {
   int fd = ::socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return Err("listen " + label + ": socket: " + strerror(errno));
   int one = 1;
@@ -46,7 +47,9 @@ Listener::~Listener() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void Listener::start() { arm(); }
+void Listener::start() {
+  arm();
+}
 
 void Listener::arm() {
   io_uring_sqe* sqe = worker_.ring().prepare(accept_c_);

@@ -5,10 +5,10 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <mutex>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <mutex>
 
 namespace odp::log {
 namespace {
@@ -29,8 +29,12 @@ bool parse_level(std::string_view name, Level& out) {
   return false;
 }
 
-void set_level(Level lvl) { g_level.store(static_cast<int>(lvl), std::memory_order_relaxed); }
-Level level() { return static_cast<Level>(g_level.load(std::memory_order_relaxed)); }
+void set_level(Level lvl) {
+  g_level.store(static_cast<int>(lvl), std::memory_order_relaxed);
+}
+Level level() {
+  return static_cast<Level>(g_level.load(std::memory_order_relaxed));
+}
 
 bool set_file(const char* path) {
   // Writers use one descriptor number for the life of the process; switching files dup2()s the
@@ -73,7 +77,8 @@ void write(Level lvl, const char* fmt, ...) {
   va_start(ap, fmt);
   int m = std::vsnprintf(line + n, sizeof line - static_cast<size_t>(n) - 1, fmt, ap);
   va_end(ap);
-  size_t len = static_cast<size_t>(n) + (m < 0 ? 0 : std::min<size_t>(static_cast<size_t>(m), sizeof line - static_cast<size_t>(n) - 2));
+  size_t len = static_cast<size_t>(n) +
+               (m < 0 ? 0 : std::min<size_t>(static_cast<size_t>(m), sizeof line - static_cast<size_t>(n) - 2));
   line[len++] = '\n';
   ssize_t ignored = ::write(g_fd.load(std::memory_order_relaxed), line, len);
   (void)ignored;

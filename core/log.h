@@ -21,8 +21,8 @@ void write(Level level, const char* fmt, ...) __attribute__((format(printf, 2, 3
 
 }  // namespace odp::log
 
-#define ODP_LOG(lvl, ...)                                                         \
-  do {                                                                            \
+#define ODP_LOG(lvl, ...)                                                                                    \
+  do {                                                                                                       \
     if (static_cast<int>(lvl) >= static_cast<int>(::odp::log::level())) ::odp::log::write(lvl, __VA_ARGS__); \
   } while (0)
 #define LOG_DEBUG(...) ODP_LOG(::odp::log::Level::debug, __VA_ARGS__)

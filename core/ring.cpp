@@ -8,7 +8,9 @@
 
 namespace odp::core {
 
-Ring::~Ring() { shutdown(); }
+Ring::~Ring() {
+  shutdown();
+}
 
 void Ring::shutdown() {
   if (initialized_) {
@@ -20,8 +22,8 @@ void Ring::shutdown() {
 
 Status<std::string> Ring::init(const RingOptions& options) {
   io_uring_params params{};
-  params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER |
-                 IORING_SETUP_DEFER_TASKRUN;
+  params.flags =
+      IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
   params.cq_entries = options.cq_entries;
   int rc = io_uring_queue_init_params(options.sq_entries, &ring_, &params);
   if (rc == -EINVAL) {

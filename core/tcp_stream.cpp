@@ -126,21 +126,27 @@ void TcpStream::on_recv(Completion& c, int32_t res, uint32_t flags) {
     }
     self->in_delivery_ = false;
     if (!self->delivery_held_) w.buffers().recycle(bid);
-    if (!c.pending && self->want_read_ && self->state_ == State::open) self->arm_recv();
-    else if (!c.pending) self->maybe_finish_close();
+    if (!c.pending && self->want_read_ && self->state_ == State::open)
+      self->arm_recv();
+    else if (!c.pending)
+      self->maybe_finish_close();
     return;
   }
   if (res == -ENOBUFS) {
     // Out of provided buffers: the kernel stopped this multishot recv. Buffers come back as
     // soon as the current batch is consumed, so re-arming is the backpressure release.
     Stats::inc(w.stats().io_recv_enobufs_total);
-    if (!c.pending && self->want_read_ && self->state_ == State::open) self->arm_recv();
-    else if (!c.pending) self->maybe_finish_close();
+    if (!c.pending && self->want_read_ && self->state_ == State::open)
+      self->arm_recv();
+    else if (!c.pending)
+      self->maybe_finish_close();
     return;
   }
   if (res == -ECANCELED || (res < 0 && self->state_ != State::open)) {
-    if (!c.pending && self->want_read_ && self->state_ == State::open) self->arm_recv();
-    else self->maybe_finish_close();
+    if (!c.pending && self->want_read_ && self->state_ == State::open)
+      self->arm_recv();
+    else
+      self->maybe_finish_close();
     return;
   }
   // EOF (0) or a real error: reads are over.
@@ -189,7 +195,9 @@ bool TcpStream::hold_current_buffer(uint16_t& buffer_id) {
   return true;
 }
 
-void TcpStream::release_held(uint16_t buffer_id) { worker_.buffers().release_hold(buffer_id); }
+void TcpStream::release_held(uint16_t buffer_id) {
+  worker_.buffers().release_hold(buffer_id);
+}
 
 bool TcpStream::write_held(std::span<const uint8_t> bytes, uint16_t buffer_id) {
   if (state_ != State::open || failed_) return false;

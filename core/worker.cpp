@@ -100,8 +100,12 @@ void Worker::stop() {
   (void)n;
 }
 
-void Worker::schedule_flush(TcpStream* s) { flush_list_.push_back(s); }
-void Worker::retire(TcpStream* s) { retired_.push_back(s); }
+void Worker::schedule_flush(TcpStream* s) {
+  flush_list_.push_back(s);
+}
+void Worker::retire(TcpStream* s) {
+  retired_.push_back(s);
+}
 
 void Worker::flush_streams() {
   // Flushing can schedule more flushes (a send completing inline is not possible, but a handler

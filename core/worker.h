@@ -23,7 +23,7 @@ class TcpStream;
 struct WorkerOptions {
   uint32_t id = 0;
   RingOptions ring;
-  uint32_t recv_buffers = 256;          // power of two
+  uint32_t recv_buffers = 256;  // power of two
   uint32_t recv_buffer_bytes = 65536;
 };
 

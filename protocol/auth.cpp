@@ -45,9 +45,15 @@ std::string hex(std::span<const uint8_t> data, const char* digits) {
 
 }  // namespace
 
-Sha1 sha1(std::span<const uint8_t> data) { return digest<20>(EVP_sha1(), data.data(), data.size()); }
-Sha1 sha1(std::string_view data) { return digest<20>(EVP_sha1(), data.data(), data.size()); }
-Sha256 sha256(std::span<const uint8_t> data) { return digest<32>(EVP_sha256(), data.data(), data.size()); }
+Sha1 sha1(std::span<const uint8_t> data) {
+  return digest<20>(EVP_sha1(), data.data(), data.size());
+}
+Sha1 sha1(std::string_view data) {
+  return digest<20>(EVP_sha1(), data.data(), data.size());
+}
+Sha256 sha256(std::span<const uint8_t> data) {
+  return digest<32>(EVP_sha256(), data.data(), data.size());
+}
 
 std::array<uint8_t, 20> make_scramble() {
   std::array<uint8_t, 20> s{};
@@ -84,9 +90,13 @@ std::optional<Sha1> native_password_verify(std::string_view client_response, std
   return stage1;
 }
 
-bool native_password_is_empty(std::string_view client_response) { return client_response.empty(); }
+bool native_password_is_empty(std::string_view client_response) {
+  return client_response.empty();
+}
 
-Sha1 native_password_stage1(std::string_view password) { return sha1(password); }
+Sha1 native_password_stage1(std::string_view password) {
+  return sha1(password);
+}
 Sha1 native_password_stage2(std::string_view password) {
   const Sha1 s1 = sha1(password);
   return sha1(std::span<const uint8_t>(s1));
@@ -112,8 +122,12 @@ std::optional<Sha1> parse_stage2_hex(std::string_view text) {
   return out;
 }
 
-std::string to_hex(std::span<const uint8_t> data) { return hex(data, "0123456789abcdef"); }
-std::string to_hex(std::string_view data) { return to_hex(as_bytes(data)); }
+std::string to_hex(std::span<const uint8_t> data) {
+  return hex(data, "0123456789abcdef");
+}
+std::string to_hex(std::string_view data) {
+  return to_hex(as_bytes(data));
+}
 std::string stage2_to_mysql_hex(const Sha1& stage2) {
   return "*" + hex(std::span<const uint8_t>(stage2), "0123456789ABCDEF");
 }
@@ -143,7 +157,9 @@ std::string_view auth_switch_scramble(const AuthSwitchRequest& req) {
   return d;
 }
 
-bool is_auth_switch_request(std::span<const uint8_t> payload) { return !payload.empty() && payload[0] == 0xFE; }
+bool is_auth_switch_request(std::span<const uint8_t> payload) {
+  return !payload.empty() && payload[0] == 0xFE;
+}
 
 Result<AuthMoreData, DecodeError> decode_auth_more_data(std::span<const uint8_t> payload) {
   Reader r(payload);

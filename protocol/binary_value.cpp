@@ -8,23 +8,29 @@ namespace {
 // Fixed width of a type, 0 for length-prefixed (temporal: 1-byte prefix; others: lenenc), -1 unknown.
 int fixed_width(ColumnType t) {
   switch (t) {
-    case ColumnType::null: return 0;
-    case ColumnType::tiny: return 1;
+    case ColumnType::null:
+      return 0;
+    case ColumnType::tiny:
+      return 1;
     case ColumnType::short_:
-    case ColumnType::year: return 2;
+    case ColumnType::year:
+      return 2;
     case ColumnType::long_:
     case ColumnType::int24:
-    case ColumnType::float_: return 4;
+    case ColumnType::float_:
+      return 4;
     case ColumnType::longlong:
-    case ColumnType::double_: return 8;
-    default: return -1;
+    case ColumnType::double_:
+      return 8;
+    default:
+      return -1;
   }
 }
 
 bool is_temporal(ColumnType t) {
-  return t == ColumnType::date || t == ColumnType::datetime || t == ColumnType::timestamp ||
-         t == ColumnType::time || t == ColumnType::newdate || t == ColumnType::datetime2 ||
-         t == ColumnType::timestamp2 || t == ColumnType::time2;
+  return t == ColumnType::date || t == ColumnType::datetime || t == ColumnType::timestamp || t == ColumnType::time ||
+         t == ColumnType::newdate || t == ColumnType::datetime2 || t == ColumnType::timestamp2 ||
+         t == ColumnType::time2;
 }
 
 bool is_lenenc(ColumnType t) {

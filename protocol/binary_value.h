@@ -27,8 +27,8 @@ struct BinaryValue {
   // Integer types (tiny, short, year, long, int24, longlong), sign-extended unless unsigned.
   std::optional<int64_t> as_int64() const;
   std::optional<uint64_t> as_uint64() const;
-  std::optional<double> as_double() const;   // float and double
-  std::string_view as_string() const;        // raw bytes as text (strings, decimals, blobs)
+  std::optional<double> as_double() const;  // float and double
+  std::string_view as_string() const;       // raw bytes as text (strings, decimals, blobs)
 };
 
 // Reads one value of `type` (not NULL) from r; false if malformed/truncated or the type is unknown.

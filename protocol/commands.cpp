@@ -3,7 +3,9 @@
 namespace odp::protocol {
 namespace {
 
-DecodeError bad(const char* what) { return DecodeError{what}; }
+DecodeError bad(const char* what) {
+  return DecodeError{what};
+}
 
 // Checks and skips the command byte.
 bool expect(Reader& r, Command cmd) {
@@ -11,7 +13,9 @@ bool expect(Reader& r, Command cmd) {
   return r.u8(b) && b == static_cast<uint8_t>(cmd);
 }
 
-void put_cmd(std::vector<uint8_t>& out, Command cmd) { put_u8(out, static_cast<uint8_t>(cmd)); }
+void put_cmd(std::vector<uint8_t>& out, Command cmd) {
+  put_u8(out, static_cast<uint8_t>(cmd));
+}
 
 bool is_stmt_id_command(Command c) {
   return c == Command::stmt_execute || c == Command::stmt_fetch || c == Command::stmt_close ||

@@ -97,14 +97,14 @@ struct ComStmtExecute {
   uint8_t flags = 0;
   uint32_t iteration_count = 1;
   bool new_params_bound = false;
-  std::vector<ParamType> types;       // one per parameter: sent now or taken from previous_types
+  std::vector<ParamType> types;         // one per parameter: sent now or taken from previous_types
   std::vector<std::string_view> names;  // with cap::QUERY_ATTRIBUTES only
-  std::vector<BinaryValue> values;    // one per parameter; is_null from the bitmap; a parameter
-                                      // sent by COM_STMT_SEND_LONG_DATA has no value here (raw empty)
+  std::vector<BinaryValue> values;      // one per parameter; is_null from the bitmap; a parameter
+                                        // sent by COM_STMT_SEND_LONG_DATA has no value here (raw empty)
 };
 
 struct ExecuteContext {
-  uint16_t num_params = 0;                  // from the statement's PREPARE_OK
+  uint16_t num_params = 0;                    // from the statement's PREPARE_OK
   std::span<const ParamType> previous_types;  // types bound by an earlier execute (when not resent)
   std::span<const uint8_t> long_data_sent;    // non-zero per parameter sent by SEND_LONG_DATA
   uint32_t caps = 0;                          // cap::QUERY_ATTRIBUTES changes the layout

@@ -34,7 +34,7 @@ class CompressedDecoder {
   // Consumes all of `in`; returns the number of plain bytes appended to out_plain.
   Result<size_t, DecodeError> feed(std::span<const uint8_t> in, std::vector<uint8_t>& out_plain);
 
-  uint8_t last_seq() const { return last_seq_; }          // of the last complete frame
+  uint8_t last_seq() const { return last_seq_; }  // of the last complete frame
   uint64_t frames_decoded() const { return frames_decoded_; }
   size_t buffered_bytes() const { return pending_.size(); }  // partial frame bytes held
 

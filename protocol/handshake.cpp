@@ -11,7 +11,9 @@ constexpr size_t kScramblePart1 = 8;
 constexpr size_t kScramblePart2 = 12;
 constexpr size_t kResponseFiller = 23;
 
-DecodeError bad(const char* what) { return DecodeError{what}; }
+DecodeError bad(const char* what) {
+  return DecodeError{what};
+}
 
 }  // namespace
 

@@ -13,7 +13,9 @@ constexpr size_t kObHeaderBytes = kOb20HeaderBytes - kCompressedHeaderBytes;  //
 constexpr size_t kHeaderChecksumOffset = 29;
 constexpr size_t kRetainedPendingBytes = 64 * 1024;
 
-DecodeError bad(const char* what) { return DecodeError{what}; }
+DecodeError bad(const char* what) {
+  return DecodeError{what};
+}
 
 }  // namespace
 

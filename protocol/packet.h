@@ -43,9 +43,9 @@ class PacketAssembler {
 
   bool has_packet() const { return complete_; }
   std::span<const uint8_t> payload() const { return payload_; }
-  uint8_t seq() const { return first_seq_; }       // sequence id of the first chunk
-  uint8_t last_seq() const { return last_seq_; }   // sequence id of the last chunk
-  size_t chunks() const { return chunks_; }        // physical packets in this logical packet
+  uint8_t seq() const { return first_seq_; }      // sequence id of the first chunk
+  uint8_t last_seq() const { return last_seq_; }  // sequence id of the last chunk
+  size_t chunks() const { return chunks_; }       // physical packets in this logical packet
   void pop();
 
   // True when some bytes of an incomplete packet are buffered.
@@ -57,10 +57,10 @@ class PacketAssembler {
   std::vector<uint8_t> payload_;
   uint8_t header_[kPacketHeaderBytes] = {};
   size_t header_have_ = 0;
-  size_t chunk_left_ = 0;        // payload bytes of the current chunk still to come
-  bool in_chunk_ = false;        // a header was read and its payload is being copied
-  bool in_packet_ = false;       // at least one chunk of the logical packet was seen
-  bool last_chunk_ = false;      // the current chunk is shorter than 0xFFFFFF
+  size_t chunk_left_ = 0;    // payload bytes of the current chunk still to come
+  bool in_chunk_ = false;    // a header was read and its payload is being copied
+  bool in_packet_ = false;   // at least one chunk of the logical packet was seen
+  bool last_chunk_ = false;  // the current chunk is shorter than 0xFFFFFF
   bool complete_ = false;
   bool failed_ = false;
   const char* failure_ = nullptr;

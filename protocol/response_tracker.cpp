@@ -15,8 +15,12 @@ namespace {
 constexpr size_t kMaxCaptureBytes = 64 * 1024;
 constexpr size_t kLenencMaxBytes = 9;
 
-size_t whole(uint32_t payload_len) { return std::min<size_t>(payload_len, kMaxCaptureBytes); }
-size_t upto(uint32_t payload_len, size_t n) { return std::min<size_t>(payload_len, n); }
+size_t whole(uint32_t payload_len) {
+  return std::min<size_t>(payload_len, kMaxCaptureBytes);
+}
+size_t upto(uint32_t payload_len, size_t n) {
+  return std::min<size_t>(payload_len, n);
+}
 
 }  // namespace
 

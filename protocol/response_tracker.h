@@ -71,8 +71,8 @@ class ResponseTracker {
   uint64_t last_affected_rows() const { return last_affected_rows_; }
   uint64_t last_insert_id() const { return last_insert_id_; }
   uint16_t last_warnings() const { return last_warnings_; }
-  uint64_t rows() const { return rows_; }                  // row packets seen, over all result sets
-  uint32_t result_sets() const { return result_sets_; }    // result sets (not OK-only results) seen
+  uint64_t rows() const { return rows_; }                // row packets seen, over all result sets
+  uint32_t result_sets() const { return result_sets_; }  // result sets (not OK-only results) seen
   bool saw_session_state_change() const { return session_state_changed_; }
   std::optional<PrepareOk> prepare_ok() const { return prepare_ok_; }
   Command command() const { return cmd_; }
@@ -81,9 +81,9 @@ class ResponseTracker {
  private:
   enum class State {
     idle,
-    first,           // first packet of a (next) result
-    column_defs,     // columns_left_ column definitions to go
-    columns_eof,     // the EOF after column definitions (no DEPRECATE_EOF)
+    first,        // first packet of a (next) result
+    column_defs,  // columns_left_ column definitions to go
+    columns_eof,  // the EOF after column definitions (no DEPRECATE_EOF)
     rows,
     prepare_first,
     prepare_params,

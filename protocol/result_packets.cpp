@@ -93,8 +93,12 @@ void encode_eof(const EofPacket& eof, std::vector<uint8_t>& payload) {
   put_u16(payload, eof.status_flags);
 }
 
-bool is_ok(std::span<const uint8_t> payload) { return payload.size() >= 7 && payload[0] == 0x00; }
-bool is_err(std::span<const uint8_t> payload) { return !payload.empty() && payload[0] == 0xFF; }
+bool is_ok(std::span<const uint8_t> payload) {
+  return payload.size() >= 7 && payload[0] == 0x00;
+}
+bool is_err(std::span<const uint8_t> payload) {
+  return !payload.empty() && payload[0] == 0xFF;
+}
 bool is_eof_packet(std::span<const uint8_t> payload, uint32_t /*caps*/) {
   return !payload.empty() && payload[0] == 0xFE && payload.size() < 9;
 }

@@ -5,11 +5,15 @@
 namespace odp::protocol {
 namespace {
 
-DecodeError bad(const char* what) { return DecodeError{what}; }
+DecodeError bad(const char* what) {
+  return DecodeError{what};
+}
 
 constexpr size_t kMaxParams = 65535;
 
-bool bit_set(std::span<const uint8_t> bitmap, size_t i) { return (bitmap[i / 8] >> (i % 8)) & 1; }
+bool bit_set(std::span<const uint8_t> bitmap, size_t i) {
+  return (bitmap[i / 8] >> (i % 8)) & 1;
+}
 
 bool read_type(Reader& r, ParamType& t) {
   uint8_t type = 0, flags = 0;
@@ -35,14 +39,16 @@ Result<ComQuery, DecodeError> decode_com_query(std::span<const uint8_t> payload,
     uint64_t count = 0, sets = 0;
     if (!r.lenenc_int(count) || !r.lenenc_int(sets)) return Err{bad("COM_QUERY: truncated attribute counts")};
     if (count > 0) {
-      if (count > kMaxParams || (count + 7) / 8 > r.remaining()) return Err{bad("COM_QUERY: attribute count too large")};
+      if (count > kMaxParams || (count + 7) / 8 > r.remaining())
+        return Err{bad("COM_QUERY: attribute count too large")};
       std::span<const uint8_t> bitmap;
       uint8_t bound = 0;
       if (!r.bytes((count + 7) / 8, bitmap) || !r.u8(bound)) return Err{bad("COM_QUERY: truncated attributes")};
       if (bound != 1) return Err{bad("COM_QUERY: attributes without types")};
       q.attributes.resize(count);
       for (auto& a : q.attributes) {
-        if (!read_type(r, a.value.type) || !r.lenenc_str(a.name)) return Err{bad("COM_QUERY: truncated attribute type")};
+        if (!read_type(r, a.value.type) || !r.lenenc_str(a.name))
+          return Err{bad("COM_QUERY: truncated attribute type")};
       }
       for (size_t i = 0; i < count; ++i) {
         auto& v = q.attributes[i].value;
@@ -85,7 +91,8 @@ Result<ComStmtExecute, DecodeError> decode_com_stmt_execute(std::span<const uint
   if (count == 0 && !(attrs && (e.flags & cursor::PARAMETER_COUNT_AVAILABLE))) return e;
   if (attrs && !r.lenenc_int(count)) return Err{bad("COM_STMT_EXECUTE: truncated parameter count")};
   if (count == 0) return e;
-  if (count > kMaxParams || (count + 7) / 8 > r.remaining()) return Err{bad("COM_STMT_EXECUTE: parameter count too large")};
+  if (count > kMaxParams || (count + 7) / 8 > r.remaining())
+    return Err{bad("COM_STMT_EXECUTE: parameter count too large")};
   std::span<const uint8_t> bitmap;
   uint8_t bound = 0;
   if (!r.bytes((count + 7) / 8, bitmap) || !r.u8(bound)) return Err{bad("COM_STMT_EXECUTE: truncated null bitmap")};

@@ -142,14 +142,24 @@ class Reader {
 };
 
 // Appenders. All integers little-endian.
-inline void put_u8(std::vector<uint8_t>& out, uint8_t v) { out.push_back(v); }
+inline void put_u8(std::vector<uint8_t>& out, uint8_t v) {
+  out.push_back(v);
+}
 inline void put_uint_le(std::vector<uint8_t>& out, uint64_t v, size_t width) {
   for (size_t i = 0; i < width; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
-inline void put_u16(std::vector<uint8_t>& out, uint16_t v) { put_uint_le(out, v, 2); }
-inline void put_u24(std::vector<uint8_t>& out, uint32_t v) { put_uint_le(out, v, 3); }
-inline void put_u32(std::vector<uint8_t>& out, uint32_t v) { put_uint_le(out, v, 4); }
-inline void put_u64(std::vector<uint8_t>& out, uint64_t v) { put_uint_le(out, v, 8); }
+inline void put_u16(std::vector<uint8_t>& out, uint16_t v) {
+  put_uint_le(out, v, 2);
+}
+inline void put_u24(std::vector<uint8_t>& out, uint32_t v) {
+  put_uint_le(out, v, 3);
+}
+inline void put_u32(std::vector<uint8_t>& out, uint32_t v) {
+  put_uint_le(out, v, 4);
+}
+inline void put_u64(std::vector<uint8_t>& out, uint64_t v) {
+  put_uint_le(out, v, 8);
+}
 
 inline size_t lenenc_int_size(uint64_t v) {
   if (v < 0xFB) return 1;
@@ -187,7 +197,9 @@ inline void put_null_str(std::vector<uint8_t>& out, std::string_view s) {
   put_bytes(out, s);
   out.push_back(0);
 }
-inline void put_zeros(std::vector<uint8_t>& out, size_t n) { out.insert(out.end(), n, uint8_t{0}); }
+inline void put_zeros(std::vector<uint8_t>& out, size_t n) {
+  out.insert(out.end(), n, uint8_t{0});
+}
 
 inline std::span<const uint8_t> as_bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};

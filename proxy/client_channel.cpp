@@ -1,8 +1,8 @@
 #include "proxy/client_channel.h"
 
-#include <openssl/err.h>
-
 #include <vector>
+
+#include <openssl/err.h>
 
 #include "core/log.h"
 #include "protocol/compress.h"
@@ -138,8 +138,10 @@ Result<SSL_CTX*, std::string> make_client_tls_context(const admin::TlsConfig& tl
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (ctx == nullptr) return Err("tls: SSL_CTX_new: " + ssl_error_string());
   int min_version = TLS1_2_VERSION;
-  if (tls.min_version == "TLSv1.3") min_version = TLS1_3_VERSION;
-  else if (tls.min_version == "TLSv1.1") min_version = TLS1_1_VERSION;
+  if (tls.min_version == "TLSv1.3")
+    min_version = TLS1_3_VERSION;
+  else if (tls.min_version == "TLSv1.1")
+    min_version = TLS1_1_VERSION;
   SSL_CTX_set_min_proto_version(ctx, min_version);
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
   if (SSL_CTX_use_certificate_chain_file(ctx, tls.client_cert.c_str()) != 1) {

@@ -2,11 +2,11 @@
 // The client's side of the wire below the MySQL packets: plain TCP, TLS (OpenSSL over memory
 // BIOs, so the ring keeps doing all socket IO), and the compressed protocol inside it. The
 // session reads and writes plain MySQL packet bytes and never sees the layers.
-#include <openssl/ssl.h>
-
 #include <memory>
 #include <span>
 #include <string>
+
+#include <openssl/ssl.h>
 
 #include "core/byte_buffer.h"
 #include "protocol/compress.h"

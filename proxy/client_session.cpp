@@ -99,10 +99,12 @@ void ClientSession::send_err(uint8_t seq, uint16_t code, const std::string& mess
 }
 
 void ClientSession::fail_protocol(const char* what, bool count_client) {
-  if (count_client) core::Stats::inc(env_.stats().client_protocol_errors_total);
-  else core::Stats::inc(env_.stats().server_protocol_errors_total);
-  LOG_WARN("protocol error conn_id=%u peer=%s side=%s what=\"%s\"", id_, peer_.c_str(), count_client ? "client" : "server",
-           what);
+  if (count_client)
+    core::Stats::inc(env_.stats().client_protocol_errors_total);
+  else
+    core::Stats::inc(env_.stats().server_protocol_errors_total);
+  LOG_WARN("protocol error conn_id=%u peer=%s side=%s what=\"%s\"", id_, peer_.c_str(),
+           count_client ? "client" : "server", what);
   close_session(true);
 }
 
@@ -114,19 +116,27 @@ void ClientSession::update_backpressure() {
   bool want_server = !client_->above_high_watermark();
   if (server_ok && want_server == server_paused_) {
     server_paused_ = !want_server;
-    if (want_server) server_->conn().start_reading();
-    else server_->conn().stop_reading();
+    if (want_server)
+      server_->conn().start_reading();
+    else
+      server_->conn().stop_reading();
   }
   bool want_client = in_.size() < kMaxBufferedClientBytes && !(server_ok && server_->conn().above_high_watermark());
   if (want_client == client_paused_) {
     client_paused_ = !want_client;
-    if (want_client) client_->start_reading();
-    else client_->stop_reading();
+    if (want_client)
+      client_->start_reading();
+    else
+      client_->stop_reading();
   }
 }
 
-void ClientSession::on_stream_writable() { update_backpressure(); }
-void ClientSession::on_server_writable() { update_backpressure(); }
+void ClientSession::on_stream_writable() {
+  update_backpressure();
+}
+void ClientSession::on_server_writable() {
+  update_backpressure();
+}
 
 void ClientSession::begin_drain() {
   draining_ = true;

@@ -128,9 +128,9 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   PacketScanner response_scanner_;
   PacketScanner request_scanner_;
   protocol::ResponseTracker tracker_;
-  uint64_t request_bytes_ = 0;       // logical size of a streamed request so far
-  bool response_started_ = false;    // some response bytes already went to the client
-  bool upload_is_infile_ = false;    // the upload is LOCAL INFILE data (ends with an empty packet)
+  uint64_t request_bytes_ = 0;     // logical size of a streamed request so far
+  bool response_started_ = false;  // some response bytes already went to the client
+  bool upload_is_infile_ = false;  // the upload is LOCAL INFILE data (ends with an empty packet)
   bool server_paused_ = false;
   bool client_paused_ = false;
   bool admin_ = false;               // root@proxysys: internal commands only, no server

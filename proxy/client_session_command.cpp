@@ -114,8 +114,10 @@ void ClientSession::on_stream_data(std::span<const uint8_t> data) {
       }
     }
   } else if (!channel_.decode(data, in_)) {
-    if (channel_.tls_active()) core::Stats::inc(env_.stats().client_tls_failures_total);
-    else core::Stats::inc(env_.stats().client_protocol_errors_total);
+    if (channel_.tls_active())
+      core::Stats::inc(env_.stats().client_tls_failures_total);
+    else
+      core::Stats::inc(env_.stats().client_protocol_errors_total);
     LOG_INFO("client channel error conn_id=%u peer=%s: %s", id_, peer_.c_str(), channel_.error().c_str());
     close_session(false);
     return;
@@ -202,8 +204,8 @@ size_t ClientSession::start_command(std::span<const uint8_t> in, bool& stop) {
   }
   // A 0xFFFFFF-long first chunk announces a logical packet at least that long.
   if (h.length > env_.config().limits.max_packet_bytes) {
-    send_err(1, errc::ER_NET_PACKET_TOO_LARGE, "Got a packet bigger than 'max_allowed_packet' bytes (odp limits.max_packet_bytes)",
-             "08S01");
+    send_err(1, errc::ER_NET_PACKET_TOO_LARGE,
+             "Got a packet bigger than 'max_allowed_packet' bytes (odp limits.max_packet_bytes)", "08S01");
     fail_protocol("packet larger than max_packet_bytes");
     stop = true;
     return in.size();

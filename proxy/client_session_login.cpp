@@ -21,7 +21,8 @@ bool is_local_or_private(const std::string& host) {
   in_addr a4{};
   if (inet_pton(AF_INET, host.c_str(), &a4) == 1) {
     uint32_t ip = ntohl(a4.s_addr);
-    return (ip >> 24) == 127 || (ip >> 24) == 10 || (ip >> 20) == ((172u << 4) | 1) || (ip >> 16) == ((192u << 8) | 168);
+    return (ip >> 24) == 127 || (ip >> 24) == 10 || (ip >> 20) == ((172u << 4) | 1) ||
+           (ip >> 16) == ((192u << 8) | 168);
   }
   in6_addr a6{};
   if (inet_pton(AF_INET6, host.c_str(), &a6) == 1) {
@@ -72,7 +73,8 @@ void ClientSession::send_greeting() {
 
 bool ClientSession::handle_login_packet(std::span<const uint8_t> payload, uint8_t seq) {
   if (seq != next_client_seq_) {
-    send_err(next_client_seq_, errc::ER_NET_PACKETS_OUT_OF_ORDER, "odp: got packets out of order during login", "08S01");
+    send_err(next_client_seq_, errc::ER_NET_PACKETS_OUT_OF_ORDER, "odp: got packets out of order during login",
+             "08S01");
     fail_protocol("login packet out of order");
     return false;
   }
@@ -113,8 +115,8 @@ bool ClientSession::handle_handshake_response(std::span<const uint8_t> payload, 
   next_client_seq_ = static_cast<uint8_t>(seq + 1);
   const admin::Config& cfg = env_.config();
   const admin::ClusterConfig* default_cluster = cfg.find_cluster(cfg.default_cluster);
-  login_ = parse_login_name(hello_.username, default_cluster ? default_cluster->default_tenant : "sys",
-                            cfg.default_cluster);
+  login_ =
+      parse_login_name(hello_.username, default_cluster ? default_cluster->default_tenant : "sys", cfg.default_cluster);
   if (login_.tenant == kProxysysTenant) {
     admin_ = true;
     if (login_.user != "root" || (!cfg.admin.allow_remote && !is_local_or_private(peer_host(peer_)))) {
@@ -215,8 +217,8 @@ void ClientSession::on_credential(Result<UserCredential, std::string> result) {
     LOG_INFO("login refused conn_id=%u peer=%s user=%s exists=%d", id_, peer_.c_str(), login_.user.c_str(),
              cred.exists ? 1 : 0);
     send_err(next_client_seq_, errc::ER_ACCESS_DENIED_ERROR,
-             "Access denied for user '" + login_.user + "'@'" + peer_host(peer_) + "' (using password: " +
-                 (pending_auth_response_.empty() ? "NO" : "YES") + ")",
+             "Access denied for user '" + login_.user + "'@'" + peer_host(peer_) +
+                 "' (using password: " + (pending_auth_response_.empty() ? "NO" : "YES") + ")",
              "28000");
     close_session(true);
     return;

@@ -8,7 +8,9 @@ JobPool::JobPool(size_t threads) {
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
 }
 
-JobPool::~JobPool() { stop(); }
+JobPool::~JobPool() {
+  stop();
+}
 
 void JobPool::submit(std::function<void()> job) {
   {

@@ -42,10 +42,14 @@ std::optional<KillStatement> parse_kill_statement(std::string_view sql) {
   size_t i = 0;
   if (!take_word(sql, i, "KILL")) return std::nullopt;
   KillStatement k;
-  if (take_word(sql, i, "HARD")) k.modifier = "HARD";
-  else if (take_word(sql, i, "SOFT")) k.modifier = "SOFT";
-  if (take_word(sql, i, "QUERY")) k.query_only = true;
-  else take_word(sql, i, "CONNECTION");
+  if (take_word(sql, i, "HARD"))
+    k.modifier = "HARD";
+  else if (take_word(sql, i, "SOFT"))
+    k.modifier = "SOFT";
+  if (take_word(sql, i, "QUERY"))
+    k.query_only = true;
+  else
+    take_word(sql, i, "CONNECTION");
   skip_space(sql, i);
   size_t digits = 0;
   uint64_t id = 0;

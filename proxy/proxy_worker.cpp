@@ -66,7 +66,9 @@ void ProxyWorker::post_drain() {
   });
 }
 
-void ProxyWorker::post_stop() { worker_.stop(); }
+void ProxyWorker::post_stop() {
+  worker_.stop();
+}
 
 void ProxyWorker::reject(int fd, uint16_t code, const char* message) {
   // Like a MySQL server over its connection limit: an ERR instead of the greeting. The socket

@@ -100,9 +100,13 @@ class ProxyWorker final : public SessionEnv {
                          CredentialCallback callback) override;
   void session_finished(ClientSession* session) override;
   admin::InternalResult run_internal_command(std::string_view sql) override;
-  void publish_session(uint32_t conn_id, const SessionLocation& where) override { shared_.sessions.publish(conn_id, where); }
+  void publish_session(uint32_t conn_id, const SessionLocation& where) override {
+    shared_.sessions.publish(conn_id, where);
+  }
   void withdraw_session(uint32_t conn_id) override { shared_.sessions.withdraw(conn_id); }
-  std::optional<SessionLocation> find_session(uint32_t conn_id) const override { return shared_.sessions.find(conn_id); }
+  std::optional<SessionLocation> find_session(uint32_t conn_id) const override {
+    return shared_.sessions.find(conn_id);
+  }
 
  private:
   void on_accept(int fd);

@@ -48,7 +48,8 @@ class ServerImpl final : public Server {
     if (auto probe = probe_port_free(addr.value(), cfg.listen.address); !probe) return probe;
     std::vector<int> fds;
     for (unsigned i = 0; i < workers; ++i) {
-      auto fd = core::open_listen_socket(addr->addr(), addr->len, static_cast<int>(cfg.listen.backlog), cfg.listen.address);
+      auto fd =
+          core::open_listen_socket(addr->addr(), addr->len, static_cast<int>(cfg.listen.backlog), cfg.listen.address);
       if (!fd) {
         for (int f : fds) ::close(f);
         return Err(fd.error());
@@ -61,7 +62,9 @@ class ServerImpl final : public Server {
     shared_.credentials = credentials_.get();
     shared_.jobs = jobs_.get();
     shared_.started_ms = core::Worker::monotonic_ms();
-    shared_.alter_config = [this](const std::string& key, const std::string& value) { return alter_config(key, value); };
+    shared_.alter_config = [this](const std::string& key, const std::string& value) {
+      return alter_config(key, value);
+    };
     for (unsigned i = 0; i < workers; ++i) {
       workers_.push_back(std::make_unique<ProxyWorker>(i, shared_, config_, backend));
       shared_.workers.push_back(workers_.back().get());
@@ -156,7 +159,8 @@ class ServerImpl final : public Server {
     rlimit rl{};
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
       rl.rlim_cur = rl.rlim_max;
-      if (setrlimit(RLIMIT_NOFILE, &rl) != 0) LOG_WARN("cannot raise RLIMIT_NOFILE to %lu", static_cast<unsigned long>(rl.rlim_max));
+      if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        LOG_WARN("cannot raise RLIMIT_NOFILE to %lu", static_cast<unsigned long>(rl.rlim_max));
     }
   }
 

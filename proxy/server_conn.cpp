@@ -17,16 +17,18 @@ constexpr size_t kMaxLoginPacketBytes = 64 * 1024;
 }
 
 uint32_t proxy_capabilities() {
-  return cap::LONG_PASSWORD | cap::FOUND_ROWS | cap::LONG_FLAG | cap::CONNECT_WITH_DB | cap::NO_SCHEMA |
-         cap::ODBC | cap::LOCAL_FILES | cap::IGNORE_SPACE | cap::PROTOCOL_41 | cap::INTERACTIVE |
-         cap::IGNORE_SIGPIPE | cap::TRANSACTIONS | cap::RESERVED | cap::SECURE_CONNECTION | cap::MULTI_STATEMENTS |
-         cap::MULTI_RESULTS | cap::PS_MULTI_RESULTS | cap::PLUGIN_AUTH | cap::CONNECT_ATTRS |
-         cap::PLUGIN_AUTH_LENENC_DATA | cap::CAN_HANDLE_EXPIRED_PASSWORDS | cap::SESSION_TRACK | cap::DEPRECATE_EOF;
+  return cap::LONG_PASSWORD | cap::FOUND_ROWS | cap::LONG_FLAG | cap::CONNECT_WITH_DB | cap::NO_SCHEMA | cap::ODBC |
+         cap::LOCAL_FILES | cap::IGNORE_SPACE | cap::PROTOCOL_41 | cap::INTERACTIVE | cap::IGNORE_SIGPIPE |
+         cap::TRANSACTIONS | cap::RESERVED | cap::SECURE_CONNECTION | cap::MULTI_STATEMENTS | cap::MULTI_RESULTS |
+         cap::PS_MULTI_RESULTS | cap::PLUGIN_AUTH | cap::CONNECT_ATTRS | cap::PLUGIN_AUTH_LENENC_DATA |
+         cap::CAN_HANDLE_EXPIRED_PASSWORDS | cap::SESSION_TRACK | cap::DEPRECATE_EOF;
 }
 
 ServerConn::ServerConn(SessionEnv& env, Owner& owner) : env_(env), owner_(owner) {}
 
-ServerConn::~ServerConn() { close(false); }
+ServerConn::~ServerConn() {
+  close(false);
+}
 
 void ServerConn::close(bool flush) {
   if (conn_ != nullptr) {
@@ -140,8 +142,8 @@ void ServerConn::handle_login_packet(std::span<const uint8_t> payload, uint8_t s
     auto hs = decode_handshake_v10(payload);
     if (!hs) {
       core::Stats::inc(env_.stats().server_protocol_errors_total);
-      fail_login(errc::ER_HANDSHAKE_ERROR, std::string("odp: bad handshake from server ") + login_.host_port + ": " +
-                                               hs.error().what);
+      fail_login(errc::ER_HANDSHAKE_ERROR,
+                 std::string("odp: bad handshake from server ") + login_.host_port + ": " + hs.error().what);
       return;
     }
     thread_id_ = hs->connection_id;
@@ -165,12 +167,11 @@ void ServerConn::handle_login_packet(std::span<const uint8_t> payload, uint8_t s
                      login_.user + "' (only mysql_native_password)");
       return;
     }
-    send_packet(static_cast<uint8_t>(seq + 1),
-                {reinterpret_cast<const uint8_t*>(answer->data()), answer->size()});
+    send_packet(static_cast<uint8_t>(seq + 1), {reinterpret_cast<const uint8_t*>(answer->data()), answer->size()});
     return;
   }
-  fail_login(errc::ER_NOT_SUPPORTED_AUTH_MODE,
-             "odp: unexpected authentication packet from server " + login_.host_port + " for user '" + login_.user + "'");
+  fail_login(errc::ER_NOT_SUPPORTED_AUTH_MODE, "odp: unexpected authentication packet from server " + login_.host_port +
+                                                   " for user '" + login_.user + "'");
 }
 
 std::optional<std::string> ServerConn::answer_auth_switch(std::span<const uint8_t> payload,
@@ -190,8 +191,10 @@ void ServerConn::send_handshake_response(const HandshakeV10& hs) {
   uint32_t wanted = (login_.client_capabilities & proxy_capabilities()) | cap::PROTOCOL_41 | cap::SECURE_CONNECTION |
                     cap::PLUGIN_AUTH | cap::LONG_PASSWORD;
   wanted &= ~(cap::SSL | cap::COMPRESS);
-  if (login_.database.empty()) wanted &= ~cap::CONNECT_WITH_DB;
-  else wanted |= cap::CONNECT_WITH_DB;
+  if (login_.database.empty())
+    wanted &= ~cap::CONNECT_WITH_DB;
+  else
+    wanted |= cap::CONNECT_WITH_DB;
   r.capabilities = wanted & (hs.capabilities | cap::CONNECT_ATTRS);
   if (!(hs.capabilities & cap::CONNECT_ATTRS)) r.capabilities &= ~cap::CONNECT_ATTRS;
   capabilities_ = r.capabilities;

@@ -2,8 +2,6 @@
 // What a client session needs from the world. The real implementation (ProxyWorker) is backed
 // by io_uring streams and the control thread; tests drive the same session code through a fake
 // that injects partial reads, short writes, resets and corruption from a seed.
-#include <openssl/ssl.h>
-
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -12,11 +10,13 @@
 #include <span>
 #include <string>
 
+#include <openssl/ssl.h>
+
 #include "admin/config.h"
 #include "admin/internal_commands.h"
+#include "core/conn.h"
 #include "core/result.h"
 #include "core/stats.h"
-#include "core/conn.h"
 #include "core/timer_wheel.h"
 
 namespace odp::proxy {

@@ -27,8 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size >= 40) {
     Sha1 stage2{};
     std::copy_n(data + 20, 20, stage2.begin());
-    (void)native_password_verify(std::string_view(reinterpret_cast<const char*>(data + 40), size - 40),
-                                 p.first(20), stage2);
+    (void)native_password_verify(std::string_view(reinterpret_cast<const char*>(data + 40), size - 40), p.first(20),
+                                 stage2);
   }
   return 0;
 }

@@ -39,8 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<ParamType> prev(num_params, ParamType{ColumnType::var_string, false});
   std::vector<uint8_t> long_data(num_params, 0);
   if (num_params > 0) long_data[0] = sel & 2;
-  ExecuteContext ctx{num_params, (sel & 4) ? std::span<const ParamType>(prev) : std::span<const ParamType>(),
-                     long_data, caps};
+  ExecuteContext ctx{num_params, (sel & 4) ? std::span<const ParamType>(prev) : std::span<const ParamType>(), long_data,
+                     caps};
   if (auto e = decode_com_stmt_execute(p, ctx)) {
     FUZZ_CHECK(e->values.size() <= 65535);
     for (const auto& v : e->values) {

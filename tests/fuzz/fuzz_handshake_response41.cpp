@@ -16,8 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto r = decode_handshake_response41({data, size});
   if (!r) return 0;
   // Fields with embedded NULs cannot be written as C strings: skip those inputs.
-  const bool nul_safe = r->username.find('\0') == std::string::npos &&
-                        r->database.find('\0') == std::string::npos &&
+  const bool nul_safe = r->username.find('\0') == std::string::npos && r->database.find('\0') == std::string::npos &&
                         r->auth_plugin_name.find('\0') == std::string::npos &&
                         ((r->capabilities & (cap::SECURE_CONNECTION | cap::PLUGIN_AUTH_LENENC_DATA)) ||
                          r->auth_response.find('\0') == std::string::npos);

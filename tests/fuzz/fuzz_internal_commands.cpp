@@ -9,8 +9,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const odp::admin::Config config = [] {
-    auto r = odp::admin::parse_config(
-        "[cluster.c]\nrootservice_list = [\"127.0.0.1:3401\"]\nserver_mode = \"mysql\"\n", "fuzz.toml");
+    auto r = odp::admin::parse_config("[cluster.c]\nrootservice_list = [\"127.0.0.1:3401\"]\nserver_mode = \"mysql\"\n",
+                                      "fuzz.toml");
     return r ? r.value() : odp::admin::Config{};
   }();
   odp::admin::InternalContext ctx;

@@ -40,8 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto back = decode_ob20_frame(again);
     FUZZ_CHECK(back.ok());
     FUZZ_CHECK(back->header.payload_len == f->header.payload_len);
-    FUZZ_CHECK(std::equal(back->mysql_bytes.begin(), back->mysql_bytes.end(), f->mysql_bytes.begin(),
-                          f->mysql_bytes.end()));
+    FUZZ_CHECK(
+        std::equal(back->mysql_bytes.begin(), back->mysql_bytes.end(), f->mysql_bytes.begin(), f->mysql_bytes.end()));
   }
   return 0;
 }

@@ -42,8 +42,8 @@ HandshakeV10 handshake() {
   hs.server_version = "5.7.25-OceanBase-v4.2.1.0";
   hs.connection_id = 7;
   for (size_t i = 0; i < 20; ++i) hs.scramble[i] = static_cast<uint8_t>('A' + i);
-  hs.capabilities = 0xF7FF | cap::PLUGIN_AUTH | cap::CONNECT_ATTRS | cap::PLUGIN_AUTH_LENENC_DATA |
-                    cap::SESSION_TRACK | cap::DEPRECATE_EOF | cap::MULTI_STATEMENTS | cap::MULTI_RESULTS;
+  hs.capabilities = 0xF7FF | cap::PLUGIN_AUTH | cap::CONNECT_ATTRS | cap::PLUGIN_AUTH_LENENC_DATA | cap::SESSION_TRACK |
+                    cap::DEPRECATE_EOF | cap::MULTI_STATEMENTS | cap::MULTI_RESULTS;
   hs.charset = 45;
   hs.status_flags = status::AUTOCOMMIT;
   hs.auth_plugin_name = "mysql_native_password";
@@ -215,8 +215,9 @@ void commands() {
   std::vector<uint8_t> p;
   encode_com_query("SELECT * FROM t WHERE id = 1", p);
   seed("commands", "query", with_prefix({0x00}, p));
-  seed("commands", "query_attrs", with_prefix({0x01}, std::vector<uint8_t>{0x03, 0x01, 0x01, 0x00, 0x01, 0x08, 0x80,
-                                                                           0x01, 'a', 7, 0, 0, 0, 0, 0, 0, 0, 'x'}));
+  seed("commands", "query_attrs",
+       with_prefix({0x01}, std::vector<uint8_t>{0x03, 0x01, 0x01, 0x00, 0x01, 0x08, 0x80, 0x01, 'a', 7, 0, 0, 0, 0, 0,
+                                                0, 0, 'x'}));
   p.clear();
   encode_com_init_db("test", p);
   seed("commands", "init_db", with_prefix({0x00}, p));

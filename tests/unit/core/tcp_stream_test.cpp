@@ -1,7 +1,8 @@
 // The io_uring engine against real loopback sockets: accept, multishot recv into provided
 // buffers, batched sends, connect with timeout, clean close.
+#include "core/tcp_stream.h"
+
 #include <arpa/inet.h>
-#include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -9,8 +10,9 @@
 #include <string>
 #include <thread>
 
+#include <doctest/doctest.h>
+
 #include "core/listener.h"
-#include "core/tcp_stream.h"
 #include "core/worker.h"
 
 using namespace odp::core;
@@ -69,7 +71,9 @@ struct Client : StreamHandler {
       s->write({reinterpret_cast<const uint8_t*>(sent.data()), sent.size()});
     }
   }
-  void on_stream_data(std::span<const uint8_t> d) override { got.append(reinterpret_cast<const char*>(d.data()), d.size()); }
+  void on_stream_data(std::span<const uint8_t> d) override {
+    got.append(reinterpret_cast<const char*>(d.data()), d.size());
+  }
   void on_stream_closed(int) override { closed = true; }
 };
 

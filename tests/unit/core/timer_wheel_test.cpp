@@ -1,8 +1,8 @@
 #include "core/timer_wheel.h"
 
-#include <doctest/doctest.h>
-
 #include <vector>
+
+#include <doctest/doctest.h>
 
 using odp::core::Timer;
 using odp::core::TimerWheel;

@@ -1,8 +1,8 @@
 #include "core/worker.h"
 
-#include <doctest/doctest.h>
-
 #include <thread>
+
+#include <doctest/doctest.h>
 
 using namespace odp::core;
 

@@ -1,9 +1,10 @@
-#include <doctest/doctest.h>
+#include "protocol/auth.h"
 
 #include <algorithm>
 #include <set>
 
-#include "protocol/auth.h"
+#include <doctest/doctest.h>
+
 #include "test_bytes.h"
 
 using namespace odp::protocol;
@@ -127,5 +128,6 @@ TEST_CASE("auth: OceanBase proxy scramble is an involution") {
   REQUIRE(x.size() == 20);
   CHECK(static_cast<uint8_t>(x[0]) == (a[0] ^ b[0]));
   const std::string back = ob_proxy_scramble(as_bytes(x), b);
-  CHECK(std::equal(back.begin(), back.end(), a.begin(), [](char c, uint8_t u) { return static_cast<uint8_t>(c) == u; }));
+  CHECK(
+      std::equal(back.begin(), back.end(), a.begin(), [](char c, uint8_t u) { return static_cast<uint8_t>(c) == u; }));
 }

@@ -1,6 +1,7 @@
+#include "protocol/commands.h"
+
 #include <doctest/doctest.h>
 
-#include "protocol/commands.h"
 #include "protocol/packet.h"
 #include "test_bytes.h"
 
@@ -185,15 +186,18 @@ TEST_CASE("COM_STMT_EXECUTE: golden vector from the protocol docs") {
 }
 
 TEST_CASE("COM_STMT_EXECUTE: types, NULLs, rebinding, long data, attributes") {
-  const auto i32 = hex("feffffff");  // -2
-  const auto dbl = hex("000000000000f83f");  // 1.5
+  const auto i32 = hex("feffffff");            // -2
+  const auto dbl = hex("000000000000f83f");    // 1.5
   const auto dt = hex("e907 0b 17 15 2a 05");  // 2025-11-23 21:42:05
   ComStmtExecute e;
   e.statement_id = 42;
   e.flags = cursor::READ_ONLY;
   e.new_params_bound = true;
-  e.types = {{ColumnType::long_, false}, {ColumnType::double_, false}, {ColumnType::var_string, false},
-             {ColumnType::datetime, false}, {ColumnType::tiny, true}};
+  e.types = {{ColumnType::long_, false},
+             {ColumnType::double_, false},
+             {ColumnType::var_string, false},
+             {ColumnType::datetime, false},
+             {ColumnType::tiny, true}};
   e.values.resize(5);
   e.values[0].raw = i32;
   e.values[1].raw = dbl;

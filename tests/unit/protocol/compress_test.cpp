@@ -1,8 +1,9 @@
-#include <doctest/doctest.h>
+#include "protocol/compress.h"
 
 #include <random>
 
-#include "protocol/compress.h"
+#include <doctest/doctest.h>
+
 #include "protocol/packet.h"
 #include "test_bytes.h"
 

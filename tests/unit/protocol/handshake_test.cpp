@@ -1,7 +1,8 @@
+#include "protocol/handshake.h"
+
 #include <doctest/doctest.h>
 
 #include "protocol/constants.h"
-#include "protocol/handshake.h"
 #include "protocol/packet.h"
 #include "test_bytes.h"
 

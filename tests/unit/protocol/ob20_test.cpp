@@ -1,13 +1,14 @@
+#include "protocol/ob20.h"
+
 #include <doctest/doctest.h>
 
 #include "protocol/crc.h"
-#include "protocol/ob20.h"
 #include "protocol/packet.h"
 #include "test_bytes.h"
 
 using namespace odp::protocol;
-using odp::protocol::test::hex;
 using odp::protocol::test::bytes_of;
+using odp::protocol::test::hex;
 
 TEST_CASE("crc: catalogue check values") {
   const auto check = bytes_of("123456789");

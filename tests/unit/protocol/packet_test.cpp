@@ -1,6 +1,7 @@
+#include "protocol/packet.h"
+
 #include <doctest/doctest.h>
 
-#include "protocol/packet.h"
 #include "test_bytes.h"
 
 using namespace odp::protocol;

@@ -1,9 +1,9 @@
 // Seeded random responses built with our encoders: the tracker must say `more` for every packet but
 // the last and `done` exactly at the last, for every shape and capability combination.
-#include <doctest/doctest.h>
-
 #include <random>
 #include <vector>
+
+#include <doctest/doctest.h>
 
 #include "protocol/column_def.h"
 #include "protocol/prepare_ok.h"
@@ -72,7 +72,8 @@ class Gen {
       encode_binary_row(vals, p);
     } else {
       std::vector<std::optional<std::string_view>> vals;
-      for (size_t i = 0; i < ncols; ++i) vals.push_back(chance(20) ? std::nullopt : std::optional(std::string_view("v")));
+      for (size_t i = 0; i < ncols; ++i)
+        vals.push_back(chance(20) ? std::nullopt : std::optional(std::string_view("v")));
       encode_text_row(vals, p);
     }
     out.push_back(Packet{p, static_cast<uint32_t>(p.size())});

@@ -1,12 +1,13 @@
-#include <doctest/doctest.h>
+#include "protocol/response_tracker.h"
 
 #include <string>
 #include <vector>
 
+#include <doctest/doctest.h>
+
 #include "protocol/column_def.h"
 #include "protocol/packet.h"
 #include "protocol/prepare_ok.h"
-#include "protocol/response_tracker.h"
 #include "protocol/result_packets.h"
 #include "test_bytes.h"
 
@@ -67,8 +68,12 @@ Pkt text_row(std::initializer_list<const char*> values) {
   }
   return p;
 }
-Pkt binary_row() { return Pkt{hex("00 00 01000000"), 0}; }  // header, null bitmap, INT 1
-Pkt raw(const char* h) { return Pkt{hex(h), 0}; }
+Pkt binary_row() {
+  return Pkt{hex("00 00 01000000"), 0};
+}  // header, null bitmap, INT 1
+Pkt raw(const char* h) {
+  return Pkt{hex(h), 0};
+}
 Pkt prepare_ok_pkt(uint32_t id, uint16_t cols, uint16_t params) {
   Pkt p;
   encode_prepare_ok(PrepareOk{id, cols, params, 0}, p.payload);
@@ -199,9 +204,17 @@ TEST_CASE("tracker: OK-only results and multi-statements") {
 
 TEST_CASE("tracker: CALL of a stored procedure returning two result sets") {
   const uint16_t more = status::AUTOCOMMIT | status::MORE_RESULTS_EXISTS;
-  std::vector<Pkt> pkts{count(1), coldef("x"), eof(more), text_row({"1"}), eof(more),  // set 1
-                        count(2), coldef("y"), coldef("z"), eof(more), eof(more),      // set 2, no rows
-                        ok(status::AUTOCOMMIT)};                                       // CALL's own OK
+  std::vector<Pkt> pkts{count(1),
+                        coldef("x"),
+                        eof(more),
+                        text_row({"1"}),
+                        eof(more),  // set 1
+                        count(2),
+                        coldef("y"),
+                        coldef("z"),
+                        eof(more),
+                        eof(more),                // set 2, no rows
+                        ok(status::AUTOCOMMIT)};  // CALL's own OK
   ResponseTracker t;
   CHECK(run(Command::query, kBase, pkts, &t) == mores_then(pkts.size() - 1, Step::done));
   CHECK(t.result_sets() == 2);
@@ -372,15 +385,15 @@ TEST_CASE("tracker: protocol violations are errors, never crashes") {
 TEST_CASE("tracker: capture sizes") {
   ResponseTracker t;
   t.begin(Command::query, kBase);
-  CHECK(t.capture_bytes(0x00, 11) == 11);   // OK
-  CHECK(t.capture_bytes(0xFF, 30) == 30);   // ERR
-  CHECK(t.capture_bytes(0x03, 1) == 1);     // column count 3
-  CHECK(t.capture_bytes(0xFC, 3) == 3);     // column count 2-byte
+  CHECK(t.capture_bytes(0x00, 11) == 11);  // OK
+  CHECK(t.capture_bytes(0xFF, 30) == 30);  // ERR
+  CHECK(t.capture_bytes(0x03, 1) == 1);    // column count 3
+  CHECK(t.capture_bytes(0xFC, 3) == 3);    // column count 2-byte
   CHECK(t.capture_bytes(0xFE, 9000000) <= 64 * 1024);
   CHECK(run(t, {count(1)}) == std::vector<Step>{Step::more});
   CHECK(t.capture_bytes(0x03, 40) == 1);  // column definition
   CHECK(run(t, {coldef("a")}) == std::vector<Step>{Step::more});
-  CHECK(t.capture_bytes(0xFE, 5) == 5);   // EOF
+  CHECK(t.capture_bytes(0xFE, 5) == 5);  // EOF
   CHECK(run(t, {eof(2)}) == std::vector<Step>{Step::more});
   CHECK(t.capture_bytes(0x00, 4000) == 1);  // row
   CHECK(t.capture_bytes(0xFE, 5) == 5);     // EOF

@@ -1,8 +1,9 @@
+#include "protocol/result_packets.h"
+
 #include <doctest/doctest.h>
 
 #include "protocol/constants.h"
 #include "protocol/packet.h"
-#include "protocol/result_packets.h"
 #include "test_bytes.h"
 
 using namespace odp::protocol;

@@ -1,10 +1,11 @@
+#include "protocol/resultset_writer.h"
+
 #include <doctest/doctest.h>
 
 #include "protocol/column_def.h"
 #include "protocol/packet.h"
 #include "protocol/response_tracker.h"
 #include "protocol/result_packets.h"
-#include "protocol/resultset_writer.h"
 #include "test_bytes.h"
 
 using namespace odp::protocol;
@@ -37,8 +38,8 @@ std::vector<Framed> split(const std::vector<uint8_t>& stream) {
 TEST_CASE("resultset writer: layout without DEPRECATE_EOF") {
   std::vector<uint8_t> out;
   const uint32_t caps = cap::PROTOCOL_41;
-  const uint8_t next = encode_text_resultset({"Variable_name", "Value"},
-                                             {{"version", "1.0"}, {"empty", std::nullopt}}, caps, 1, out);
+  const uint8_t next =
+      encode_text_resultset({"Variable_name", "Value"}, {{"version", "1.0"}, {"empty", std::nullopt}}, caps, 1, out);
   auto pkts = split(out);
   REQUIRE(pkts.size() == 1 + 2 + 1 + 2 + 1);
   CHECK(next == 8);
@@ -73,7 +74,8 @@ TEST_CASE("resultset writer: layout without DEPRECATE_EOF") {
 TEST_CASE("resultset writer: DEPRECATE_EOF ends with a 0xFE OK and no metadata EOF") {
   std::vector<uint8_t> out;
   const uint32_t caps = cap::PROTOCOL_41 | cap::DEPRECATE_EOF | cap::SESSION_TRACK;
-  const uint8_t next = encode_text_resultset({"a"}, {{"1"}, {"2"}}, caps, 1, out, status::AUTOCOMMIT | status::IN_TRANS);
+  const uint8_t next =
+      encode_text_resultset({"a"}, {{"1"}, {"2"}}, caps, 1, out, status::AUTOCOMMIT | status::IN_TRANS);
   auto pkts = split(out);
   REQUIRE(pkts.size() == 1 + 1 + 2 + 1);
   CHECK(next == 6);

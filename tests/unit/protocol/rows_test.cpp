@@ -1,10 +1,11 @@
-#include <doctest/doctest.h>
+#include "protocol/rows.h"
 
 #include <algorithm>
 #include <cstdint>
 
+#include <doctest/doctest.h>
+
 #include "protocol/column_def.h"
-#include "protocol/rows.h"
 #include "protocol/session_track.h"
 #include "test_bytes.h"
 
@@ -45,21 +46,21 @@ TEST_CASE("binary row: golden vector from the protocol docs") {
 }
 
 TEST_CASE("binary row: NULL bitmap offset and every fixed type") {
-  const ParamType types[] = {{ColumnType::tiny, false},     {ColumnType::short_, true}, {ColumnType::null, false},
-                             {ColumnType::long_, false},    {ColumnType::longlong, false},
-                             {ColumnType::float_, false},   {ColumnType::date, false},  {ColumnType::time, false},
-                             {ColumnType::newdecimal, false}};
-  auto p = hex(
-      "00"
-      "1000"             // bitmap: column 2 (bit 4) NULL; 9 columns + 2 -> 2 bytes
-      "ff"               // tiny -1
-      "ffff"             // unsigned short 65535
-      "2a000000"         // long 42
-      "0100000000000080" // longlong INT64_MIN + 1
-      "0000c03f"         // float 1.5
-      "04 e9070b17"      // date
-      "00"               // time 00:00:00 (length 0)
-      "04 312e3530");    // decimal "1.50"
+  const ParamType types[] = {
+      {ColumnType::tiny, false},  {ColumnType::short_, true},    {ColumnType::null, false},
+      {ColumnType::long_, false}, {ColumnType::longlong, false}, {ColumnType::float_, false},
+      {ColumnType::date, false},  {ColumnType::time, false},     {ColumnType::newdecimal, false}};
+  auto p =
+      hex("00"
+          "1000"              // bitmap: column 2 (bit 4) NULL; 9 columns + 2 -> 2 bytes
+          "ff"                // tiny -1
+          "ffff"              // unsigned short 65535
+          "2a000000"          // long 42
+          "0100000000000080"  // longlong INT64_MIN + 1
+          "0000c03f"          // float 1.5
+          "04 e9070b17"       // date
+          "00"                // time 00:00:00 (length 0)
+          "04 312e3530");     // decimal "1.50"
   auto row = decode_binary_row(p, types);
   REQUIRE(row.ok());
   CHECK((*row)[0].as_int64() == -1);

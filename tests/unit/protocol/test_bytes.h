@@ -27,8 +27,12 @@ inline std::vector<uint8_t> hex(std::string_view text) {
   return out;
 }
 
-inline std::vector<uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
+inline std::vector<uint8_t> bytes_of(std::string_view s) {
+  return {s.begin(), s.end()};
+}
 
-inline std::span<const uint8_t> prefix(const std::vector<uint8_t>& v, size_t n) { return {v.data(), n}; }
+inline std::span<const uint8_t> prefix(const std::vector<uint8_t>& v, size_t n) {
+  return {v.data(), n};
+}
 
 }  // namespace odp::protocol::test

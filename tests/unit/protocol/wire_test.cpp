@@ -1,8 +1,9 @@
-#include <doctest/doctest.h>
+#include "protocol/wire.h"
 
 #include <limits>
 
-#include "protocol/wire.h"
+#include <doctest/doctest.h>
+
 #include "test_bytes.h"
 
 using namespace odp::protocol;
@@ -57,9 +58,9 @@ TEST_CASE("wire: failed reads consume nothing") {
 }
 
 TEST_CASE("wire: lenenc integers at every width boundary round-trip") {
-  const uint64_t values[] = {0,          1,          250,        251,         252,
-                             0xFFFF,     0x10000,    0xFFFFFF,   0x1000000,   0xFFFFFFFFull,
-                             1ull << 40, std::numeric_limits<uint64_t>::max()};
+  const uint64_t values[] = {
+      0,       1,        250,       251,           252,        0xFFFF,
+      0x10000, 0xFFFFFF, 0x1000000, 0xFFFFFFFFull, 1ull << 40, std::numeric_limits<uint64_t>::max()};
   for (uint64_t v : values) {
     std::vector<uint8_t> out;
     put_lenenc_int(out, v);

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include <vector>
+
+#include <doctest/doctest.h>
 
 #include "proxy/packet_scanner.h"
 
