@@ -49,6 +49,15 @@ void ClientSession::arm_timer(uint64_t delay_ms) {
 void ClientSession::on_timer(core::Timer& t) {
   auto* self = static_cast<ClientSession*>(t.ctx);
   core::Stats& stats = self->env_.stats();
+  if (self->changing_user_) {
+    // A COM_CHANGE_USER (its credential look-up or the server's answer) outlived the query timeout.
+    core::Stats::inc(stats.server_query_timeouts_total);
+    self->send_err(self->next_client_seq_, errc::ER_QUERY_INTERRUPTED,
+                   "odp: COM_CHANGE_USER cut off after limits.server_query_timeout_ms; the connection is closed",
+                   "70100");
+    self->close_session(true);
+    return;
+  }
   switch (self->phase_) {
     case Phase::greeting:
     case Phase::auth_switch:
@@ -197,6 +206,9 @@ void ClientSession::on_server_closed(int err) {
   if ((phase_ == Phase::command || phase_ == Phase::upload) && !response_started_) {
     send_err(1, errc::CR_SERVER_LOST, "odp: lost connection to server " + server_->host_port() + " during query",
              "08S01");
+  } else if (changing_user_) {
+    send_err(next_client_seq_, errc::CR_SERVER_LOST,
+             "odp: lost connection to server " + server_->host_port() + " during COM_CHANGE_USER", "08S01");
   }
   close_session(true);
 }

@@ -73,6 +73,9 @@ void ClientSession::begin_change_user(std::span<const uint8_t> payload) {
   change_user_attrs_ = cu.attributes_raw;
   changing_user_ = true;
   next_client_seq_ = 1;
+  // response_done() reads the tracker: forget the previous command's outcome (an ERR there
+  // would otherwise count this COM_CHANGE_USER as a failed statement too).
+  tracker_.begin(Command::change_user, client_caps_);
   if (!cu.plugin.empty() && cu.plugin != kNativePasswordPlugin) {
     scramble_ = make_scramble();
     request_native_password();
@@ -130,8 +133,8 @@ void ClientSession::handle_change_user_reply(std::span<const uint8_t> data) {
         return;
       }
       std::vector<uint8_t> framed;
-      encode_packet(static_cast<uint8_t>(h.seq + 1),
-                    {reinterpret_cast<const uint8_t*>(answer->data()), answer->size()}, framed);
+      encode_packet(static_cast<uint8_t>(h.seq + 1), {reinterpret_cast<const uint8_t*>(answer->data()), answer->size()},
+                    framed);
       server_->write(framed);
       continue;
     }

@@ -405,6 +405,13 @@ void ClientSession::on_server_data(std::span<const uint8_t> data) {
     return;
   }
   if (consumer.local_infile) {
+    if (used < data.size()) {
+      // Nothing may follow the request until the client's file went by: these bytes would
+      // otherwise be dropped and the stream parsed out of step.
+      server_->close(false);
+      fail_protocol("server sent bytes after a LOCAL INFILE request", false);
+      return;
+    }
     upload_is_infile_ = true;
     request_scanner_.reset();
     if (channel_.compressed()) request_scanner_.renumber_from(static_cast<uint8_t>(consumer.last_seq + 1));
