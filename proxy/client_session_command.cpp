@@ -383,10 +383,20 @@ void ClientSession::on_server_data(std::span<const uint8_t> data) {
     return;
   }
   if (phase_ != Phase::command && phase_ != Phase::upload) {
-    // Unsolicited bytes on an idle connection: the server is closing it (killed, timeout).
-    LOG_WARN("unexpected data from idle server conn_id=%u server=%s bytes=%zu", id_, server_->host_port().c_str(),
-             data.size());
-    core::Stats::inc(env_.stats().server_protocol_errors_total);
+    // Unsolicited bytes on an idle connection. An ERR means the server is closing it (KILL,
+    // wait_timeout, shutdown): a lost server, not a protocol violation.
+    bool goodbye = data.size() > kPacketHeaderBytes && data[kPacketHeaderBytes] == 0xFF;
+    if (goodbye) {
+      auto err = decode_err(data.subspan(
+          kPacketHeaderBytes, std::min<size_t>(decode_header(data.data()).length, data.size() - kPacketHeaderBytes)));
+      LOG_WARN("server closed an idle connection conn_id=%u server=%s code=%u msg=\"%s\"", id_,
+               server_->host_port().c_str(), err ? err->code : 0, err ? err->message.c_str() : "?");
+      core::Stats::inc(env_.stats().server_aborts_total);
+    } else {
+      LOG_WARN("unexpected data from idle server conn_id=%u server=%s bytes=%zu", id_, server_->host_port().c_str(),
+               data.size());
+      core::Stats::inc(env_.stats().server_protocol_errors_total);
+    }
     server_->close(false);
     close_session(true);
     return;
