@@ -133,11 +133,11 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   bool upload_is_infile_ = false;  // the upload is LOCAL INFILE data (ends with an empty packet)
   bool server_paused_ = false;
   bool client_paused_ = false;
-  bool admin_ = false;               // root@proxysys: internal commands only, no server
-  bool published_ = false;           // listed in the env's session directory (for KILL)
-  bool changing_user_ = false;       // a COM_CHANGE_USER is being verified and replayed
-  std::string change_user_attrs_;    // its connect attributes, passed through raw
-  core::ByteBuffer change_user_in_;  // the server's reply packets until complete
+  bool admin_ = false;                                              // root@proxysys: internal commands only, no server
+  bool published_ = false;                                          // listed in the env's session directory (for KILL)
+  bool changing_user_ = false;                                      // a COM_CHANGE_USER is being verified and replayed
+  std::string change_user_attrs_;                                   // its connect attributes, passed through raw
+  protocol::PacketAssembler change_user_in_{kMaxLoginPacketBytes};  // the server's reply, bounded
 };
 
 }  // namespace odp::proxy

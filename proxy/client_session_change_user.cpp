@@ -106,19 +106,23 @@ void ClientSession::send_change_user_to_server() {
   std::vector<uint8_t> framed;
   encode_packet(0, p, framed);
   server_->write(framed);
-  change_user_in_.clear();
+  change_user_in_ = PacketAssembler(kMaxLoginPacketBytes);
   phase_ = Phase::change_user;
 }
 
 void ClientSession::handle_change_user_reply(std::span<const uint8_t> data) {
-  change_user_in_.append(data);
+  std::span<const uint8_t> rest = data;
   while (phase_ == Phase::change_user) {
-    auto buf = change_user_in_.data();
-    if (buf.size() < kPacketHeaderBytes) return;
-    PacketHeader h = decode_header(buf.data());
-    if (buf.size() < kPacketHeaderBytes + h.length) return;
-    std::vector<uint8_t> payload(buf.begin() + kPacketHeaderBytes, buf.begin() + kPacketHeaderBytes + h.length);
-    change_user_in_.consume(kPacketHeaderBytes + h.length);
+    auto fed = change_user_in_.feed(rest);
+    if (!fed) {
+      fail_protocol("oversized COM_CHANGE_USER reply", false);
+      return;
+    }
+    rest = rest.subspan(*fed);
+    if (!change_user_in_.has_packet()) return;
+    std::vector<uint8_t> payload(change_user_in_.payload().begin(), change_user_in_.payload().end());
+    uint8_t seq = change_user_in_.seq();
+    change_user_in_.pop();
     if (payload.empty()) {
       fail_protocol("empty COM_CHANGE_USER reply", false);
       return;
@@ -133,7 +137,7 @@ void ClientSession::handle_change_user_reply(std::span<const uint8_t> data) {
         return;
       }
       std::vector<uint8_t> framed;
-      encode_packet(static_cast<uint8_t>(h.seq + 1), {reinterpret_cast<const uint8_t*>(answer->data()), answer->size()},
+      encode_packet(static_cast<uint8_t>(seq + 1), {reinterpret_cast<const uint8_t*>(answer->data()), answer->size()},
                     framed);
       server_->write(framed);
       continue;

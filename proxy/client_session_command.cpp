@@ -18,8 +18,6 @@ namespace {
 // Commands up to this size are buffered whole and inspected before forwarding; larger ones
 // (big INSERTs, long data) are streamed to the server as they arrive.
 constexpr size_t kInspectBytes = 64 * 1024;
-// Login packets are small; a longer one is an attack or garbage.
-constexpr size_t kMaxLoginPacketBytes = 64 * 1024;
 
 bool unsupported_command(Command cmd) {
   switch (cmd) {

@@ -12,10 +12,6 @@ namespace odp::proxy {
 
 using namespace protocol;
 
-namespace {
-constexpr size_t kMaxLoginPacketBytes = 64 * 1024;
-}
-
 uint32_t proxy_capabilities() {
   return cap::LONG_PASSWORD | cap::FOUND_ROWS | cap::LONG_FLAG | cap::CONNECT_WITH_DB | cap::NO_SCHEMA | cap::ODBC |
          cap::LOCAL_FILES | cap::IGNORE_SPACE | cap::PROTOCOL_41 | cap::INTERACTIVE | cap::IGNORE_SIGPIPE |
@@ -92,27 +88,23 @@ void ServerConn::on_stream_data(std::span<const uint8_t> data) {
     return;
   }
   if (state_ != State::greeting && state_ != State::authenticating) return;
-  login_in_.append(data);
+  std::span<const uint8_t> rest = data;
   while (state_ == State::greeting || state_ == State::authenticating) {
-    auto buf = login_in_.data();
-    if (buf.size() < kPacketHeaderBytes) return;
-    PacketHeader h = decode_header(buf.data());
-    if (h.length > kMaxLoginPacketBytes) {
+    auto fed = login_in_.feed(rest);
+    if (!fed) {
       core::Stats::inc(env_.stats().server_protocol_errors_total);
       fail_login(errc::ER_HANDSHAKE_ERROR, "odp: oversized login packet from server " + login_.host_port);
       return;
     }
-    if (buf.size() < kPacketHeaderBytes + h.length) return;
-    std::vector<uint8_t> payload(buf.begin() + kPacketHeaderBytes, buf.begin() + kPacketHeaderBytes + h.length);
-    login_in_.consume(kPacketHeaderBytes + h.length);
-    handle_login_packet(payload, h.seq);
+    rest = rest.subspan(*fed);
+    if (!login_in_.has_packet()) return;
+    std::vector<uint8_t> payload(login_in_.payload().begin(), login_in_.payload().end());
+    uint8_t seq = login_in_.seq();
+    login_in_.pop();
+    handle_login_packet(payload, seq);
   }
   // Anything after the login OK belongs to the session (nothing, normally).
-  if (state_ == State::ready && !login_in_.empty()) {
-    std::vector<uint8_t> rest(login_in_.data().begin(), login_in_.data().end());
-    login_in_.release();
-    owner_.on_server_data(rest);
-  }
+  if (state_ == State::ready && !rest.empty()) owner_.on_server_data(rest);
 }
 
 void ServerConn::send_packet(uint8_t seq, std::span<const uint8_t> payload) {

@@ -13,10 +13,15 @@
 #include "core/byte_buffer.h"
 #include "core/tcp_stream.h"
 #include "protocol/handshake.h"
+#include "protocol/packet.h"
 #include "protocol/result_packets.h"
 #include "proxy/session_env.h"
 
 namespace odp::proxy {
+
+// Login-phase packets (handshakes, auth switches, COM_CHANGE_USER replies) are small; a longer one
+// is garbage or an attack, from either side.
+inline constexpr size_t kMaxLoginPacketBytes = 64 * 1024;
 
 struct ServerLogin {
   std::string host_port;
@@ -87,7 +92,7 @@ class ServerConn final : public core::StreamHandler {
   uint32_t capabilities_ = 0;
   uint32_t thread_id_ = 0;
   std::array<uint8_t, 20> scramble_{};
-  core::ByteBuffer login_in_;  // login-phase bytes until a packet is complete
+  protocol::PacketAssembler login_in_{kMaxLoginPacketBytes};  // login-phase packets, bounded
 };
 
 // The capabilities odp offers clients and uses with servers, before intersecting with a peer's.
