@@ -30,7 +30,8 @@ const ClusterConfig* Config::find_cluster(const std::string& name) const {
 
 namespace {
 
-const char* const kSections[] = {"listen", "limits", "proxy", "cluster", "routing", "protocol", "tls", "admin", "log"};
+const char* const kSections[] = {"listen", "limits",   "proxy", "cluster", "routing",
+                                 "pool",   "protocol", "tls",   "admin",   "log"};
 
 const char* node_type_name(toml::node_type type) {
   switch (type) {

@@ -51,6 +51,13 @@ struct RoutingConfig {
   std::string proxy_region;
 };
 
+// Server connections: per-worker pools shared between client sessions at transaction boundaries.
+struct PoolConfig {
+  uint32_t max_server_connections = 0;  // per server per worker; 0 = no limit (beyond it clients queue)
+  uint32_t max_idle_per_server = 128;   // idle connections kept per server, user and protocol dialect
+  uint32_t idle_timeout_ms = 60000;     // idle pooled connections older than this are closed
+};
+
 struct ProtocolConfig {
   bool ob20_to_server = true;
   bool ob20_to_client = false;
@@ -84,6 +91,7 @@ struct Config {
   std::vector<ClusterConfig> clusters;  // in file order; the first is the default cluster
   std::string default_cluster;          // [proxy] default_cluster, else the first cluster's name
   RoutingConfig routing;
+  PoolConfig pool;
   ProtocolConfig protocol;
   TlsConfig tls;
   AdminConfig admin;

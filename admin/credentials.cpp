@@ -1,11 +1,10 @@
 #include "admin/credentials.h"
 
-#include <mysql.h>
-
 #include <algorithm>
 #include <memory>
 
 #include "admin/address.h"
+#include "admin/meta_connection.h"
 #include "core/log.h"
 
 namespace odp::admin {
@@ -28,10 +27,6 @@ std::string cache_key(const std::string& cluster, const std::string& user) {
   key += user;
   return key;
 }
-
-struct MysqlCloser {
-  void operator()(MYSQL* m) const { mysql_close(m); }
-};
 
 }  // namespace
 
@@ -104,53 +99,16 @@ std::string meta_login_user(const ClusterConfig& cluster) {
 
 Result<std::vector<UserRow>, std::string> fetch_user_rows(const ClusterConfig& cluster, const std::string& user,
                                                           unsigned connect_timeout_s, unsigned read_timeout_s) {
-  // mysql_library_init is not thread-safe; mysql_init calls it implicitly, so do it once first.
-  static std::once_flag init_once;
-  std::call_once(init_once, [] { mysql_library_init(0, nullptr, nullptr); });
-
-  std::string failures;
-  const std::string login = meta_login_user(cluster);
-  for (const std::string& entry : cluster.rootservice_list) {
-    auto hp = parse_host_port(entry);
-    if (!hp) {
-      failures += (failures.empty() ? "" : "; ") + hp.error();
-      continue;
-    }
-    std::unique_ptr<MYSQL, MysqlCloser> conn(mysql_init(nullptr));
-    if (!conn) return Err{std::string("mysql_init failed: out of memory")};
-    unsigned protocol = MYSQL_PROTOCOL_TCP;  // "localhost" must not mean the unix socket
-    mysql_options(conn.get(), MYSQL_OPT_PROTOCOL, &protocol);
-    mysql_options(conn.get(), MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout_s);
-    mysql_options(conn.get(), MYSQL_OPT_READ_TIMEOUT, &read_timeout_s);
-    mysql_options(conn.get(), MYSQL_OPT_WRITE_TIMEOUT, &read_timeout_s);
-    mysql_options(conn.get(), MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    if (mysql_real_connect(conn.get(), hp->host.c_str(), login.c_str(), cluster.meta_password.c_str(), nullptr,
-                           hp->port, nullptr, 0) == nullptr) {
-      failures += (failures.empty() ? "" : "; ") + entry + ": " + mysql_error(conn.get());
-      continue;
-    }
-    std::string escaped(user.size() * 2 + 1, '\0');
-    unsigned long n = mysql_real_escape_string(conn.get(), escaped.data(), user.data(), user.size());
-    escaped.resize(n);
-    std::string sql = user_rows_query(escaped);
-    if (mysql_real_query(conn.get(), sql.data(), sql.size()) != 0) {
-      return Err{"cluster " + cluster.name + ": " + entry + ": reading mysql.user: " + mysql_error(conn.get())};
-    }
-    MYSQL_RES* res = mysql_store_result(conn.get());
-    if (res == nullptr) {
-      return Err{"cluster " + cluster.name + ": " + entry + ": reading mysql.user: " + mysql_error(conn.get())};
-    }
-    std::vector<UserRow> rows;
-    while (MYSQL_ROW row = mysql_fetch_row(res)) {
-      unsigned long* lengths = mysql_fetch_lengths(res);
-      auto col = [&](int i) { return row[i] != nullptr ? std::string(row[i], lengths[i]) : std::string(); };
-      rows.push_back(UserRow{col(0), col(1), col(2)});
-    }
-    mysql_free_result(res);
-    return rows;
+  MetaConnection meta(connect_timeout_s, read_timeout_s);
+  if (auto st = meta.connect(cluster); !st) return Err{st.error()};
+  auto result = meta.query(user_rows_query(meta.escape(user)));
+  if (!result) return Err{"cluster " + cluster.name + ": reading mysql.user: " + result.error()};
+  std::vector<UserRow> rows;
+  for (const auto& row : result->rows) {
+    auto col = [&](size_t i) { return i < row.size() && row[i] ? *row[i] : std::string(); };
+    rows.push_back(UserRow{col(0), col(1), col(2)});
   }
-  if (cluster.rootservice_list.empty()) failures = "rootservice_list is empty";
-  return Err{"cluster " + cluster.name + ": metadata unreachable: " + failures};
+  return rows;
 }
 
 CredentialStore::CredentialStore(CredentialStoreOptions options, Fetcher fetcher, Clock clock)

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "admin/command_lexer.h"
+#include "admin/route_commands.h"
 #include "protocol/constants.h"
 
 namespace odp::admin {
@@ -34,6 +35,9 @@ enum class Command {
   ping_proxy,
   select_proxy_version,
   select_version_comment,
+  show_proxyroute,
+  show_proxycongestion,
+  explain_route,
 };
 
 struct Head {
@@ -67,8 +71,8 @@ Head identify(CommandLexer& lex) {
         {"proxysession", Command::show_proxysession},
         {"processlist", Command::show_processlist},
         {"proxyinfo", Command::show_proxyinfo},
-        {"proxyroute", Command::not_yet},
-        {"proxycongestion", Command::not_yet},
+        {"proxyroute", Command::show_proxyroute},
+        {"proxycongestion", Command::show_proxycongestion},
         {"sqlaudit", Command::not_yet},
         {"proxynet", Command::not_yet},
     };
@@ -91,7 +95,7 @@ Head identify(CommandLexer& lex) {
   if (first.is_word("select") && second.is_word("@@version_comment")) {
     return {Command::select_version_comment, "select @@version_comment", {}};
   }
-  if (first.is_word("explain") && second.is_word("route")) return {Command::not_yet, "explain route", {}};
+  if (first.is_word("explain") && second.is_word("route")) return {Command::explain_route, "explain route", second};
   return h;
 }
 
@@ -396,8 +400,7 @@ InternalResult execute_internal_command(std::string_view sql, const InternalCont
     case Command::unknown:
       break;
     case Command::not_yet:
-      return error(errc::ER_NOT_SUPPORTED_YET, "42000",
-                   "odp: " + h.name + " is not available yet (cluster routing not built)");
+      return error(errc::ER_NOT_SUPPORTED_YET, "42000", "odp: " + h.name + " is not available yet");
     case Command::show_proxystat:
       return show_proxystat(lex, ctx, h);
     case Command::show_proxyconfig:
@@ -421,6 +424,24 @@ InternalResult execute_internal_command(std::string_view sql, const InternalCont
       return select_proxy_version(lex, ctx, h);
     case Command::select_version_comment:
       return select_version_comment(lex, ctx, h);
+    case Command::show_proxyroute: {
+      std::optional<std::string> pattern;
+      InternalResult err;
+      if (!parse_like(lex, pattern, err, h)) return err;
+      return admin::show_proxyroute(ctx.snapshot, pattern);
+    }
+    case Command::show_proxycongestion: {
+      Token t;
+      if (!at_end(lex, t)) return syntax_error(h, "the end", t);
+      std::vector<CongestionInfo> servers;
+      for (const auto& [server, v] : ctx.congestion) servers.push_back({server, v.first, v.second});
+      return admin::show_proxycongestion(servers);
+    }
+    case Command::explain_route: {
+      std::string_view rest = sql.substr(std::min(sql.size(), h.token.offset + h.token.text.size()));
+      if (ctx.config == nullptr) return error(kErUnknownError, "HY000", "odp: no configuration");
+      return admin::explain_route(rest, ctx.snapshot, *ctx.config);
+    }
   }
   size_t start = 0;
   while (start < sql.size() && static_cast<unsigned char>(sql[start]) <= 0x20) ++start;

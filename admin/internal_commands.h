@@ -16,6 +16,7 @@
 
 #include "admin/config.h"
 #include "core/result.h"
+#include "routing/topology.h"
 
 namespace odp::admin {
 
@@ -42,6 +43,10 @@ struct InternalContext {
   // `kill ...`: the session id and whether only its running query is to be cut (`kill query`).
   // Returns false when there is no such session (or it cannot be killed that way).
   std::function<bool(uint32_t, bool)> kill_session;
+  // Routing commands: the snapshot the calling worker holds (may be null) and what that worker
+  // knows of server health.
+  const routing::Snapshot* snapshot = nullptr;
+  std::vector<std::pair<std::string, std::pair<uint32_t, uint64_t>>> congestion;  // server, failures, avoided ms
 };
 
 struct InternalResult {

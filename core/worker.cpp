@@ -142,7 +142,9 @@ void Worker::run() {
       ts.tv_nsec = (wait_ms % 1000) * 1000000;
       tsp = &ts;
     }
+    if (before_wait_) before_wait_();
     ring_.wait(tsp);
+    if (after_wait_) after_wait_();
     // The clock must be fresh before callbacks run: they arm deadlines relative to it.
     now_ms_ = monotonic_ms();
     ring_.dispatch();

@@ -57,6 +57,12 @@ class Worker {
   void settle(uint64_t timeout_ms);
   // Called once per loop iteration after callbacks ran (the proxy uses it for its own upkeep).
   void set_idle_hook(std::function<void()> hook) { idle_hook_ = std::move(hook); }
+  // Called right before the loop blocks for completions and right after it wakes (the proxy
+  // announces quiescent states for snapshot reclamation with them).
+  void set_wait_hooks(std::function<void()> before_wait, std::function<void()> after_wait) {
+    before_wait_ = std::move(before_wait);
+    after_wait_ = std::move(after_wait);
+  }
 
   // Stream bookkeeping (used by TcpStream).
   void schedule_flush(TcpStream* s);
@@ -87,6 +93,8 @@ class Worker {
   std::vector<TcpStream*> flush_list_;
   std::vector<TcpStream*> retired_;
   std::function<void()> idle_hook_;
+  std::function<void()> before_wait_;
+  std::function<void()> after_wait_;
 };
 
 }  // namespace odp::core

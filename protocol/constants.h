@@ -220,6 +220,9 @@ constexpr uint16_t CR_SERVER_LOST = 2013;
 constexpr uint16_t CR_SERVER_LOST_EXTENDED = 2013;  // same number as CR_SERVER_LOST
 constexpr uint16_t CR_COMMANDS_OUT_OF_SYNC = 2014;
 constexpr uint16_t CR_MALFORMED_PACKET = 2027;
+constexpr uint16_t ER_WRONG_VALUE_FOR_VAR = 1231;
+// OceanBase: the server does not lead the partition (-4038 on the wire as 4038).
+constexpr uint16_t OB_NOT_MASTER = 4038;
 }  // namespace errc
 
 }  // namespace odp::protocol

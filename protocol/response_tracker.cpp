@@ -114,6 +114,7 @@ bool ResponseTracker::take_ok(std::span<const uint8_t> head) {
   last_status_flags_ = flags;
   last_warnings_ = warnings;
   last_was_error_ = false;
+  last_packet_ok_ = true;
   status_known_ = true;
   if (flags & status::SESSION_STATE_CHANGED) session_state_changed_ = true;
   return true;
@@ -151,6 +152,7 @@ ResponseTracker::Step ResponseTracker::end_of_result() {
 }
 
 ResponseTracker::Step ResponseTracker::on_packet(std::span<const uint8_t> head, uint32_t payload_len) {
+  last_packet_ok_ = false;
   if (head.size() > payload_len) return fail("tracker: head longer than the packet");
   if (state_ == State::done) return fail("tracker: packet after the response ended");
   if (state_ == State::failed) return Step::error;

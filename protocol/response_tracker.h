@@ -74,6 +74,9 @@ class ResponseTracker {
   uint64_t rows() const { return rows_; }                // row packets seen, over all result sets
   uint32_t result_sets() const { return result_sets_; }  // result sets (not OK-only results) seen
   bool saw_session_state_change() const { return session_state_changed_; }
+  // The packet just given to on_packet() was an OK (0x00, or the 0xFE terminator with
+  // DEPRECATE_EOF) and its head holds the whole payload: a caller may decode it.
+  bool last_packet_was_ok() const { return last_packet_ok_; }
   std::optional<PrepareOk> prepare_ok() const { return prepare_ok_; }
   Command command() const { return cmd_; }
   const char* error_reason() const { return error_reason_; }
@@ -128,6 +131,7 @@ class ResponseTracker {
   uint64_t rows_ = 0;
   uint32_t result_sets_ = 0;
   bool session_state_changed_ = false;
+  bool last_packet_ok_ = false;
   bool status_known_ = false;
   std::optional<PrepareOk> prepare_ok_;
   const char* error_reason_ = nullptr;

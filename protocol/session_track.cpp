@@ -20,7 +20,11 @@ Status<DecodeError> decode_record_data(SessionTrackRecord& rec) {
     case SessionTrackType::state_change:
     case SessionTrackType::transaction_characteristics:
     case SessionTrackType::transaction_state:
-      if (!d.lenenc_str(rec.value)) return Err{DecodeError{"session track: malformed record"}};
+      // MySQL wraps these values in a lenenc string; MariaDB sends the state-change flag raw
+      // ("1" with a record length of 1). Take the record as it is when it is not a lenenc string.
+      if (!d.lenenc_str(rec.value) || !d.empty()) {
+        rec.value = std::string_view(reinterpret_cast<const char*>(rec.data.data()), rec.data.size());
+      }
       break;
     default:
       break;  // unknown type: keep the raw data

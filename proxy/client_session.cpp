@@ -28,7 +28,10 @@ ClientSession::ClientSession(SessionEnv& env, Conn* client, uint32_t connection_
 
 ClientSession::~ClientSession() {
   env_.timers().disarm(timer_);
-  server_.reset();
+  if (env_.pool() != nullptr) env_.pool()->cancel(this);
+  server_ = nullptr;
+  backends_.clear();
+  dead_backends_.clear();
   if (client_ != nullptr) client_->close(false);
 }
 
@@ -74,6 +77,13 @@ void ClientSession::on_timer(core::Timer& t) {
       LOG_INFO("client idle timeout conn_id=%u peer=%s", self->id_, self->peer_.c_str());
       self->close_session(true);
       return;
+    case Phase::routing_wait:
+    case Phase::rerouting:
+      self->retry_poll();
+      return;
+    case Phase::connecting:
+    case Phase::syncing:
+    case Phase::after:
     case Phase::command:
     case Phase::upload:
     case Phase::change_user:
@@ -143,8 +153,8 @@ void ClientSession::update_backpressure() {
 void ClientSession::on_stream_writable() {
   update_backpressure();
 }
-void ClientSession::on_server_writable() {
-  update_backpressure();
+void ClientSession::on_server_writable(ServerConn& conn) {
+  if (&conn == server_) update_backpressure();
 }
 
 void ClientSession::begin_drain() {
@@ -164,13 +174,17 @@ void ClientSession::close_session(bool flush_client) {
   finished_ = true;
   if (published_) env_.withdraw_session(id_);
   env_.timers().disarm(timer_);
-  if (server_ != nullptr) {
-    if (graceful && server_->state() == ServerConn::State::ready) {
+  if (waiting_for_slot_ && env_.pool() != nullptr) env_.pool()->cancel(this);
+  waiting_for_slot_ = false;
+  for (auto& b : backends_) {
+    // Idle connections say goodbye; the one mid-command (if any) is cut.
+    bool idle = graceful || b.conn.get() != server_;
+    if (idle && b.conn->state() == ServerConn::State::ready) {
       static constexpr uint8_t kQuit[] = {1, 0, 0, 0, static_cast<uint8_t>(Command::quit)};
-      server_->write(kQuit);
-      server_->close(true);
+      b.conn->write(kQuit);
+      b.conn->close(true);
     } else {
-      server_->close(false);
+      b.conn->close(false);
     }
   }
   if (client_ != nullptr) {
@@ -189,7 +203,8 @@ void ClientSession::on_stream_closed(int err) {
     core::Stats::inc(env_.stats().client_protocol_errors_total);
     LOG_INFO("client closed mid-packet conn_id=%u peer=%s buffered=%zu", id_, peer_.c_str(), in_.size());
   }
-  if (phase_ == Phase::command || phase_ == Phase::upload || phase_ == Phase::change_user) {
+  if (phase_ == Phase::command || phase_ == Phase::upload || phase_ == Phase::change_user || phase_ == Phase::syncing ||
+      phase_ == Phase::after || phase_ == Phase::connecting) {
     core::Stats::inc(env_.stats().client_aborts_total);
     LOG_INFO("client went away mid-command conn_id=%u peer=%s err=%d", id_, peer_.c_str(), err);
     // The server is mid-response: that connection cannot be reused or quit politely.
@@ -198,17 +213,25 @@ void ClientSession::on_stream_closed(int err) {
   close_session(false);
 }
 
-void ClientSession::on_server_closed(int err) {
+void ClientSession::on_server_closed(ServerConn& conn, int err) {
   core::Stats::inc(env_.stats().server_aborts_total);
-  LOG_WARN("server connection lost conn_id=%u server=%s phase=%d err=%d", id_, server_->host_port().c_str(),
+  LOG_WARN("server connection lost conn_id=%u server=%s phase=%d err=%d", id_, conn.host_port().c_str(),
            static_cast<int>(phase_), err);
-  server_->close(false);
-  if ((phase_ == Phase::command || phase_ == Phase::upload) && !response_started_) {
-    send_err(1, errc::CR_SERVER_LOST, "odp: lost connection to server " + server_->host_port() + " during query",
-             "08S01");
+  std::string host_port = conn.host_port();
+  bool active = &conn == server_;
+  bool busy = active && phase_ != Phase::ready;
+  bool lost_state = active && (in_transaction_ || pinned_ != nullptr || lock_tables_ || env_.pool() == nullptr);
+  env_.note_server_failure(host_port);
+  drop_backend(conn);
+  if (!busy && !lost_state && !changing_user_) {
+    // An idle connection went away: the next statement that needs that server reconnects.
+    return;
+  }
+  if ((phase_ == Phase::command || phase_ == Phase::upload || phase_ == Phase::syncing) && !response_started_) {
+    send_err(1, errc::CR_SERVER_LOST, "odp: lost connection to server " + host_port + " during query", "08S01");
   } else if (changing_user_) {
     send_err(next_client_seq_, errc::CR_SERVER_LOST,
-             "odp: lost connection to server " + server_->host_port() + " during COM_CHANGE_USER", "08S01");
+             "odp: lost connection to server " + host_port + " during COM_CHANGE_USER", "08S01");
   }
   close_session(true);
 }

@@ -76,6 +76,8 @@ void ClientSession::begin_change_user(std::span<const uint8_t> payload) {
   // response_done() reads the tracker: forget the previous command's outcome (an ERR there
   // would otherwise count this COM_CHANGE_USER as a failed statement too).
   tracker_.begin(Command::change_user, client_caps_);
+  plan_ = Plan{};
+  request_cmd_ = Command::change_user;
   if (!cu.plugin.empty() && cu.plugin != kNativePasswordPlugin) {
     scramble_ = make_scramble();
     request_native_password();
@@ -85,6 +87,17 @@ void ClientSession::begin_change_user(std::span<const uint8_t> payload) {
 }
 
 void ClientSession::send_change_user_to_server() {
+  if (server_ == nullptr) {
+    // Pooled: the session holds no connection between statements. Take one first (any server
+    // of the tenant); continue_after_preamble() comes back here.
+    request_.clear();
+    request_cmd_ = Command::change_user;
+    plan_ = Plan{};
+    plan_route(Command::ping, {});
+    execute_plan();
+    return;
+  }
+  request_cmd_ = Command::change_user;
   // The server checks the response against the scramble of its own handshake.
   uint32_t caps = server_->capabilities();
   std::vector<uint8_t> p;

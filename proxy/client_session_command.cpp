@@ -43,6 +43,10 @@ struct ClientSession::ResponseConsumer {
   bool done = false;
   bool failed = false;
   bool local_infile = false;
+  // An OK packet whose session-state records the client must not see: the bytes to send instead.
+  std::vector<uint8_t> rewrite;
+  uint32_t rewrite_payload_len = 0;
+  uint8_t rewrite_seq = 0;
   size_t capture_bytes(uint8_t first, uint32_t len, bool continuation) const {
     return continuation ? 0 : s.tracker_.capture_bytes(first, len);
   }
@@ -50,9 +54,19 @@ struct ClientSession::ResponseConsumer {
   bool on_packet(const ScannedPacket& p) {
     last_seq = p.seq;
     if (p.continuation) return false;
-    switch (s.tracker_.on_packet(p.head, p.payload_len)) {
+    ResponseTracker::Step step = s.tracker_.on_packet(p.head, p.payload_len);
+    if (s.tracker_.last_packet_was_ok() && (s.tracker_.last_status_flags() & status::SESSION_STATE_CHANGED) &&
+        p.head.size() == p.payload_len) {
+      std::vector<uint8_t> plain = s.take_ok_state(p.head);
+      if (!plain.empty()) {
+        rewrite = std::move(plain);
+        rewrite_payload_len = p.payload_len;
+        rewrite_seq = p.seq;
+      }
+    }
+    switch (step) {
       case ResponseTracker::Step::more:
-        return false;
+        return !rewrite.empty();
       case ResponseTracker::Step::done:
         done = true;
         return true;
@@ -95,6 +109,7 @@ void ClientSession::on_stream_data(std::span<const uint8_t> data) {
     // Fast path: parse the socket bytes in place; keep only what is left over.
     bool stop = false;
     size_t used = 0;
+    Consuming guard(consuming_);
     while (used < data.size() && !finished_) {
       size_t n = consume_client(data.subspan(used), stop);
       used += n;
@@ -125,6 +140,8 @@ void ClientSession::on_stream_data(std::span<const uint8_t> data) {
 }
 
 void ClientSession::process_client_input() {
+  if (consuming_) return;  // called back from inside the loop below: it goes on by itself
+  Consuming guard(consuming_);
   while (!finished_ && !in_.empty()) {
     bool was_passthrough = channel_.passthrough();
     bool stop = false;
@@ -229,10 +246,49 @@ size_t ClientSession::start_command(std::span<const uint8_t> in, bool& stop) {
     stop = true;
     return in.size();
   }
-  if (server_ == nullptr || server_->state() != ServerConn::State::ready) {
+  // A request too large to inspect goes to the session's current server (or any it has, or one
+  // of the tenant's servers).
+  if (server_ == nullptr && !backends_.empty()) server_ = backends_.front().conn.get();
+  if (server_ == nullptr) {
+    request_.clear();
+    plan_ = Plan{};
+    plan_.streamed = true;
+    plan_route(Command::ping, {});
+    execute_plan();
+    if (!finished_ && phase_ == Phase::ready && server_ == nullptr) {
+      fail_protocol("no server connection for a streamed request", false);  // the client has the ERR
+    }
+    if (finished_) {
+      stop = true;
+      return in.size();
+    }
+    if (phase_ != Phase::ready) {
+      stop = true;  // connecting or readying it: the request waits in the buffer
+      return 0;
+    }
+  }
+  if (server_->state() != ServerConn::State::ready) {
+    send_err(1, errc::CR_SERVER_LOST, "odp: no server connection for a streamed request", "08S01");
     fail_protocol("no server connection", false);
     stop = true;
     return in.size();
+  }
+  if (Backend* b = backend_of(*server_);
+      b != nullptr && (!held_begin_.empty() || b->needs_tracking_setup || !state_.plan(b->sync).empty())) {
+    // Bring the connection up to date first; the request stays buffered and comes back here.
+    request_.clear();
+    plan_ = Plan{};
+    start_preamble(*b);
+    stop = true;
+    return 0;
+  }
+  patch_stmt_id_.reset();
+  if ((cmd == Command::stmt_execute || cmd == Command::stmt_send_long_data) && env_.pool() != nullptr) {
+    if (in.size() < kPacketHeaderBytes + 16) {
+      stop = true;
+      return 0;
+    }
+    if (!prepare_streamed_stmt(in, cmd, stop)) return 0;
   }
   core::Stats::inc(env_.stats().sql_request_total);
   channel_.sync_compressed_seq();
@@ -265,7 +321,18 @@ size_t ClientSession::stream_request(std::span<const uint8_t> in, bool& stop) {
     return in.size();
   }
   core::Stats::inc(env_.stats().server_bytes_sent_total, static_cast<int64_t>(used));
-  server_->write(in.first(used));
+  if (patch_stmt_id_ && used >= kPacketHeaderBytes + 5) {
+    // The first bytes of a streamed statement command: the client's statement id becomes the
+    // connection's.
+    std::array<uint8_t, kPacketHeaderBytes + 5> head{};
+    std::copy(in.begin(), in.begin() + head.size(), head.begin());
+    set_statement_id(std::span<uint8_t>(head).subspan(kPacketHeaderBytes), *patch_stmt_id_);
+    patch_stmt_id_.reset();
+    server_->write(head);
+    server_->write(in.subspan(head.size(), used - head.size()));
+  } else {
+    server_->write(in.first(used));
+  }
   if (consumer.end) {
     request_scanner_.reset();
     if (upload_is_infile_) tracker_.on_local_infile_sent();
@@ -322,7 +389,11 @@ void ClientSession::handle_small_command(std::span<const uint8_t> packet, std::s
       return;
     }
   }
-  forward_command(packet, cmd);
+  if (is_statement_command(cmd) && env_.pool() != nullptr) {
+    run_stmt_command(packet, cmd);
+    return;
+  }
+  run_command(packet, cmd);
 }
 
 void ClientSession::forward_kill(const KillStatement& kill, bool as_com_process_kill) {
@@ -330,13 +401,6 @@ void ClientSession::forward_kill(const KillStatement& kill, bool as_com_process_
   auto where = kill.id <= UINT32_MAX ? env_.find_session(static_cast<uint32_t>(kill.id)) : std::nullopt;
   if (!where) {
     send_err(1, errc::ER_NO_SUCH_THREAD, "Unknown thread id: " + std::to_string(kill.id));
-    arm_timer(env_.config().limits.client_idle_timeout_ms);
-    return;
-  }
-  if (server_ == nullptr || where->server != server_->host_port()) {
-    send_err(1, errc::ER_NO_SUCH_THREAD,
-             "odp: connection " + std::to_string(kill.id) + " runs on server " + where->server +
-                 ", not on this session's server");
     arm_timer(env_.config().limits.client_idle_timeout_ms);
     return;
   }
@@ -351,7 +415,13 @@ void ClientSession::forward_kill(const KillStatement& kill, bool as_com_process_
   }
   std::vector<uint8_t> framed;
   encode_packet(0, payload, framed);
-  forward_command(framed, static_cast<Command>(payload[0]));
+  // The statement goes to the server the target's statements run on.
+  request_ = std::move(framed);
+  request_cmd_ = static_cast<Command>(payload[0]);
+  plan_ = Plan{};
+  plan_.candidates.push_back(where->server);
+  plan_.reason = "KILL: the target's server";
+  execute_plan();
 }
 
 void ClientSession::forward_command(std::span<const uint8_t> packet, Command cmd) {
@@ -365,7 +435,7 @@ void ClientSession::forward_command(std::span<const uint8_t> packet, Command cmd
   server_->write(packet);
   channel_.sync_compressed_seq();
   if (!tracker_.expects_response(cmd)) {
-    arm_timer(env_.config().limits.client_idle_timeout_ms);
+    resume_ready();
     return;
   }
   tracker_.begin(cmd, server_->capabilities(), packet.data() + kPacketHeaderBytes, packet.size() - kPacketHeaderBytes);
@@ -373,11 +443,24 @@ void ClientSession::forward_command(std::span<const uint8_t> packet, Command cmd
   phase_ = Phase::command;
 }
 
-void ClientSession::on_server_data(std::span<const uint8_t> data) {
+void ClientSession::on_server_data(ServerConn& conn, std::span<const uint8_t> data) {
   core::Stats::inc(env_.stats().server_bytes_received_total, static_cast<int64_t>(data.size()));
   if (finished_) return;
+  if (&conn != server_) {
+    // A connection this session is not using spoke: the server is closing it (KILL,
+    // wait_timeout, shutdown). Forget it; the next statement that needs that server reconnects.
+    // (Only with a pool can a session hold connections it is not using.)
+    core::Stats::inc(env_.stats().server_aborts_total);
+    LOG_INFO("idle server connection closed by the server conn_id=%u server=%s", id_, conn.host_port().c_str());
+    drop_backend(conn);
+    return;
+  }
   if (phase_ == Phase::change_user) {
     handle_change_user_reply(data);
+    return;
+  }
+  if (phase_ == Phase::syncing || phase_ == Phase::after) {
+    on_internal_data(data);
     return;
   }
   if (phase_ != Phase::command && phase_ != Phase::upload) {
@@ -395,43 +478,76 @@ void ClientSession::on_server_data(std::span<const uint8_t> data) {
                data.size());
       core::Stats::inc(env_.stats().server_protocol_errors_total);
     }
-    server_->close(false);
-    close_session(true);
+    // Without a pool (tests' fake IO) a session's one connection is its session: it ends with it.
+    bool lost_transaction = in_transaction_ || pinned_ != nullptr || lock_tables_ || env_.pool() == nullptr;
+    drop_backend(conn);
+    // Outside a transaction and without state tied to it, the session lives on and the next
+    // statement reconnects; otherwise the client must learn that its transaction is gone.
+    if (lost_transaction) close_session(true);
     return;
   }
-  ResponseConsumer consumer{*this};
-  size_t used = response_scanner_.scan(data, consumer);
-  if (used > 0) {
-    response_started_ = true;
-    forward_to_client(data.first(used));
-  }
-  if (consumer.failed) {
-    LOG_WARN("server broke the protocol conn_id=%u server=%s: %s", id_, server_->host_port().c_str(),
-             tracker_.error_reason() ? tracker_.error_reason() : "?");
-    server_->close(false);
-    fail_protocol("malformed response from server", false);
-    return;
-  }
-  if (consumer.local_infile) {
-    if (used < data.size()) {
-      // Nothing may follow the request until the client's file went by: these bytes would
-      // otherwise be dropped and the stream parsed out of step.
-      server_->close(false);
-      fail_protocol("server sent bytes after a LOCAL INFILE request", false);
+  if (phase_ == Phase::command && handle_not_master(data)) return;
+  size_t pos = 0;
+  bool rewrote = false;
+  while (pos < data.size()) {
+    ResponseConsumer consumer{*this};
+    std::span<const uint8_t> rest = data.subspan(pos);
+    size_t used = response_scanner_.scan(rest, consumer);
+    if (!consumer.rewrite.empty()) {
+      rewrote = true;
+      size_t packet_bytes = kPacketHeaderBytes + consumer.rewrite_payload_len;
+      if (used >= packet_bytes) {
+        if (used > packet_bytes) send_to_client(rest.first(used - packet_bytes));
+        std::vector<uint8_t> framed;
+        encode_packet(consumer.rewrite_seq, consumer.rewrite, framed);
+        send_to_client(framed);
+      } else {
+        // The packet began in an earlier chunk that already went out: it passes unchanged.
+        send_to_client(rest.first(used));
+      }
+      response_started_ = true;
+    } else if (used > 0) {
+      response_started_ = true;
+      if (rewrote)
+        send_to_client(rest.first(used));
+      else
+        forward_to_client(rest.first(used));
+    }
+    pos += used;
+    if (consumer.failed) {
+      LOG_WARN("server broke the protocol conn_id=%u server=%s: %s", id_, server_->host_port().c_str(),
+               tracker_.error_reason() ? tracker_.error_reason() : "?");
+      drop_backend(*server_);
+      fail_protocol("malformed response from server", false);
       return;
     }
-    upload_is_infile_ = true;
-    request_scanner_.reset();
-    if (channel_.compressed()) request_scanner_.renumber_from(static_cast<uint8_t>(consumer.last_seq + 1));
-    phase_ = Phase::upload;
-    process_client_input();
-  } else if (consumer.done) {
-    if (used < data.size()) {
-      server_->close(false);
-      fail_protocol("server sent bytes after the end of a response", false);
+    if (consumer.local_infile) {
+      if (pos < data.size()) {
+        // Nothing may follow the request until the client's file went by: these bytes would
+        // otherwise be dropped and the stream parsed out of step.
+        drop_backend(*server_);
+        fail_protocol("server sent bytes after a LOCAL INFILE request", false);
+        return;
+      }
+      upload_is_infile_ = true;
+      request_scanner_.reset();
+      if (channel_.compressed()) request_scanner_.renumber_from(static_cast<uint8_t>(consumer.last_seq + 1));
+      phase_ = Phase::upload;
+      process_client_input();
+      update_backpressure();
       return;
     }
-    response_done();
+    if (consumer.done) {
+      if (pos < data.size()) {
+        drop_backend(*server_);
+        fail_protocol("server sent bytes after the end of a response", false);
+        return;
+      }
+      response_done();
+      update_backpressure();
+      return;
+    }
+    if (used == 0) break;
   }
   update_backpressure();
 }
@@ -451,8 +567,14 @@ void ClientSession::forward_to_client(std::span<const uint8_t> bytes) {
 }
 
 void ClientSession::response_done() {
-  phase_ = Phase::ready;
-  if (tracker_.last_was_error()) core::Stats::inc(env_.stats().sql_request_errors_total);
+  if (phase_ != Phase::ready) {
+    phase_ = Phase::ready;
+    if (tracker_.last_was_error()) core::Stats::inc(env_.stats().sql_request_errors_total);
+    after_response();
+    if (phase_ == Phase::after) return;  // reading user variables back first
+  }
+  dead_backends_.clear();
+  release_backends();
   if (draining_) {
     close_session(true);
     return;

@@ -240,32 +240,56 @@ void ClientSession::on_credential(Result<UserCredential, std::string> result) {
 
 void ClientSession::connect_server() {
   phase_ = Phase::server_login;
-  const admin::ClusterConfig* cluster = env_.config().find_cluster(login_.cluster);
-  ServerLogin sl;
-  // The foundation routes every session to the cluster's first server.
-  sl.host_port = cluster->rootservice_list.empty() ? std::string() : cluster->rootservice_list.front();
-  sl.user = cluster->server_mode == admin::ServerMode::mysql ? login_.user : login_.user + "@" + login_.tenant;
-  sl.stage1 = stage1_;
-  sl.database = hello_.database;
-  sl.client_capabilities = client_caps_;
-  sl.charset = hello_.charset;
-  sl.max_packet_size = hello_.max_packet_size;
-  for (const auto& kv : hello_.attributes) {
-    if (kv.first.rfind("_odp", 0) != 0) sl.attributes.push_back(kv);
+  state_.reset(hello_.database);
+  // The login goes to the server a statement without a table would use (the tenant's primary
+  // zone); it also checks the password against the server before the client is let in.
+  plan_ = Plan{};
+  plan_route(Command::ping, {});
+  std::string host_port = plan_.candidates.empty() ? std::string() : plan_.candidates.front();
+  if (ServerPool* pool = env_.pool(); pool != nullptr && !host_port.empty()) {
+    // An idle connection of the same user stands in for the login (the server accepted this user
+    // already); only the database the client asked for is checked, by selecting it.
+    if (Backend* b = find_backend(host_port)) {
+      server_ = b->conn.get();
+      plan_.login = true;
+      request_.clear();
+      start_preamble(*b);
+      return;
+    }
+    if (!pool->may_open(host_port)) {
+      core::Stats::inc(env_.stats().pool_waits_total);
+      waiting_for_slot_ = true;
+      pool->wait(host_port, this);
+      return;
+    }
   }
-  sl.attributes.emplace_back("_odp_client", peer_);
-  sl.attributes.emplace_back("_odp_connection_id", std::to_string(id_));
-  server_ = std::make_unique<ServerConn>(env_, *this);
-  server_->login(std::move(sl));
+  backends_.push_back(Backend{std::make_unique<ServerConn>(env_, *this), state_.fresh_connection()});
+  server_ = backends_.back().conn.get();
+  server_->login(make_server_login(host_port));
 }
 
-void ClientSession::on_server_ready(std::span<const uint8_t> ok_payload) {
+void ClientSession::on_server_ready(ServerConn& conn, std::span<const uint8_t> ok_payload) {
+  env_.note_server_success(conn.host_port());
+  if (phase_ == Phase::connecting) {
+    execute_plan();
+    return;
+  }
   if (phase_ != Phase::server_login) return;
   LOG_DEBUG("session ready conn_id=%u peer=%s user=%s server=%s thread=%u", id_, peer_.c_str(), login_.user.c_str(),
             server_->host_port().c_str(), server_->thread_id());
   env_.publish_session(id_, {server_->host_port(), server_->thread_id(), login_.user, peer_, env_.worker_index()});
   published_ = true;
-  finish_login(ok_payload);
+  // The client sees the login OK in the dialect it asked for.
+  std::vector<uint8_t> plain;
+  if (!(client_caps_ & cap::SESSION_TRACK)) {
+    auto ok = decode_ok(ok_payload, server_->capabilities());
+    if (ok && (ok->status_flags & status::SESSION_STATE_CHANGED)) {
+      ok->status_flags &= static_cast<uint16_t>(~status::SESSION_STATE_CHANGED);
+      ok->session_state.clear();
+      encode_ok(ok.value(), client_caps_, plain);
+    }
+  }
+  finish_login(plain.empty() ? ok_payload : std::span<const uint8_t>(plain));
 }
 
 void ClientSession::finish_login(std::span<const uint8_t> ok_payload) {
@@ -282,12 +306,30 @@ void ClientSession::finish_login(std::span<const uint8_t> ok_payload) {
     close_session(true);
     return;
   }
+  release_backends();  // the login connection serves others until this client sends something
   process_client_input();
   update_backpressure();
 }
 
-void ClientSession::on_server_login_failed(const ErrPacket& err) {
+void ClientSession::on_server_login_failed(ServerConn& conn, const ErrPacket& err) {
   if (finished_) return;
+  if (phase_ == Phase::connecting) {
+    // A server the route chose refused or failed: try the next candidate.
+    env_.note_server_failure(conn.host_port());
+    LOG_INFO("route candidate failed conn_id=%u server=%s code=%u: %s", id_, conn.host_port().c_str(), err.code,
+             err.message.c_str());
+    drop_backend(conn);
+    bool refused_login = err.code == errc::ER_ACCESS_DENIED_ERROR;
+    if (!refused_login && ++plan_.next < plan_.candidates.size()) {
+      execute_plan();
+      return;
+    }
+    std::vector<uint8_t> framed;
+    encode_err_packet(1, err, framed);
+    send_to_client(framed);
+    resume_ready();
+    return;
+  }
   uint8_t seq = phase_ == Phase::server_login ? next_client_seq_ : 1;
   std::vector<uint8_t> framed;
   encode_err_packet(seq, err, framed);

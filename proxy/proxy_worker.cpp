@@ -42,16 +42,34 @@ void ProxyWorker::run(int listen_fd, std::promise<std::string>& started) {
   core::StatsRegistry::instance();  // registered by the Server before threads start
   listener_ = std::make_unique<core::Listener>(worker_, listen_fd, [this](int fd) { on_accept(fd); });
   listener_->start();
-  worker_.set_idle_hook([this] { reap_sessions(); });
+  pool_ = std::make_unique<ServerPool>(config_->pool.max_server_connections, config_->pool.max_idle_per_server);
+  worker_.set_idle_hook([this] {
+    reap_sessions();
+    pool_->run_wakeups();
+    if (now_ms() >= next_pool_expiry_ms_) {
+      pool_->expire(now_ms(), config_->pool.idle_timeout_ms);
+      core::Stats::set(worker_.stats().pool_idle_connections, static_cast<int64_t>(pool_->idle_count()));
+      next_pool_expiry_ms_ = now_ms() + 1000;
+    }
+  });
+  if (shared_.locations != nullptr) {
+    // Quiescent states for snapshot reclamation: no snapshot pointer is held while blocked.
+    worker_.set_wait_hooks([this] { shared_.locations->offline(index_); },
+                           [this] { shared_.locations->online(index_); });
+  }
   started.set_value("");
   worker_.run();
+  if (shared_.locations != nullptr) shared_.locations->offline(index_);
   shutdown_sessions();
   listener_.reset();
   worker_.settle(2000);
 }
 
 void ProxyWorker::post_config(std::shared_ptr<const admin::Config> config) {
-  worker_.post([this, config = std::move(config)]() mutable { config_ = std::move(config); });
+  worker_.post([this, config = std::move(config)]() mutable {
+    config_ = std::move(config);
+    if (pool_) pool_->set_limits(config_->pool.max_server_connections, config_->pool.max_idle_per_server);
+  });
 }
 
 void ProxyWorker::post_backend(BackendInfo backend) {
@@ -169,6 +187,10 @@ void ProxyWorker::shutdown_sessions() {
   for (auto& [token, session] : sessions_) all.push_back(session.get());
   for (ClientSession* s : all) s->terminate("proxy shutting down");
   reap_sessions();
+  if (pool_) {
+    pool_->close_all();
+    pool_->run_wakeups();
+  }
 }
 
 }  // namespace odp::proxy
@@ -207,6 +229,11 @@ admin::InternalResult ProxyWorker::run_internal_command(std::string_view sql) {
     }
   }
   ctx.config = config_.get();
+  ctx.snapshot = routing_snapshot();
+  health_.for_each([&](const std::string& server, uint32_t failures, uint64_t until_ms) {
+    uint64_t now = now_ms();
+    ctx.congestion.push_back({server, {failures, until_ms > now ? until_ms - now : 0}});
+  });
   ctx.version = ODP_VERSION_STRING;
   ctx.info.emplace_back("workers", std::to_string(shared_.workers.size()));
   ctx.info.emplace_back("uptime_s", std::to_string((core::Worker::monotonic_ms() - shared_.started_ms) / 1000));

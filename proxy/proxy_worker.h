@@ -17,7 +17,10 @@
 #include "core/worker.h"
 #include "proxy/client_session.h"
 #include "proxy/job_pool.h"
+#include "proxy/server_health.h"
+#include "proxy/server_pool.h"
 #include "proxy/session_env.h"
+#include "routing/snapshot_holder.h"
 
 namespace odp::admin {
 class CredentialStore;
@@ -68,6 +71,12 @@ struct SharedState {
   std::function<Result<Ok, std::string>(const std::string&, const std::string&)> alter_config;
   admin::CredentialStore* credentials = nullptr;
   JobPool* jobs = nullptr;
+  // Location tables: published by the control thread, read by workers (reader slot = worker index).
+  routing::SnapshotHolder* locations = nullptr;
+  using TableRequest = std::function<void(const std::string& cluster, const std::string& tenant,
+                                          const std::string& database, const std::string& table)>;
+  TableRequest request_table;     // load a table's location entry (thread-safe)
+  TableRequest mark_table_dirty;  // re-read it (after 4038)
 };
 
 class ProxyWorker final : public SessionEnv {
@@ -107,6 +116,27 @@ class ProxyWorker final : public SessionEnv {
   std::optional<SessionLocation> find_session(uint32_t conn_id) const override {
     return shared_.sessions.find(conn_id);
   }
+  const routing::Snapshot* routing_snapshot() const override {
+    return shared_.locations != nullptr ? shared_.locations->current() : nullptr;
+  }
+  void request_table(const std::string& cluster, const std::string& tenant, const std::string& database,
+                     const std::string& table) override {
+    if (shared_.request_table) shared_.request_table(cluster, tenant, database, table);
+  }
+  void mark_table_dirty(const std::string& cluster, const std::string& tenant, const std::string& database,
+                        const std::string& table) override {
+    if (shared_.mark_table_dirty) shared_.mark_table_dirty(cluster, tenant, database, table);
+  }
+  void note_server_failure(const std::string& host_port) override { health_.failure(host_port, now_ms()); }
+  void note_server_success(const std::string& host_port) override { health_.success(host_port); }
+  bool server_avoided(const std::string& host_port) const override { return health_.avoided(host_port, now_ms()); }
+  ServerPool* pool() override { return pool_.get(); }
+  void server_connection_opened(const std::string& host_port) override {
+    if (pool_) pool_->opened(host_port);
+  }
+  void server_connection_closed(const std::string& host_port) override {
+    if (pool_) pool_->closed(host_port);
+  }
 
  private:
   void on_accept(int fd);
@@ -124,6 +154,9 @@ class ProxyWorker final : public SessionEnv {
   std::vector<ClientSession*> finished_;
   std::atomic<size_t> session_count_{0};
   bool draining_ = false;
+  ServerHealth health_;
+  std::unique_ptr<ServerPool> pool_;
+  uint64_t next_pool_expiry_ms_ = 0;
 };
 
 }  // namespace odp::proxy

@@ -13,6 +13,7 @@
 
 #include "admin/address.h"
 #include "admin/credentials.h"
+#include "admin/location_service.h"
 #include "core/listener.h"
 #include "core/log.h"
 #include "proxy/backend_probe.h"
@@ -65,6 +66,16 @@ class ServerImpl final : public Server {
     shared_.alter_config = [this](const std::string& key, const std::string& value) {
       return alter_config(key, value);
     };
+    // Location tables: one reader slot per worker; the service publishes before workers start.
+    locations_ = std::make_unique<routing::SnapshotHolder>(workers);
+    location_service_ = std::make_unique<admin::LocationService>(config_, *locations_);
+    shared_.locations = locations_.get();
+    admin::LocationService* svc = location_service_.get();
+    shared_.request_table = [svc](const std::string& c, const std::string& t, const std::string& d,
+                                  const std::string& x) { svc->request_table(c, t, d, x); };
+    shared_.mark_table_dirty = [svc](const std::string& c, const std::string& t, const std::string& d,
+                                     const std::string& x) { svc->mark_dirty(c, t, d, x); };
+    location_service_->start();
     for (unsigned i = 0; i < workers; ++i) {
       workers_.push_back(std::make_unique<ProxyWorker>(i, shared_, config_, backend));
       shared_.workers.push_back(workers_.back().get());
@@ -102,6 +113,7 @@ class ServerImpl final : public Server {
     }
     config_ = config;
     for (auto& w : workers_) w->post_config(config);
+    if (location_service_) location_service_->update_config(config);
     return need_restart;
   }
 
@@ -124,6 +136,8 @@ class ServerImpl final : public Server {
       if (t.joinable()) t.join();
     }
     threads_.clear();
+    // Workers are gone (every reader slot offline): the service may stop and snapshots go.
+    if (location_service_) location_service_->stop();
   }
 
  private:
@@ -183,6 +197,8 @@ class ServerImpl final : public Server {
   SharedState shared_;
   std::unique_ptr<admin::CredentialStore> credentials_;
   std::unique_ptr<JobPool> jobs_;
+  std::unique_ptr<routing::SnapshotHolder> locations_;
+  std::unique_ptr<admin::LocationService> location_service_;  // destroyed before locations_
   std::vector<std::unique_ptr<ProxyWorker>> workers_;
   std::vector<std::thread> threads_;
 };

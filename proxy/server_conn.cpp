@@ -20,13 +20,17 @@ uint32_t proxy_capabilities() {
          cap::CAN_HANDLE_EXPIRED_PASSWORDS | cap::SESSION_TRACK | cap::DEPRECATE_EOF;
 }
 
-ServerConn::ServerConn(SessionEnv& env, Owner& owner) : env_(env), owner_(owner) {}
+ServerConn::ServerConn(SessionEnv& env, Owner& owner) : env_(env), owner_(&owner) {}
 
 ServerConn::~ServerConn() {
   close(false);
 }
 
 void ServerConn::close(bool flush) {
+  if (counted_) {
+    counted_ = false;
+    env_.server_connection_closed(login_.host_port);
+  }
   if (conn_ != nullptr) {
     conn_->close(flush);
     conn_ = nullptr;
@@ -39,6 +43,8 @@ void ServerConn::login(ServerLogin login) {
   login_ = std::move(login);
   int err = 0;
   state_ = State::connecting;
+  counted_ = true;
+  env_.server_connection_opened(login_.host_port);
   conn_ = env_.connect(login_.host_port, env_.config().limits.server_connect_timeout_ms, this, err);
   if (conn_ == nullptr) {
     fail_login(errc::CR_CONN_HOST_ERROR,
@@ -55,7 +61,7 @@ void ServerConn::fail_login(uint16_t code, const std::string& message) {
   err.code = code;
   err.sql_state = code == errc::CR_CONN_HOST_ERROR ? "HY000" : "08S01";
   err.message = message;
-  owner_.on_server_login_failed(err);
+  owner_->on_server_login_failed(*this, err);
 }
 
 void ServerConn::on_stream_connected(int err) {
@@ -70,12 +76,12 @@ void ServerConn::on_stream_connected(int err) {
 }
 
 void ServerConn::on_stream_writable() {
-  if (state_ == State::ready) owner_.on_server_writable();
+  if (state_ == State::ready) owner_->on_server_writable(*this);
 }
 
 void ServerConn::on_stream_closed(int err) {
   if (state_ == State::ready) {
-    owner_.on_server_closed(err);
+    owner_->on_server_closed(*this, err);
     return;
   }
   fail_login(errc::CR_SERVER_LOST, "odp: server " + login_.host_port + " closed the connection during login" +
@@ -84,7 +90,11 @@ void ServerConn::on_stream_closed(int err) {
 
 void ServerConn::on_stream_data(std::span<const uint8_t> data) {
   if (state_ == State::ready) {
-    owner_.on_server_data(data);
+    owner_->on_server_data(*this, data);
+    return;
+  }
+  if (state_ == State::setup) {
+    on_setup_data(data);
     return;
   }
   if (state_ != State::greeting && state_ != State::authenticating) return;
@@ -103,8 +113,8 @@ void ServerConn::on_stream_data(std::span<const uint8_t> data) {
     login_in_.pop();
     handle_login_packet(payload, seq);
   }
-  // Anything after the login OK belongs to the session (nothing, normally).
-  if (state_ == State::ready && !rest.empty()) owner_.on_server_data(rest);
+  // Anything after the login OK is the answer to the setup statement.
+  if (state_ == State::setup && !rest.empty()) on_setup_data(rest);
 }
 
 void ServerConn::send_packet(uint8_t seq, std::span<const uint8_t> payload) {
@@ -127,7 +137,7 @@ void ServerConn::handle_login_packet(std::span<const uint8_t> payload, uint8_t s
       return;
     }
     state_ = State::closed;
-    owner_.on_server_login_failed(err.value());
+    owner_->on_server_login_failed(*this, err.value());
     return;
   }
   if (state_ == State::greeting) {
@@ -146,9 +156,7 @@ void ServerConn::handle_login_packet(std::span<const uint8_t> payload, uint8_t s
   }
   // Authenticating: OK, auth switch, or more data.
   if (payload[0] == 0x00) {
-    state_ = State::ready;
-    core::Stats::inc(env_.stats().server_connects_total);
-    owner_.on_server_ready(payload);
+    start_setup(payload);
     return;
   }
   if (payload[0] == 0xFE) {
@@ -166,6 +174,44 @@ void ServerConn::handle_login_packet(std::span<const uint8_t> payload, uint8_t s
                                                    " for user '" + login_.user + "'");
 }
 
+void ServerConn::start_setup(std::span<const uint8_t> login_ok) {
+  login_ok_.assign(login_ok.begin(), login_ok.end());
+  if (!(capabilities_ & cap::SESSION_TRACK)) {
+    // A server without session tracking: the connection works, but state changes made on it
+    // cannot be learned (the session pins itself to it instead of moving).
+    state_ = State::ready;
+    core::Stats::inc(env_.stats().server_connects_total);
+    owner_->on_server_ready(*this, login_ok_);
+    return;
+  }
+  state_ = State::setup;
+  conn_->write(
+      setup_.begin_query("SET @@SESSION.session_track_system_variables = '*', @@SESSION.session_track_schema = ON, "
+                         "@@SESSION.session_track_state_change = ON",
+                         capabilities_));
+}
+
+void ServerConn::on_setup_data(std::span<const uint8_t> data) {
+  size_t used = 0;
+  auto step = setup_.feed(data, &used);
+  if (step == InternalQuery::Step::more) return;
+  if (step == InternalQuery::Step::error || used < data.size()) {
+    core::Stats::inc(env_.stats().server_protocol_errors_total);
+    fail_login(errc::ER_HANDSHAKE_ERROR,
+               std::string("odp: bad answer from server ") + login_.host_port +
+                   " to the session-tracking setup: " + (setup_.failure() ? setup_.failure() : "unexpected bytes"));
+    return;
+  }
+  tracks_session_state_ = !setup_.error().has_value();
+  if (setup_.error()) {
+    LOG_WARN("server %s refused session tracking (code=%u msg=\"%s\"): sessions stay on it", login_.host_port.c_str(),
+             setup_.error()->code, setup_.error()->message.c_str());
+  }
+  state_ = State::ready;
+  core::Stats::inc(env_.stats().server_connects_total);
+  owner_->on_server_ready(*this, login_ok_);
+}
+
 std::optional<std::string> ServerConn::answer_auth_switch(std::span<const uint8_t> payload,
                                                           const std::optional<std::array<uint8_t, 20>>& stage1) const {
   auto sw = decode_auth_switch_request(payload);
@@ -180,8 +226,10 @@ void ServerConn::send_handshake_response(const HandshakeV10& hs) {
   HandshakeResponse41 r;
   // The server answers in the client's dialect (EOF packets or not, session tracking, multi
   // results), so the client's wishes pass through, minus what odp terminates itself.
+  // Session tracking is always asked for: odp learns state changes from it (and removes it from
+  // OK packets for clients that did not ask for it).
   uint32_t wanted = (login_.client_capabilities & proxy_capabilities()) | cap::PROTOCOL_41 | cap::SECURE_CONNECTION |
-                    cap::PLUGIN_AUTH | cap::LONG_PASSWORD;
+                    cap::PLUGIN_AUTH | cap::LONG_PASSWORD | cap::SESSION_TRACK;
   wanted &= ~(cap::SSL | cap::COMPRESS);
   if (login_.database.empty())
     wanted &= ~cap::CONNECT_WITH_DB;

@@ -15,6 +15,8 @@
 #include "protocol/handshake.h"
 #include "protocol/packet.h"
 #include "protocol/result_packets.h"
+#include "proxy/internal_query.h"
+#include "proxy/prepared_statements.h"
 #include "proxy/session_env.h"
 
 namespace odp::proxy {
@@ -40,15 +42,16 @@ class ServerConn final : public core::StreamHandler {
    public:
     virtual ~Owner() = default;
     // Login succeeded; ok_payload is the server's OK packet payload (forwarded to the client).
-    virtual void on_server_ready(std::span<const uint8_t> ok_payload) = 0;
+    virtual void on_server_ready(ServerConn& conn, std::span<const uint8_t> ok_payload) = 0;
     // Login failed: err is the server's ERR, or one made by the proxy (connect refused, timeout...).
-    virtual void on_server_login_failed(const protocol::ErrPacket& err) = 0;
-    virtual void on_server_data(std::span<const uint8_t> data) = 0;
-    virtual void on_server_closed(int err) = 0;
-    virtual void on_server_writable() = 0;
+    virtual void on_server_login_failed(ServerConn& conn, const protocol::ErrPacket& err) = 0;
+    virtual void on_server_data(ServerConn& conn, std::span<const uint8_t> data) = 0;
+    virtual void on_server_closed(ServerConn& conn, int err) = 0;
+    virtual void on_server_writable(ServerConn& conn) = 0;
   };
 
-  enum class State { idle, connecting, greeting, authenticating, ready, closed };
+  // setup: logged in; odp turns session tracking on before the connection is handed over.
+  enum class State { idle, connecting, greeting, authenticating, setup, ready, closed };
 
   ServerConn(SessionEnv& env, Owner& owner);
   ~ServerConn() override;
@@ -56,12 +59,20 @@ class ServerConn final : public core::StreamHandler {
   ServerConn& operator=(const ServerConn&) = delete;
 
   void login(ServerLogin login);
+  const ServerLogin& login_info() const { return login_; }
+  // Hands the connection to another owner (a session, or the pool while it is idle).
+  void set_owner(Owner& owner) { owner_ = &owner; }
   State state() const { return state_; }
   // Capabilities agreed with the server (valid once ready).
   uint32_t capabilities() const { return capabilities_; }
   uint32_t thread_id() const { return thread_id_; }
   const std::array<uint8_t, 20>& scramble() const { return scramble_; }
   const std::string& host_port() const { return login_.host_port; }
+  // The server reports session-state changes (system variables, schema) in its OK packets, which
+  // is how odp keeps the client's state in step across servers.
+  bool tracks_session_state() const { return tracks_session_state_; }
+  // Statements prepared on this connection (by database and SQL text, whoever prepared them).
+  ServerStmtCache& statements() { return statements_; }
 
   void write(std::span<const uint8_t> bytes) { conn_->write(bytes); }
   Conn& conn() { return *conn_; }
@@ -83,9 +94,11 @@ class ServerConn final : public core::StreamHandler {
   void handle_login_packet(std::span<const uint8_t> payload, uint8_t seq);
   void send_handshake_response(const protocol::HandshakeV10& hs);
   void send_packet(uint8_t seq, std::span<const uint8_t> payload);
+  void start_setup(std::span<const uint8_t> login_ok);
+  void on_setup_data(std::span<const uint8_t> data);
 
   SessionEnv& env_;
-  Owner& owner_;
+  Owner* owner_;
   Conn* conn_ = nullptr;
   State state_ = State::idle;
   ServerLogin login_;
@@ -93,6 +106,11 @@ class ServerConn final : public core::StreamHandler {
   uint32_t thread_id_ = 0;
   std::array<uint8_t, 20> scramble_{};
   protocol::PacketAssembler login_in_{kMaxLoginPacketBytes};  // login-phase packets, bounded
+  InternalQuery setup_;
+  std::vector<uint8_t> login_ok_;  // the server's login OK, handed to the owner after the setup
+  bool tracks_session_state_ = false;
+  bool counted_ = false;  // reported to env_.server_connection_opened
+  ServerStmtCache statements_;
 };
 
 // The capabilities odp offers clients and uses with servers, before intersecting with a peer's.

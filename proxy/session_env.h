@@ -18,6 +18,7 @@
 #include "core/result.h"
 #include "core/stats.h"
 #include "core/timer_wheel.h"
+#include "routing/topology.h"
 
 namespace odp::proxy {
 
@@ -77,6 +78,26 @@ class SessionEnv {
     r.message = "odp: internal commands are not available here";
     return r;
   }
+  // Routing. The current topology snapshot, valid until the worker's next loop iteration (never
+  // keep it across callbacks); nullptr when there is none (the session then uses the cluster's
+  // first rootservice_list server, as before discovery).
+  virtual const routing::Snapshot* routing_snapshot() const { return nullptr; }
+  // Asks the control thread to load a table's location entry (a miss), or to re-read it (after
+  // error 4038 or a failed route). Cheap, deduplicated, never blocks.
+  virtual void request_table(const std::string& /*cluster*/, const std::string& /*tenant*/,
+                             const std::string& /*database*/, const std::string& /*table*/) {}
+  virtual void mark_table_dirty(const std::string& /*cluster*/, const std::string& /*tenant*/,
+                                const std::string& /*database*/, const std::string& /*table*/) {}
+  // Server health as this worker saw it: a server that refused or dropped connections is avoided
+  // for a while (congestion), then tried again.
+  virtual void note_server_failure(const std::string& /*host_port*/) {}
+  virtual void note_server_success(const std::string& /*host_port*/) {}
+  virtual bool server_avoided(const std::string& /*host_port*/) const { return false; }
+  // The worker's pool of idle server connections (nullptr: every session keeps its own).
+  virtual class ServerPool* pool() { return nullptr; }
+  // Every server connection opened and closed, for per-server limits.
+  virtual void server_connection_opened(const std::string& /*host_port*/) {}
+  virtual void server_connection_closed(const std::string& /*host_port*/) {}
   // The session has finished closing and may be destroyed.
   virtual void session_finished(class ClientSession* session) = 0;
 };

@@ -4,6 +4,7 @@
 
 #include "protocol/constants.h"
 #include "protocol/packet.h"
+#include "protocol/session_track.h"
 #include "test_bytes.h"
 
 using namespace odp::protocol;
@@ -151,4 +152,25 @@ TEST_CASE("classifiers") {
   CHECK(is_ok_terminator(0xFE, 0xFFFFFE));
   CHECK_FALSE(is_ok_terminator(0xFE, 0xFFFFFF));  // a row starting with a 2^24+ byte lenenc string
   CHECK_FALSE(is_ok_terminator(0x00, 7));
+}
+
+TEST_CASE("session track: MariaDB 10.11's record for SET sql_mode (state-change flag sent raw)") {
+  // Captured from MariaDB 10.11 with session_track_system_variables='*' and
+  // session_track_state_change=ON, after SET SESSION sql_mode='ANSI_QUOTES'.
+  const auto bytes = hex("00150873716c5f6d6f64650b414e53495f51554f544553020131");
+  auto records = decode_session_track(std::span<const uint8_t>(bytes));
+  REQUIRE(records.ok());
+  REQUIRE(records->size() == 2);
+  CHECK((*records)[0].type == SessionTrackType::system_variables);
+  CHECK((*records)[0].name == "sql_mode");
+  CHECK((*records)[0].value == "ANSI_QUOTES");
+  CHECK((*records)[1].type == SessionTrackType::state_change);
+  CHECK((*records)[1].value == "1");
+  // MySQL's form (a lenenc string inside) reads the same.
+  const auto mysql =
+      hex("0202"
+          "0131");
+  auto m = decode_session_track(std::span<const uint8_t>(mysql));
+  REQUIRE(m.ok());
+  CHECK((*m)[0].value == "1");
 }

@@ -41,14 +41,24 @@ void FakeServer::start() {
   if (plan_.kill_at_ms >= 0) {
     sim_.at(static_cast<uint64_t>(plan_.kill_at_ms), [this] {
       if (state_ == State::done) return;
-      std::vector<uint8_t> out;
-      encode_err_packet(0, ErrPacket{1927, "70100", "Connection was killed (fake server)"}, out);
-      // While a command is in flight the proxy forwards this ERR as that command's response.
-      send(out, true);
-      state_ = State::done;
-      conn_.close(true);
+      // A KILL lands while a statement runs: the statement gets the ERR and the connection ends.
+      // An idle connection is killed when its next command arrives (the client would otherwise
+      // never see the ERR; odp drops idle connections the server closes and reconnects later).
+      if (busy_) {
+        kill_now();
+      } else {
+        kill_pending_ = true;
+      }
     });
   }
+}
+
+void FakeServer::kill_now() {
+  std::vector<uint8_t> out;
+  encode_err_packet(0, ErrPacket{1927, "70100", "Connection was killed (fake server)"}, out);
+  send(out, true);
+  state_ = State::done;
+  conn_.close(true);
 }
 
 void FakeServer::fail() {
@@ -72,6 +82,7 @@ void FakeServer::on_stream_data(std::span<const uint8_t> data) {
 
 void FakeServer::send(const std::vector<uint8_t>& framed, bool complete) {
   conn_.write(framed);
+  if (complete) busy_ = false;
   if (transcript_ == nullptr) return;
   transcript_->sent.insert(transcript_->sent.end(), framed.begin(), framed.end());
   if (complete) {
@@ -244,6 +255,11 @@ void FakeServer::send_resultset(size_t rows, size_t cols, uint16_t flags, uint8_
   seq = encode_text_resultset(names, data, caps_, seq, out, flags);
 }
 
+// Statements odp sends on its own behalf: their answers never reach the client.
+bool FakeServer::odp_internal(std::string_view sql) {
+  return sql.rfind("SET @@SESSION.", 0) == 0 || sql.rfind("DO LAST_INSERT_ID(", 0) == 0;
+}
+
 void FakeServer::handle_query(std::string_view sql) {
   std::vector<uint8_t> out;
   uint8_t seq = 1;
@@ -271,6 +287,15 @@ void FakeServer::handle_query(std::string_view sql) {
     return;
   } else if (sql.rfind("SELECT SLEEP(", 0) == 0) {
     return;  // never answers: the proxy's query timeout must cut it off
+  } else if (odp_internal(sql)) {
+    // odp's own statements (session-tracking set-up, state replay): answered, but not part of
+    // what the client sees.
+    OkPacket ok;
+    ok.status_flags = status::AUTOCOMMIT;
+    encode_ok_packet(seq, ok, caps_, out);
+    conn_.write(out);
+    busy_ = false;
+    return;
   } else if (sql == "DO ok" || sql.rfind("INSERT", 0) == 0) {
     OkPacket ok;
     ok.affected_rows = 1;
@@ -285,6 +310,14 @@ void FakeServer::handle_query(std::string_view sql) {
 
 void FakeServer::handle_command(std::span<const uint8_t> payload) {
   auto cmd = static_cast<Command>(payload[0]);
+  busy_ = cmd != Command::stmt_close && cmd != Command::stmt_send_long_data && cmd != Command::quit;
+  std::string_view text(reinterpret_cast<const char*>(payload.data()) + 1, payload.size() - 1);
+  bool setup = cmd == Command::query && odp_internal(text);
+  if (setup) busy_ = false;
+  if (kill_pending_ && busy_ && !setup) {
+    kill_now();
+    return;
+  }
   std::vector<uint8_t> out;
   std::vector<uint8_t> p;
   const bool deprecate_eof = (caps_ & cap::DEPRECATE_EOF) != 0;

@@ -53,6 +53,8 @@ class FakeServer final : public core::StreamHandler {
   void handle_change_user(std::span<const uint8_t> payload);
   void finish_change_user(std::string_view auth, uint8_t seq);
   void fail();
+  void kill_now();
+  static bool odp_internal(std::string_view sql);
   void send_resultset(size_t rows, size_t cols, uint16_t flags, uint8_t& seq, std::vector<uint8_t>& out,
                       size_t big_bytes = 0);
 
@@ -68,6 +70,8 @@ class FakeServer final : public core::StreamHandler {
   std::array<uint8_t, 20> handshake_scramble_{};
   uint32_t caps_ = 0;
   uint32_t next_stmt_id_ = 1;
+  bool busy_ = false;          // a command is waiting for its response
+  bool kill_pending_ = false;  // killed while idle: the next command gets the ERR
   uint64_t infile_bytes_ = 0;
 };
 

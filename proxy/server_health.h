@@ -1,0 +1,39 @@
+#pragma once
+// What one worker has seen of each server: a server that refused or dropped connections is
+// avoided for a while (congestion), so that routes prefer the other replicas, and is tried again
+// afterwards. Per worker, no locks: each worker learns on its own (a dead server costs each worker
+// one refused connect before it is avoided).
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+namespace odp::proxy {
+
+class ServerHealth {
+ public:
+  // One failure avoids the server briefly; `kCongestedFailures` within `kWindowMs` avoid it for
+  // `kCongestedMs` (obproxy's defaults, shortened for the first failure).
+  static constexpr uint64_t kFirstFailureMs = 1000;
+  static constexpr uint32_t kCongestedFailures = 5;
+  static constexpr uint64_t kWindowMs = 120000;
+  static constexpr uint64_t kCongestedMs = 20000;
+
+  void failure(const std::string& host_port, uint64_t now_ms);
+  void success(const std::string& host_port);
+  bool avoided(const std::string& host_port, uint64_t now_ms) const;
+  // For `show proxycongestion`: servers currently avoided and until when.
+  template <typename Fn>
+  void for_each(Fn&& fn) const {
+    for (const auto& [hp, e] : servers_) fn(hp, e.failures, e.avoid_until_ms);
+  }
+
+ private:
+  struct Entry {
+    uint32_t failures = 0;
+    uint64_t window_start_ms = 0;
+    uint64_t avoid_until_ms = 0;
+  };
+  std::unordered_map<std::string, Entry> servers_;
+};
+
+}  // namespace odp::proxy

@@ -1,0 +1,48 @@
+#pragma once
+// Cluster metadata rows (docs/METADATA.md) -> topology. Pure functions: the location service runs
+// the SQL and hands the result sets here. Every row is untrusted input: bounds are checked and a bad
+// row is an error or skipped (and counted), never a crash.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "routing/topology.h"
+
+namespace odp::routing {
+
+// One result set as text (NULL = nullopt).
+struct MetaRows {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  // Index of a column by name (case-insensitive), -1 when absent.
+  int column(std::string_view name) const;
+};
+
+inline constexpr size_t kMaxMetaServers = 4096;
+inline constexpr size_t kMaxMetaPartitions = 65536;
+inline constexpr size_t kMaxMetaReplicas = 32;
+inline constexpr size_t kMaxMetaNameBytes = 128;
+
+// Servers (DBA_OB_SERVERS joined with DBA_OB_ZONES) and tenants (DBA_OB_TENANTS; each tenant's
+// servers from its `__all_dummy` rows, one MetaRows per tenant in `dummies`, same order as the
+// tenants' rows). Keeps `name`, tables and negative cache of `into`; replaces servers and tenants.
+Status<std::string> build_cluster(const MetaRows& servers, const MetaRows& zones, const MetaRows& tenants,
+                                  const std::vector<MetaRows>& dummies, ClusterTopology& into);
+
+// One table's entry from its schema rows (__all_virtual_proxy_schema), partitioning rows
+// (__all_virtual_proxy_partition_info) and partitions (__all_virtual_proxy_partition). Returns
+// nullopt when the schema rows are empty (no such table). Replicas on servers the topology does not
+// know are dropped (`dropped_replicas` counts them).
+struct TableBuild {
+  std::optional<TableEntry> entry;
+  size_t dropped_replicas = 0;
+};
+Result<TableBuild, std::string> build_table(std::string_view tenant, std::string_view database, std::string_view table,
+                                            const MetaRows& schema, const MetaRows& part_info,
+                                            const MetaRows& partitions, const ClusterTopology& cluster,
+                                            uint64_t now_ms);
+
+}  // namespace odp::routing

@@ -1,0 +1,75 @@
+#include "routing/topology.h"
+
+#include <cctype>
+
+namespace odp::routing {
+
+namespace {
+constexpr char kKeySeparator = '\x1f';
+
+// Writes the lower-cased key into buf; returns its length, or SIZE_MAX when it does not fit.
+size_t write_key(char* buf, size_t cap, std::string_view tenant, std::string_view database, std::string_view table) {
+  size_t n = 0;
+  auto put = [&](std::string_view part) {
+    for (char c : part) {
+      if (n == cap) return false;
+      buf[n++] = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return true;
+  };
+  auto sep = [&] {
+    if (n == cap) return false;
+    buf[n++] = kKeySeparator;
+    return true;
+  };
+  if (!put(tenant) || !sep() || !put(database) || !sep() || !put(table)) return SIZE_MAX;
+  return n;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+}  // namespace
+
+std::string table_key(std::string_view tenant, std::string_view database, std::string_view table) {
+  std::string key(tenant.size() + database.size() + table.size() + 2, '\0');
+  size_t n = write_key(key.data(), key.size(), tenant, database, table);
+  key.resize(n);
+  return key;
+}
+
+const TenantInfo* ClusterTopology::find_tenant(std::string_view tenant) const {
+  for (const auto& t : tenants)
+    if (iequals(t.name, tenant)) return &t;
+  return nullptr;
+}
+
+const TableEntry* ClusterTopology::find_table(std::string_view tenant, std::string_view database,
+                                              std::string_view table) const {
+  if (tables.empty()) return nullptr;
+  char buf[512];
+  size_t n = write_key(buf, sizeof buf, tenant, database, table);
+  if (n == SIZE_MAX) {
+    auto it = tables.find(table_key(tenant, database, table));
+    return it == tables.end() ? nullptr : it->second.get();
+  }
+  auto it = tables.find(std::string_view(buf, n));
+  return it == tables.end() ? nullptr : it->second.get();
+}
+
+std::optional<ServerIndex> ClusterTopology::find_server(std::string_view host_port) const {
+  for (size_t i = 0; i < servers.size(); ++i)
+    if (servers[i].host_port == host_port) return static_cast<ServerIndex>(i);
+  return std::nullopt;
+}
+
+const ClusterTopology* Snapshot::find_cluster(std::string_view name) const {
+  for (const auto& c : clusters)
+    if (iequals(c.name, name)) return &c;
+  return nullptr;
+}
+
+}  // namespace odp::routing

@@ -1,0 +1,133 @@
+#pragma once
+// The location tables: what the proxy knows about its clusters, as immutable snapshots.
+//
+// A Snapshot is built by the control thread (from the cluster's metadata SQL), published with one
+// atomic pointer swap (routing/snapshot_holder.h) and read by workers without locks, allocation or
+// reference counts. Nothing reachable from a published Snapshot is ever modified; a change builds
+// a new Snapshot (table entries that did not change are shared between snapshots through
+// shared_ptr, whose counts only the control thread touches).
+//
+// Names (tenant, database, table, zone...) are stored lower-cased: MySQL-mode identifiers compare
+// case-insensitively for routing purposes.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace odp::routing {
+
+enum class ServerStatus : uint8_t { active, inactive, deleting };
+
+// One SQL endpoint of a cluster (an OBServer; a MariaDB server in the sandbox).
+struct ServerInfo {
+  std::string ip;
+  uint16_t sql_port = 0;
+  std::string host_port;  // "ip:sql_port", the key used for connections and stats
+  std::string zone;
+  std::string region;
+  std::string idc;
+  ServerStatus status = ServerStatus::active;
+  bool zone_active = true;     // DBA_OB_ZONES.status = ACTIVE
+  bool zone_readonly = false;  // DBA_OB_ZONES.type = READONLY
+};
+
+// Index into ClusterTopology::servers.
+using ServerIndex = uint32_t;
+
+enum class ReplicaRole : uint8_t { leader = 1, follower = 2 };
+
+struct Replica {
+  ServerIndex server = 0;
+  ReplicaRole role = ReplicaRole::follower;
+};
+
+// OceanBase's partition function types, as in __all_virtual_proxy_partition_info.part_type.
+enum class PartType : uint8_t {
+  none = 255,  // not partitioned (one tablet)
+  hash = 0,
+  key = 1,
+  key_implicit = 2,
+  range = 3,
+  range_columns = 4,
+  list = 5,
+  list_columns = 6,
+};
+
+struct Partition {
+  int64_t part_id = 0;
+  std::string name;  // lower-cased, e.g. "p0"
+  uint64_t tablet_id = 0;
+  // RANGE: the exclusive upper bound; unset = MAXVALUE.
+  std::optional<int64_t> range_high;
+  // LIST: the values; list_default = this is the DEFAULT partition.
+  std::vector<int64_t> list_values;
+  bool list_default = false;
+  std::vector<Replica> replicas;  // leader first when there is one
+
+  const Replica* leader() const {
+    for (const auto& r : replicas)
+      if (r.role == ReplicaRole::leader) return &r;
+    return nullptr;
+  }
+};
+
+struct TableEntry {
+  std::string tenant;
+  std::string database;
+  std::string table;
+  uint64_t table_id = 0;
+  uint64_t schema_version = 0;
+  PartType part_type = PartType::none;
+  std::string part_key;       // lower-cased column name of the (single) partition key; "" when none
+  int32_t part_key_idx = -1;  // its position among the table's columns (INSERT without a column list)
+  // HASH/KEY: in partition-index order (index = value mod size). RANGE: in ascending bound order.
+  // LIST: any order. Non-partitioned: exactly one.
+  std::vector<Partition> partitions;
+  uint64_t loaded_ms = 0;  // when the control thread read it (monotonic ms)
+
+  bool partitioned() const { return part_type != PartType::none && partitions.size() > 1; }
+};
+
+struct TenantInfo {
+  std::string name;
+  uint64_t tenant_id = 0;
+  std::string primary_zone;          // first zone of DBA_OB_TENANTS.primary_zone ("z1;z2,z3" -> "z1")
+  std::vector<ServerIndex> servers;  // every server holding the tenant (`__all_dummy`), in server order
+};
+
+// Key for table lookups: "tenant\x1fdatabase\x1ftable", lower-cased.
+std::string table_key(std::string_view tenant, std::string_view database, std::string_view table);
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+struct ClusterTopology {
+  std::string name;
+  std::vector<ServerInfo> servers;
+  std::vector<TenantInfo> tenants;
+  // Loaded table entries, shared with older/newer snapshots.
+  std::unordered_map<std::string, std::shared_ptr<const TableEntry>, StringHash, std::equal_to<>> tables;
+  // Tables the metadata does not know (negative cache), key -> monotonic ms when looked up.
+  std::unordered_map<std::string, uint64_t, StringHash, std::equal_to<>> missing_tables;
+  uint64_t loaded_ms = 0;
+  bool discovered = false;  // false: metadata never read yet; servers = the rootservice_list
+
+  const TenantInfo* find_tenant(std::string_view tenant) const;
+  // Heterogeneous lookup, no allocation for keys that fit a small stack buffer.
+  const TableEntry* find_table(std::string_view tenant, std::string_view database, std::string_view table) const;
+  std::optional<ServerIndex> find_server(std::string_view host_port) const;
+};
+
+struct Snapshot {
+  uint64_t generation = 0;  // +1 per publication
+  std::vector<ClusterTopology> clusters;
+
+  const ClusterTopology* find_cluster(std::string_view name) const;
+};
+
+}  // namespace odp::routing

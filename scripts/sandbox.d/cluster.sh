@@ -1,0 +1,322 @@
+# shellcheck shell=bash
+# Sourced by scripts/sandbox: the OceanBase shape of the sandbox (docs/METADATA.md).
+#
+# State kept in $SB/meta/ (the authority the `oceanbase` tables are written from):
+#   leaders   "TABLE PARTITION SERVER_INDEX" per line
+#   status    "SERVER_INDEX ACTIVE|INACTIVE" per line
+# Every metadata write goes to each live server with sql_log_bin = 0, so all copies are equal and
+# nothing of it replicates. Test data is replicated: each server follows every other one.
+
+META_DIR=$SB/meta
+TENANT=t1
+
+# Example tables: name, partition function, partition count, key column, key position, OB type.
+#   part_of(): the partition a key value falls in, as SQL (used by the 4038 triggers).
+EXAMPLE_TABLES=(orders events regions items)
+table_id_of() { case $1 in orders) echo 500001 ;; events) echo 500002 ;; regions) echo 500003 ;; items) echo 500004 ;; esac; }
+part_count_of() { case $1 in items) echo 1 ;; *) echo 3 ;; esac; }
+# Default leaders (server index per partition), wrapped onto the number of servers.
+default_leader() { # TABLE PART
+  local l
+  case $1:$2 in
+    orders:0) l=1 ;; orders:1) l=2 ;; orders:2) l=3 ;;
+    events:0) l=2 ;; events:1) l=3 ;; events:2) l=1 ;;
+    regions:0) l=3 ;; regions:1) l=1 ;; regions:2) l=2 ;;
+    items:0) l=2 ;;
+  esac
+  echo $(((l - 1) % NSERVERS + 1))
+}
+server_region() { if ((NSERVERS >= 3 && $1 == NSERVERS)); then echo r2; else echo r1; fi; }
+server_idc() { echo "idc$1"; }
+
+server_alive() { # I: running and answering
+  local pid
+  pid=$(server_pid "$1") || return 1
+  [[ $(proc_state "$pid") == alive ]] && server_ping "$1"
+}
+
+# ---------------------------------------------------------------------------------------------
+# the leader map and server status
+
+init_meta_state() {
+  mkdir -p "$META_DIR"
+  if [[ ! -s $META_DIR/leaders ]]; then
+    local t p n
+    : >"$META_DIR/leaders.tmp"
+    for t in "${EXAMPLE_TABLES[@]}"; do
+      n=$(part_count_of "$t")
+      for ((p = 0; p < n; ++p)); do echo "$t $p $(default_leader "$t" "$p")" >>"$META_DIR/leaders.tmp"; done
+    done
+    mv "$META_DIR/leaders.tmp" "$META_DIR/leaders"
+  fi
+  if [[ ! -s $META_DIR/status ]]; then
+    local i
+    for ((i = 1; i <= NSERVERS; i++)); do echo "$i ACTIVE"; done >"$META_DIR/status"
+  fi
+}
+
+leader_of() { awk -v t="$1" -v p="$2" '$1 == t && $2 == p { print $3 }' "$META_DIR/leaders"; }
+status_of() { awk -v i="$1" '$1 == i { print $2 }' "$META_DIR/status"; }
+set_leader() { # TABLE PART SERVER
+  awk -v t="$1" -v p="$2" -v s="$3" '$1 == t && $2 == p { $3 = s } { print }' "$META_DIR/leaders" >"$META_DIR/leaders.tmp"
+  mv "$META_DIR/leaders.tmp" "$META_DIR/leaders"
+}
+set_status() { # SERVER ACTIVE|INACTIVE
+  awk -v i="$1" -v st="$2" '$1 == i { $2 = st } { print }' "$META_DIR/status" >"$META_DIR/status.tmp"
+  mv "$META_DIR/status.tmp" "$META_DIR/status"
+}
+
+# ---------------------------------------------------------------------------------------------
+# SQL
+
+meta_schema_sql() {
+  cat <<'EOF'
+CREATE DATABASE IF NOT EXISTS oceanbase;
+CREATE TABLE IF NOT EXISTS oceanbase.DBA_OB_SERVERS (svr_ip VARCHAR(46) NOT NULL, svr_port INT NOT NULL,
+  sql_port INT NOT NULL, zone VARCHAR(128), status VARCHAR(32), start_service_time BIGINT NULL, stop_time BIGINT NULL,
+  PRIMARY KEY (svr_ip, svr_port));
+CREATE TABLE IF NOT EXISTS oceanbase.DBA_OB_ZONES (zone VARCHAR(128) PRIMARY KEY, status VARCHAR(32),
+  region VARCHAR(128), idc VARCHAR(128), type VARCHAR(32));
+CREATE TABLE IF NOT EXISTS oceanbase.DBA_OB_TENANTS (tenant_id BIGINT PRIMARY KEY, tenant_name VARCHAR(128),
+  tenant_type VARCHAR(16), primary_zone VARCHAR(128), locality VARCHAR(256), status VARCHAR(32));
+CREATE TABLE IF NOT EXISTS oceanbase.__all_virtual_proxy_schema (tenant_name VARCHAR(128) NOT NULL,
+  database_name VARCHAR(128) NOT NULL, table_name VARCHAR(256) NOT NULL, table_id BIGINT, tablet_id BIGINT,
+  partition_id BIGINT NOT NULL, svr_ip VARCHAR(46) NOT NULL, sql_port INT NOT NULL, role INT, part_num BIGINT,
+  replica_num BIGINT, replica_type INT, table_type INT, schema_version BIGINT,
+  PRIMARY KEY (tenant_name, database_name, table_name, partition_id, svr_ip, sql_port));
+CREATE TABLE IF NOT EXISTS oceanbase.__all_virtual_proxy_partition_info (tenant_name VARCHAR(128) NOT NULL,
+  table_id BIGINT NOT NULL, part_level INT, part_num BIGINT, part_type INT, part_key_num INT,
+  part_key_name VARCHAR(128) NOT NULL, part_key_type INT, part_key_idx INT, part_key_level INT, part_expr VARCHAR(256),
+  PRIMARY KEY (tenant_name, table_id, part_key_name));
+CREATE TABLE IF NOT EXISTS oceanbase.__all_virtual_proxy_partition (tenant_name VARCHAR(128) NOT NULL,
+  table_id BIGINT NOT NULL, part_id BIGINT NOT NULL, part_name VARCHAR(128), tablet_id BIGINT,
+  high_bound_val VARCHAR(256) NULL, list_val VARCHAR(256) NULL, PRIMARY KEY (tenant_name, table_id, part_id));
+DROP FUNCTION IF EXISTS oceanbase.part_of;
+CREATE FUNCTION oceanbase.part_of(tbl VARCHAR(64), k BIGINT) RETURNS BIGINT DETERMINISTIC
+  RETURN CASE tbl
+    WHEN 'orders' THEN ABS(MOD(k, 3))
+    WHEN 'events' THEN IF(k < 1000, 0, IF(k < 2000, 1, 2))
+    WHEN 'regions' THEN IF(k IN (1, 2, 3), 0, IF(k IN (4, 5, 6), 1, 2))
+    ELSE 0 END;
+DROP PROCEDURE IF EXISTS oceanbase.check_leader;
+DELIMITER //
+CREATE PROCEDURE oceanbase.check_leader(tbl VARCHAR(64), part BIGINT) SQL SECURITY DEFINER
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM oceanbase.__all_virtual_proxy_schema WHERE tenant_name = 't1'
+                 AND database_name = 'test' AND table_name = tbl AND partition_id = part AND role = 1
+                 AND sql_port = @@port) THEN
+    SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 4038, MESSAGE_TEXT = 'Not master';
+  END IF;
+END//
+DELIMITER ;
+EOF
+}
+
+# The example tables (real MariaDB partitioning), seed rows and the 4038 triggers.
+example_tables_sql() {
+  cat <<'EOF'
+DROP TABLE IF EXISTS test.orders, test.events, test.regions, test.items;
+CREATE TABLE test.orders (id BIGINT PRIMARY KEY, customer VARCHAR(64), amount DECIMAL(12,2))
+  PARTITION BY HASH(id) PARTITIONS 3;
+CREATE TABLE test.events (id BIGINT PRIMARY KEY, kind VARCHAR(32), at DATETIME)
+  PARTITION BY RANGE (id) (PARTITION p0 VALUES LESS THAN (1000), PARTITION p1 VALUES LESS THAN (2000),
+                           PARTITION p2 VALUES LESS THAN MAXVALUE);
+CREATE TABLE test.regions (code INT, id BIGINT, name VARCHAR(64), PRIMARY KEY (code, id))
+  PARTITION BY LIST (code) (PARTITION p0 VALUES IN (1, 2, 3), PARTITION p1 VALUES IN (4, 5, 6), PARTITION p2 DEFAULT);
+CREATE TABLE test.items (id BIGINT PRIMARY KEY, name VARCHAR(64));
+INSERT INTO test.orders VALUES (0, 'ann', 10.00), (1, 'bob', 11.50), (2, 'cid', 12.25), (3, 'dee', 13.00),
+  (4, 'eve', 14.75), (5, 'fay', 15.10);
+INSERT INTO test.events VALUES (10, 'boot', '2026-01-01 00:00:00'), (1500, 'tick', '2026-01-02 00:00:00'),
+  (5000, 'stop', '2026-01-03 00:00:00');
+INSERT INTO test.regions VALUES (1, 1, 'north'), (5, 1, 'south'), (9, 1, 'elsewhere');
+INSERT INTO test.items VALUES (1, 'widget'), (2, 'gadget');
+EOF
+  local t key
+  for t in "${EXAMPLE_TABLES[@]}"; do
+    key=id
+    [[ $t == regions ]] && key=code
+    cat <<EOF
+CREATE TRIGGER test.${t}_leader_bi BEFORE INSERT ON test.$t FOR EACH ROW
+  CALL oceanbase.check_leader('$t', oceanbase.part_of('$t', NEW.$key));
+DELIMITER //
+CREATE TRIGGER test.${t}_leader_bu BEFORE UPDATE ON test.$t FOR EACH ROW
+BEGIN
+  CALL oceanbase.check_leader('$t', oceanbase.part_of('$t', OLD.$key));
+  CALL oceanbase.check_leader('$t', oceanbase.part_of('$t', NEW.$key));
+END//
+DELIMITER ;
+CREATE TRIGGER test.${t}_leader_bd BEFORE DELETE ON test.$t FOR EACH ROW
+  CALL oceanbase.check_leader('$t', oceanbase.part_of('$t', OLD.$key));
+EOF
+  done
+}
+
+# Servers, zones, tenants, partitioning and every replica, from the state files.
+meta_rows_sql() {
+  local i t p n l tid role now
+  now=$(($(date +%s) * 1000000))
+  echo "START TRANSACTION;"
+  echo "DELETE FROM oceanbase.DBA_OB_SERVERS; DELETE FROM oceanbase.DBA_OB_ZONES; DELETE FROM oceanbase.DBA_OB_TENANTS;"
+  echo "DELETE FROM oceanbase.__all_virtual_proxy_schema; DELETE FROM oceanbase.__all_virtual_proxy_partition_info;"
+  echo "DELETE FROM oceanbase.__all_virtual_proxy_partition;"
+  for ((i = 1; i <= NSERVERS; i++)); do
+    local st
+    st=$(status_of "$i")
+    echo "INSERT INTO oceanbase.DBA_OB_SERVERS VALUES ('127.0.0.1', $((2882 + i * 10)), $(server_port "$i"), 'z$i', '$st', $now, NULL);"
+    echo "INSERT INTO oceanbase.DBA_OB_ZONES VALUES ('z$i', 'ACTIVE', '$(server_region "$i")', '$(server_idc "$i")', 'READWRITE');"
+    for t in sys $TENANT; do
+      echo "INSERT INTO oceanbase.__all_virtual_proxy_schema VALUES ('$t', 'oceanbase', '__all_dummy', 1, 1, 0, '127.0.0.1', $(server_port "$i"), 1, 1, $NSERVERS, 0, 3, 1);"
+    done
+  done
+  local zones="z1" z
+  for ((z = 2; z <= NSERVERS; z++)); do zones+="$([[ $z == 2 ]] && echo ';' || echo ',')z$z"; done
+  echo "INSERT INTO oceanbase.DBA_OB_TENANTS VALUES (1, 'sys', 'SYS', '$zones', 'FULL{1}', 'NORMAL'), (1002, '$TENANT', 'USER', '$zones', 'FULL{1}', 'NORMAL');"
+  for t in "${EXAMPLE_TABLES[@]}"; do
+    tid=$(table_id_of "$t")
+    n=$(part_count_of "$t")
+    case $t in
+      orders) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 3, 0, 1, 'id', 5, 0, 1, 'id');" ;;
+      events) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 3, 3, 1, 'id', 5, 0, 1, 'id');" ;;
+      regions) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 3, 5, 1, 'code', 4, 0, 1, 'code');" ;;
+      items) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 0, 1, 0, 0, '', 0, -1, 0, '');" ;;
+    esac
+    for ((p = 0; p < n; ++p)); do
+      local high=NULL list=NULL
+      [[ $t == events ]] && case $p in 0) high="'1000'" ;; 1) high="'2000'" ;; 2) high="'MAXVALUE'" ;; esac
+      [[ $t == regions ]] && case $p in 0) list="'1,2,3'" ;; 1) list="'4,5,6'" ;; 2) list="'DEFAULT'" ;; esac
+      echo "INSERT INTO oceanbase.__all_virtual_proxy_partition VALUES ('$TENANT', $tid, $p, 'p$p', $((tid * 10 + p)), $high, $list);"
+      l=$(leader_of "$t" "$p")
+      for ((i = 1; i <= NSERVERS; i++)); do
+        role=2
+        [[ $i == "$l" ]] && role=1
+        echo "INSERT INTO oceanbase.__all_virtual_proxy_schema VALUES ('$TENANT', 'test', '$t', $tid, $((tid * 10 + p)), $p, '127.0.0.1', $(server_port "$i"), $role, $n, $NSERVERS, 0, 3, 1);"
+      done
+    done
+  done
+  echo "COMMIT;"
+}
+
+# Rewrites the metadata on one live server.
+write_meta_to() {
+  server_sql "$1" "SET sql_log_bin = 0; $(meta_rows_sql)" || die "s$1: writing the metadata failed"
+}
+
+write_meta_everywhere() {
+  local i
+  for ((i = 1; i <= NSERVERS; i++)); do
+    server_alive "$i" && write_meta_to "$i"
+  done
+  return 0
+}
+
+start_replication() { # I: follow every other server
+  local i=$1 k sql="SET sql_log_bin = 0;"
+  for ((k = 1; k <= NSERVERS; k++)); do
+    ((k == i)) && continue
+    sql+=" CHANGE MASTER 's$k' TO MASTER_HOST = '127.0.0.1', MASTER_PORT = $(server_port "$k"), MASTER_USER = 'repl',
+      MASTER_PASSWORD = 'repl', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1;"
+  done
+  ((NSERVERS > 1)) || return 0
+  server_sql "$i" "$sql START ALL SLAVES;" || die "s$i: starting replication failed"
+}
+
+# First `up` of a datadir set: schema, tables, seed rows, triggers, metadata, replication. Later
+# `up`s only make sure the metadata matches the state files and replication runs.
+setup_cluster_shape() {
+  init_meta_state
+  local i fresh=0
+  for ((i = 1; i <= NSERVERS; i++)); do
+    [[ -f $(server_dir "$i")/.cluster ]] || fresh=1
+  done
+  if ((fresh)); then
+    log "setting up the cluster shape (metadata, example tables, replication)"
+    for ((i = 1; i <= NSERVERS; i++)); do
+      server_sql "$i" "STOP ALL SLAVES; RESET SLAVE ALL;" >/dev/null 2>&1 || true
+      server_sql "$i" "SET sql_log_bin = 0; $(meta_schema_sql)
+GRANT SELECT ON oceanbase.* TO 'proxyro'@'%'; GRANT SELECT ON oceanbase.* TO 'proxyro'@'localhost';
+GRANT SELECT ON oceanbase.* TO 'proxyro'@'127.0.0.1';
+GRANT SELECT ON oceanbase.* TO 'app'@'%'; GRANT SELECT ON oceanbase.* TO 'app'@'localhost';
+GRANT SELECT ON oceanbase.* TO 'app'@'127.0.0.1';
+$(example_tables_sql)" || die "s$i: creating the cluster schema failed"
+      write_meta_to "$i"
+    done
+    for ((i = 1; i <= NSERVERS; i++)); do start_replication "$i"; done
+    for ((i = 1; i <= NSERVERS; i++)); do touch "$(server_dir "$i")/.cluster"; done
+  else
+    write_meta_everywhere
+    for ((i = 1; i <= NSERVERS; i++)); do server_sql "$i" "START ALL SLAVES;" >/dev/null 2>&1 || true; done
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# verbs
+
+server_roles() { # I: "orders.p0 events.p2" (what it leads)
+  [[ -s $META_DIR/leaders ]] || { echo "-"; return; }
+  local out
+  out=$(awk -v i="$1" '$3 == i { printf "%s%s.p%s", (n++ ? " " : ""), $1, $2 }' "$META_DIR/leaders")
+  echo "${out:--}"
+}
+
+replication_state() { # I STATE: "repl: s2 ok 0s, s3 ok 0s"
+  [[ $2 == alive* ]] || return 0
+  ((NSERVERS > 1)) || return 0
+  local rows
+  rows=$(server_sql "$1" "SHOW ALL SLAVES STATUS" 2>/dev/null | awk -F'\t' '{ print $1, $13, $14, $34 }') || return 0
+  [[ -n $rows ]] || { echo "[repl: none]"; return; }
+  echo "[repl: $(awk '{ printf "%s%s %s/%s lag=%ss", (n++ ? ", " : ""), $1, $2, $3, $4 }' <<<"$rows")]"
+}
+
+on_server_killed() { # I: like an OceanBase election, the partitions it led move to a live server
+  local i=$1 t p l k moved=""
+  init_meta_state
+  set_status "$i" INACTIVE
+  while read -r t p l; do
+    [[ $l == "$i" ]] || continue
+    for ((k = 1; k <= NSERVERS; k++)); do
+      local c=$(((i + k - 1) % NSERVERS + 1))
+      ((c == i)) && continue
+      if server_alive "$c"; then
+        set_leader "$t" "$p" "$c"
+        moved+=" $t.p$p->s$c"
+        break
+      fi
+    done
+  done <"$META_DIR/leaders"
+  write_meta_everywhere
+  log "s$i marked INACTIVE;${moved:- no leadership to move}"
+}
+
+on_server_started() { # I: ACTIVE again, metadata rewritten, replication running
+  local i=$1
+  init_meta_state
+  set_status "$i" ACTIVE
+  write_meta_everywhere
+  ((NSERVERS > 1)) && server_sql "$i" "START ALL SLAVES;" >/dev/null 2>&1
+  log "s$i marked ACTIVE (leaders stay where they are)"
+}
+
+cmd_switch_leader() { # TABLE PARTITION NAME
+  local table=${1:-} part=${2:-} name=${3:-} to from pos
+  [[ -n $table && -n $part && -n $name ]] || die "usage: sandbox switch-leader TABLE PARTITION NAME (e.g. orders p1 s2)"
+  table=${table#test.}
+  part=${part#p}
+  [[ $part =~ ^[0-9]+$ ]] || die "bad partition '$2' (p0, p1, ... or 0, 1, ...)"
+  to=$(server_index "$name") || die "unknown server '$name' (have: $(server_names | tr '\n' ' '))"
+  init_meta_state
+  from=$(leader_of "$table" "$part")
+  [[ -n $from ]] || die "no partition p$part of table '$table' (tables: ${EXAMPLE_TABLES[*]})"
+  server_alive "$to" || die "$name is not running"
+  if [[ $from != "$to" ]] && server_alive "$from"; then
+    # The new leader must have applied everything the old one wrote before it takes over.
+    pos=$(server_sql "$from" "SELECT @@gtid_binlog_pos")
+    if [[ -n $pos ]]; then
+      local r
+      r=$(server_sql "$to" "SELECT MASTER_GTID_WAIT('$pos', 10)")
+      [[ $r == 0 ]] || log "warning: $name did not catch up with s$from within 10 s (MASTER_GTID_WAIT=$r)"
+    fi
+  fi
+  set_leader "$table" "$part" "$to"
+  write_meta_everywhere
+  log "$table.p$part: leader s$from -> $name"
+}

@@ -1,0 +1,1 @@
+WITH x AS (SELECT 1) SELECT * FROM x JOIN y ON x.a = y.a LEFT JOIN z USING (b) WHERE x.id = -5

@@ -1,0 +1,1 @@
+INSERT INTO t SET id = 3, name = _utf8mb4'n'

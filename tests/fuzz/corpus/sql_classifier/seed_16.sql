@@ -1,0 +1,1 @@
+SELECT * FROM t WHERE a BETWEEN 1 AND 5 AND b = 0x1F OR c = x'41'

@@ -1,0 +1,1 @@
+SELECT /*+ READ_CONSISTENCY(WEAK) */ * FROM test.orders WHERE id IN (1, 2, 3) AND customer = 'x'

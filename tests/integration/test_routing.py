@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Cluster-aware routing through odp against the OceanBase-shaped sandbox (docs/METADATA.md).
+
+Every expectation is computed from the metadata tables read directly from a server (which
+server leads which partition, zones/regions/IDCs), never written into the test: the statements
+run through odp must land where the metadata says. `SELECT @@port` tells which server answered.
+"""
+
+import contextlib
+import os
+import subprocess
+import sys
+
+import pymysql
+
+from odplib import (HOST, ROOT, SERVER_PORTS, check, check_eq, connect, metric, run_cases, wait_for)
+
+TENANT = "t1"
+# One key value per partition, per table: (table, key column, {partition_id: value}).
+TABLES = [
+    ("orders", "id", {0: 3, 1: 4, 2: 5}),          # HASH(id) 3
+    ("events", "id", {0: 10, 1: 1500, 2: 5000}),   # RANGE(id) 1000, 2000, MAXVALUE
+    ("regions", "code", {0: 1, 1: 5, 2: 9}),        # LIST(code) (1,2,3) (4,5,6) DEFAULT
+    ("items", "id", {0: 1}),                        # not partitioned
+]
+
+
+def meta(sql, args=None):
+    """Metadata as the sandbox keeps it, read from the first live server directly."""
+    last = None
+    for port in SERVER_PORTS:
+        try:
+            with contextlib.closing(connect(port=port, user="proxyro", password="proxyro", database="oceanbase")) as c:
+                with c.cursor() as cur:
+                    cur.execute(sql, args)
+                    return cur.fetchall()
+        except pymysql.err.OperationalError as e:
+            last = e
+    raise last
+
+
+def leaders(table):
+    rows = meta("SELECT partition_id, sql_port FROM __all_virtual_proxy_schema WHERE tenant_name=%s AND "
+                "database_name='test' AND table_name=%s AND role=1", (TENANT, table))
+    return {int(p): int(port) for p, port in rows}
+
+
+def replicas(table, partition):
+    rows = meta("SELECT sql_port, role FROM __all_virtual_proxy_schema WHERE tenant_name=%s AND "
+                "database_name='test' AND table_name=%s AND partition_id=%s", (TENANT, table, partition))
+    return [(int(port), int(role)) for port, role in rows]
+
+
+def places():
+    """sql_port -> (idc, region) from DBA_OB_SERVERS joined with DBA_OB_ZONES."""
+    rows = meta("SELECT s.sql_port, z.idc, z.region FROM DBA_OB_SERVERS s JOIN DBA_OB_ZONES z ON s.zone = z.zone")
+    return {int(p): (idc, region) for p, idc, region in rows}
+
+
+def odp_config_value(key):
+    with contextlib.closing(connect(user="root@proxysys", password="", database=None)) as c, c.cursor() as cur:
+        cur.execute("show proxyconfig like %s", (key,))
+        rows = cur.fetchall()
+        return rows[0][1] if rows else ""
+
+
+def port_of_partition(cur, table, column, value, hint=""):
+    cur.execute("SELECT %s @@port, COUNT(*) FROM test.%s WHERE %s = %d" % (hint, table, column, value))
+    return int(cur.fetchone()[0])
+
+
+def sandbox(*args):
+    out = subprocess.run([os.path.join(ROOT, "scripts", "sandbox")] + list(args), stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, timeout=120)
+    check(out.returncode == 0, "scripts/sandbox %s failed: %s" % (" ".join(args), out.stdout.decode()))
+
+
+def case_reads_land_on_leaders():
+    with contextlib.closing(connect()) as c, c.cursor() as cur:
+        for table, column, values in TABLES:
+            lead = leaders(table)
+            check_eq(sorted(lead), sorted(values), "partitions of %s" % table)
+            for part, value in values.items():
+                got = port_of_partition(cur, table, column, value)
+                check_eq(got, lead[part], "server answering %s partition %d (key %d)" % (table, part, value))
+
+
+def case_writes_land_on_leaders():
+    # A write on a non-leader fails with 4038 in the sandbox, so success means it reached the leader.
+    with contextlib.closing(connect()) as c, c.cursor() as cur:
+        before = metric("odp_route_not_master_total")
+        for i, key in enumerate((900001, 900002, 900003)):
+            cur.execute("INSERT INTO test.orders (id, customer, amount) VALUES (%d, 'routing-test', %d)" % (key, i))
+            cur.execute("UPDATE test.orders SET amount = amount + 1 WHERE id = %d" % key)
+            cur.execute("DELETE FROM test.orders WHERE id = %d" % key)
+        cur.execute("INSERT INTO test.events (id, kind) VALUES (1999, 'x'), (1998, 'y')")  # one partition, 2 rows
+        cur.execute("DELETE FROM test.events WHERE id IN (1998, 1999)")
+        cur.execute("INSERT INTO test.regions (code, id, name) VALUES (42, 900001, 'default partition')")
+        cur.execute("DELETE FROM test.regions WHERE code = 42 AND id = 900001")
+        check_eq(metric("odp_route_not_master_total"), before, "4038 answers during leader writes")
+
+
+def expected_weak_order(table, partition, idc, region):
+    reps = replicas(table, partition)
+    where = places()
+    followers = [p for p, role in reps if role == 2]
+    lead = [p for p, role in reps if role == 1]
+
+    def tier(port):
+        s_idc, s_region = where[port]
+        if idc and s_idc == idc:
+            return 0
+        if region and s_region == region:
+            return 1
+        return 2
+    followers.sort(key=lambda p: (tier(p), SERVER_PORTS.index(p)))
+    return followers + lead
+
+
+def case_weak_reads_follow_ldc_order():
+    idc, region = odp_config_value("routing.proxy_idc"), odp_config_value("routing.proxy_region")
+    with contextlib.closing(connect()) as c, c.cursor() as cur:
+        for table, column, values in TABLES:
+            for part, value in values.items():
+                order = expected_weak_order(table, part, idc, region)
+                got = port_of_partition(cur, table, column, value, "/*+ READ_CONSISTENCY(WEAK) */")
+                check_eq(got, order[0], "weak read of %s p%d (LDC idc=%s region=%s, order %s)" %
+                         (table, part, idc, region, order))
+        # The session variable does the same; a transaction makes reads strong again.
+        cur.execute("SET ob_read_consistency = 'WEAK'")
+        table, column, values = TABLES[0]
+        order = expected_weak_order(table, 0, idc, region)
+        check_eq(port_of_partition(cur, table, column, values[0]), order[0], "weak read by session variable")
+        cur.execute("BEGIN")
+        check_eq(port_of_partition(cur, table, column, values[0]), leaders(table)[0], "read inside a transaction")
+        cur.execute("COMMIT")
+        cur.execute("SET ob_read_consistency = 'STRONG'")
+        check_eq(port_of_partition(cur, table, column, values[0]), leaders(table)[0], "strong again")
+
+
+def case_transaction_sticks_to_one_server():
+    with contextlib.closing(connect(autocommit=False)) as c, c.cursor() as cur:
+        cur.execute("BEGIN")
+        seen = set()
+        table, column, values = TABLES[0]
+        for i in range(10):
+            value = values[i % 3]
+            cur.execute("SELECT @@port, CONNECTION_ID(), COUNT(*) FROM test.orders WHERE id = %d" % value)
+            port, conn_id, _ = cur.fetchone()
+            seen.add((int(port), int(conn_id)))
+        c.commit()
+        check_eq(len(seen), 1, "servers used by a 10-statement transaction (%s)" % seen)
+    # autocommit=1 again: statements spread over the partitions' leaders.
+    with contextlib.closing(connect()) as c, c.cursor() as cur:
+        ports = {port_of_partition(cur, "orders", "id", v) for v in TABLES[0][2].values()}
+        check_eq(ports, set(leaders("orders").values()), "servers used outside a transaction")
+
+
+def case_session_state_follows_the_client():
+    with contextlib.closing(connect()) as c, c.cursor() as cur:
+        cur.execute("SET @x = 42, @s = 'h\u00e9llo', @d = 2.5, @n = NULL")
+        cur.execute("SET SESSION sql_mode = 'ANSI_QUOTES,NO_ENGINE_SUBSTITUTION'")
+        cur.execute("SET SESSION wait_timeout = 1234")
+        cur.execute("SELECT @@port FROM test.orders WHERE id = %d" % TABLES[0][2][0])  # pick a server
+        cur.execute("SET @x = @x + 1")  # an expression: its value is read back
+        ports = set()
+        for part, value in TABLES[0][2].items():
+            cur.execute("SELECT @x, @s, @d, @n, @@sql_mode, @@wait_timeout, @@port, COUNT(*) "
+                        "FROM test.orders WHERE id = %d" % value)
+            x, s, d, n, mode, timeout, port, _ = cur.fetchone()
+            check_eq((int(x), s, str(d), n, mode, int(timeout)),
+                     (43, "h\u00e9llo", "2.5", None, "ANSI_QUOTES,NO_ENGINE_SUBSTITUTION", 1234),
+                     "session state on server %s" % port)
+            ports.add(int(port))
+        check_eq(len(ports), 3, "servers visited")
+        cur.execute("USE mysql")
+        cur.execute("SELECT DATABASE(), @@port FROM test.orders WHERE id = %d" % TABLES[0][2][1])
+        check_eq(cur.fetchone()[0], "mysql", "current database after moving")
+
+
+def case_stale_route_is_retried_after_switch_leader():
+    table, column, values = TABLES[0]
+    original = leaders(table)[0]
+    target = next(p for p in SERVER_PORTS if p != original)
+    name_of = {p: "s%d" % (i + 1) for i, p in enumerate(SERVER_PORTS)}
+    with contextlib.closing(connect()) as c, c.cursor() as cur:
+        check_eq(port_of_partition(cur, table, column, values[0]), original, "leader before the switch")
+        retries = metric("odp_route_retries_total")
+        sandbox("switch-leader", table, "p0", name_of[target])
+        try:
+            # odp still believes the old leader: the write gets 4038, odp refreshes and retries.
+            cur.execute("INSERT INTO test.orders (id, customer, amount) VALUES (900300, 'after-switch', 1)")
+            cur.execute("DELETE FROM test.orders WHERE id = 900300")
+            check(metric("odp_route_retries_total") > retries, "the stale route was retried")
+            check_eq(port_of_partition(cur, table, column, values[0]), target, "leader after the switch")
+        finally:
+            sandbox("switch-leader", table, "p0", name_of[original])
+        wait_for(lambda: _write_ok(cur), 10, what="writes after switching back")
+
+
+def _write_ok(cur):
+    cur.execute("INSERT INTO test.orders (id, customer, amount) VALUES (900301, 'switch-back', 1)")
+    cur.execute("DELETE FROM test.orders WHERE id = 900301")
+    return True
+
+
+def case_explain_route():
+    value = TABLES[0][2][1]
+    with contextlib.closing(connect()) as c, c.cursor() as cur:
+        port_of_partition(cur, "orders", "id", value)  # make sure the entry is loaded
+    with contextlib.closing(connect(user="root@proxysys", password="", database=None)) as c, c.cursor() as cur:
+        cur.execute("explain route SELECT * FROM test.orders WHERE id = %d" % value)
+        rows = dict(cur.fetchall())
+        check_eq(rows.get("partition"), "p1", "explained partition")
+        check_eq(rows.get("server"), "%s:%d" % (HOST, leaders("orders")[1]), "explained server")
+        cur.execute("show proxyroute like 'test.orders'")
+        check_eq(len(cur.fetchall()), 3, "route rows for test.orders")
+
+
+CASES = [
+    ("reads_land_on_leaders", case_reads_land_on_leaders),
+    ("writes_land_on_leaders", case_writes_land_on_leaders),
+    ("weak_reads_follow_ldc_order", case_weak_reads_follow_ldc_order),
+    ("transaction_sticks_to_one_server", case_transaction_sticks_to_one_server),
+    ("session_state_follows_the_client", case_session_state_follows_the_client),
+    ("stale_route_is_retried_after_switch_leader", case_stale_route_is_retried_after_switch_leader),
+    ("explain_route", case_explain_route),
+]
+
+if __name__ == "__main__":
+    sys.exit(run_cases(CASES))

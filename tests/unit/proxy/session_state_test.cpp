@@ -1,0 +1,114 @@
+#include "proxy/session_state.h"
+
+#include <doctest/doctest.h>
+
+#include "protocol/column_def.h"
+
+using namespace odp::proxy;
+using odp::protocol::ColumnDefinition41;
+using odp::protocol::ColumnType;
+
+TEST_CASE("session state: a fresh connection needs nothing; changes replay once") {
+  SessionState s;
+  s.reset("test");
+  ConnSync a = s.fresh_connection();
+  CHECK(s.plan(a).empty());
+  s.set_system_variable("sql_mode", "ANSI_QUOTES");
+  s.set_system_variable("wait_timeout", "100");
+  s.set_user_variable("X", "42");
+  auto r = s.plan(a);
+  CHECK_FALSE(r.init_db);
+  CHECK(r.set_sql == "SET @@SESSION.sql_mode = 'ANSI_QUOTES', @@SESSION.wait_timeout = 100, @`x` = 42");
+  s.mark_synced(a);
+  CHECK(s.plan(a).empty());
+  // Only what changed after the connection's version is replayed.
+  s.set_system_variable("wait_timeout", "200");
+  CHECK(s.plan(a).set_sql == "SET @@SESSION.wait_timeout = 200");
+  // Setting the same value again is no change.
+  s.mark_synced(a);
+  s.set_system_variable("wait_timeout", "200");
+  CHECK(s.plan(a).empty());
+}
+
+TEST_CASE("session state: a connection another client used is brought to this client's values") {
+  SessionState mine, other;
+  mine.reset("test");
+  other.reset("other");
+  other.set_system_variable("sql_mode", "ANSI");
+  other.set_system_variable("wait_timeout", "5");
+  other.set_user_variable("secret", "1");
+  mine.set_system_variable("wait_timeout", "7");
+  mine.set_user_variable("x", "2");
+  ConnSync pooled;
+  other.mark_synced(pooled);
+  auto r = mine.plan(pooled);
+  REQUIRE(r.init_db);
+  CHECK(*r.init_db == "test");
+  CHECK(r.set_sql == "SET @@SESSION.wait_timeout = 7, @@SESSION.sql_mode = DEFAULT, @`x` = 2, @`secret` = NULL");
+  mine.mark_synced(pooled);
+  CHECK(mine.plan(pooled).empty());
+  // A reset starts a new history: old values of the same session compare by value again.
+  ConnSync before;
+  mine.mark_synced(before);
+  mine.reset("test");
+  auto r2 = mine.plan(before);
+  CHECK(r2.set_sql == "SET @@SESSION.wait_timeout = DEFAULT, @`x` = NULL");
+}
+
+TEST_CASE("session state: database changes replay as COM_INIT_DB") {
+  SessionState s;
+  s.reset("");
+  ConnSync a = s.fresh_connection();
+  s.set_database("other");
+  auto r = s.plan(a);
+  REQUIRE(r.init_db);
+  CHECK(*r.init_db == "other");
+  CHECK(r.set_sql.empty());
+  s.mark_synced(a);
+  CHECK(s.plan(a).empty());
+  ConnSync b = s.fresh_connection();  // logs in with the current database
+  CHECK(s.plan(b).empty());
+}
+
+TEST_CASE("session state: variables odp owns are not replayed; literals are safe") {
+  SessionState s;
+  s.reset("");
+  s.set_system_variable("session_track_system_variables", "*");
+  s.set_system_variable("timestamp", "12345");
+  CHECK(s.system_variable_count() == 0);
+  CHECK(system_variable_literal("time_zone", "+00:00") == "'+00:00'");
+  CHECK(system_variable_literal("x", "it's\\") == "'it\\'s\\\\'");
+  CHECK(system_variable_literal("character_set_results", "NULL") == "NULL");
+  CHECK(system_variable_literal("max_join_size", "-1.5") == "-1.5");
+}
+
+TEST_CASE("user variable literals keep their type") {
+  ColumnDefinition41 c;
+  c.type = ColumnType::longlong;
+  CHECK(user_variable_literal(std::string("-7"), c) == "-7");
+  CHECK(user_variable_literal(std::nullopt, c) == "NULL");
+  c.type = ColumnType::double_;
+  CHECK(user_variable_literal(std::string("1.5"), c) == "1.5e0");
+  CHECK(user_variable_literal(std::string("1e300"), c) == "1e300");
+  c.type = ColumnType::var_string;
+  c.charset = 63;
+  CHECK(user_variable_literal(std::string("a'b"), c) == "X'612762'");
+  c.charset = 45;
+  CHECK(user_variable_literal(std::string("hi"), c) == "CONVERT(X'6869' USING utf8mb4)");
+  c.type = ColumnType::newdecimal;
+  CHECK(user_variable_literal(std::string("12.50"), c) == "12.50");
+  CHECK(user_variable_literal(std::string("1; DROP"), c) == "CONVERT(X'313B2044524F50' USING utf8mb4)");
+}
+
+TEST_CASE("user variables named by a statement") {
+  auto v = user_variables_in("SET @a = 1, @B := @@session.x, @`we ird` = '@notme' -- @no\n");
+  REQUIRE(v);
+  REQUIRE(v->size() == 3);
+  CHECK((*v)[0] == "a");
+  CHECK((*v)[1] == "b");
+  CHECK((*v)[2] == "we ird");
+  CHECK(user_variables_in("select 1 into @x /* @y */")->size() == 1);
+  CHECK_FALSE(user_variables_in("select @a,@b,@c", 2));
+  CHECK(user_variables_in("select '@", 4)->empty());
+  CHECK(user_variables_in("@", 4)->size() == 0);
+}
