@@ -262,7 +262,11 @@ replication_state() { # I STATE: "repl: s2 ok 0s, s3 ok 0s"
   [[ $2 == alive* ]] || return 0
   ((NSERVERS > 1)) || return 0
   local rows
-  rows=$(server_sql "$1" "SHOW ALL SLAVES STATUS" 2>/dev/null | awk -F'\t' '{ print $1, $13, $14, $34 }') || return 0
+  # Columns by name: the layout of SHOW ALL SLAVES STATUS differs between versions.
+  rows=$("${CLIENT[@]}" -uroot --socket="$(server_dir "$1")/mysqld.sock" -B -e "SHOW ALL SLAVES STATUS" 2>/dev/null |
+    awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+                 { print $c["Connection_name"], $c["Slave_IO_Running"], $c["Slave_SQL_Running"], $c["Seconds_Behind_Master"] }') ||
+    return 0
   [[ -n $rows ]] || { echo "[repl: none]"; return; }
   echo "[repl: $(awk '{ printf "%s%s %s/%s lag=%ss", (n++ ? ", " : ""), $1, $2, $3, $4 }' <<<"$rows")]"
 }

@@ -1,11 +1,12 @@
-#include <doctest/doctest.h>
+#include "admin/location_service.h"
 
 #include <map>
 #include <memory>
 #include <string>
 
+#include <doctest/doctest.h>
+
 #include "admin/config.h"
-#include "admin/location_service.h"
 #include "routing/meta_rows.h"
 
 using namespace odp;
@@ -179,7 +180,8 @@ TEST_CASE("meta rows: bad input is an error or skipped, never a crash") {
   REQUIRE(routing::build_cluster(servers, zones, tenants, {}, ct).ok());
   CHECK(ct.servers.size() == 1);
   MetaRows schema;
-  schema.columns = {"table_id", "partition_id", "tablet_id", "svr_ip", "sql_port", "role", "part_num", "schema_version"};
+  schema.columns = {"table_id", "partition_id", "tablet_id", "svr_ip",
+                    "sql_port", "role",         "part_num",  "schema_version"};
   schema.rows = {{"1", "0", "1", "127.0.0.1", "3401", "1", "99999999", "1"}};
   CHECK_FALSE(routing::build_table("t", "d", "x", schema, empty, empty, ct, 0).ok());  // part_num too large
   schema.rows = {{"1", "0", "1", "10.9.9.9", "3401", "1", "1", "1"}};
