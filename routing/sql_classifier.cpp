@@ -989,39 +989,51 @@ void parse_hints(std::string_view hint, ClassifiedSql& o) {
   }
 }
 
-// Pass 1: facts from anywhere in the text.
+// Pass 1: facts from anywhere in the text. One token of look-behind (no look-ahead: every token is
+// lexed once).
 void scan_facts(std::string_view text, ClassifiedSql& o) {
   Lexer lx(text);
   int depth = 0;
   bool ended = false;  // a top-level ';' was seen
   bool into = false;   // inside SELECT ... INTO @a, @b
-  bool first = true;
   Token prev;
   while (true) {
     Token t = lx.next();
     if (t.kind == Tok::end) break;
     if (ended) {
-      if (t.ch() != ';') o.multi_statement = true;
-      if (o.multi_statement) break;
+      if (t.ch() != ';') {
+        o.multi_statement = true;
+        break;
+      }
       continue;
-    }
-    if (first) {
-      std::string_view h = lx.take_hint();
-      if (!h.empty()) parse_hints(h, o);
     }
     switch (t.kind) {
       case Tok::placeholder:
         ++o.placeholder_count;
+        into = false;
         break;
-      case Tok::user_var: {
+      case Tok::user_var:
         o.uses_user_variables = true;
-        Token n = lx.peek();
-        if (n.kind == Tok::assign || into || (prev.is("INTO") && !into)) o.assigns_user_variables = true;
-        if (prev.is("INTO")) into = true;
+        if (into || prev.is("INTO")) {
+          o.assigns_user_variables = true;
+          into = true;
+        }
         break;
-      }
+      case Tok::assign:
+        if (prev.kind == Tok::user_var) o.assigns_user_variables = true;
+        into = false;
+        break;
       case Tok::punct:
-        if (t.ch() == '(') ++depth;
+        if (t.ch() == '(') {
+          ++depth;
+          if (prev.kind == Tok::word) {  // a function call: prev is its name
+            if (prev.is("FOUND_ROWS") || prev.is("ROW_COUNT")) o.uses_found_rows = true;
+            if (prev.is("LAST_INSERT_ID")) o.uses_last_insert_id = true;
+            if (prev.is("CONNECTION_ID")) o.uses_connection_id = true;
+            if (is_any(prev, {"GET_LOCK", "RELEASE_LOCK", "RELEASE_ALL_LOCKS", "IS_USED_LOCK", "IS_FREE_LOCK"}))
+              o.uses_lock_function = true;
+          }
+        }
         if (t.ch() == ')') --depth;
         if (t.ch() == ';' && depth <= 0) ended = true;
         if (t.ch() != ',') into = false;
@@ -1029,25 +1041,15 @@ void scan_facts(std::string_view text, ClassifiedSql& o) {
       case Tok::word:
         into = false;
         if (t.is("SQL_CALC_FOUND_ROWS")) o.uses_found_rows = true;
-        if (lx.peek().ch() == '(') {
-          if (t.is("FOUND_ROWS") || t.is("ROW_COUNT")) o.uses_found_rows = true;
-          if (t.is("LAST_INSERT_ID")) o.uses_last_insert_id = true;
-          if (t.is("CONNECTION_ID")) o.uses_connection_id = true;
-          if (is_any(t, {"GET_LOCK", "RELEASE_LOCK", "RELEASE_ALL_LOCKS", "IS_USED_LOCK", "IS_FREE_LOCK"}))
-            o.uses_lock_function = true;
-        }
         break;
       default:
         into = false;
         break;
     }
-    first = false;
     prev = t;
   }
-  if (o.read_consistency == Consistency::unset) {
-    std::string_view h = lx.take_hint();
-    if (!h.empty()) parse_hints(h, o);
-  }
+  std::string_view h = lx.take_hint();
+  if (!h.empty()) parse_hints(h, o);
 }
 
 }  // namespace
