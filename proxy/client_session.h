@@ -180,6 +180,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   bool tied_to_server() const;
   void release_backends();
   PoolKey pool_key(const std::string& host_port) const;
+  void publish_location();
   void start_fetch_user_vars();
   void retry_poll();
   void send_ok_local(uint16_t extra_status = 0);
@@ -273,8 +274,10 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   bool upload_is_infile_ = false;  // the upload is LOCAL INFILE data (ends with an empty packet)
   bool server_paused_ = false;
   bool client_paused_ = false;
-  bool admin_ = false;                                              // root@proxysys: internal commands only, no server
-  bool published_ = false;                                          // listed in the env's session directory (for KILL)
+  bool admin_ = false;      // root@proxysys: internal commands only, no server
+  bool published_ = false;  // listed in the env's session directory (for KILL)
+  uint32_t published_thread_ = 0;
+  bool published_idle_ = false;
   bool changing_user_ = false;                                      // a COM_CHANGE_USER is being verified and replayed
   std::string change_user_attrs_;                                   // its connect attributes, passed through raw
   protocol::PacketAssembler change_user_in_{kMaxLoginPacketBytes};  // the server's reply, bounded

@@ -404,6 +404,17 @@ void ClientSession::forward_kill(const KillStatement& kill, bool as_com_process_
     arm_timer(env_.config().limits.client_idle_timeout_ms);
     return;
   }
+  if (where->server.empty()) {
+    // The target holds no server connection (between statements, its connection is pooled): no
+    // query runs to stop; the connection itself is odp's to close.
+    if (!kill.query_only && !env_.terminate_session(static_cast<uint32_t>(kill.id))) {
+      send_err(1, errc::ER_NO_SUCH_THREAD, "Unknown thread id: " + std::to_string(kill.id));
+      arm_timer(env_.config().limits.client_idle_timeout_ms);
+      return;
+    }
+    send_ok_local();
+    return;
+  }
   std::vector<uint8_t> payload;
   if (as_com_process_kill) {
     put_u8(payload, static_cast<uint8_t>(Command::process_kill));

@@ -92,6 +92,19 @@ void ClientSession::release_backends() {
   }
   std::erase_if(backends_, [](const Backend& b) { return b.conn == nullptr; });
   if (!keep_current_) server_ = nullptr;
+  publish_location();
+}
+
+// Where `KILL <this session>` must go: the connection running its statements, or nowhere while
+// its connections are pooled (a stale entry would make KILL hit another client's statement).
+void ClientSession::publish_location() {
+  if (!published_) return;
+  uint32_t thread = server_ != nullptr ? server_->thread_id() : 0;
+  if (thread == published_thread_ && (server_ == nullptr) == published_idle_) return;
+  published_thread_ = thread;
+  published_idle_ = server_ == nullptr;
+  env_.publish_session(id_, {server_ != nullptr ? server_->host_port() : std::string(), thread, login_.user, peer_,
+                             env_.worker_index()});
 }
 
 void ClientSession::on_pool_slot() {
@@ -398,10 +411,8 @@ void ClientSession::execute_plan() {
     if (server_ != b->conn.get()) {
       if (server_ != nullptr) core::Stats::inc(env_.stats().route_switches_total);
       server_ = b->conn.get();
-      if (published_)
-        env_.publish_session(id_,
-                             {server_->host_port(), server_->thread_id(), login_.user, peer_, env_.worker_index()});
     }
+    publish_location();
     start_preamble(*b);
     return;
   }

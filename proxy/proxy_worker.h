@@ -116,6 +116,12 @@ class ProxyWorker final : public SessionEnv {
   std::optional<SessionLocation> find_session(uint32_t conn_id) const override {
     return shared_.sessions.find(conn_id);
   }
+  bool terminate_session(uint32_t conn_id) override {
+    auto where = shared_.sessions.find(conn_id);
+    if (!where || where->worker >= shared_.workers.size()) return false;
+    shared_.workers[where->worker]->post_terminate(conn_id);
+    return true;
+  }
   const routing::Snapshot* routing_snapshot() const override {
     return shared_.locations != nullptr ? shared_.locations->current() : nullptr;
   }

@@ -70,6 +70,9 @@ class SessionEnv {
   virtual void publish_session(uint32_t /*conn_id*/, const SessionLocation& /*where*/) {}
   virtual void withdraw_session(uint32_t /*conn_id*/) {}
   virtual std::optional<SessionLocation> find_session(uint32_t /*conn_id*/) const { return std::nullopt; }
+  // Closes client session `conn_id` wherever it runs (KILL CONNECTION of an idle session, whose
+  // server connection went back to the pool). False when there is no such session.
+  virtual bool terminate_session(uint32_t /*conn_id*/) { return false; }
   // Runs an internal command for a root@proxysys session (stats, sessions, config...).
   virtual admin::InternalResult run_internal_command(std::string_view /*sql*/) {
     admin::InternalResult r;

@@ -172,7 +172,8 @@ def case_session_state_follows_the_client():
                      (43, "h\u00e9llo", "2.5", None, "ANSI_QUOTES,NO_ENGINE_SUBSTITUTION", 1234),
                      "session state on server %s" % port)
             ports.add(int(port))
-        check_eq(len(ports), 3, "servers visited")
+        check_eq(ports, set(leaders("orders").values()), "servers visited (the partitions' leaders)")
+        check(len(ports) >= 2, "the partitions of orders have more than one leader")
         cur.execute("USE mysql")
         cur.execute("SELECT DATABASE(), @@port FROM test.orders WHERE id = %d" % TABLES[0][2][1])
         check_eq(cur.fetchone()[0], "mysql", "current database after moving")
@@ -217,6 +218,52 @@ def case_explain_route():
         check_eq(len(cur.fetchall()), 3, "route rows for test.orders")
 
 
+def case_kill_finds_the_statement_not_the_pooled_connection():
+    import threading
+    import time
+    # KILL QUERY of a running statement stops that statement, wherever odp runs it.
+    with contextlib.closing(connect()) as a, contextlib.closing(connect()) as b:
+        result = {}
+
+        def sleeper():
+            try:
+                with a.cursor() as cur:
+                    cur.execute("SELECT SLEEP(20)")
+                    result["rows"] = cur.fetchall()
+            except pymysql.err.MySQLError as e:
+                result["error"] = e.args[0]
+        t = threading.Thread(target=sleeper)
+        t0 = time.monotonic()
+        t.start()
+        time.sleep(0.5)
+        with b.cursor() as cur:
+            cur.execute("KILL QUERY %d" % a.thread_id())
+        t.join(15)
+        check(time.monotonic() - t0 < 10, "the killed statement ended early")
+        # MariaDB ends a killed SLEEP() with result 1 (or error 1317 on some versions).
+        check(result.get("rows") == ((1,),) or result.get("error") == 1317, "killed statement: %r" % result)
+        # The killed session goes on.
+        with a.cursor() as cur:
+            cur.execute("SELECT 7")
+            check_eq(cur.fetchall(), ((7,),), "the session after KILL QUERY")
+    # KILL of an idle session (its server connection is pooled) closes that client, nothing else.
+    with contextlib.closing(connect()) as idle, contextlib.closing(connect()) as other:
+        with idle.cursor() as cur:
+            cur.execute("SELECT 1")
+        with other.cursor() as cur:
+            cur.execute("KILL %d" % idle.thread_id())
+            cur.execute("SELECT 2")
+            check_eq(cur.fetchall(), ((2,),), "the killer goes on")
+        def dead():
+            try:
+                with idle.cursor() as c2:
+                    c2.execute("SELECT 3")
+                return False
+            except pymysql.err.MySQLError:
+                return True
+        wait_for(dead, 5, what="the killed idle session to be closed")
+
+
 CASES = [
     ("reads_land_on_leaders", case_reads_land_on_leaders),
     ("writes_land_on_leaders", case_writes_land_on_leaders),
@@ -225,6 +272,7 @@ CASES = [
     ("session_state_follows_the_client", case_session_state_follows_the_client),
     ("stale_route_is_retried_after_switch_leader", case_stale_route_is_retried_after_switch_leader),
     ("explain_route", case_explain_route),
+    ("kill_finds_the_statement_not_the_pooled_connection", case_kill_finds_the_statement_not_the_pooled_connection),
 ]
 
 if __name__ == "__main__":
