@@ -577,7 +577,11 @@ void ClientSession::after_response() {
     last_insert_id_ = tracker_.last_insert_id();
     if (b != nullptr) b->sync.last_insert_id = last_insert_id_;
   }
-  keep_current_ = !ok || tracker_.last_warnings() > 0 || tracker_.last_affected_rows() > 0 || plan_.calc_found_rows;
+  // SHOW WARNINGS / FOUND_ROWS() / ROW_COUNT() after this statement need its connection. Kept for
+  // one more statement only while connections are not capped: under pool.max_server_connections a
+  // kept connection of an idle client would hold a slot others wait for.
+  keep_current_ = env_.config().pool.max_server_connections == 0 &&
+                  (!ok || tracker_.last_warnings() > 0 || tracker_.last_affected_rows() > 0 || plan_.calc_found_rows);
   if (ok) {
     if (plan_.pin_reason != nullptr && pinned_ == nullptr) {
       pinned_ = plan_.pin_reason;
