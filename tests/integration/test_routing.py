@@ -75,6 +75,34 @@ def sandbox(*args):
     check(out.returncode == 0, "scripts/sandbox %s failed: %s" % (" ".join(args), out.stdout.decode()))
 
 
+def case_sandbox_is_cluster_shaped():
+    # Straight to the servers: a non-leader refuses a write with 4038 like OceanBase; the leader
+    # takes it and replication brings it to every other server.
+    lead = leaders("orders")[1]
+    followers = [p for p in SERVER_PORTS if p != lead]
+    key = 900400  # 900400 mod 3 == 1: partition p1
+    with contextlib.closing(connect(port=followers[0])) as c, c.cursor() as cur:
+        try:
+            cur.execute("INSERT INTO test.orders (id, customer, amount) VALUES (%d, 'non-leader', 1)" % key)
+            raise AssertionError("a write on a non-leader was accepted")
+        except pymysql.err.OperationalError as e:
+            check_eq(e.args[0], 4038, "error of a write on a non-leader")
+    with contextlib.closing(connect(port=lead)) as c, c.cursor() as cur:
+        cur.execute("INSERT INTO test.orders (id, customer, amount) VALUES (%d, 'leader', 1)" % key)
+    try:
+        for port in followers:
+            wait_for(lambda p=port: _has_order(p, key), 10, what="replication of the write to %d" % port)
+    finally:
+        with contextlib.closing(connect(port=lead)) as c, c.cursor() as cur:
+            cur.execute("DELETE FROM test.orders WHERE id = %d" % key)
+
+
+def _has_order(port, key):
+    with contextlib.closing(connect(port=port)) as c, c.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM test.orders WHERE id = %d" % key)
+        return cur.fetchone()[0] == 1
+
+
 def case_reads_land_on_leaders():
     with contextlib.closing(connect()) as c, c.cursor() as cur:
         for table, column, values in TABLES:
@@ -265,6 +293,7 @@ def case_kill_finds_the_statement_not_the_pooled_connection():
 
 
 CASES = [
+    ("sandbox_is_cluster_shaped", case_sandbox_is_cluster_shaped),
     ("reads_land_on_leaders", case_reads_land_on_leaders),
     ("writes_land_on_leaders", case_writes_land_on_leaders),
     ("weak_reads_follow_ldc_order", case_weak_reads_follow_ldc_order),
