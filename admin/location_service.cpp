@@ -100,7 +100,7 @@ void LocationService::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void LocationService::enqueue(Key key, bool dirty) {
+void LocationService::enqueue(Key key) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (pending_.size() >= options_.max_queue && pending_.find(key) == pending_.end()) {
@@ -109,17 +109,17 @@ void LocationService::enqueue(Key key, bool dirty) {
     }
     pending_.insert(std::move(key));
   }
-  (void)dirty;
   cv_.notify_one();
 }
 
 void LocationService::request_table(const std::string& cluster, const std::string& tenant, const std::string& database,
                                     const std::string& table) {
-  enqueue(Key{cluster, lower(tenant), lower(database), lower(table)}, false);
+  enqueue(Key{cluster, lower(tenant), lower(database), lower(table)});
 }
 
 void LocationService::mark_dirty(const std::string& cluster, const std::string& tenant, const std::string& database,
                                  const std::string& table) {
+  // A re-read is a load like the first (rate limited per entry in run_once).
   request_table(cluster, tenant, database, table);
 }
 

@@ -79,7 +79,7 @@ class LocationService {
   bool load_table(const ClusterConfig& cc, routing::ClusterTopology& ct, const Key& key, uint64_t now);
   void publish();
   routing::ClusterTopology initial_topology(const ClusterConfig& cc) const;
-  void enqueue(Key key, bool dirty);
+  void enqueue(Key key);
 
   routing::SnapshotHolder& holder_;
   LocationServiceOptions options_;

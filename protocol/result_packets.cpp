@@ -51,6 +51,12 @@ void encode_ok(const OkPacket& ok, uint32_t caps, std::vector<uint8_t>& payload,
   }
 }
 
+void encode_ok_without_session_state(OkPacket ok, uint32_t client_caps, std::vector<uint8_t>& payload, uint8_t header) {
+  ok.status_flags &= static_cast<uint16_t>(~status::SESSION_STATE_CHANGED);
+  ok.session_state.clear();
+  encode_ok(ok, client_caps & ~cap::SESSION_TRACK, payload, header);
+}
+
 Result<ErrPacket, DecodeError> decode_err(std::span<const uint8_t> payload) {
   Reader r(payload);
   uint8_t header = 0;

@@ -28,6 +28,10 @@ struct OkPacket {
 Result<OkPacket, DecodeError> decode_ok(std::span<const uint8_t> payload, uint32_t caps);
 // With cap::SESSION_TRACK, info is written as lenenc when non-empty or when session state follows.
 void encode_ok(const OkPacket& ok, uint32_t caps, std::vector<uint8_t>& payload, uint8_t header = 0x00);
+// The OK as a client without cap::SESSION_TRACK expects it (a proxy that asked the server for
+// session tracking on the client's behalf): no session-state records, no SESSION_STATE_CHANGED.
+void encode_ok_without_session_state(OkPacket ok, uint32_t client_caps, std::vector<uint8_t>& payload,
+                                     uint8_t header = 0x00);
 
 struct ErrPacket {
   uint16_t code = 0;

@@ -179,10 +179,8 @@ void ClientSession::close_session(bool flush_client) {
   for (auto& b : backends_) {
     // Idle connections say goodbye; the one mid-command (if any) is cut.
     bool idle = graceful || b.conn.get() != server_;
-    if (idle && b.conn->state() == ServerConn::State::ready) {
-      static constexpr uint8_t kQuit[] = {1, 0, 0, 0, static_cast<uint8_t>(Command::quit)};
-      b.conn->write(kQuit);
-      b.conn->close(true);
+    if (idle) {
+      b.conn->quit();
     } else {
       b.conn->close(false);
     }

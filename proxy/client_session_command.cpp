@@ -326,7 +326,7 @@ size_t ClientSession::stream_request(std::span<const uint8_t> in, bool& stop) {
     // connection's.
     std::array<uint8_t, kPacketHeaderBytes + 5> head{};
     std::copy(in.begin(), in.begin() + head.size(), head.begin());
-    set_statement_id(std::span<uint8_t>(head).subspan(kPacketHeaderBytes), *patch_stmt_id_);
+    patch_statement_id(std::span<uint8_t>(head).subspan(kPacketHeaderBytes), *patch_stmt_id_);
     patch_stmt_id_.reset();
     server_->write(head);
     server_->write(in.subspan(head.size(), used - head.size()));

@@ -283,11 +283,8 @@ void ClientSession::on_server_ready(ServerConn& conn, std::span<const uint8_t> o
   std::vector<uint8_t> plain;
   if (!(client_caps_ & cap::SESSION_TRACK)) {
     auto ok = decode_ok(ok_payload, server_->capabilities());
-    if (ok && (ok->status_flags & status::SESSION_STATE_CHANGED)) {
-      ok->status_flags &= static_cast<uint16_t>(~status::SESSION_STATE_CHANGED);
-      ok->session_state.clear();
-      encode_ok(ok.value(), client_caps_, plain);
-    }
+    if (ok && (ok->status_flags & status::SESSION_STATE_CHANGED))
+      encode_ok_without_session_state(std::move(ok.value()), client_caps_, plain);
   }
   finish_login(plain.empty() ? ok_payload : std::span<const uint8_t>(plain));
 }

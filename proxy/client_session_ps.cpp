@@ -12,13 +12,6 @@ namespace odp::proxy {
 
 using namespace protocol;
 
-namespace {
-bool is_stmt_command(Command cmd) {
-  return cmd == Command::stmt_prepare || cmd == Command::stmt_execute || cmd == Command::stmt_fetch ||
-         cmd == Command::stmt_close || cmd == Command::stmt_reset || cmd == Command::stmt_send_long_data;
-}
-}  // namespace
-
 void ClientSession::run_stmt_command(std::span<const uint8_t> packet, Command cmd) {
   std::span<const uint8_t> payload = packet.subspan(kPacketHeaderBytes);
   request_.assign(packet.begin(), packet.end());
@@ -127,9 +120,18 @@ void ClientSession::reply_prepare(const ServerStmt& stmt) {
   std::vector<uint8_t> framed;
   uint8_t seq = 1;
   for (size_t i = 0; i < stmt.response.size(); ++i) {
-    std::vector<uint8_t> p = stmt.response[i];
-    if (i == 0) set_statement_id(p, id);
-    seq = encode_packet(seq, p, framed);
+    if (i == 0) {
+      // The PREPARE_OK names the statement: the client gets odp's id for it.
+      auto pok = decode_prepare_ok(stmt.response[0]);
+      if (pok) {
+        pok->statement_id = id;
+        std::vector<uint8_t> p;
+        encode_prepare_ok(pok.value(), p);
+        seq = encode_packet(seq, p, framed);
+        continue;
+      }
+    }
+    seq = encode_packet(seq, stmt.response[i], framed);
   }
   send_to_client(framed);
   core::Stats::inc(env_.stats().sql_request_total);
@@ -165,7 +167,7 @@ void ClientSession::finish_ps_command() {
     ss->types_bound = ss->types_bound || it->second.types.size() == it->second.num_params;
     payload = std::move(rw->payload);
   } else {
-    set_statement_id(payload, ss->id);
+    patch_statement_id(payload, ss->id);
   }
   std::vector<uint8_t> framed;
   encode_packet(0, payload, framed);
@@ -180,7 +182,8 @@ void ClientSession::after_response_local() {
 }
 
 bool ClientSession::is_statement_command(Command cmd) {
-  return is_stmt_command(cmd);
+  return cmd == Command::stmt_prepare || cmd == Command::stmt_execute || cmd == Command::stmt_fetch ||
+         cmd == Command::stmt_close || cmd == Command::stmt_reset || cmd == Command::stmt_send_long_data;
 }
 
 // A COM_STMT_EXECUTE or SEND_LONG_DATA too large to buffer streams to the session's connection:

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "core/log.h"
+#include "protocol/commands.h"
 #include "protocol/packet.h"
 #include "protocol/result_packets.h"
 #include "protocol/resultset_writer.h"
@@ -26,9 +27,6 @@ constexpr uint64_t kTableWaitMs = 500;     // first use of a table: wait this lo
 constexpr uint64_t kRerouteWaitMs = 1000;  // after a 4038: wait this long for fresh metadata
 constexpr uint64_t kPollMs = 5;
 constexpr uint32_t kMaxRouteAttempts = 3;
-constexpr const char* kTrackingSetup =
-    "SET @@SESSION.session_track_system_variables = '*', @@SESSION.session_track_schema = ON, "
-    "@@SESSION.session_track_state_change = ON";
 
 bool icontains(std::string_view hay, std::string_view needle) {
   if (needle.size() > hay.size()) return false;
@@ -44,9 +42,7 @@ bool icontains(std::string_view hay, std::string_view needle) {
 
 std::vector<uint8_t> query_payload(std::string_view sql) {
   std::vector<uint8_t> p;
-  p.reserve(sql.size() + 1);
-  p.push_back(static_cast<uint8_t>(Command::query));
-  p.insert(p.end(), sql.begin(), sql.end());
+  encode_com_query(sql, p);
   return p;
 }
 }  // namespace
@@ -425,7 +421,7 @@ void ClientSession::execute_plan() {
 void ClientSession::start_preamble(Backend& b) {
   preamble_.clear();
   preamble_next_ = 0;
-  if (b.needs_tracking_setup) preamble_.push_back(query_payload(kTrackingSetup));
+  if (b.needs_tracking_setup) preamble_.push_back(query_payload(kSessionTrackingSetup));
   SessionState::Replay r = state_.plan(b.sync);
   if (r.init_db) {
     std::vector<uint8_t> p;
@@ -641,11 +637,8 @@ std::vector<uint8_t> ClientSession::take_ok_state(std::span<const uint8_t> ok_pa
   }
   if (client_caps_ & cap::SESSION_TRACK) return {};
   // The client did not ask for session tracking: give it the OK it expects.
-  OkPacket plain = std::move(ok.value());
-  plain.status_flags &= static_cast<uint16_t>(~status::SESSION_STATE_CHANGED);
-  plain.session_state.clear();
   std::vector<uint8_t> out;
-  encode_ok(plain, client_caps_ & ~cap::SESSION_TRACK, out, ok_payload[0]);
+  encode_ok_without_session_state(std::move(ok.value()), client_caps_, out, ok_payload[0]);
   return out;
 }
 

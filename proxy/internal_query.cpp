@@ -1,5 +1,6 @@
 #include "proxy/internal_query.h"
 
+#include "protocol/commands.h"
 #include "protocol/constants.h"
 #include "protocol/rows.h"
 #include "protocol/wire.h"
@@ -30,9 +31,7 @@ std::vector<uint8_t> InternalQuery::begin(std::span<const uint8_t> payload, uint
 
 std::vector<uint8_t> InternalQuery::begin_query(std::string_view sql, uint32_t server_caps) {
   std::vector<uint8_t> payload;
-  payload.reserve(sql.size() + 1);
-  payload.push_back(static_cast<uint8_t>(Command::query));
-  payload.insert(payload.end(), sql.begin(), sql.end());
+  encode_com_query(sql, payload);
   return begin(payload, server_caps);
 }
 

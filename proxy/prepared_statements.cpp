@@ -37,11 +37,6 @@ std::vector<uint32_t> ServerStmtCache::insert(const std::string& key, ServerStmt
   return evicted;
 }
 
-void set_statement_id(std::span<uint8_t> payload, uint32_t id) {
-  if (payload.size() < 5) return;
-  for (int i = 0; i < 4; ++i) payload[1 + i] = static_cast<uint8_t>(id >> (8 * i));
-}
-
 namespace {
 Result<ComStmtExecute, std::string> decode(std::span<const uint8_t> payload, ClientStmt& stmt) {
   ExecuteContext ctx;
@@ -117,7 +112,7 @@ Result<RewrittenExecute, std::string> rewrite_execute(std::span<const uint8_t> p
   if (!bind_types || e->new_params_bound || stmt.num_params == 0 || stmt.types.size() != stmt.num_params) {
     // Same bytes, another statement id.
     out.payload.assign(payload.begin(), payload.end());
-    set_statement_id(out.payload, server_id);
+    patch_statement_id(out.payload, server_id);
     return out;
   }
   e->statement_id = server_id;

@@ -57,10 +57,6 @@ class ServerStmtCache {
   uint64_t clock_ = 0;
 };
 
-// Writes another statement id into a COM_STMT_EXECUTE / FETCH / RESET / SEND_LONG_DATA payload
-// (protocol::statement_id_of reads it).
-void set_statement_id(std::span<uint8_t> payload, uint32_t id);
-
 // Rewrites a COM_STMT_EXECUTE payload for a server connection: its statement id, and the parameter
 // types added (new_params_bound = 1) when `bind_types` and the client did not send them. Also
 // returns the decoded parameters for routing. `stmt.types` is updated when the client sent types.

@@ -39,6 +39,16 @@ void ServerConn::close(bool flush) {
   state_ = State::closed;
 }
 
+void ServerConn::quit() {
+  if (conn_ != nullptr && state_ == State::ready) {
+    static constexpr uint8_t kQuit[] = {1, 0, 0, 0, static_cast<uint8_t>(Command::quit)};
+    conn_->write(kQuit);
+    close(true);
+    return;
+  }
+  close(false);
+}
+
 void ServerConn::login(ServerLogin login) {
   login_ = std::move(login);
   int err = 0;

@@ -25,6 +25,12 @@ namespace odp::proxy {
 // is garbage or an attack, from either side.
 inline constexpr size_t kMaxLoginPacketBytes = 64 * 1024;
 
+// Sent on every server connection after login (and again after COM_CHANGE_USER reset it): odp
+// learns session-state changes from the OK packets it makes the server send.
+inline constexpr const char* kSessionTrackingSetup =
+    "SET @@SESSION.session_track_system_variables = '*', @@SESSION.session_track_schema = ON, "
+    "@@SESSION.session_track_state_change = ON";
+
 struct ServerLogin {
   std::string host_port;
   std::string user;
@@ -78,6 +84,8 @@ class ServerConn final : public core::StreamHandler {
   Conn& conn() { return *conn_; }
   // Closes the connection; the owner hears nothing more.
   void close(bool flush);
+  // Says COM_QUIT (the server frees the session at once) and closes after it went out.
+  void quit();
 
   // Answers an auth switch (0xFE) sent mid-session, e.g. in reply to COM_CHANGE_USER.
   std::optional<std::string> answer_auth_switch(std::span<const uint8_t> payload,

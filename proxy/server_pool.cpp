@@ -91,9 +91,7 @@ void ServerPool::wait(const std::string& host_port, PoolWaiter* waiter) {
       if (it->conn->host_port() != host_port) continue;
       std::unique_ptr<ServerConn> conn = std::move(it->conn);
       list.erase(it);
-      static constexpr uint8_t kQuit[] = {1, 0, 0, 0, 1};
-      conn->write(kQuit);
-      conn->close(true);
+      conn->quit();
       graveyard_.push_back(std::move(conn));
       return;
     }
@@ -125,10 +123,7 @@ void ServerPool::expire(uint64_t now_ms, uint64_t max_idle_ms) {
   for (auto& [key, list] : idle_) {
     for (auto& e : list) {
       if (now_ms - e.since_ms > max_idle_ms) {
-        // Say goodbye politely: the server frees the session at once.
-        static constexpr uint8_t kQuit[] = {1, 0, 0, 0, 1};
-        e.conn->write(kQuit);
-        e.conn->close(true);
+        e.conn->quit();
         e.conn.reset();
       }
     }
@@ -150,11 +145,7 @@ size_t ServerPool::waiting_count() const {
 
 void ServerPool::close_all() {
   for (auto& [key, list] : idle_) {
-    for (auto& e : list) {
-      static constexpr uint8_t kQuit[] = {1, 0, 0, 0, 1};
-      e.conn->write(kQuit);
-      e.conn->close(true);
-    }
+    for (auto& e : list) e.conn->quit();
   }
   idle_.clear();
   graveyard_.clear();

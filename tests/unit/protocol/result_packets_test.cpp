@@ -174,3 +174,20 @@ TEST_CASE("session track: MariaDB 10.11's record for SET sql_mode (state-change 
   REQUIRE(m.ok());
   CHECK((*m)[0].value == "1");
 }
+
+TEST_CASE("ok: without session state for a client that did not ask for it") {
+  OkPacket ok;
+  ok.affected_rows = 3;
+  ok.status_flags = status::AUTOCOMMIT | status::SESSION_STATE_CHANGED;
+  ok.info = "Rows matched: 3";
+  ok.session_state = "\x01\x05\x04test";
+  std::vector<uint8_t> p;
+  encode_ok_without_session_state(ok, cap::PROTOCOL_41, p, 0xFE);
+  CHECK(p[0] == 0xFE);
+  auto back = decode_ok(p, cap::PROTOCOL_41);
+  REQUIRE(back.ok());
+  CHECK(back->affected_rows == 3);
+  CHECK(back->status_flags == status::AUTOCOMMIT);
+  CHECK(back->info == "Rows matched: 3");
+  CHECK(back->session_state.empty());
+}
