@@ -29,6 +29,7 @@ struct LimitsConfig {
   uint32_t server_connect_timeout_ms = 3000;     // TCP connect + login to a server
   uint32_t server_query_timeout_ms = 0;          // 0 = no limit; otherwise the command is cut off
   uint32_t max_output_buffer_bytes = 1u << 20;   // per connection; past it the peer is not read (backpressure)
+  uint32_t splice_min_bytes = 128u << 10;        // a row's rest at least this long is spliced (0 = never)
 };
 
 struct ClusterConfig {

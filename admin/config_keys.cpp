@@ -173,6 +173,8 @@ const std::vector<KeyDef<Config>>& global_keys() {
        31 * kDayMs, Check::none, true, false},
       {"limits", "max_output_buffer_bytes", [](Config& c) -> FieldRef { return &c.limits.max_output_buffer_bytes; },
        4096, 1ull << 30, Check::none, true, false},
+      {"limits", "splice_min_bytes", [](Config& c) -> FieldRef { return &c.limits.splice_min_bytes; }, 0, 1ull << 30,
+       Check::none, true, false},
       {"proxy", "default_cluster", [](Config& c) -> FieldRef { return &c.default_cluster; }, 0, 0, Check::none, true,
        false},
       {"routing", "read_consistency", [](Config& c) -> FieldRef { return &c.routing.read_consistency; }, 0, 0,

@@ -20,6 +20,11 @@ class StreamHandler {
   virtual void on_stream_connected(int /*err*/) {}
   // Output fell back below the low watermark after having reached the high one.
   virtual void on_stream_writable() {}
+  // Splice (see Conn::request_splice): no receive is in flight any more; answer with splice_to().
+  virtual void on_stream_splice_ready() {}
+  // Splice: all the bytes asked for left this connection's socket (they are queued on the
+  // destination, in order). Reads resume if they are wanted.
+  virtual void on_stream_spliced(uint64_t /*bytes*/) {}
 };
 
 class Conn {
@@ -45,6 +50,16 @@ class Conn {
   virtual bool hold_current_buffer(uint16_t& /*buffer_id*/) { return false; }
   virtual bool write_held(std::span<const uint8_t> /*bytes*/, uint16_t /*buffer_id*/) { return false; }
   virtual void release_held(uint16_t /*buffer_id*/) {}
+
+  // Splice: bytes the receiver does not need to look at (the rest of a large row) move from this
+  // socket to dst's through a pipe and never enter user space. request_splice() stops reads;
+  // when no receive is in flight any more the handler hears on_stream_splice_ready() (bytes that
+  // were already on their way arrive as data first). splice_to() then moves exactly `bytes`, or,
+  // with 0 bytes or when no pipe is to be had, resumes reads and returns false. A failure on the
+  // way reaches the handler as on_stream_closed. Implementations without sockets refuse.
+  virtual bool can_splice_to(const Conn& /*dst*/) const { return false; }
+  virtual void request_splice() {}
+  virtual bool splice_to(Conn& /*dst*/, uint64_t /*bytes*/) { return false; }
 };
 
 }  // namespace odp::core

@@ -73,6 +73,12 @@ io_uring_sqe* Ring::prepare_untracked() {
   return sqe;
 }
 
+void Ring::reserve(unsigned n) {
+  if (io_uring_sq_space_left(&ring_) >= n) return;
+  int rc = io_uring_submit(&ring_);
+  if (rc < 0 && rc != -EAGAIN && rc != -EBUSY && rc != -EINTR) LOG_ERROR("io_uring_submit failed: %s", strerror(-rc));
+}
+
 void Ring::submit() {
   int rc = io_uring_submit(&ring_);
   if (rc < 0 && rc != -EAGAIN && rc != -EBUSY && rc != -EINTR) LOG_ERROR("io_uring_submit: %s", strerror(-rc));

@@ -42,6 +42,9 @@ class Ring {
 
   // An SQE tied to `c` (never null: submits to make room when the SQ is full).
   io_uring_sqe* prepare(Completion& c);
+  // Makes room for n SQEs that must be submitted together (a linked chain must not be split
+  // by a submit in its middle).
+  void reserve(unsigned n);
   // An SQE whose completion is ignored (user_data 0), e.g. for cancellations and linked timeouts.
   io_uring_sqe* prepare_untracked();
 

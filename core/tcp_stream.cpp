@@ -27,6 +27,12 @@ TcpStream::TcpStream(Worker& worker, int fd, StreamHandler* handler) : worker_(w
   send_c_.ctx = this;
   connect_c_.fn = &TcpStream::on_connect;
   connect_c_.ctx = this;
+  send_poll_c_.fn = &TcpStream::on_poll_done;
+  send_poll_c_.ctx = this;
+  splice_poll_c_.fn = &TcpStream::on_poll_done;
+  splice_poll_c_.ctx = this;
+  splice_c_.fn = &TcpStream::on_splice_in;
+  splice_c_.ctx = this;
   linger_timer_.fn = &TcpStream::on_linger;
   linger_timer_.ctx = this;
   slot_ = worker_.ring().register_file(fd_);
@@ -56,6 +62,7 @@ TcpStream* TcpStream::connect(Worker& worker, const sockaddr* addr, socklen_t ad
   s->connect_addr_len_ = addr_len;
   s->connect_timeout_.tv_sec = timeout_ms / 1000;
   s->connect_timeout_.tv_nsec = static_cast<long long>(timeout_ms % 1000) * 1000000;
+  worker.ring().reserve(2);  // connect and its linked timeout go in one submission
   io_uring_sqe* sqe = worker.ring().prepare(s->connect_c_);
   io_uring_prep_connect(sqe, s->slot_ >= 0 ? s->slot_ : fd, reinterpret_cast<sockaddr*>(&s->connect_addr_), addr_len);
   s->set_fd_flags(sqe);
@@ -90,7 +97,7 @@ void TcpStream::on_connect(Completion& c, int32_t res, uint32_t /*flags*/) {
 
 void TcpStream::start_reading() {
   want_read_ = true;
-  if (state_ == State::open && !recv_c_.pending) arm_recv();
+  if (state_ == State::open && !recv_c_.pending && splice_state_ == SpliceState::none) arm_recv();
 }
 
 void TcpStream::stop_reading() {
@@ -100,7 +107,15 @@ void TcpStream::stop_reading() {
 
 void TcpStream::arm_recv() {
   io_uring_sqe* sqe = worker_.ring().prepare(recv_c_);
-  io_uring_prep_recv_multishot(sqe, slot_ >= 0 ? slot_ : fd_, nullptr, 0, 0);
+  if (peek_after_splice_) {
+    // Right after a splice the socket may hold megabytes; a multishot recv would pull them all
+    // into buffers before the receiver could ask for the next splice. One short read shows the
+    // next packet's start; multishot resumes after it unless another splice follows.
+    peek_after_splice_ = false;
+    io_uring_prep_recv(sqe, slot_ >= 0 ? slot_ : fd_, nullptr, kPeekBytes, 0);
+  } else {
+    io_uring_prep_recv_multishot(sqe, slot_ >= 0 ? slot_ : fd_, nullptr, 0, 0);
+  }
   set_fd_flags(sqe);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = worker_.buffers().group_id();
@@ -126,31 +141,23 @@ void TcpStream::on_recv(Completion& c, int32_t res, uint32_t flags) {
     }
     self->in_delivery_ = false;
     if (!self->delivery_held_) w.buffers().recycle(bid);
-    if (!c.pending && self->want_read_ && self->state_ == State::open)
-      self->arm_recv();
-    else if (!c.pending)
-      self->maybe_finish_close();
+    if (!c.pending) self->recv_ended();
     return;
   }
   if (res == -ENOBUFS) {
     // Out of provided buffers: the kernel stopped this multishot recv. Buffers come back as
     // soon as the current batch is consumed, so re-arming is the backpressure release.
     Stats::inc(w.stats().io_recv_enobufs_total);
-    if (!c.pending && self->want_read_ && self->state_ == State::open)
-      self->arm_recv();
-    else if (!c.pending)
-      self->maybe_finish_close();
+    if (!c.pending) self->recv_ended();
     return;
   }
   if (res == -ECANCELED || (res < 0 && self->state_ != State::open)) {
-    if (!c.pending && self->want_read_ && self->state_ == State::open)
-      self->arm_recv();
-    else
-      self->maybe_finish_close();
+    if (!c.pending) self->recv_ended();
     return;
   }
   // EOF (0) or a real error: reads are over.
   self->want_read_ = false;
+  if (self->splice_state_ == SpliceState::stopping) self->splice_state_ = SpliceState::none;
   if (self->state_ == State::open) {
     self->failed_ = res < 0;
     if (c.pending) self->cancel(c);
@@ -160,11 +167,21 @@ void TcpStream::on_recv(Completion& c, int32_t res, uint32_t flags) {
   }
 }
 
+void TcpStream::recv_ended() {
+  if (state_ != State::open) {
+    maybe_finish_close();
+  } else if (splice_state_ == SpliceState::stopping) {
+    after_reads_stopped();
+  } else if (want_read_) {
+    arm_recv();
+  }
+}
+
 void TcpStream::write(std::span<const uint8_t> bytes) {
   if ((state_ != State::open && state_ != State::connecting) || bytes.empty()) return;
   // Append to the last owned segment unless a send of it may be in flight.
   bool back_busy = out_.size() == 1 && send_c_.pending;
-  if (out_.empty() || out_.back().is_lent || back_busy) out_.emplace_back();
+  if (out_.empty() || out_.back().kind != SegmentKind::owned || back_busy) out_.emplace_back();
   out_.back().owned.append(bytes);
   out_bytes_ += bytes.size();
   commit_output();
@@ -202,7 +219,7 @@ void TcpStream::release_held(uint16_t buffer_id) {
 bool TcpStream::write_held(std::span<const uint8_t> bytes, uint16_t buffer_id) {
   if (state_ != State::open || failed_) return false;
   Segment& seg = out_.emplace_back();
-  seg.is_lent = true;
+  seg.kind = SegmentKind::lent;
   seg.lent = bytes;
   seg.buffer_id = buffer_id;
   out_bytes_ += bytes.size();
@@ -210,8 +227,14 @@ bool TcpStream::write_held(std::span<const uint8_t> bytes, uint16_t buffer_id) {
   return true;
 }
 
+void TcpStream::release_segment(Segment& seg) {
+  if (seg.kind == SegmentKind::lent) worker_.buffers().release_hold(seg.buffer_id);
+  if (seg.kind == SegmentKind::piped) worker_.pipes().release(seg.pipe);
+  seg.kind = SegmentKind::owned;
+}
+
 void TcpStream::pop_front_segment() {
-  if (out_.front().is_lent) worker_.buffers().release_hold(out_.front().buffer_id);
+  release_segment(out_.front());
   out_.pop_front();
   send_offset_ = 0;
 }
@@ -219,7 +242,7 @@ void TcpStream::pop_front_segment() {
 void TcpStream::drop_output() {
   size_t keep = send_c_.pending ? 1 : 0;
   while (out_.size() > keep) {
-    if (out_.back().is_lent) worker_.buffers().release_hold(out_.back().buffer_id);
+    release_segment(out_.back());
     out_.pop_back();
   }
   out_bytes_ = keep ? out_.front().size() - send_offset_ : 0;
@@ -227,6 +250,10 @@ void TcpStream::drop_output() {
 }
 
 void TcpStream::arm_send() {
+  if (out_.front().kind == SegmentKind::piped) {
+    arm_piped_send();
+    return;
+  }
   auto data = out_.front().bytes().subspan(send_offset_);
   io_uring_sqe* sqe = worker_.ring().prepare(send_c_);
   io_uring_prep_send(sqe, slot_ >= 0 ? slot_ : fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_WAITALL);
@@ -235,6 +262,11 @@ void TcpStream::arm_send() {
 
 void TcpStream::on_send(Completion& c, int32_t res, uint32_t /*flags*/) {
   auto* self = static_cast<TcpStream*>(c.ctx);
+  bool piped = !self->out_.empty() && self->out_.front().kind == SegmentKind::piped;
+  if (res == -EAGAIN && piped && self->state_ != State::closed && !self->failed_) {
+    self->arm_send();  // writable by poll, yet full again: wait once more
+    return;
+  }
   if (res < 0) {
     // The send is over (failed or cancelled): nothing of ours is in the kernel any more.
     self->drop_output();
@@ -248,6 +280,7 @@ void TcpStream::on_send(Completion& c, int32_t res, uint32_t /*flags*/) {
     return;
   }
   self->bytes_sent_ += static_cast<uint64_t>(res);
+  if (piped) self->took_from_pipe(self->out_.front().pipe, static_cast<uint32_t>(res));
   self->out_bytes_ -= static_cast<size_t>(res);
   self->send_offset_ += static_cast<size_t>(res);
   if (self->send_offset_ < self->out_.front().size()) {
@@ -270,9 +303,11 @@ void TcpStream::close(CloseMode mode) {
   want_read_ = false;
   if (recv_c_.pending) cancel(recv_c_);
   if (connect_c_.pending) cancel(connect_c_);
+  stop_splicing();
   if (mode == CloseMode::abort || failed_) {
     drop_output();
     if (send_c_.pending) cancel(send_c_);
+    if (send_poll_c_.pending) cancel(send_poll_c_);
   } else {
     flush();
     if (send_c_.pending || !out_.empty()) worker_.timers().arm(linger_timer_, worker_.now_ms() + kLingerMs);
@@ -286,12 +321,15 @@ void TcpStream::on_linger(Timer& t) {
   // The peer did not take our last bytes in time: give up on them.
   self->drop_output();
   if (self->send_c_.pending) self->cancel(self->send_c_);
+  if (self->send_poll_c_.pending) self->cancel(self->send_poll_c_);
   self->maybe_finish_close();
 }
 
 void TcpStream::maybe_finish_close() {
   if (state_ != State::closing) return;
-  if (recv_c_.pending || send_c_.pending || connect_c_.pending) return;
+  if (recv_c_.pending || send_c_.pending || connect_c_.pending || send_poll_c_.pending) return;
+  if (splice_c_.pending || splice_poll_c_.pending) return;
+  end_splice();
   if (!out_.empty() && !failed_ && linger_timer_.armed()) {
     flush();
     if (send_c_.pending) return;
@@ -308,7 +346,10 @@ void TcpStream::maybe_finish_close() {
 
 void TcpStream::abandon() {
   recv_c_.pending = send_c_.pending = connect_c_.pending = false;
-  out_.clear();  // the ring and its buffers are gone: nothing to give back
+  send_poll_c_.pending = splice_poll_c_.pending = splice_c_.pending = false;
+  out_.clear();  // the ring, its buffers and the pipes are gone: nothing to give back
+  splice_pipe_ = nullptr;
+  splice_dst_ = splice_src_ = nullptr;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   slot_ = -1;
@@ -316,7 +357,8 @@ void TcpStream::abandon() {
 }
 
 bool TcpStream::reclaimable() const {
-  return state_ == State::closed && !recv_c_.pending && !send_c_.pending && !connect_c_.pending;
+  return state_ == State::closed && !recv_c_.pending && !send_c_.pending && !connect_c_.pending &&
+         !send_poll_c_.pending && !splice_poll_c_.pending && !splice_c_.pending;
 }
 
 }  // namespace odp::core

@@ -13,6 +13,7 @@
 
 #include "core/byte_buffer.h"
 #include "core/conn.h"
+#include "core/pipe_pool.h"
 #include "core/ring.h"
 #include "core/timer_wheel.h"
 
@@ -46,6 +47,9 @@ class TcpStream final : public Conn {
   bool hold_current_buffer(uint16_t& buffer_id) override;
   bool write_held(std::span<const uint8_t> bytes, uint16_t buffer_id) override;
   void release_held(uint16_t buffer_id) override;
+  bool can_splice_to(const Conn& dst) const override;
+  void request_splice() override;
+  bool splice_to(Conn& dst, uint64_t bytes) override;
 
   enum class CloseMode { flush, abort };
   // flush: sends what is queued first (bounded by a 5 s linger), then closes.
@@ -79,9 +83,27 @@ class TcpStream final : public Conn {
   void fail(int err);
   void maybe_finish_close();
 
+  // The multishot recv ended (its last CQE): re-arm, hand over to a splice, or finish a close.
+  void recv_ended();
+  // Splice, source side (tcp_stream_splice.cpp): one poll(POLLIN) linked to one socket -> pipe
+  // splice at a time, bounded by the pipe's room.
+  void issue_splice_in();
+  void after_reads_stopped();
+  void end_splice();
+  // On close: cancels the source's operations and unlinks both sides.
+  void stop_splicing();
+  // Splice, destination side: bytes now in `pipe` go out after what is queued; a poll(POLLOUT)
+  // linked to a pipe -> socket splice sends them.
+  void queue_piped(Pipe* pipe, uint32_t bytes);
+  void arm_piped_send();
+  // Bytes left the pipe: a source waiting for room may go on.
+  void took_from_pipe(Pipe* pipe, uint32_t bytes);
+
   static void on_recv(Completion& c, int32_t res, uint32_t flags);
   static void on_send(Completion& c, int32_t res, uint32_t flags);
   static void on_connect(Completion& c, int32_t res, uint32_t flags);
+  static void on_splice_in(Completion& c, int32_t res, uint32_t flags);
+  static void on_poll_done(Completion& c, int32_t res, uint32_t flags);
   static void on_linger(Timer& t);
 
   Worker& worker_;
@@ -97,18 +119,27 @@ class TcpStream final : public Conn {
   Completion recv_c_;
   Completion send_c_;
   Completion connect_c_;
+  Completion send_poll_c_;    // POLLOUT linked before a pipe -> socket splice
+  Completion splice_poll_c_;  // POLLIN linked before a socket -> pipe splice
+  Completion splice_c_;       // the socket -> pipe splice
   Timer linger_timer_;
-  // Output: a FIFO of segments, each either bytes we own or a span of a held receive buffer
-  // (zero-copy forwarding). Only the front segment is ever in flight; appends never touch it
-  // while the kernel may be reading it.
+  // Output: a FIFO of segments: bytes we own, a span of a held receive buffer (zero-copy
+  // forwarding), or bytes waiting in a pipe (splice). Only the front segment is ever in flight;
+  // appends never touch it while the kernel may be reading it.
+  enum class SegmentKind : uint8_t { owned, lent, piped };
   struct Segment {
     ByteBuffer owned;
     std::span<const uint8_t> lent;
+    Pipe* pipe = nullptr;
+    uint32_t piped_bytes = 0;
     uint16_t buffer_id = 0;
-    bool is_lent = false;
-    size_t size() const { return is_lent ? lent.size() : owned.size(); }
-    std::span<const uint8_t> bytes() const { return is_lent ? lent : owned.data(); }
+    SegmentKind kind = SegmentKind::owned;
+    size_t size() const {
+      return kind == SegmentKind::lent ? lent.size() : kind == SegmentKind::piped ? piped_bytes : owned.size();
+    }
+    std::span<const uint8_t> bytes() const { return kind == SegmentKind::lent ? lent : owned.data(); }
   };
+  void release_segment(Segment& seg);
   std::deque<Segment> out_;
   size_t out_bytes_ = 0;    // queued and not yet sent
   size_t send_offset_ = 0;  // into out_.front()
@@ -118,6 +149,17 @@ class TcpStream final : public Conn {
   uint16_t delivery_bid_ = 0;
   uint64_t bytes_received_ = 0;
   uint64_t bytes_sent_ = 0;
+  // Splice source state. The destination is a stream of the same worker; each side forgets the
+  // other when it closes, so neither outlives the link.
+  enum class SpliceState : uint8_t { none, stopping, running };
+  SpliceState splice_state_ = SpliceState::none;
+  Pipe* splice_pipe_ = nullptr;
+  TcpStream* splice_dst_ = nullptr;
+  TcpStream* splice_src_ = nullptr;  // destination side: who feeds us
+  uint64_t splice_left_ = 0;
+  uint64_t splice_total_ = 0;
+  bool peek_after_splice_ = false;
+  static constexpr unsigned kPeekBytes = 16384;
   sockaddr_storage connect_addr_{};
   socklen_t connect_addr_len_ = 0;
   __kernel_timespec connect_timeout_{};

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/buffer_ring.h"
+#include "core/pipe_pool.h"
 #include "core/ring.h"
 #include "core/stats.h"
 #include "core/timer_wheel.h"
@@ -40,6 +41,7 @@ class Worker {
   uint32_t id() const { return id_; }
   Ring& ring() { return ring_; }
   BufferRing& buffers() { return buffers_; }
+  PipePool& pipes() { return pipes_; }
   TimerWheel& timers() { return timers_; }
   Stats& stats() { return stats_; }
   const Stats& stats() const { return stats_; }
@@ -78,6 +80,7 @@ class Worker {
   uint32_t id_ = 0;
   Ring ring_;
   BufferRing buffers_;
+  PipePool pipes_;
   TimerWheel timers_;
   Stats stats_;
   uint64_t now_ms_ = 0;

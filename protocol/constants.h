@@ -177,7 +177,9 @@ constexpr uint8_t binary = 63;
 constexpr uint8_t utf8mb4_0900_ai_ci = 255;
 }  // namespace charset
 
-// Error codes a proxy sends (server errors ER_*, client errors CR_*).
+// Error codes a proxy sends. Only server codes: libmariadb (the mariadb CLI, mysqlclient, ...)
+// reports an ERR packet carrying a client-library code (2000-2999, CR_*) as 2027 "malformed
+// packet", so a lost or unreachable server is told with the nearest server code instead.
 namespace errc {
 constexpr uint16_t ER_CON_COUNT_ERROR = 1040;
 constexpr uint16_t ER_OUT_OF_RESOURCES = 1041;
@@ -212,14 +214,8 @@ constexpr uint16_t ER_LOCK_WAIT_TIMEOUT = 1205;
 constexpr uint16_t ER_OPTION_PREVENTS_STATEMENT = 1290;
 constexpr uint16_t ER_MUST_CHANGE_PASSWORD = 1820;
 constexpr uint16_t ER_CONNECTION_KILLED = 1927;  // MariaDB
-constexpr uint16_t CR_UNKNOWN_ERROR = 2000;
-constexpr uint16_t CR_CONNECTION_ERROR = 2002;
-constexpr uint16_t CR_CONN_HOST_ERROR = 2003;
-constexpr uint16_t CR_SERVER_GONE_ERROR = 2006;
-constexpr uint16_t CR_SERVER_LOST = 2013;
-constexpr uint16_t CR_SERVER_LOST_EXTENDED = 2013;  // same number as CR_SERVER_LOST
-constexpr uint16_t CR_COMMANDS_OUT_OF_SYNC = 2014;
-constexpr uint16_t CR_MALFORMED_PACKET = 2027;
+// A server could not be reached or refused the login ("Unable to connect to foreign data source").
+constexpr uint16_t ER_CONNECT_TO_FOREIGN_DATA_SOURCE = 1429;
 constexpr uint16_t ER_WRONG_VALUE_FOR_VAR = 1231;
 // OceanBase: the server does not lead the partition (-4038 on the wire as 4038).
 constexpr uint16_t OB_NOT_MASTER = 4038;

@@ -226,9 +226,9 @@ void ClientSession::on_server_closed(ServerConn& conn, int err) {
     return;
   }
   if ((phase_ == Phase::command || phase_ == Phase::upload || phase_ == Phase::syncing) && !response_started_) {
-    send_err(1, errc::CR_SERVER_LOST, "odp: lost connection to server " + host_port + " during query", "08S01");
+    send_err(1, errc::ER_NET_READ_ERROR, "odp: lost connection to server " + host_port + " during query", "08S01");
   } else if (changing_user_) {
-    send_err(next_client_seq_, errc::CR_SERVER_LOST,
+    send_err(next_client_seq_, errc::ER_NET_READ_ERROR,
              "odp: lost connection to server " + host_port + " during COM_CHANGE_USER", "08S01");
   }
   close_session(true);

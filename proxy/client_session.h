@@ -87,6 +87,8 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void on_server_data(ServerConn& conn, std::span<const uint8_t> data) override;
   void on_server_closed(ServerConn& conn, int err) override;
   void on_server_writable(ServerConn& conn) override;
+  void on_server_splice_ready(ServerConn& conn) override;
+  void on_server_spliced(ServerConn& conn, uint64_t bytes) override;
 
   // PoolWaiter: a connection slot to the server this session waits for came free.
   void on_pool_slot() override;
@@ -104,12 +106,15 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void verify_credentials(const std::string& auth_response);
   void on_credential(Result<UserCredential, std::string> result);
   void connect_server();
+  void login_to(const std::string& host_port);
   void finish_login(std::span<const uint8_t> ok_payload);
   ServerLogin make_server_login(const std::string& host_port) const;
   void handle_internal_command(std::span<const uint8_t> payload);
   uint32_t advertised_capabilities() const;
 
   // Command phase (client_session_command.cpp).
+  struct ResponseConsumer;
+  struct RequestConsumer;
   void process_client_input();
   // Returns bytes consumed from `in`; sets *stop when the session must wait for something.
   size_t consume_client(std::span<const uint8_t> in, bool& stop);
@@ -118,6 +123,11 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void handle_small_command(std::span<const uint8_t> packet, std::span<const uint8_t> payload);
   void forward_command(std::span<const uint8_t> packet, protocol::Command cmd);
   void response_done();
+  // After a scan of response bytes: acts on the end of the response, an error or a LOCAL INFILE
+  // request. True when the caller must stop (nothing more of this chunk is to be scanned).
+  bool settle_scan(const ResponseConsumer& consumer, bool bytes_follow);
+  // The rest of a large packet goes to the client by splice (client_session_splice.cpp).
+  void maybe_splice_response();
   // Learns session-state changes from an OK packet's payload; returns the payload to give the
   // client instead when it did not ask for session tracking (empty: forward unchanged).
   std::vector<uint8_t> take_ok_state(std::span<const uint8_t> ok_payload);
@@ -214,9 +224,6 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void arm_timer(uint64_t delay_ms);
   void update_backpressure();
   static void on_timer(core::Timer& t);
-
-  struct ResponseConsumer;
-  struct RequestConsumer;
 
   SessionEnv& env_;
   Conn* client_;

@@ -9,6 +9,7 @@
 #include "protocol/wire.h"
 #include "proxy/client_session.h"
 #include "proxy/kill_statement.h"
+#include "proxy/response_consumer.h"
 
 namespace odp::proxy {
 
@@ -37,49 +38,6 @@ bool unsupported_command(Command cmd) {
   }
 }
 }  // namespace
-
-struct ClientSession::ResponseConsumer {
-  ClientSession& s;
-  bool done = false;
-  bool failed = false;
-  bool local_infile = false;
-  // An OK packet whose session-state records the client must not see: the bytes to send instead.
-  std::vector<uint8_t> rewrite;
-  uint32_t rewrite_payload_len = 0;
-  uint8_t rewrite_seq = 0;
-  size_t capture_bytes(uint8_t first, uint32_t len, bool continuation) const {
-    return continuation ? 0 : s.tracker_.capture_bytes(first, len);
-  }
-  uint8_t last_seq = 0;
-  bool on_packet(const ScannedPacket& p) {
-    last_seq = p.seq;
-    if (p.continuation) return false;
-    ResponseTracker::Step step = s.tracker_.on_packet(p.head, p.payload_len);
-    if (s.tracker_.last_packet_was_ok() && (s.tracker_.last_status_flags() & status::SESSION_STATE_CHANGED) &&
-        p.head.size() == p.payload_len) {
-      std::vector<uint8_t> plain = s.take_ok_state(p.head);
-      if (!plain.empty()) {
-        rewrite = std::move(plain);
-        rewrite_payload_len = p.payload_len;
-        rewrite_seq = p.seq;
-      }
-    }
-    switch (step) {
-      case ResponseTracker::Step::more:
-        return !rewrite.empty();
-      case ResponseTracker::Step::done:
-        done = true;
-        return true;
-      case ResponseTracker::Step::local_infile:
-        local_infile = true;
-        return true;
-      case ResponseTracker::Step::error:
-        failed = true;
-        return true;
-    }
-    return true;
-  }
-};
 
 struct ClientSession::RequestConsumer {
   ClientSession& s;
@@ -268,7 +226,7 @@ size_t ClientSession::start_command(std::span<const uint8_t> in, bool& stop) {
     }
   }
   if (server_->state() != ServerConn::State::ready) {
-    send_err(1, errc::CR_SERVER_LOST, "odp: no server connection for a streamed request", "08S01");
+    send_err(1, errc::ER_NET_READ_ERROR, "odp: no server connection for a streamed request", "08S01");
     fail_protocol("no server connection", false);
     stop = true;
     return in.size();
@@ -437,7 +395,7 @@ void ClientSession::forward_kill(const KillStatement& kill, bool as_com_process_
 
 void ClientSession::forward_command(std::span<const uint8_t> packet, Command cmd) {
   if (server_ == nullptr || server_->state() != ServerConn::State::ready) {
-    send_err(1, errc::CR_SERVER_LOST, "odp: no server connection", "08S01");
+    send_err(1, errc::ER_NET_READ_ERROR, "odp: no server connection", "08S01");
     close_session(true);
     return;
   }
@@ -525,42 +483,48 @@ void ClientSession::on_server_data(ServerConn& conn, std::span<const uint8_t> da
         forward_to_client(rest.first(used));
     }
     pos += used;
-    if (consumer.failed) {
-      LOG_WARN("server broke the protocol conn_id=%u server=%s: %s", id_, server_->host_port().c_str(),
-               tracker_.error_reason() ? tracker_.error_reason() : "?");
-      drop_backend(*server_);
-      fail_protocol("malformed response from server", false);
-      return;
-    }
-    if (consumer.local_infile) {
-      if (pos < data.size()) {
-        // Nothing may follow the request until the client's file went by: these bytes would
-        // otherwise be dropped and the stream parsed out of step.
-        drop_backend(*server_);
-        fail_protocol("server sent bytes after a LOCAL INFILE request", false);
-        return;
-      }
-      upload_is_infile_ = true;
-      request_scanner_.reset();
-      if (channel_.compressed()) request_scanner_.renumber_from(static_cast<uint8_t>(consumer.last_seq + 1));
-      phase_ = Phase::upload;
-      process_client_input();
-      update_backpressure();
-      return;
-    }
-    if (consumer.done) {
-      if (pos < data.size()) {
-        drop_backend(*server_);
-        fail_protocol("server sent bytes after the end of a response", false);
-        return;
-      }
-      response_done();
-      update_backpressure();
-      return;
-    }
+    if (settle_scan(consumer, pos < data.size())) return;
     if (used == 0) break;
   }
   update_backpressure();
+  maybe_splice_response();
+}
+
+bool ClientSession::settle_scan(const ResponseConsumer& consumer, bool bytes_follow) {
+  if (consumer.failed) {
+    LOG_WARN("server broke the protocol conn_id=%u server=%s: %s", id_, server_->host_port().c_str(),
+             tracker_.error_reason() ? tracker_.error_reason() : "?");
+    drop_backend(*server_);
+    fail_protocol("malformed response from server", false);
+    return true;
+  }
+  if (consumer.local_infile) {
+    if (bytes_follow) {
+      // Nothing may follow the request until the client's file went by: these bytes would
+      // otherwise be dropped and the stream parsed out of step.
+      drop_backend(*server_);
+      fail_protocol("server sent bytes after a LOCAL INFILE request", false);
+      return true;
+    }
+    upload_is_infile_ = true;
+    request_scanner_.reset();
+    if (channel_.compressed()) request_scanner_.renumber_from(static_cast<uint8_t>(consumer.last_seq + 1));
+    phase_ = Phase::upload;
+    process_client_input();
+    update_backpressure();
+    return true;
+  }
+  if (consumer.done) {
+    if (bytes_follow) {
+      drop_backend(*server_);
+      fail_protocol("server sent bytes after the end of a response", false);
+      return true;
+    }
+    response_done();
+    update_backpressure();
+    return true;
+  }
+  return false;
 }
 
 void ClientSession::forward_to_client(std::span<const uint8_t> bytes) {

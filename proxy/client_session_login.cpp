@@ -183,7 +183,7 @@ void ClientSession::on_credential(Result<UserCredential, std::string> result) {
   if (finished_ || phase_ != Phase::lookup) return;
   if (!result) {
     core::Stats::inc(env_.stats().server_connect_failures_total);
-    send_err(next_client_seq_, errc::CR_CONN_HOST_ERROR,
+    send_err(next_client_seq_, errc::ER_CONNECT_TO_FOREIGN_DATA_SOURCE,
              "odp: cannot check the login of '" + login_.user + "': cluster '" + login_.cluster +
                  "' is unreachable: " + result.error(),
              "08S01");
@@ -245,7 +245,10 @@ void ClientSession::connect_server() {
   // zone); it also checks the password against the server before the client is let in.
   plan_ = Plan{};
   plan_route(Command::ping, {});
-  std::string host_port = plan_.candidates.empty() ? std::string() : plan_.candidates.front();
+  login_to(plan_.candidates.empty() ? std::string() : plan_.candidates.front());
+}
+
+void ClientSession::login_to(const std::string& host_port) {
   if (ServerPool* pool = env_.pool(); pool != nullptr && !host_port.empty()) {
     // An idle connection of the same user stands in for the login (the server accepted this user
     // already); only the database the client asked for is checked, by selecting it.
@@ -326,6 +329,19 @@ void ClientSession::on_server_login_failed(ServerConn& conn, const ErrPacket& er
     send_to_client(framed);
     resume_ready();
     return;
+  }
+  bool unreachable = err.code == errc::ER_CONNECT_TO_FOREIGN_DATA_SOURCE || err.code == errc::ER_NET_READ_ERROR;
+  if (phase_ == Phase::server_login && unreachable) {
+    // The server is down or went away before the login finished: the client has not been told
+    // anything yet, so another candidate (the next in the tenant's zone and LDC order) serves.
+    env_.note_server_failure(conn.host_port());
+    if (++plan_.next < plan_.candidates.size()) {
+      LOG_INFO("login candidate failed conn_id=%u server=%s: %s; trying %s", id_, conn.host_port().c_str(),
+               err.message.c_str(), plan_.candidates[plan_.next].c_str());
+      drop_backend(conn);
+      login_to(plan_.candidates[plan_.next]);
+      return;
+    }
   }
   uint8_t seq = phase_ == Phase::server_login ? next_client_seq_ : 1;
   std::vector<uint8_t> framed;

@@ -413,7 +413,7 @@ void ClientSession::execute_plan() {
     return;
   }
   core::Stats::inc(env_.stats().route_failures_total);
-  send_err(1, errc::CR_CONN_HOST_ERROR,
+  send_err(1, errc::ER_CONNECT_TO_FOREIGN_DATA_SOURCE,
            "odp: no server available for this statement (tried " + std::to_string(plan_.candidates.size()) + ")");
   resume_ready();
 }
@@ -472,7 +472,7 @@ void ClientSession::on_internal_data(std::span<const uint8_t> data) {
     LOG_WARN("bad answer to an internal statement conn_id=%u server=%s: %s", id_, server_->host_port().c_str(),
              internal_.failure() ? internal_.failure() : "bytes after the response");
     if (phase_ == Phase::syncing)
-      send_err(1, errc::CR_SERVER_LOST, "odp: lost step with server " + server_->host_port());
+      send_err(1, errc::ER_NET_READ_ERROR, "odp: lost step with server " + server_->host_port());
     drop_backend(*server_);
     fail_protocol("malformed answer to an internal statement", false);
     return;

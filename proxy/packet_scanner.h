@@ -4,6 +4,7 @@
 // caller how many bytes of the chunk belong to packets it has seen, so that those bytes can be
 // forwarded verbatim. Used for server responses (with ResponseTracker) and for streamed client
 // requests (large commands, LOAD DATA LOCAL file contents).
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <type_traits>
@@ -73,6 +74,20 @@ class PacketScanner {
       if (payload_left_ == 0 && finish(consumer)) return pos;
     }
     return pos;
+  }
+
+  // Payload bytes of the current packet that nobody needs to see: the consumer has captured
+  // what it asked for and the rest may go by unread (e.g. spliced). 0 between packets.
+  uint32_t opaque_left() const {
+    if (header_have_ < protocol::kPacketHeaderBytes || !first_seen_ || capture_.size() < capture_want_) return 0;
+    return payload_left_;
+  }
+  // Counts n opaque bytes (n <= opaque_left()) as passed; finishes the packet when it ends.
+  // Returns what on_packet returned, or false when the packet goes on.
+  template <typename Consumer>
+  bool skip(uint32_t n, Consumer& consumer) {
+    payload_left_ -= std::min(n, payload_left_);
+    return payload_left_ == 0 && finish(consumer);
   }
 
   // True between packets (nothing of a packet seen yet).

@@ -57,7 +57,7 @@ void ServerConn::login(ServerLogin login) {
   env_.server_connection_opened(login_.host_port);
   conn_ = env_.connect(login_.host_port, env_.config().limits.server_connect_timeout_ms, this, err);
   if (conn_ == nullptr) {
-    fail_login(errc::CR_CONN_HOST_ERROR,
+    fail_login(errc::ER_CONNECT_TO_FOREIGN_DATA_SOURCE,
                "odp: cannot connect to server " + login_.host_port + ": " + std::string(strerror(err)));
   }
 }
@@ -69,14 +69,14 @@ void ServerConn::fail_login(uint16_t code, const std::string& message) {
   close(false);
   ErrPacket err;
   err.code = code;
-  err.sql_state = code == errc::CR_CONN_HOST_ERROR ? "HY000" : "08S01";
+  err.sql_state = code == errc::ER_CONNECT_TO_FOREIGN_DATA_SOURCE ? "08001" : "08S01";
   err.message = message;
   owner_->on_server_login_failed(*this, err);
 }
 
 void ServerConn::on_stream_connected(int err) {
   if (err != 0) {
-    fail_login(errc::CR_CONN_HOST_ERROR,
+    fail_login(errc::ER_CONNECT_TO_FOREIGN_DATA_SOURCE,
                "odp: cannot connect to server " + login_.host_port + ": " + std::string(strerror(err)));
     return;
   }
@@ -89,13 +89,25 @@ void ServerConn::on_stream_writable() {
   if (state_ == State::ready) owner_->on_server_writable(*this);
 }
 
+void ServerConn::on_stream_splice_ready() {
+  if (state_ == State::ready) {
+    owner_->on_server_splice_ready(*this);
+  } else {
+    conn_->splice_to(*conn_, 0);  // never asked for outside the command phase: just read on
+  }
+}
+
+void ServerConn::on_stream_spliced(uint64_t bytes) {
+  owner_->on_server_spliced(*this, bytes);
+}
+
 void ServerConn::on_stream_closed(int err) {
   if (state_ == State::ready) {
     owner_->on_server_closed(*this, err);
     return;
   }
-  fail_login(errc::CR_SERVER_LOST, "odp: server " + login_.host_port + " closed the connection during login" +
-                                       (err != 0 ? std::string(": ") + strerror(err) : std::string()));
+  fail_login(errc::ER_NET_READ_ERROR, "odp: server " + login_.host_port + " closed the connection during login" +
+                                          (err != 0 ? std::string(": ") + strerror(err) : std::string()));
 }
 
 void ServerConn::on_stream_data(std::span<const uint8_t> data) {

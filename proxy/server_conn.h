@@ -54,6 +54,10 @@ class ServerConn final : public core::StreamHandler {
     virtual void on_server_data(ServerConn& conn, std::span<const uint8_t> data) = 0;
     virtual void on_server_closed(ServerConn& conn, int err) = 0;
     virtual void on_server_writable(ServerConn& conn) = 0;
+    // Splice (core::Conn::request_splice): the owner answers with conn().splice_to(); an owner
+    // that never splices resumes reads.
+    virtual void on_server_splice_ready(ServerConn& conn) { conn.conn().splice_to(conn.conn(), 0); }
+    virtual void on_server_spliced(ServerConn& /*conn*/, uint64_t /*bytes*/) {}
   };
 
   // setup: logged in; odp turns session tracking on before the connection is handed over.
@@ -96,6 +100,8 @@ class ServerConn final : public core::StreamHandler {
   void on_stream_closed(int err) override;
   void on_stream_connected(int err) override;
   void on_stream_writable() override;
+  void on_stream_splice_ready() override;
+  void on_stream_spliced(uint64_t bytes) override;
 
  private:
   void fail_login(uint16_t code, const std::string& message);

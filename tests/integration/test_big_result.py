@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """A 1 GiB result (1024 rows of 1 MiB) read with `mariadb --quick | wc -c` through odp: the same bytes
-as directly, while odp's VmRSS grows by less than 64 MiB (results stream, they are not buffered)."""
+as directly, while odp's VmRSS grows by less than 64 MiB (results stream, they are not buffered), and
+the rows' bulk goes by splice (odp_io_splice_bytes_total), never through odp's memory."""
 import os
 import subprocess
 import sys
@@ -30,6 +31,7 @@ def case_gib_result():
     print("direct: %d bytes in %.2fs (%.0f MB/s)" % (direct, dt_d, direct / dt_d / 1e6))
     L.check_eq(direct, EXPECTED, "bytes read directly")
     pid = L.odp_pid()
+    spliced_before = L.metric("io_splice_bytes_total")
     before = L.rss_kib(pid)
     samples = []
     stop = threading.Event()
@@ -53,6 +55,10 @@ def case_gib_result():
     print("odp: %d bytes in %.2fs (%.0f MB/s); odp VmRSS before %d KiB, peak %d KiB (+%d KiB), %d samples"
           % (via, dt_o, via / dt_o / 1e6, before, peak, peak - before, len(samples)))
     L.check_eq(via, direct, "bytes read through odp")
+    spliced = L.metric("io_splice_bytes_total") - spliced_before
+    print("spliced: %d bytes (%.0f%% of the result)" % (spliced, 100.0 * spliced / via))
+    # Each 1 MiB row's rest past the first received chunk goes by splice (limits.splice_min_bytes).
+    L.check(spliced >= via // 2, "only %d of %d bytes went by splice" % (spliced, via))
     L.check(peak - before < RSS_LIMIT_KIB, "odp's RSS grew by %d KiB (limit %d KiB)" % (peak - before, RSS_LIMIT_KIB))
     L.odp_still_serves()
 

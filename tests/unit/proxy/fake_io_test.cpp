@@ -168,7 +168,7 @@ TEST_CASE("fake IO: failed credential look-ups and refused connects end the logi
     sc.lookup_error = 1000;
     FakeEnv env(sc);
     CHECK(env.run() == "");
-    CHECK(env.client(0).login_error() == odp::protocol::errc::CR_CONN_HOST_ERROR);
+    CHECK(env.client(0).login_error() == odp::protocol::errc::ER_CONNECT_TO_FOREIGN_DATA_SOURCE);
     CHECK(env.stats().server_connect_failures_total.load() == 1);
   }
   for (bool later : {false, true}) {
@@ -178,7 +178,7 @@ TEST_CASE("fake IO: failed credential look-ups and refused connects end the logi
     (later ? sc.refuse_later : sc.refuse_now) = 1000;
     FakeEnv env(sc);
     CHECK(env.run() == "");
-    CHECK(env.client(0).login_error() == odp::protocol::errc::CR_CONN_HOST_ERROR);
+    CHECK(env.client(0).login_error() == odp::protocol::errc::ER_CONNECT_TO_FOREIGN_DATA_SOURCE);
     CHECK(env.stats().server_connect_failures_total.load() == 1);
     CHECK(env.stats().server_connections.load() == 0);
   }
@@ -189,7 +189,7 @@ TEST_CASE("fake IO: failed credential look-ups and refused connects end the logi
     sc.config.limits.server_connect_timeout_ms = 500;
     FakeEnv env(sc);
     CHECK(env.run() == "");
-    CHECK(env.client(0).login_error() == odp::protocol::errc::CR_CONN_HOST_ERROR);
+    CHECK(env.client(0).login_error() == odp::protocol::errc::ER_CONNECT_TO_FOREIGN_DATA_SOURCE);
   }
 }
 
