@@ -225,6 +225,7 @@ void ClientSession::on_server_closed(ServerConn& conn, int err) {
     // An idle connection went away: the next statement that needs that server reconnects.
     return;
   }
+  if (busy && !lost_state && !changing_user_ && retry_lost_read(host_port)) return;
   if ((phase_ == Phase::command || phase_ == Phase::upload || phase_ == Phase::syncing) && !response_started_) {
     send_err(1, errc::ER_NET_READ_ERROR, "odp: lost connection to server " + host_port + " during query", "08S01");
   } else if (changing_user_) {

@@ -132,6 +132,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   // client instead when it did not ask for session tracking (empty: forward unchanged).
   std::vector<uint8_t> take_ok_state(std::span<const uint8_t> ok_payload);
   bool handle_not_master(std::span<const uint8_t> data);
+  bool retry_lost_read(const std::string& host_port);
   void forward_kill(const KillStatement& kill, bool as_com_process_kill);
   void begin_change_user(std::span<const uint8_t> payload);
   void send_change_user_to_server();
@@ -149,6 +150,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
     const char* reason = "";
     std::string cluster, tenant, database, table;  // the routed table ("" = none)
     bool retryable = false;                        // may be re-sent after a 4038 / refused connect
+    bool replayable_read = false;                  // a plain read: may run again if its server dies
     bool weak = false;
     uint32_t attempts = 0;
     uint64_t deadline_ms = 0;

@@ -331,6 +331,8 @@ std::optional<ClientSession::PlanOutcome> ClientSession::route_by_topology(const
     plan_.reason = d.reason;
     plan_.retryable = entry != nullptr && !in_transaction_ && held_begin_.empty() && autocommit_ &&
                       !c.multi_statement && pinned_ == nullptr;
+    plan_.replayable_read = c.is_read() && !c.multi_statement && request_cmd_ == Command::query && !in_transaction_ &&
+                            held_begin_.empty() && autocommit_ && pinned_ == nullptr;
     if (plan_.weak) core::Stats::inc(env_.stats().route_weak_reads_total);
     if (d.to_leader) core::Stats::inc(env_.stats().route_leader_total);
     if (!plan_.candidates.empty()) return PlanOutcome::go;
@@ -657,6 +659,31 @@ bool ClientSession::handle_not_master(std::span<const uint8_t> data) {
   core::Stats::inc(env_.stats().route_retries_total);
   LOG_INFO("stale route conn_id=%u table=%s.%s server=%s: waiting for fresh metadata, attempt %u", id_,
            plan_.database.c_str(), plan_.table.c_str(), server_->host_port().c_str(), plan_.attempts);
+  plan_.deadline_ms = env_.now_ms() + kRerouteWaitMs;
+  phase_ = Phase::rerouting;
+  arm_timer(kPollMs);
+  return true;
+}
+
+// The server died under a read that had not answered yet. A read has nothing to undo, so, as
+// after a stale route, it runs again once the metadata may have moved on (the dead server is
+// avoided meanwhile). Writes are never re-sent: they may have committed before the crash.
+bool ClientSession::retry_lost_read(const std::string& host_port) {
+  if (!plan_.replayable_read || response_started_ || request_.empty()) return false;
+  if (phase_ != Phase::command && phase_ != Phase::syncing) return false;
+  if (plan_.attempts + 1 >= kMaxRouteAttempts) return false;
+  ++plan_.attempts;
+  core::Stats::inc(env_.stats().route_retries_total);
+  LOG_INFO("server lost under a read conn_id=%u server=%s: running it again, attempt %u", id_, host_port.c_str(),
+           plan_.attempts);
+  if (!plan_.table.empty()) env_.mark_table_dirty(plan_.cluster, plan_.tenant, plan_.database, plan_.table);
+  response_scanner_.reset();  // the dead server may have left part of a header
+  if ((plan_.table.empty() || plan_.weak) && plan_.next + 1 < plan_.candidates.size()) {
+    // Any of the candidates may serve (no table, or a weak read): the next one, now.
+    ++plan_.next;
+    execute_plan();
+    return true;
+  }
   plan_.deadline_ms = env_.now_ms() + kRerouteWaitMs;
   phase_ = Phase::rerouting;
   arm_timer(kPollMs);
