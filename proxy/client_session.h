@@ -151,6 +151,9 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
     std::string cluster, tenant, database, table;  // the routed table ("" = none)
     bool retryable = false;                        // may be re-sent after a 4038 / refused connect
     bool replayable_read = false;                  // a plain read: may run again if its server dies
+    // Another server answered 4038: the leader the (refreshed) metadata names is tried first even
+    // while it is avoided for recent failures (it may have just come back and taken over again).
+    bool leader_confirmed = false;
     bool weak = false;
     uint32_t attempts = 0;
     uint64_t deadline_ms = 0;

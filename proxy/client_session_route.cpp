@@ -324,14 +324,17 @@ std::optional<ClientSession::PlanOutcome> ClientSession::route_by_topology(const
     routing::parse_route_policy(env_.config().routing.route_policy, in.policy);
     in.place.idc = env_.config().routing.proxy_idc;
     in.place.region = env_.config().routing.proxy_region;
-    for (size_t i = 0; i < ct->servers.size() && i < 64; ++i)
+    for (size_t i = 0; i < ct->servers.size() && i < 64 && !plan_.leader_confirmed; ++i)
       if (env_.server_avoided(ct->servers[i].host_port)) in.avoid |= uint64_t{1} << i;
     routing::RouteDecision d = routing::route(in);
     for (uint8_t i = 0; i < d.count; ++i) plan_.candidates.push_back(ct->servers[d.candidates[i]].host_port);
     plan_.reason = d.reason;
     plan_.retryable = entry != nullptr && !in_transaction_ && held_begin_.empty() && autocommit_ &&
                       !c.multi_statement && pinned_ == nullptr;
-    plan_.replayable_read = c.is_read() && !c.multi_statement && request_cmd_ == Command::query && !in_transaction_ &&
+    // A text query, or a prepared one outside a cursor (an execute re-prepares where it lands).
+    bool resendable =
+        request_cmd_ == Command::query || (request_cmd_ == Command::stmt_execute && plan_.pin_reason == nullptr);
+    plan_.replayable_read = c.is_read() && !c.multi_statement && resendable && !in_transaction_ &&
                             held_begin_.empty() && autocommit_ && pinned_ == nullptr;
     if (plan_.weak) core::Stats::inc(env_.stats().route_weak_reads_total);
     if (d.to_leader) core::Stats::inc(env_.stats().route_leader_total);
@@ -656,6 +659,7 @@ bool ClientSession::handle_not_master(std::span<const uint8_t> data) {
   if (!plan_.table.empty()) env_.mark_table_dirty(plan_.cluster, plan_.tenant, plan_.database, plan_.table);
   if (!plan_.retryable || plan_.attempts + 1 >= kMaxRouteAttempts || in_transaction_) return false;
   ++plan_.attempts;
+  plan_.leader_confirmed = true;
   core::Stats::inc(env_.stats().route_retries_total);
   LOG_INFO("stale route conn_id=%u table=%s.%s server=%s: waiting for fresh metadata, attempt %u", id_,
            plan_.database.c_str(), plan_.table.c_str(), server_->host_port().c_str(), plan_.attempts);

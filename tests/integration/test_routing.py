@@ -13,7 +13,7 @@ import sys
 
 import pymysql
 
-from odplib import (HOST, ODP_PORT, ROOT, SERVER_PORTS, check, check_eq, connect, metric, run_cases, wait_for)
+from odplib import (HOST, ROOT, SERVER_PORTS, check, check_eq, connect, metric, run_cases, wait_for)
 
 TENANT = "t1"
 # One key value per partition, per table: (table, key column, {partition_id: value}).
@@ -292,65 +292,6 @@ def case_kill_finds_the_statement_not_the_pooled_connection():
         wait_for(dead, 5, what="the killed idle session to be closed")
 
 
-def case_a_crashed_server_is_hidden_from_reads_and_logins():
-    # Logins and table-less statements go to the tenant's primary zone. Crash that server while a
-    # read runs on it: the read runs again elsewhere and answers. Until odp's next metadata refresh
-    # the server still looks alive, yet every login in that window must reach another server, for
-    # the mariadb CLI (libmariadb) and pymysql alike, with a working session.
-    import threading
-    import time
-    tables = [t for t, _, _ in TABLES]
-    before = {t: leaders(t) for t in tables}
-    name_of = {p: "s%d" % (i + 1) for i, p in enumerate(SERVER_PORTS)}
-    with contextlib.closing(connect()) as c, c.cursor() as cur:
-        cur.execute("SELECT @@port")
-        login_port = int(cur.fetchone()[0])
-    result = {}
-
-    def reader():
-        try:
-            with contextlib.closing(connect()) as c, c.cursor() as cur:
-                cur.execute("SELECT SLEEP(2), @@port")
-                result["row"] = cur.fetchone()
-        except pymysql.err.MySQLError as e:
-            result["error"] = e.args
-    retries = metric("odp_route_retries_total")
-    t = threading.Thread(target=reader)
-    t.start()
-    time.sleep(0.7)
-    sandbox("kill", name_of[login_port])
-    try:
-        t.join(30)
-        check("row" in result, "the read under the crash failed: %r" % result)
-        check(int(result["row"][1]) != login_port, "the read answered from the crashed server: %r" % result)
-        check(metric("odp_route_retries_total") > retries, "odp_route_retries_total counts the re-run read")
-        for _ in range(3):
-            out = subprocess.run(["mariadb", "--no-defaults", "--skip-ssl", "-h", HOST, "-P%d" % ODP_PORT, "-uapp",
-                                  "-papp", "-N", "-B", "test", "-e", "SELECT @@port"],
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
-            check(out.returncode == 0, "mariadb CLI login with %s down: %s" % (name_of[login_port], out.stdout.decode()))
-            check(int(out.stdout.split()[0]) != login_port, "a statement ran on the crashed server")
-            with contextlib.closing(connect()) as c, c.cursor() as cur:
-                cur.execute("SELECT 1")
-                check_eq(cur.fetchall(), ((1,),), "pymysql session with a crashed server")
-    finally:
-        sandbox("start", name_of[login_port])
-        for t in tables:
-            now = leaders(t)
-            for part, port in before[t].items():
-                if now.get(part) != port:
-                    sandbox("switch-leader", t, "p%d" % part, name_of[port])
-        wait_for(lambda: _write_ok_anywhere(), 20, what="writes after the crashed server came back")
-
-
-def _write_ok_anywhere():
-    try:
-        with contextlib.closing(connect()) as c, c.cursor() as cur:
-            return _write_ok(cur)
-    except pymysql.err.MySQLError:
-        return False
-
-
 CASES = [
     ("sandbox_is_cluster_shaped", case_sandbox_is_cluster_shaped),
     ("reads_land_on_leaders", case_reads_land_on_leaders),
@@ -361,7 +302,6 @@ CASES = [
     ("stale_route_is_retried_after_switch_leader", case_stale_route_is_retried_after_switch_leader),
     ("explain_route", case_explain_route),
     ("kill_finds_the_statement_not_the_pooled_connection", case_kill_finds_the_statement_not_the_pooled_connection),
-    ("a_crashed_server_is_hidden_from_reads_and_logins", case_a_crashed_server_is_hidden_from_reads_and_logins),
 ]
 
 if __name__ == "__main__":
