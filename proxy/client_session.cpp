@@ -32,7 +32,16 @@ ClientSession::~ClientSession() {
   server_ = nullptr;
   backends_.clear();
   dead_backends_.clear();
+  query_killers_.clear();
   if (client_ != nullptr) client_->close(false);
+}
+
+void ClientSession::kill_running_query() {
+  bool running = phase_ == Phase::command || phase_ == Phase::upload || phase_ == Phase::after;
+  if (finished_ || !running || server_ == nullptr || server_->state() != ServerConn::State::ready) return;
+  LOG_INFO("kill query conn_id=%u server=%s thread=%u", id_, server_->host_port().c_str(), server_->thread_id());
+  query_killers_.push_back(
+      std::make_unique<QueryKiller>(env_, make_server_login(server_->host_port()), server_->thread_id()));
 }
 
 void ClientSession::start() {

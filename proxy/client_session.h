@@ -30,6 +30,7 @@
 #include "proxy/kill_statement.h"
 #include "proxy/login_name.h"
 #include "proxy/packet_scanner.h"
+#include "proxy/query_killer.h"
 #include "proxy/server_conn.h"
 #include "proxy/server_pool.h"
 #include "proxy/session_env.h"
@@ -67,6 +68,8 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void begin_drain();
   // Closes both sides at once (kill proxysession, shutdown).
   void terminate(const char* why);
+  // `kill query N` from root@proxysys: stops the statement this session runs, if any.
+  void kill_running_query();
 
   uint32_t id() const { return id_; }
   uint64_t token() const { return token_; }
@@ -251,9 +254,10 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   std::string pending_auth_response_;
 
   // Command state.
-  std::vector<Backend> backends_;                           // at most one connection per server
-  std::vector<std::unique_ptr<ServerConn>> dead_backends_;  // closed, freed when the session is idle
-  ServerConn* server_ = nullptr;                            // the connection running (or last ran) a command
+  std::vector<Backend> backends_;                            // at most one connection per server
+  std::vector<std::unique_ptr<ServerConn>> dead_backends_;   // closed, freed when the session is idle
+  std::vector<std::unique_ptr<QueryKiller>> query_killers_;  // freed once done, when the session is idle
+  ServerConn* server_ = nullptr;                             // the connection running (or last ran) a command
   SessionState state_;
   Plan plan_;
   std::vector<uint8_t> request_;  // the current small command, kept for async steps and retries

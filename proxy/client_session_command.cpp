@@ -549,6 +549,7 @@ void ClientSession::response_done() {
     if (phase_ == Phase::after) return;  // reading user variables back first
   }
   dead_backends_.clear();
+  std::erase_if(query_killers_, [](const auto& k) { return k->done(); });
   release_backends();
   if (draining_) {
     close_session(true);

@@ -197,6 +197,17 @@ void ProxyWorker::shutdown_sessions() {
 
 namespace odp::proxy {
 
+void ProxyWorker::post_kill_query(uint32_t conn_id) {
+  worker_.post([this, conn_id] {
+    for (auto& [token, session] : sessions_) {
+      if (session->id() == conn_id && !session->finished()) {
+        session->kill_running_query();
+        return;
+      }
+    }
+  });
+}
+
 void ProxyWorker::post_terminate(uint32_t conn_id) {
   worker_.post([this, conn_id] {
     for (auto& [token, session] : sessions_) {
@@ -242,8 +253,12 @@ admin::InternalResult ProxyWorker::run_internal_command(std::string_view sql) {
   ctx.alter_config = shared_.alter_config;
   ctx.kill_session = [this](uint32_t id, bool query_only) {
     auto where = shared_.sessions.find(id);
-    if (!where || query_only || where->worker >= shared_.workers.size()) return false;
-    shared_.workers[where->worker]->post_terminate(id);
+    if (!where || where->worker >= shared_.workers.size()) return false;
+    if (query_only) {
+      shared_.workers[where->worker]->post_kill_query(id);
+    } else {
+      shared_.workers[where->worker]->post_terminate(id);
+    }
     return true;
   };
   return admin::execute_internal_command(sql, ctx);

@@ -93,6 +93,7 @@ class ProxyWorker final : public SessionEnv {
   void post_stop();
   // Thread-safe: closes client session `conn_id` if this worker owns it (kill proxysession).
   void post_terminate(uint32_t conn_id);
+  void post_kill_query(uint32_t conn_id);
   size_t session_count() const { return session_count_.load(std::memory_order_relaxed); }
   const core::Stats& stats() const { return worker_.stats(); }
 

@@ -292,6 +292,41 @@ def case_kill_finds_the_statement_not_the_pooled_connection():
         wait_for(dead, 5, what="the killed idle session to be closed")
 
 
+def case_proxysys_kill_query_stops_the_statement():
+    import threading
+    import time
+    # root@proxysys has no server of its own: odp stops the statement through a side connection
+    # of the target session to the server the statement runs on.
+    with contextlib.closing(connect()) as a:
+        result = {}
+
+        def sleeper():
+            try:
+                with a.cursor() as cur:
+                    cur.execute("SELECT SLEEP(20)")
+                    result["rows"] = cur.fetchall()
+            except pymysql.err.MySQLError as e:
+                result["error"] = e.args[0]
+        t = threading.Thread(target=sleeper)
+        t0 = time.monotonic()
+        t.start()
+        time.sleep(0.5)
+        with contextlib.closing(connect(user="root@proxysys", password="", database=None)) as adm, adm.cursor() as cur:
+            cur.execute("kill query %d" % a.thread_id())
+        t.join(15)
+        check(time.monotonic() - t0 < 10, "the statement killed from root@proxysys ended early")
+        check(result.get("rows") == ((1,),) or result.get("error") == 1317, "killed statement: %r" % result)
+        with a.cursor() as cur:
+            cur.execute("SELECT 7")
+            check_eq(cur.fetchall(), ((7,),), "the session after kill query from root@proxysys")
+    with contextlib.closing(connect(user="root@proxysys", password="", database=None)) as adm, adm.cursor() as cur:
+        try:
+            cur.execute("kill query 999999")
+            raise AssertionError("kill query of an unknown id succeeded")
+        except pymysql.err.MySQLError as e:
+            check_eq(e.args[0], 1094, "kill query of an unknown id")
+
+
 CASES = [
     ("sandbox_is_cluster_shaped", case_sandbox_is_cluster_shaped),
     ("reads_land_on_leaders", case_reads_land_on_leaders),
@@ -302,6 +337,7 @@ CASES = [
     ("stale_route_is_retried_after_switch_leader", case_stale_route_is_retried_after_switch_leader),
     ("explain_route", case_explain_route),
     ("kill_finds_the_statement_not_the_pooled_connection", case_kill_finds_the_statement_not_the_pooled_connection),
+    ("proxysys_kill_query_stops_the_statement", case_proxysys_kill_query_stops_the_statement),
 ]
 
 if __name__ == "__main__":
