@@ -37,6 +37,8 @@ namespace odp::core {
   X(io_recv_enobufs_total, counter, "Multishot recv stopped for lack of provided buffers")              \
   X(io_accept_errors_total, counter, "accept() failures (EMFILE and friends)")                          \
   X(io_splice_bytes_total, counter, "Payload bytes moved by splice without entering user space")        \
+  X(splice_to_client_bytes_total, counter, "Response bytes spliced server -> client (large rows)")      \
+  X(splice_to_server_bytes_total, counter, "Request bytes spliced client -> server (large statements)") \
   X(route_leader_total, counter, "Statements routed to a partition leader")                             \
   X(route_weak_reads_total, counter, "Weak reads routed by route_policy and LDC order")                 \
   X(route_switches_total, counter, "Statements that ran on another server than the previous one")       \

@@ -83,6 +83,8 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void on_stream_data(std::span<const uint8_t> data) override;
   void on_stream_closed(int err) override;
   void on_stream_writable() override;
+  void on_stream_splice_ready() override;
+  void on_stream_spliced(uint64_t bytes) override;
 
   // ServerConn::Owner
   void on_server_ready(ServerConn& conn, std::span<const uint8_t> ok_payload) override;
@@ -123,14 +125,19 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   size_t consume_client(std::span<const uint8_t> in, bool& stop);
   size_t start_command(std::span<const uint8_t> in, bool& stop);
   size_t stream_request(std::span<const uint8_t> in, bool& stop);
+  // A streamed request ended: true when the next command must wait for the response.
+  bool end_of_request();
+  void reject_oversized_request();
   void handle_small_command(std::span<const uint8_t> packet, std::span<const uint8_t> payload);
   void forward_command(std::span<const uint8_t> packet, protocol::Command cmd);
   void response_done();
   // After a scan of response bytes: acts on the end of the response, an error or a LOCAL INFILE
   // request. True when the caller must stop (nothing more of this chunk is to be scanned).
   bool settle_scan(const ResponseConsumer& consumer, bool bytes_follow);
-  // The rest of a large packet goes to the client by splice (client_session_splice.cpp).
+  // The rest of a large packet goes by splice (client_session_splice.cpp): server -> client for
+  // responses, client -> server for streamed requests (big statements, LOCAL INFILE data).
   void maybe_splice_response();
+  void maybe_splice_request();
   // Learns session-state changes from an OK packet's payload; returns the payload to give the
   // client instead when it did not ask for session tracking (empty: forward unchanged).
   std::vector<uint8_t> take_ok_state(std::span<const uint8_t> ok_payload);

@@ -9,7 +9,7 @@
 #include "protocol/wire.h"
 #include "proxy/client_session.h"
 #include "proxy/kill_statement.h"
-#include "proxy/response_consumer.h"
+#include "proxy/stream_consumers.h"
 
 namespace odp::proxy {
 
@@ -38,27 +38,6 @@ bool unsupported_command(Command cmd) {
   }
 }
 }  // namespace
-
-struct ClientSession::RequestConsumer {
-  ClientSession& s;
-  bool local_infile;
-  bool end = false;
-  bool too_large = false;
-  size_t capture_bytes(uint8_t, uint32_t, bool) const { return 0; }
-  bool on_packet(const ScannedPacket& p) {
-    if (local_infile) {
-      end = p.payload_len == 0;
-      return end;
-    }
-    s.request_bytes_ += p.payload_len;
-    if (s.request_bytes_ > s.env_.config().limits.max_packet_bytes) {
-      too_large = true;
-      return true;
-    }
-    end = p.payload_len < kMaxPacketChunk;
-    return end;
-  }
-};
 
 void ClientSession::on_stream_data(std::span<const uint8_t> data) {
   core::Stats::inc(env_.stats().client_bytes_received_total, static_cast<int64_t>(data.size()));
@@ -95,6 +74,7 @@ void ClientSession::on_stream_data(std::span<const uint8_t> data) {
   }
   process_client_input();
   update_backpressure();
+  maybe_splice_request();
 }
 
 void ClientSession::process_client_input() {
@@ -271,10 +251,7 @@ size_t ClientSession::stream_request(std::span<const uint8_t> in, bool& stop) {
     used = request_scanner_.scan(in, consumer);
   }
   if (consumer.too_large) {
-    send_err(1, errc::ER_NET_PACKET_TOO_LARGE,
-             "Got a packet bigger than 'max_allowed_packet' bytes (odp limits.max_packet_bytes)", "08S01");
-    if (server_ != nullptr) server_->close(false);
-    fail_protocol("request larger than max_packet_bytes");
+    reject_oversized_request();
     stop = true;
     return in.size();
   }
@@ -291,20 +268,29 @@ size_t ClientSession::stream_request(std::span<const uint8_t> in, bool& stop) {
   } else {
     server_->write(in.first(used));
   }
-  if (consumer.end) {
-    request_scanner_.reset();
-    if (upload_is_infile_) tracker_.on_local_infile_sent();
-    channel_.sync_compressed_seq();
-    if (!upload_is_infile_ && !tracker_.expects_response(tracker_.command())) {
-      // COM_STMT_SEND_LONG_DATA: no answer comes; the next command may follow at once.
-      phase_ = Phase::ready;
-      arm_timer(env_.config().limits.client_idle_timeout_ms);
-      return used;
-    }
-    phase_ = Phase::command;
-    stop = true;  // what follows is the next command: wait for this response first
-  }
+  if (consumer.end) stop = end_of_request();
   return used;
+}
+
+void ClientSession::reject_oversized_request() {
+  send_err(1, errc::ER_NET_PACKET_TOO_LARGE,
+           "Got a packet bigger than 'max_allowed_packet' bytes (odp limits.max_packet_bytes)", "08S01");
+  if (server_ != nullptr) server_->close(false);
+  fail_protocol("request larger than max_packet_bytes");
+}
+
+bool ClientSession::end_of_request() {
+  request_scanner_.reset();
+  if (upload_is_infile_) tracker_.on_local_infile_sent();
+  channel_.sync_compressed_seq();
+  if (!upload_is_infile_ && !tracker_.expects_response(tracker_.command())) {
+    // COM_STMT_SEND_LONG_DATA: no answer comes; the next command may follow at once.
+    phase_ = Phase::ready;
+    arm_timer(env_.config().limits.client_idle_timeout_ms);
+    return false;
+  }
+  phase_ = Phase::command;
+  return true;  // what follows is the next command: wait for this response first
 }
 
 void ClientSession::handle_small_command(std::span<const uint8_t> packet, std::span<const uint8_t> payload) {

@@ -163,6 +163,10 @@ class CounterWatch:
             total += m[full]
         return total
 
+    def delta(self):
+        """How much the counters grew since the watch began."""
+        return self._sum() - self.before
+
     def expect_increase(self, deadline_s=10.0):
         if NO_METRICS:
             print("  (metrics check skipped: ODP_TEST_NO_METRICS=1)")

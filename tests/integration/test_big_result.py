@@ -31,7 +31,7 @@ def case_gib_result():
     print("direct: %d bytes in %.2fs (%.0f MB/s)" % (direct, dt_d, direct / dt_d / 1e6))
     L.check_eq(direct, EXPECTED, "bytes read directly")
     pid = L.odp_pid()
-    spliced_before = L.metric("io_splice_bytes_total")
+    spliced_before = L.metric("splice_to_client_bytes_total")
     before = L.rss_kib(pid)
     samples = []
     stop = threading.Event()
@@ -55,7 +55,7 @@ def case_gib_result():
     print("odp: %d bytes in %.2fs (%.0f MB/s); odp VmRSS before %d KiB, peak %d KiB (+%d KiB), %d samples"
           % (via, dt_o, via / dt_o / 1e6, before, peak, peak - before, len(samples)))
     L.check_eq(via, direct, "bytes read through odp")
-    spliced = L.metric("io_splice_bytes_total") - spliced_before
+    spliced = L.metric("splice_to_client_bytes_total") - spliced_before
     print("spliced: %d bytes (%.0f%% of the result)" % (spliced, 100.0 * spliced / via))
     # Each 1 MiB row's rest past the first received chunk goes by splice (limits.splice_min_bytes).
     L.check(spliced >= via // 2, "only %d of %d bytes went by splice" % (spliced, via))

@@ -158,3 +158,32 @@ TEST_CASE("packet scanner: an exact multiple of 0xFFFFFF ends with an empty cont
   CHECK(rec.seen[1].continuation);
   CHECK(rec.seen[1].head.empty());
 }
+
+TEST_CASE("packet scanner: opaque bytes past the capture may be skipped (splice) and the walk goes on") {
+  std::string big(10000, 'x');
+  auto stream = packets({big, "tail"});
+  Recorder r;
+  r.want = 3;
+  PacketScanner s;
+  // A header and two payload bytes: the capture is not complete, nothing is opaque yet.
+  CHECK(s.scan(std::span<const uint8_t>(stream).first(6), r) == 6);
+  CHECK(s.opaque_left() == 0);
+  // One more byte completes the capture: the rest of the payload is opaque.
+  CHECK(s.scan(std::span<const uint8_t>(stream).subspan(6, 1), r) == 1);
+  CHECK(s.opaque_left() == 10000 - 3);
+  // Bytes that go by unseen are counted; the packet ends when the last one is skipped.
+  CHECK_FALSE(s.skip(5000, r));
+  CHECK(r.seen.empty());
+  CHECK(s.opaque_left() == 10000 - 3 - 5000);
+  s.skip(s.opaque_left(), r);
+  REQUIRE(r.seen.size() == 1);
+  CHECK(r.seen[0].len == 10000);
+  CHECK(r.seen[0].head == std::vector<uint8_t>{'x', 'x', 'x'});
+  CHECK(s.at_boundary());
+  CHECK(s.opaque_left() == 0);
+  // The next packet is scanned normally.
+  auto rest = std::span<const uint8_t>(stream).subspan(4 + 10000);
+  CHECK(s.scan(rest, r) == rest.size());
+  REQUIRE(r.seen.size() == 2);
+  CHECK(r.seen[1].len == 4);
+}

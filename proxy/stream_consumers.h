@@ -1,6 +1,7 @@
 #pragma once
-// How ClientSession feeds a server response through its PacketScanner into the ResponseTracker
-// (shared by the command phase and the splice path).
+// How ClientSession walks the two streams it forwards with its PacketScanners: server responses
+// into the ResponseTracker, and large client requests (bounded by limits.max_packet_bytes).
+// Shared by the command phase and the splice path.
 #include <vector>
 
 #include "protocol/constants.h"
@@ -48,6 +49,27 @@ struct ClientSession::ResponseConsumer {
         return true;
     }
     return true;
+  }
+};
+
+struct ClientSession::RequestConsumer {
+  ClientSession& s;
+  bool local_infile;
+  bool end = false;
+  bool too_large = false;
+  size_t capture_bytes(uint8_t, uint32_t, bool) const { return 0; }
+  bool on_packet(const ScannedPacket& p) {
+    if (local_infile) {
+      end = p.payload_len == 0;
+      return end;
+    }
+    s.request_bytes_ += p.payload_len;
+    if (s.request_bytes_ > s.env_.config().limits.max_packet_bytes) {
+      too_large = true;
+      return true;
+    }
+    end = p.payload_len < protocol::kMaxPacketChunk;
+    return end;
   }
 };
 
