@@ -4,14 +4,11 @@
 #include <vector>
 
 #include "admin/internal_commands.h"
+#include "core/ascii.h"
 
 namespace odp::admin {
 namespace detail {
 namespace {
-
-char ascii_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 bool is_blank(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -46,16 +43,8 @@ size_t utf8_length(std::string_view text, size_t i) {
 
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
 bool Token::is_word(std::string_view keyword) const {
-  return kind == TokenKind::word && iequals(text, keyword);
+  return kind == TokenKind::word && core::iequals(text, keyword);
 }
 
 std::string excerpt(std::string_view text, size_t max_bytes) {
@@ -219,14 +208,6 @@ struct LikeElem {
   std::string_view unit;
 };
 
-bool unit_equal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (detail::ascii_lower(a[i]) != detail::ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 bool like_match(std::string_view text, std::string_view pattern) {
@@ -262,7 +243,7 @@ bool like_match(std::string_view text, std::string_view pattern) {
     if (p < pat.size() && pat[p].kind == LikeElem::Kind::many) {
       star_p = p++;
       star_t = t;
-    } else if (p < pat.size() && (pat[p].kind == LikeElem::Kind::one || unit_equal(pat[p].unit, units[t]))) {
+    } else if (p < pat.size() && (pat[p].kind == LikeElem::Kind::one || core::iequals(pat[p].unit, units[t]))) {
       ++p;
       ++t;
     } else if (star_p != kNone) {

@@ -47,9 +47,6 @@ class CommandLexer {
   size_t pos_ = 0;
 };
 
-// True for ASCII letters in either case that are equal, and other bytes that are equal.
-bool iequals(std::string_view a, std::string_view b);
-
 // A short, printable rendering of statement text for error messages: control characters become
 // spaces, at most `max_bytes` bytes (cut on a UTF-8 boundary) followed by "..." when cut.
 std::string excerpt(std::string_view text, size_t max_bytes);

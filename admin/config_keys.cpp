@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "admin/address.h"
+#include "core/ascii.h"
 #include "core/log.h"
 
 namespace odp::admin::detail {
@@ -14,9 +15,7 @@ constexpr uint64_t kU32Max = 0xffffffffull;
 constexpr uint64_t kDayMs = 24ull * 3600 * 1000;
 
 std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return core::ascii_lowered(s);
 }
 
 std::string upper(std::string_view s) {
@@ -416,10 +415,7 @@ std::string closest_name(std::string_view name, const std::vector<std::string>& 
       row[0] = i;
       for (size_t j = 1; j <= cand.size(); ++j) {
         size_t up = row[j];
-        size_t cost = std::tolower(static_cast<unsigned char>(name[i - 1])) ==
-                              std::tolower(static_cast<unsigned char>(cand[j - 1]))
-                          ? 0
-                          : 1;
+        size_t cost = core::ascii_lower(name[i - 1]) == core::ascii_lower(cand[j - 1]) ? 0 : 1;
         row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + cost});
         diag = up;
       }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/ascii.h"
 #include "core/log.h"
 #include "protocol/commands.h"
 #include "protocol/packet.h"
@@ -28,17 +29,7 @@ constexpr uint64_t kRerouteWaitMs = 1000;  // after a 4038: wait this long for f
 constexpr uint64_t kPollMs = 5;
 constexpr uint32_t kMaxRouteAttempts = 3;
 
-bool icontains(std::string_view hay, std::string_view needle) {
-  if (needle.size() > hay.size()) return false;
-  for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
-    size_t j = 0;
-    while (j < needle.size() &&
-           std::tolower(static_cast<unsigned char>(hay[i + j])) == std::tolower(static_cast<unsigned char>(needle[j])))
-      ++j;
-    if (j == needle.size()) return true;
-  }
-  return false;
-}
+using core::icontains;
 
 std::vector<uint8_t> query_payload(std::string_view sql) {
   std::vector<uint8_t> p;

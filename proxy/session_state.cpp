@@ -4,15 +4,14 @@
 #include <atomic>
 #include <cctype>
 
+#include "core/ascii.h"
 #include "protocol/constants.h"
 
 namespace odp::proxy {
 
 namespace {
 std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return core::ascii_lowered(s);
 }
 
 // Variables odp sets itself on every server connection, or that describe the connection rather

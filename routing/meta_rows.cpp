@@ -4,20 +4,14 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/ascii.h"
+
 namespace odp::routing {
 
 namespace {
+using core::iequals;
 std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
+  return core::ascii_lowered(s);
 }
 
 template <typename T>

@@ -5,15 +5,12 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "core/ascii.h"
+
 namespace odp::routing {
 
 namespace {
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
+using core::iequals;
 
 // An integer key value: integer literals, and strings / decimals that hold an exact integer.
 bool integer_of(const SqlValue& v, int64_t& out) {

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "core/ascii.h"
+
 namespace odp::routing {
 
 namespace {
@@ -13,7 +15,7 @@ size_t write_key(char* buf, size_t cap, std::string_view tenant, std::string_vie
   auto put = [&](std::string_view part) {
     for (char c : part) {
       if (n == cap) return false;
-      buf[n++] = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      buf[n++] = core::ascii_lower(c);
     }
     return true;
   };
@@ -26,12 +28,7 @@ size_t write_key(char* buf, size_t cap, std::string_view tenant, std::string_vie
   return n;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
+using core::iequals;
 }  // namespace
 
 std::string table_key(std::string_view tenant, std::string_view database, std::string_view table) {
