@@ -234,6 +234,17 @@ void ClientSession::on_server_closed(ServerConn& conn, int err) {
     // An idle connection went away: the next statement that needs that server reconnects.
     return;
   }
+  if (busy && plan_.login && phase_ == Phase::syncing) {
+    // A pooled connection stood in for the login and its server died or hung: the client has
+    // not been answered yet, so the login goes on with the next candidate.
+    phase_ = Phase::server_login;
+    ErrPacket lost;
+    lost.code = errc::ER_CONNECT_TO_FOREIGN_DATA_SOURCE;
+    lost.sql_state = "08001";
+    lost.message = "odp: lost connection to server " + host_port + " during login";
+    fail_over_login(host_port, lost);
+    return;
+  }
   if (busy && !lost_state && !changing_user_ && retry_lost_read(host_port)) return;
   if ((phase_ == Phase::command || phase_ == Phase::upload || phase_ == Phase::syncing) && !response_started_) {
     send_err(1, errc::ER_NET_READ_ERROR, "odp: lost connection to server " + host_port + " during query", "08S01");

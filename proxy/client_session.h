@@ -112,6 +112,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void on_credential(Result<UserCredential, std::string> result);
   void connect_server();
   void login_to(const std::string& host_port);
+  void fail_over_login(const std::string& host_port, const protocol::ErrPacket& err);
   void finish_login(std::span<const uint8_t> ok_payload);
   ServerLogin make_server_login(const std::string& host_port) const;
   void handle_internal_command(std::span<const uint8_t> payload);

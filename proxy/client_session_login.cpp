@@ -311,6 +311,22 @@ void ClientSession::finish_login(std::span<const uint8_t> ok_payload) {
   update_backpressure();
 }
 
+void ClientSession::fail_over_login(const std::string& host_port, const ErrPacket& err) {
+  // The server is down, hung or went away before the login finished: the client has not been
+  // told anything yet, so another candidate (the next in the tenant's zone and LDC order) serves.
+  env_.note_server_failure(host_port);
+  if (++plan_.next < plan_.candidates.size()) {
+    LOG_INFO("login candidate failed conn_id=%u server=%s: %s; trying %s", id_, host_port.c_str(), err.message.c_str(),
+             plan_.candidates[plan_.next].c_str());
+    login_to(plan_.candidates[plan_.next]);
+    return;
+  }
+  std::vector<uint8_t> framed;
+  encode_err_packet(next_client_seq_, err, framed);
+  send_to_client(framed);
+  close_session(true);
+}
+
 void ClientSession::on_server_login_failed(ServerConn& conn, const ErrPacket& err) {
   if (finished_) return;
   if (phase_ == Phase::connecting) {
@@ -332,16 +348,10 @@ void ClientSession::on_server_login_failed(ServerConn& conn, const ErrPacket& er
   }
   bool unreachable = err.code == errc::ER_CONNECT_TO_FOREIGN_DATA_SOURCE || err.code == errc::ER_NET_READ_ERROR;
   if (phase_ == Phase::server_login && unreachable) {
-    // The server is down or went away before the login finished: the client has not been told
-    // anything yet, so another candidate (the next in the tenant's zone and LDC order) serves.
-    env_.note_server_failure(conn.host_port());
-    if (++plan_.next < plan_.candidates.size()) {
-      LOG_INFO("login candidate failed conn_id=%u server=%s: %s; trying %s", id_, conn.host_port().c_str(),
-               err.message.c_str(), plan_.candidates[plan_.next].c_str());
-      drop_backend(conn);
-      login_to(plan_.candidates[plan_.next]);
-      return;
-    }
+    std::string host_port = conn.host_port();
+    drop_backend(conn);
+    fail_over_login(host_port, err);
+    return;
   }
   uint8_t seq = phase_ == Phase::server_login ? next_client_seq_ : 1;
   std::vector<uint8_t> framed;

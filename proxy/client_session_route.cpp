@@ -445,6 +445,11 @@ void ClientSession::start_preamble(Backend& b) {
     preamble_.push_back(std::move(p));
     if (plan_.ps != Plan::Ps::prepare) core::Stats::inc(env_.stats().ps_reprepares_total);
   }
+  if (plan_.login && preamble_.empty()) {
+    // A pooled connection stands in for a login: one round trip proves its server still answers
+    // (a hung one is caught by expect_reply() and the login moves on to the next candidate).
+    preamble_.push_back({static_cast<uint8_t>(Command::ping)});
+  }
   if (preamble_.empty()) {
     continue_after_preamble();
     return;
@@ -458,6 +463,7 @@ void ClientSession::send_next_preamble() {
   auto bytes = internal_.begin(p, server_->capabilities());
   core::Stats::inc(env_.stats().server_bytes_sent_total, static_cast<int64_t>(bytes.size()));
   server_->write(bytes);
+  server_->expect_reply(env_.config().limits.server_connect_timeout_ms);
 }
 
 void ClientSession::on_internal_data(std::span<const uint8_t> data) {
@@ -664,8 +670,11 @@ bool ClientSession::handle_not_master(std::span<const uint8_t> data) {
 // after a stale route, it runs again once the metadata may have moved on (the dead server is
 // avoided meanwhile). Writes are never re-sent: they may have committed before the crash.
 bool ClientSession::retry_lost_read(const std::string& host_port) {
-  if (!plan_.replayable_read || response_started_ || request_.empty()) return false;
-  if (phase_ != Phase::command && phase_ != Phase::syncing) return false;
+  // While the connection is being readied (syncing) the statement itself has not gone out yet:
+  // any statement may run elsewhere then. Once sent, only a read may.
+  bool unsent = phase_ == Phase::syncing;
+  if (!(plan_.replayable_read || unsent) || response_started_ || request_.empty()) return false;
+  if (phase_ != Phase::command && !unsent) return false;
   if (plan_.attempts + 1 >= kMaxRouteAttempts) return false;
   ++plan_.attempts;
   core::Stats::inc(env_.stats().route_retries_total);

@@ -1,5 +1,6 @@
 #include "proxy/server_conn.h"
 
+#include <cerrno>
 #include <cstring>
 
 #include "core/log.h"
@@ -20,13 +21,17 @@ uint32_t proxy_capabilities() {
          cap::CAN_HANDLE_EXPIRED_PASSWORDS | cap::SESSION_TRACK | cap::DEPRECATE_EOF;
 }
 
-ServerConn::ServerConn(SessionEnv& env, Owner& owner) : env_(env), owner_(&owner) {}
+ServerConn::ServerConn(SessionEnv& env, Owner& owner) : env_(env), owner_(&owner) {
+  timer_.fn = &ServerConn::on_timer;
+  timer_.ctx = this;
+}
 
 ServerConn::~ServerConn() {
   close(false);
 }
 
 void ServerConn::close(bool flush) {
+  env_.timers().disarm(timer_);
   if (counted_) {
     counted_ = false;
     env_.server_connection_closed(login_.host_port);
@@ -54,6 +59,7 @@ void ServerConn::login(ServerLogin login) {
   int err = 0;
   state_ = State::connecting;
   counted_ = true;
+  env_.timers().arm(timer_, env_.now_ms() + env_.config().limits.server_connect_timeout_ms);
   env_.server_connection_opened(login_.host_port);
   conn_ = env_.connect(login_.host_port, env_.config().limits.server_connect_timeout_ms, this, err);
   if (conn_ == nullptr) {
@@ -110,8 +116,28 @@ void ServerConn::on_stream_closed(int err) {
                                           (err != 0 ? std::string(": ") + strerror(err) : std::string()));
 }
 
+void ServerConn::expect_reply(uint64_t within_ms) {
+  if (state_ == State::ready && within_ms > 0) env_.timers().arm(timer_, env_.now_ms() + within_ms);
+}
+
+void ServerConn::on_timer(core::Timer& t) {
+  auto* self = static_cast<ServerConn*>(t.ctx);
+  const std::string& server = self->login_.host_port;
+  if (self->state_ == State::ready) {
+    LOG_WARN("server %s did not answer an internal statement in time: taken for hung", server.c_str());
+    self->close(false);
+    self->owner_->on_server_closed(*self, ETIMEDOUT);
+    return;
+  }
+  if (self->state_ == State::closed || self->state_ == State::idle) return;
+  // TCP may connect to a hung server (the kernel accepts for it); its greeting never comes.
+  self->fail_login(errc::ER_CONNECT_TO_FOREIGN_DATA_SOURCE,
+                   "odp: server " + server + " did not complete the login within limits.server_connect_timeout_ms");
+}
+
 void ServerConn::on_stream_data(std::span<const uint8_t> data) {
   if (state_ == State::ready) {
+    if (timer_.armed()) env_.timers().disarm(timer_);  // expect_reply(): the answer is coming
     owner_->on_server_data(*this, data);
     return;
   }
@@ -201,16 +227,11 @@ void ServerConn::start_setup(std::span<const uint8_t> login_ok) {
   if (!(capabilities_ & cap::SESSION_TRACK)) {
     // A server without session tracking: the connection works, but state changes made on it
     // cannot be learned (the session pins itself to it instead of moving).
-    state_ = State::ready;
-    core::Stats::inc(env_.stats().server_connects_total);
-    owner_->on_server_ready(*this, login_ok_);
+    become_ready();
     return;
   }
   state_ = State::setup;
-  conn_->write(
-      setup_.begin_query("SET @@SESSION.session_track_system_variables = '*', @@SESSION.session_track_schema = ON, "
-                         "@@SESSION.session_track_state_change = ON",
-                         capabilities_));
+  conn_->write(setup_.begin_query(kSessionTrackingSetup, capabilities_));
 }
 
 void ServerConn::on_setup_data(std::span<const uint8_t> data) {
@@ -229,7 +250,12 @@ void ServerConn::on_setup_data(std::span<const uint8_t> data) {
     LOG_WARN("server %s refused session tracking (code=%u msg=\"%s\"): sessions stay on it", login_.host_port.c_str(),
              setup_.error()->code, setup_.error()->message.c_str());
   }
+  become_ready();
+}
+
+void ServerConn::become_ready() {
   state_ = State::ready;
+  env_.timers().disarm(timer_);
   core::Stats::inc(env_.stats().server_connects_total);
   owner_->on_server_ready(*this, login_ok_);
 }

@@ -90,6 +90,11 @@ class ServerConn final : public core::StreamHandler {
   void close(bool flush);
   // Says COM_QUIT (the server frees the session at once) and closes after it went out.
   void quit();
+  // odp's own statements (session-state replay, a login on a pooled connection) are answered in
+  // milliseconds by a healthy server: without a first byte within `within_ms` the server counts
+  // as hung and the owner hears on_server_closed(ETIMEDOUT). (The login itself is bounded by
+  // limits.server_connect_timeout_ms from TCP connect to the setup's answer.)
+  void expect_reply(uint64_t within_ms);
 
   // Answers an auth switch (0xFE) sent mid-session, e.g. in reply to COM_CHANGE_USER.
   std::optional<std::string> answer_auth_switch(std::span<const uint8_t> payload,
@@ -110,6 +115,8 @@ class ServerConn final : public core::StreamHandler {
   void send_packet(uint8_t seq, std::span<const uint8_t> payload);
   void start_setup(std::span<const uint8_t> login_ok);
   void on_setup_data(std::span<const uint8_t> data);
+  void become_ready();
+  static void on_timer(core::Timer& t);
 
   SessionEnv& env_;
   Owner* owner_;
@@ -125,6 +132,7 @@ class ServerConn final : public core::StreamHandler {
   bool tracks_session_state_ = false;
   bool counted_ = false;  // reported to env_.server_connection_opened
   ServerStmtCache statements_;
+  core::Timer timer_;  // the login deadline, then expect_reply()'s
 };
 
 // The capabilities odp offers clients and uses with servers, before intersecting with a peer's.

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Server crashes through odp against the OceanBase-shaped sandbox: a read running on a server that
 is killed answers from another server, logins in the window before odp's metadata refresh reach a
-live server, and sysbench point selects ride out a crash with zero errors. Each case kills a server
+live server, sysbench point selects ride out a crash with zero errors, and logins route around a
+hung (paused) server within limits.server_connect_timeout_ms. Each case kills a server
 and restores it (leaders back where they were, nothing avoided), so ctest runs this file alone
 (RUN_SERIAL): other tests must not lose their server midway.
 """
@@ -109,6 +110,34 @@ def case_point_selects_ride_out_a_crash():
             cur.execute("DROP DATABASE IF EXISTS " + db)
 
 
+def case_logins_route_around_a_hung_server():
+    # A hung server (SIGSTOP: TCP still connects, nothing answers) must not take logins down with
+    # it: a fresh connection's login and a pooled connection's check are bounded by
+    # limits.server_connect_timeout_ms (3 s in the sandbox), then the next candidate serves.
+    name_of = {p: "s%d" % (i + 1) for i, p in enumerate(SERVER_PORTS)}
+    ports = set()
+    for _ in range(3):  # pooled connections to the primary-zone server exist before it hangs
+        with contextlib.closing(connect()) as c, c.cursor() as cur:
+            cur.execute("SELECT @@port")
+            ports.add(int(cur.fetchone()[0]))
+    check(len(ports) == 1, "logins went to one server before the hang: %r" % ports)
+    victim = ports.pop()
+    sandbox("pause", name_of[victim])
+    try:
+        for _ in range(4):
+            t0 = time.monotonic()
+            out = subprocess.run(["mariadb", "--no-defaults", "--skip-ssl", "-h", HOST, "-P%d" % ODP_PORT, "-uapp",
+                                  "-papp", "-N", "-B", "test", "-e", "SELECT @@port"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+            dt = time.monotonic() - t0
+            check(out.returncode == 0, "login with %s hung: %s" % (name_of[victim], out.stdout.decode()))
+            check(int(out.stdout.split()[0]) != victim, "a statement ran on the hung server")
+            check(dt < 8, "a login took %.1fs with a hung server (bound: server_connect_timeout_ms)" % dt)
+    finally:
+        sandbox("resume", name_of[victim])
+    wait_for(_nothing_avoided, 60, what="odp to stop avoiding the resumed server")
+
+
 def _replicated(db, rows):
     for port in SERVER_PORTS:
         try:
@@ -184,6 +213,7 @@ def _write_ok_anywhere():
 CASES = [
     ("a_crashed_server_is_hidden_from_reads_and_logins", case_a_crashed_server_is_hidden_from_reads_and_logins),
     ("point_selects_ride_out_a_crash", case_point_selects_ride_out_a_crash),
+    ("logins_route_around_a_hung_server", case_logins_route_around_a_hung_server),
 ]
 
 if __name__ == "__main__":
