@@ -2,6 +2,9 @@
 // command phases (see client_session_login.cpp and client_session_command.cpp).
 #include "proxy/client_session.h"
 
+#include <algorithm>
+#include <charconv>
+
 #include "core/log.h"
 #include "protocol/packet.h"
 #include "protocol/resultset_writer.h"
@@ -48,6 +51,17 @@ void ClientSession::start() {
   send_greeting();
   client_->start_reading();
   arm_timer(env_.config().limits.client_handshake_timeout_ms);
+}
+
+uint64_t ClientSession::idle_timeout_ms() const {
+  constexpr uint64_t kMaxWaitTimeoutS = 31ull * 24 * 3600;  // MariaDB's own upper bound
+  if (auto v = state_.system_variable("wait_timeout")) {
+    uint64_t seconds = 0;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), seconds);
+    if (ec == std::errc() && end == v->data() + v->size() && seconds > 0)
+      return std::min(seconds, kMaxWaitTimeoutS) * 1000;
+  }
+  return env_.config().limits.client_idle_timeout_ms;
 }
 
 void ClientSession::arm_timer(uint64_t delay_ms) {

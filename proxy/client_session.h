@@ -238,6 +238,9 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void fail_protocol(const char* what, bool count_client = true);
   void close_session(bool flush_client);
   void arm_timer(uint64_t delay_ms);
+  // How long the client may stay idle: the session's own wait_timeout once it set one (as a
+  // server would), else limits.client_idle_timeout_ms.
+  uint64_t idle_timeout_ms() const;
   void update_backpressure();
   static void on_timer(core::Timer& t);
 

@@ -60,7 +60,7 @@ void ClientSession::handle_internal_command(std::span<const uint8_t> payload) {
     }
   }
   send_to_client(out);
-  arm_timer(env_.config().limits.client_idle_timeout_ms);
+  arm_timer(idle_timeout_ms());
 }
 
 }  // namespace odp::proxy

@@ -286,7 +286,7 @@ bool ClientSession::end_of_request() {
   if (!upload_is_infile_ && !tracker_.expects_response(tracker_.command())) {
     // COM_STMT_SEND_LONG_DATA: no answer comes; the next command may follow at once.
     phase_ = Phase::ready;
-    arm_timer(env_.config().limits.client_idle_timeout_ms);
+    arm_timer(idle_timeout_ms());
     return false;
   }
   phase_ = Phase::command;
@@ -306,7 +306,7 @@ void ClientSession::handle_small_command(std::span<const uint8_t> packet, std::s
   if (unsupported_command(cmd)) {
     send_err(1, errc::ER_UNKNOWN_COM_ERROR,
              std::string("odp: command ") + command_name(cmd) + " is not supported through the proxy", "08S01");
-    arm_timer(env_.config().limits.client_idle_timeout_ms);
+    arm_timer(idle_timeout_ms());
     return;
   }
   if (cmd == Command::change_user) {
@@ -345,7 +345,7 @@ void ClientSession::forward_kill(const KillStatement& kill, bool as_com_process_
   auto where = kill.id <= UINT32_MAX ? env_.find_session(static_cast<uint32_t>(kill.id)) : std::nullopt;
   if (!where) {
     send_err(1, errc::ER_NO_SUCH_THREAD, "Unknown thread id: " + std::to_string(kill.id));
-    arm_timer(env_.config().limits.client_idle_timeout_ms);
+    arm_timer(idle_timeout_ms());
     return;
   }
   if (where->server.empty()) {
@@ -353,7 +353,7 @@ void ClientSession::forward_kill(const KillStatement& kill, bool as_com_process_
     // query runs to stop; the connection itself is odp's to close.
     if (!kill.query_only && !env_.terminate_session(static_cast<uint32_t>(kill.id))) {
       send_err(1, errc::ER_NO_SUCH_THREAD, "Unknown thread id: " + std::to_string(kill.id));
-      arm_timer(env_.config().limits.client_idle_timeout_ms);
+      arm_timer(idle_timeout_ms());
       return;
     }
     send_ok_local();
@@ -541,7 +541,7 @@ void ClientSession::response_done() {
     close_session(true);
     return;
   }
-  arm_timer(env_.config().limits.client_idle_timeout_ms);
+  arm_timer(idle_timeout_ms());
   process_client_input();
 }
 

@@ -301,7 +301,7 @@ void ClientSession::finish_login(std::span<const uint8_t> ok_payload) {
     channel_.start_compression(env_.config().limits.max_packet_bytes + (1u << 20));
   }
   phase_ = Phase::ready;
-  arm_timer(env_.config().limits.client_idle_timeout_ms);
+  arm_timer(idle_timeout_ms());
   if (draining_) {
     close_session(true);
     return;

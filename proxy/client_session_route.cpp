@@ -177,7 +177,7 @@ Command ClientSession::route_cmd() const {
 
 void ClientSession::resume_ready() {
   phase_ = Phase::ready;
-  arm_timer(env_.config().limits.client_idle_timeout_ms);
+  arm_timer(idle_timeout_ms());
   process_client_input();
 }
 

@@ -2,6 +2,7 @@
 """Debian's python3-pymysql through odp: the same results as directly against s1."""
 import contextlib
 import sys
+import time
 
 import pymysql
 
@@ -171,7 +172,21 @@ def unbuffered(c, t):
     return n, total, r
 
 
-FUNCS = [queries, executemany, transactions, large_in, unicode, warnings, errors, unbuffered]
+def wait_timeout(c, t):
+    # A session's wait_timeout closes it when idle, as the server would (through odp, the client
+    # session: its server connections are pooled and would otherwise hide it).
+    with c.cursor() as cur:
+        cur.execute("SET SESSION wait_timeout = 1")
+    time.sleep(2.5)
+    try:
+        with c.cursor() as cur:
+            cur.execute("SELECT 1")
+        return "still open"
+    except pymysql.err.OperationalError as e:
+        return "closed", e.args[0] in (2006, 2013)
+
+
+FUNCS = [queries, executemany, transactions, large_in, unicode, warnings, errors, unbuffered, wait_timeout]
 
 if __name__ == "__main__":
     sys.exit(L.run_cases([(f.__name__, (lambda f=f: both(f))) for f in FUNCS]))
