@@ -333,6 +333,17 @@ void ClientSession::handle_small_command(std::span<const uint8_t> packet, std::s
       return;
     }
   }
+  std::vector<uint8_t> rewritten;
+  if (cmd == Command::query || cmd == Command::stmt_prepare) {
+    std::string_view sql(reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1);
+    if (auto replaced = replace_connection_id(sql, id_)) {
+      std::vector<uint8_t> p;
+      p.push_back(payload[0]);
+      p.insert(p.end(), replaced->begin(), replaced->end());
+      encode_packet(packet[3], p, rewritten);
+      packet = rewritten;
+    }
+  }
   if (is_statement_command(cmd) && env_.pool() != nullptr) {
     run_stmt_command(packet, cmd);
     return;

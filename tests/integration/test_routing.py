@@ -292,6 +292,33 @@ def case_kill_finds_the_statement_not_the_pooled_connection():
         wait_for(dead, 5, what="the killed idle session to be closed")
 
 
+def case_connection_id_is_the_handshake_id():
+    # CONNECTION_ID() answers the id the client got in odp's handshake (the one KILL takes), not
+    # the server's thread id of whichever pooled connection ran the statement.
+    with contextlib.closing(connect()) as a, contextlib.closing(connect()) as b:
+        for c in (a, b):
+            with c.cursor() as cur:
+                cur.execute("SELECT CONNECTION_ID(), 'CONNECTION_ID()'")
+                check_eq(cur.fetchall(), ((c.thread_id(), "CONNECTION_ID()"),), "CONNECTION_ID() through odp")
+        with b.cursor() as cur:
+            cur.execute("SELECT CONNECTION_ID()")
+            b_id = cur.fetchone()[0]
+        with a.cursor() as cur:
+            cur.execute("KILL %d" % b_id)
+        with a.cursor() as cur:
+            cur.execute("SELECT 1")
+            check_eq(cur.fetchall(), ((1,),), "the killer survives KILL of the id CONNECTION_ID() gave")
+
+        def dead():
+            try:
+                with b.cursor() as c2:
+                    c2.execute("SELECT 3")
+                return False
+            except pymysql.err.MySQLError:
+                return True
+        wait_for(dead, 5, what="the session whose CONNECTION_ID() was killed to be closed")
+
+
 def case_proxysys_kill_query_stops_the_statement():
     import threading
     import time
@@ -338,6 +365,7 @@ CASES = [
     ("explain_route", case_explain_route),
     ("kill_finds_the_statement_not_the_pooled_connection", case_kill_finds_the_statement_not_the_pooled_connection),
     ("proxysys_kill_query_stops_the_statement", case_proxysys_kill_query_stops_the_statement),
+    ("connection_id_is_the_handshake_id", case_connection_id_is_the_handshake_id),
 ]
 
 if __name__ == "__main__":
