@@ -241,7 +241,7 @@ admin::InternalResult ProxyWorker::run_internal_command(std::string_view sql) {
   }
   ctx.config = config_.get();
   ctx.snapshot = routing_snapshot();
-  health_.for_each([&](const std::string& server, uint32_t failures, uint64_t until_ms) {
+  shared_.congestion.for_each_server([&](const std::string& server, uint32_t failures, uint64_t until_ms) {
     uint64_t now = now_ms();
     ctx.congestion.push_back({server, {failures, until_ms > now ? until_ms - now : 0}});
   });

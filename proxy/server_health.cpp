@@ -15,9 +15,11 @@ void ServerHealth::failure(const std::string& host_port, uint64_t now_ms) {
   e.avoid_until_ms = std::max(e.avoid_until_ms, until);
 }
 
-void ServerHealth::success(const std::string& host_port) {
+bool ServerHealth::success(const std::string& host_port) {
   auto it = servers_.find(host_port);
-  if (it != servers_.end()) servers_.erase(it);
+  if (it == servers_.end()) return false;
+  servers_.erase(it);
+  return true;
 }
 
 bool ServerHealth::avoided(const std::string& host_port, uint64_t now_ms) const {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 namespace odp::proxy {
 
@@ -19,12 +20,14 @@ class ServerHealth {
   static constexpr uint64_t kCongestedMs = 20000;
 
   void failure(const std::string& host_port, uint64_t now_ms);
-  void success(const std::string& host_port);
+  // True when the server had failures on record (they are forgotten now).
+  bool success(const std::string& host_port);
   bool avoided(const std::string& host_port, uint64_t now_ms) const;
-  // For `show proxycongestion`: servers currently avoided and until when.
-  template <typename Fn>
-  void for_each(Fn&& fn) const {
-    for (const auto& [hp, e] : servers_) fn(hp, e.failures, e.avoid_until_ms);
+  // The record of one server: failures in the window and until when it is avoided (0, 0: none).
+  std::pair<uint32_t, uint64_t> record(const std::string& host_port) const {
+    auto it = servers_.find(host_port);
+    return it == servers_.end() ? std::pair<uint32_t, uint64_t>{0, 0}
+                                : std::pair<uint32_t, uint64_t>{it->second.failures, it->second.avoid_until_ms};
   }
 
  private:

@@ -172,8 +172,8 @@ def _restart_and_restore_leaders(name, before):
 
 
 def _nothing_avoided():
-    # Each worker keeps its own view and `show proxycongestion` shows the answering worker's: ask
-    # over several connections (the kernel spreads them over the workers' listeners).
+    # `show proxycongestion` sums what every worker has seen; asked over several connections all
+    # the same (they land on different workers), in case a worker's record lags.
     for _ in range(8):
         with contextlib.closing(connect(user="root@proxysys", password="", database=None)) as c, c.cursor() as cur:
             cur.execute("show proxycongestion")
