@@ -25,9 +25,9 @@ Worker::~Worker() {
   if (event_fd_ >= 0) ::close(event_fd_);
 }
 
-void Worker::settle(uint64_t timeout_ms) {
+void Worker::settle(uint64_t timeout_ms, const std::function<bool()>& done) {
   uint64_t deadline = monotonic_ms() + timeout_ms;
-  while (!retired_.empty() || !flush_list_.empty()) {
+  while (!retired_.empty() || !flush_list_.empty() || (done && !done())) {
     now_ms_ = monotonic_ms();
     if (now_ms_ >= deadline) break;
     __kernel_timespec ts{0, 10 * 1000 * 1000};

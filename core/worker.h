@@ -56,7 +56,8 @@ class Worker {
   // Thread-safe; also from inside the loop. The current iteration finishes first.
   void stop();
   // After run() returned: keeps reaping until every closed stream is reclaimed or the time is up.
-  void settle(uint64_t timeout_ms);
+  // `done`, when given, must also hold (e.g. a listener's accept has completed).
+  void settle(uint64_t timeout_ms, const std::function<bool()>& done = {});
   // Called once per loop iteration after callbacks ran (the proxy uses it for its own upkeep).
   void set_idle_hook(std::function<void()> hook) { idle_hook_ = std::move(hook); }
   // Called right before the loop blocks for completions and right after it wakes (the proxy

@@ -61,8 +61,16 @@ void ProxyWorker::run(int listen_fd, std::promise<std::string>& started) {
   worker_.run();
   if (shared_.locations != nullptr) shared_.locations->offline(index_);
   shutdown_sessions();
-  listener_.reset();
-  worker_.settle(2000);
+  // The multishot accept completes (-ECANCELED) after the stop, and its CQE names the listener:
+  // it must outlive that CQE (freeing it first was a use-after-free ASan caught at shutdown).
+  listener_->stop();
+  worker_.settle(2000, [this] { return listener_->stopped(); });
+  if (listener_->stopped()) {
+    listener_.reset();
+  } else {
+    LOG_WARN("worker %u: the kernel still holds the listener's accept at exit; not freeing it", index_);
+    (void)listener_.release();
+  }
 }
 
 void ProxyWorker::post_config(std::shared_ptr<const admin::Config> config) {
