@@ -91,7 +91,7 @@ def case_sandbox_is_cluster_shaped():
         cur.execute("INSERT INTO test.orders (id, customer, amount) VALUES (%d, 'leader', 1)" % key)
     try:
         for port in followers:
-            wait_for(lambda p=port: _has_order(p, key), 10, what="replication of the write to %d" % port)
+            wait_for(lambda p=port: _has_order(p, key), 90, what="replication of the write to %d" % port)
     finally:
         with contextlib.closing(connect(port=lead)) as c, c.cursor() as cur:
             cur.execute("DELETE FROM test.orders WHERE id = %d" % key)

@@ -88,7 +88,7 @@ def case_point_selects_ride_out_a_crash():
         victim = int(cur.fetchone()[0])
     check(subprocess.run(base + ["prepare"], stdout=subprocess.DEVNULL, timeout=120).returncode == 0,
           "sysbench prepare")
-    wait_for(lambda: _replicated(db, 2000), 20, what="the sysbench table on every server")
+    wait_for(lambda: _replicated(db, 2000), 120, what="the sysbench table on every server")
     retries = metric("odp_route_retries_total")
     run = subprocess.Popen(base + ["run", "--threads=8", "--time=8", "--mysql-ignore-errors=all"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
