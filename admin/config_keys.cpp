@@ -190,6 +190,8 @@ const std::vector<KeyDef<Config>>& global_keys() {
        Check::none, true, false},
       {"pool", "idle_timeout_ms", [](Config& c) -> FieldRef { return &c.pool.idle_timeout_ms; }, 1000, 31 * kDayMs,
        Check::none, true, false},
+      {"pool", "max_wait_ms", [](Config& c) -> FieldRef { return &c.pool.max_wait_ms; }, 0, 31 * kDayMs, Check::none,
+       true, false},
       {"protocol", "ob20_to_server", [](Config& c) -> FieldRef { return &c.protocol.ob20_to_server; }, 0, 0,
        Check::none, true, false},
       {"protocol", "ob20_to_client", [](Config& c) -> FieldRef { return &c.protocol.ob20_to_client; }, 0, 0,

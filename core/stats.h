@@ -52,7 +52,10 @@ namespace odp::core {
   X(session_replay_failures_total, counter, "Session-state replays a server refused")                   \
   X(pool_reuses_total, counter, "Statements that took an idle pooled server connection")                \
   X(pool_waits_total, counter, "Statements that waited for a server connection slot (pool limit)")      \
+  X(pool_wait_timeouts_total, counter, "Statements refused after waiting pool.max_wait_ms for a connection")  \
+  X(pool_resets_total, counter, "Pooled connections reset (COM_RESET_CONNECTION) before another session")  \
   X(pool_idle_connections, gauge, "Idle server connections in the workers' pools")                      \
+  X(session_ties_total, counter, "Sessions tied to their server connection by state odp cannot replay")  \
   X(ps_prepares_total, counter, "COM_STMT_PREPARE from clients")                                        \
   X(ps_reprepares_total, counter, "Statements prepared again on another server connection")             \
   X(ps_executes_total, counter, "COM_STMT_EXECUTE routed by their parameters")

@@ -25,11 +25,14 @@ size_t upto(uint32_t payload_len, size_t n) {
 }  // namespace
 
 void ResponseTracker::begin(Command cmd, uint32_t caps, const uint8_t* cmd_payload_head, size_t head_len) {
-  (void)cmd_payload_head;
-  (void)head_len;
   *this = ResponseTracker{};
   cmd_ = cmd;
   caps_ = caps;
+  // COM_STMT_EXECUTE: command, statement id, flags. Only an execute that asked for a cursor ends
+  // at the column definitions when the server opens one (a procedure that opens and closes a
+  // cursor of its own reports CURSOR_EXISTS there too, and its rows follow).
+  if (cmd == Command::stmt_execute && cmd_payload_head != nullptr && head_len >= 6)
+    cursor_requested_ = (cmd_payload_head[5] & 0x07) != 0;
   switch (cmd) {
     case Command::query:
     case Command::process_info:
@@ -185,7 +188,8 @@ ResponseTracker::Step ResponseTracker::on_packet(std::span<const uint8_t> head, 
       if (!is_eof_packet(first, payload_len) || !take_eof(head)) {
         return fail("tracker: expected EOF after column definitions");
       }
-      if (cmd_ == Command::stmt_execute && (last_status_flags_ & status::CURSOR_EXISTS)) {
+      if (cmd_ == Command::stmt_execute && cursor_requested_ && (last_status_flags_ & status::CURSOR_EXISTS)) {
+        cursor_opened_ = true;
         state_ = State::done;  // rows come later, through COM_STMT_FETCH
         return Step::done;
       }

@@ -43,8 +43,8 @@ class ResponseTracker {
     error,         // the server broke the protocol (or a caller misuse); close the connection
   };
 
-  // Starts tracking the response to one client command. cmd_payload_head (the first bytes of the
-  // command's payload) is accepted for future use; none of the supported shapes needs it.
+  // Starts tracking the response to one client command. cmd_payload_head: the first bytes of the
+  // command's payload (COM_STMT_EXECUTE's flags say whether a cursor was asked for).
   void begin(Command cmd, uint32_t caps, const uint8_t* cmd_payload_head = nullptr, size_t head_len = 0);
 
   // How many leading payload bytes on_packet() needs for the next packet (<= payload_len).
@@ -78,6 +78,8 @@ class ResponseTracker {
   // DEPRECATE_EOF) and its head holds the whole payload: a caller may decode it.
   bool last_packet_was_ok() const { return last_packet_ok_; }
   std::optional<PrepareOk> prepare_ok() const { return prepare_ok_; }
+  // COM_STMT_EXECUTE opened the cursor it asked for: its rows come by COM_STMT_FETCH.
+  bool cursor_opened() const { return cursor_opened_; }
   Command command() const { return cmd_; }
   const char* error_reason() const { return error_reason_; }
 
@@ -133,6 +135,8 @@ class ResponseTracker {
   bool session_state_changed_ = false;
   bool last_packet_ok_ = false;
   bool status_known_ = false;
+  bool cursor_requested_ = false;
+  bool cursor_opened_ = false;
   std::optional<PrepareOk> prepare_ok_;
   const char* error_reason_ = nullptr;
 };

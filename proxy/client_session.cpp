@@ -1,183 +1,184 @@
-// ClientSession: lifecycle, timers, backpressure and the helpers shared by the login and
-// command phases (see client_session_login.cpp and client_session_command.cpp).
+// ClientSession: lifecycle, the deadline, backpressure, and where server events go.
 #include "proxy/client_session.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 
 #include "core/log.h"
 #include "protocol/packet.h"
-#include "protocol/resultset_writer.h"
 
 namespace odp::proxy {
 
 using namespace protocol;
 
 namespace {
-// Client bytes buffered while a command is in flight (pipelining) before we stop reading.
-constexpr size_t kMaxBufferedClientBytes = 4u << 20;
 std::atomic<uint64_t> g_next_token{1};
 }  // namespace
 
 ClientSession::ClientSession(SessionEnv& env, Conn* client, uint32_t connection_id, std::string peer)
-    : env_(env), client_(client), channel_(client), id_(connection_id), peer_(std::move(peer)) {
+    : env_(env),
+      link_(client, env.stats()),
+      lease_(env, model_, *this, *this),
+      exchange_(env, link_),
+      id_(connection_id),
+      peer_(std::move(peer)) {
   timer_.fn = &ClientSession::on_timer;
   timer_.ctx = this;
   token_ = g_next_token.fetch_add(1, std::memory_order_relaxed);
-  client_->set_handler(this);
+  client->set_handler(this);
   core::Stats::inc(env_.stats().client_connections_accepted_total);
   core::Stats::inc(env_.stats().client_connections);
 }
 
 ClientSession::~ClientSession() {
   env_.timers().disarm(timer_);
-  if (env_.pool() != nullptr) env_.pool()->cancel(this);
-  server_ = nullptr;
-  backends_.clear();
-  dead_backends_.clear();
   query_killers_.clear();
-  if (client_ != nullptr) client_->close(false);
-}
-
-void ClientSession::kill_running_query() {
-  bool running = phase_ == Phase::command || phase_ == Phase::upload || phase_ == Phase::after;
-  if (finished_ || !running || server_ == nullptr || server_->state() != ServerConn::State::ready) return;
-  LOG_INFO("kill query conn_id=%u server=%s thread=%u", id_, server_->host_port().c_str(), server_->thread_id());
-  query_killers_.push_back(
-      std::make_unique<QueryKiller>(env_, make_server_login(server_->host_port()), server_->thread_id()));
+  link_.close(false);
 }
 
 void ClientSession::start() {
   send_greeting();
-  client_->start_reading();
-  arm_timer(env_.config().limits.client_handshake_timeout_ms);
+  link_.conn()->start_reading();
+  set_timeout(env_.config().limits.client_handshake_timeout_ms);
+}
+
+SessionLocation ClientSession::location() const {
+  SessionLocation where;
+  where.user = user();
+  where.client = peer_;
+  where.worker = env_.worker_index();
+  // Between statements a pooled session holds no connection: no query runs to stop (a stale
+  // address would make KILL hit another client's statement).
+  bool running = phase_ == Phase::command || phase_ == Phase::upload || phase_ == Phase::reading_back ||
+                 phase_ == Phase::acquiring || model_.tied();
+  if (ServerConn* c = lease_.current(); c != nullptr && running && c->state() == ServerConn::State::ready) {
+    where.server = c->host_port();
+    where.server_thread_id = c->thread_id();
+  }
+  return where;
+}
+
+void ClientSession::kill_running_query() {
+  bool running = phase_ == Phase::command || phase_ == Phase::upload || phase_ == Phase::reading_back;
+  ServerConn* c = lease_.current();
+  if (!running || c == nullptr || c->state() != ServerConn::State::ready) return;
+  LOG_INFO("kill query conn_id=%u server=%s thread=%u", id_, c->host_port().c_str(), c->thread_id());
+  ServerLogin login = lease_.login();
+  login.host_port = c->host_port();
+  login.server = c->server();
+  login.database.clear();
+  query_killers_.push_back(std::make_unique<QueryKiller>(env_, std::move(login), c->thread_id()));
 }
 
 uint64_t ClientSession::idle_timeout_ms() const {
   constexpr uint64_t kMaxWaitTimeoutS = 31ull * 24 * 3600;  // MariaDB's own upper bound
-  if (auto v = state_.system_variable("wait_timeout")) {
-    uint64_t seconds = 0;
-    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), seconds);
-    if (ec == std::errc() && end == v->data() + v->size() && seconds > 0)
-      return std::min(seconds, kMaxWaitTimeoutS) * 1000;
+  // The session's own wait_timeout once it set one (as a server would), else the proxy's limit.
+  if (model_.vars().system_variable_count() > 0) {
+    if (auto v = model_.vars().system_variable("wait_timeout")) {
+      uint64_t seconds = 0;
+      auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), seconds);
+      if (ec == std::errc() && end == v->data() + v->size() && seconds > 0)
+        return std::min(seconds, kMaxWaitTimeoutS) * 1000;
+    }
   }
   return env_.config().limits.client_idle_timeout_ms;
 }
 
-void ClientSession::arm_timer(uint64_t delay_ms) {
-  if (delay_ms == 0) {
-    env_.timers().disarm(timer_);
-    return;
-  }
-  env_.timers().arm(timer_, env_.now_ms() + delay_ms);
+// One timer per session, re-armed only when a deadline comes earlier than the armed one: a
+// statement usually moves the deadline later, which costs nothing until the timer fires and
+// finds it moved (then it is armed again for the rest).
+void ClientSession::set_deadline(uint64_t deadline_ms) {
+  deadline_ms_ = deadline_ms;
+  if (deadline_ms == 0) return;
+  if (!timer_.armed() || timer_.deadline_ms > deadline_ms) env_.timers().arm(timer_, deadline_ms);
 }
 
 void ClientSession::on_timer(core::Timer& t) {
   auto* self = static_cast<ClientSession*>(t.ctx);
-  core::Stats& stats = self->env_.stats();
-  if (self->changing_user_) {
-    // A COM_CHANGE_USER (its credential look-up or the server's answer) outlived the query timeout.
-    core::Stats::inc(stats.server_query_timeouts_total);
-    self->send_err(self->next_client_seq_, errc::ER_QUERY_INTERRUPTED,
-                   "odp: COM_CHANGE_USER cut off after limits.server_query_timeout_ms; the connection is closed",
-                   "70100");
-    self->close_session(true);
+  if (self->deadline_ms_ == 0 || self->phase_ == Phase::closing) return;
+  if (self->env_.now_ms() < self->deadline_ms_) {
+    self->env_.timers().arm(self->timer_, self->deadline_ms_);
     return;
   }
-  switch (self->phase_) {
+  self->deadline_ms_ = 0;
+  self->on_deadline();
+}
+
+void ClientSession::on_deadline() {
+  core::Stats& stats = env_.stats();
+  if (login_.changing_user) {
+    core::Stats::inc(stats.server_query_timeouts_total);
+    link_.send_err(login_.next_seq, errc::ER_QUERY_INTERRUPTED,
+                   "odp: COM_CHANGE_USER cut off after limits.server_query_timeout_ms; the connection is closed",
+                   "70100");
+    close_session(true);
+    return;
+  }
+  switch (phase_) {
     case Phase::greeting:
     case Phase::auth_switch:
     case Phase::lookup:
     case Phase::server_login:
       core::Stats::inc(stats.client_handshake_timeouts_total);
-      LOG_INFO("client login timed out conn_id=%u peer=%s", self->id_, self->peer_.c_str());
-      self->send_err(self->next_client_seq_, errc::ER_HANDSHAKE_ERROR,
+      LOG_INFO("client login timed out conn_id=%u peer=%s", id_, peer_.c_str());
+      link_.send_err(login_.next_seq, errc::ER_HANDSHAKE_ERROR,
                      "odp: login not completed within limits.client_handshake_timeout_ms", "08S01");
-      self->close_session(true);
+      close_session(true);
       return;
     case Phase::ready:
       core::Stats::inc(stats.client_idle_timeouts_total);
-      LOG_INFO("client idle timeout conn_id=%u peer=%s", self->id_, self->peer_.c_str());
-      self->close_session(true);
+      LOG_INFO("client idle timeout conn_id=%u peer=%s", id_, peer_.c_str());
+      close_session(true);
       return;
     case Phase::routing_wait:
     case Phase::rerouting:
-      self->retry_poll();
+      retry_poll();
       return;
-    case Phase::connecting:
-    case Phase::syncing:
-    case Phase::after:
+    case Phase::locating:
+    case Phase::acquiring:
     case Phase::command:
     case Phase::upload:
-    case Phase::change_user:
+    case Phase::reading_back:
+    case Phase::change_user: {
       core::Stats::inc(stats.server_query_timeouts_total);
-      LOG_WARN("command timed out conn_id=%u peer=%s server=%s", self->id_, self->peer_.c_str(),
-               self->server_ ? self->server_->host_port().c_str() : "-");
-      if (!self->response_started_) {
-        self->send_err(1, errc::ER_QUERY_INTERRUPTED,
+      ServerConn* c = lease_.current();
+      LOG_WARN("command timed out conn_id=%u peer=%s server=%s", id_, peer_.c_str(),
+               c != nullptr ? c->host_port().c_str() : "-");
+      if (!exchange_.response_started()) {
+        link_.send_err(1, errc::ER_QUERY_INTERRUPTED,
                        "odp: query cut off after limits.server_query_timeout_ms; the connection is closed", "70100");
       }
-      self->close_session(true);
+      close_session(true);
       return;
+    }
     case Phase::closing:
       return;
   }
 }
 
-void ClientSession::send_to_client(std::span<const uint8_t> bytes) {
-  if (client_ == nullptr) return;
-  core::Stats::inc(env_.stats().client_bytes_sent_total, static_cast<int64_t>(bytes.size()));
-  channel_.write(bytes);
-}
-
-void ClientSession::send_err(uint8_t seq, uint16_t code, const std::string& message, const char* sql_state) {
-  ErrPacket err;
-  err.code = code;
-  err.sql_state = sql_state;
-  err.message = message;
-  std::vector<uint8_t> framed;
-  encode_err_packet(seq, err, framed);
-  send_to_client(framed);
-}
-
-void ClientSession::fail_protocol(const char* what, bool count_client) {
-  if (count_client)
-    core::Stats::inc(env_.stats().client_protocol_errors_total);
-  else
-    core::Stats::inc(env_.stats().server_protocol_errors_total);
-  LOG_WARN("protocol error conn_id=%u peer=%s side=%s what=\"%s\"", id_, peer_.c_str(),
-           count_client ? "client" : "server", what);
-  close_session(true);
-}
-
 void ClientSession::update_backpressure() {
-  if (client_ == nullptr) return;
-  bool server_ok = server_ != nullptr && server_->state() == ServerConn::State::ready;
+  if (!link_.open()) return;
+  ServerConn* server = lease_.current();
+  bool server_ok = server != nullptr && server->state() == ServerConn::State::ready;
   // Stop reading the server while the client cannot keep up, and the client while the server
   // cannot (or while pipelined commands pile up): memory stays bounded whatever the peers do.
-  bool want_server = !client_->above_high_watermark();
-  if (server_ok && want_server == server_paused_) {
-    server_paused_ = !want_server;
-    if (want_server)
-      server_->conn().start_reading();
-    else
-      server_->conn().stop_reading();
+  if (server_ok) {
+    if (link_.above_high_watermark()) {
+      server->pause_reading();
+    } else {
+      server->resume_reading();
+    }
   }
-  bool want_client = in_.size() < kMaxBufferedClientBytes && !(server_ok && server_->conn().above_high_watermark());
-  if (want_client == client_paused_) {
-    client_paused_ = !want_client;
-    if (want_client)
-      client_->start_reading();
-    else
-      client_->stop_reading();
-  }
+  link_.set_reading(link_.wants_more_input() && !(server_ok && server->conn().above_high_watermark()));
 }
 
 void ClientSession::on_stream_writable() {
   update_backpressure();
 }
+
 void ClientSession::on_server_writable(ServerConn& conn) {
-  if (&conn == server_) update_backpressure();
+  if (&conn == lease_.current()) update_backpressure();
 }
 
 void ClientSession::begin_drain() {
@@ -190,83 +191,172 @@ void ClientSession::terminate(const char* why) {
   close_session(true);
 }
 
+void ClientSession::fail_protocol(const char* what, bool client_side) {
+  core::Stats::inc(client_side ? env_.stats().client_protocol_errors_total : env_.stats().server_protocol_errors_total);
+  LOG_WARN("protocol error conn_id=%u peer=%s side=%s what=\"%s\"", id_, peer_.c_str(), client_side ? "client" : "server",
+           what);
+  close_session(true);
+}
+
 void ClientSession::close_session(bool flush_client) {
-  if (finished_) return;
-  bool graceful = phase_ == Phase::ready;
-  phase_ = Phase::closing;
-  finished_ = true;
-  if (published_) env_.withdraw_session(id_);
+  if (phase_ == Phase::closing) return;
+  bool between_commands = phase_ == Phase::ready;
+  enter(Phase::closing);
+  if (published_) env_.session_ended(id_);
   env_.timers().disarm(timer_);
-  if (waiting_for_slot_ && env_.pool() != nullptr) env_.pool()->cancel(this);
-  waiting_for_slot_ = false;
-  for (auto& b : backends_) {
-    // Idle connections say goodbye; the one mid-command (if any) is cut.
-    bool idle = graceful || b.conn.get() != server_;
-    if (idle) {
-      b.conn->quit();
-    } else {
-      b.conn->close(false);
-    }
-  }
-  if (client_ != nullptr) {
-    client_->close(flush_client);
-    channel_.detach();
-    client_ = nullptr;
-  }
+  // Idle connections go back to the pool (reset first when the session left state on them); the
+  // one mid-command is cut.
+  ServerConn* busy = between_commands ? nullptr : lease_.current();
+  lease_.close_all(busy);
+  link_.close(flush_client);
   core::Stats::dec(env_.stats().client_connections);
   env_.session_finished(this);
 }
 
+void ClientSession::resume_ready() {
+  enter(Phase::ready);
+  set_timeout(idle_timeout_ms());
+  process_client_input();
+}
+
 void ClientSession::on_stream_closed(int err) {
   bool logging_in = phase_ == Phase::greeting || phase_ == Phase::auth_switch;
-  if (!in_.empty() && (logging_in || phase_ == Phase::ready)) {
+  if (!link_.input().empty() && (logging_in || phase_ == Phase::ready)) {
     // The client left in the middle of a packet: a truncated packet, not a clean goodbye.
     core::Stats::inc(env_.stats().client_protocol_errors_total);
-    LOG_INFO("client closed mid-packet conn_id=%u peer=%s buffered=%zu", id_, peer_.c_str(), in_.size());
+    LOG_INFO("client closed mid-packet conn_id=%u peer=%s buffered=%zu", id_, peer_.c_str(), link_.input().size());
   }
-  if (phase_ == Phase::command || phase_ == Phase::upload || phase_ == Phase::change_user || phase_ == Phase::syncing ||
-      phase_ == Phase::after || phase_ == Phase::connecting) {
+  if (phase_ == Phase::command || phase_ == Phase::upload || phase_ == Phase::change_user ||
+      phase_ == Phase::acquiring || phase_ == Phase::reading_back) {
     core::Stats::inc(env_.stats().client_aborts_total);
     LOG_INFO("client went away mid-command conn_id=%u peer=%s err=%d", id_, peer_.c_str(), err);
-    // The server is mid-response: that connection cannot be reused or quit politely.
-    if (server_ != nullptr) server_->close(false);
   }
   close_session(false);
+}
+
+// --- server events: to the lease while it readies a connection, else to the command ------------
+
+void ClientSession::on_server_ready(ServerConn& conn, std::span<const uint8_t> ok_payload) {
+  (void)ok_payload;
+  lease_.on_conn_ready(conn);
+}
+
+void ClientSession::on_server_login_failed(ServerConn& conn, const ErrPacket& err) {
+  lease_.on_conn_login_failed(conn, err);
+}
+
+void ClientSession::on_server_data(ServerConn& conn, std::span<const uint8_t> data) {
+  core::Stats::inc(env_.stats().server_bytes_received_total, static_cast<int64_t>(data.size()));
+  if (phase_ == Phase::closing) return;
+  if (lease_.readying(conn)) {
+    lease_.on_conn_data(conn, data);
+    return;
+  }
+  if (&conn == lease_.current()) {
+    switch (phase_) {
+      case Phase::command:
+      case Phase::upload:
+        on_response_data(conn, data);
+        return;
+      case Phase::reading_back:
+        on_read_back_data(conn, data);
+        return;
+      case Phase::change_user:
+        handle_change_user_reply(conn, data);
+        return;
+      default:
+        break;
+    }
+  }
+  // Unsolicited bytes on a connection this session holds but does not use now: the server is
+  // closing it (KILL, wait_timeout, shutdown). An ERR is a lost server, not a protocol violation.
+  bool goodbye = data.size() > kPacketHeaderBytes && data[kPacketHeaderBytes] == 0xFF;
+  if (goodbye) {
+    auto err = decode_err(data.subspan(
+        kPacketHeaderBytes, std::min<size_t>(decode_header(data.data()).length, data.size() - kPacketHeaderBytes)));
+    LOG_WARN("server closed an idle connection conn_id=%u server=%s code=%u msg=\"%s\"", id_, conn.host_port().c_str(),
+             err ? err->code : 0, err ? err->message.c_str() : "?");
+    core::Stats::inc(env_.stats().server_aborts_total);
+  } else {
+    LOG_WARN("unexpected data from idle server conn_id=%u server=%s bytes=%zu", id_, conn.host_port().c_str(),
+             data.size());
+    core::Stats::inc(env_.stats().server_protocol_errors_total);
+  }
+  bool lost_state = &conn == lease_.current() && (model_.tied() || env_.pool() == nullptr);
+  lease_.drop(conn);
+  // Outside a transaction and without state tied to it, the session lives on and the next
+  // statement reconnects; otherwise the client must learn that its session state is gone.
+  if (lost_state) close_session(true);
 }
 
 void ClientSession::on_server_closed(ServerConn& conn, int err) {
   core::Stats::inc(env_.stats().server_aborts_total);
   LOG_WARN("server connection lost conn_id=%u server=%s phase=%d err=%d", id_, conn.host_port().c_str(),
            static_cast<int>(phase_), err);
+  if (lease_.readying(conn)) {
+    lease_.on_conn_closed(conn, err);  // reports on_lease_failed
+    return;
+  }
   std::string host_port = conn.host_port();
-  bool active = &conn == server_;
+  bool active = &conn == lease_.current();
   bool busy = active && phase_ != Phase::ready;
-  bool lost_state = active && (in_transaction_ || pinned_ != nullptr || lock_tables_ || env_.pool() == nullptr);
+  bool lost_state = active && (model_.tied() || env_.pool() == nullptr);
   env_.note_server_failure(host_port);
-  drop_backend(conn);
-  if (!busy && !lost_state && !changing_user_) {
-    // An idle connection went away: the next statement that needs that server reconnects.
-    return;
-  }
-  if (busy && plan_.login && phase_ == Phase::syncing) {
-    // A pooled connection stood in for the login and its server died or hung: the client has
-    // not been answered yet, so the login goes on with the next candidate.
-    phase_ = Phase::server_login;
-    ErrPacket lost;
-    lost.code = errc::ER_CONNECT_TO_FOREIGN_DATA_SOURCE;
-    lost.sql_state = "08001";
-    lost.message = "odp: lost connection to server " + host_port + " during login";
-    fail_over_login(host_port, lost);
-    return;
-  }
-  if (busy && !lost_state && !changing_user_ && retry_lost_read(host_port)) return;
-  if ((phase_ == Phase::command || phase_ == Phase::upload || phase_ == Phase::syncing) && !response_started_) {
-    send_err(1, errc::ER_NET_READ_ERROR, "odp: lost connection to server " + host_port + " during query", "08S01");
-  } else if (changing_user_) {
-    send_err(next_client_seq_, errc::ER_NET_READ_ERROR,
-             "odp: lost connection to server " + host_port + " during COM_CHANGE_USER", "08S01");
+  lease_.drop(conn);
+  if (!busy && !lost_state && !login_.changing_user) return;  // the next statement reconnects
+  if (busy && !lost_state && !login_.changing_user && phase_ == Phase::command && retry_lost(host_port, false)) return;
+  if ((phase_ == Phase::command || phase_ == Phase::upload) && !exchange_.response_started()) {
+    link_.send_err(1, errc::ER_NET_READ_ERROR, "odp: lost connection to server " + host_port + " during query",
+                   "08S01");
+  } else if (login_.changing_user) {
+    link_.send_err(login_.next_seq, errc::ER_NET_READ_ERROR,
+                   "odp: lost connection to server " + host_port + " during COM_CHANGE_USER", "08S01");
   }
   close_session(true);
+}
+
+void ClientSession::on_server_splice_ready(ServerConn& conn) {
+  // Bytes that were on their way when reads stopped have been scanned since: take what is left.
+  uint32_t bytes = 0;
+  if (&conn == lease_.current() && phase_ == Phase::command && link_.open() && link_.passthrough())
+    bytes = exchange_.response_splice_bytes();
+  if (bytes == 0) {
+    conn.conn().splice_to(conn.conn(), 0);  // resumes reads
+    return;
+  }
+  conn.conn().splice_to(*link_.conn(), bytes);  // false: no pipe to be had; reads resumed instead
+}
+
+void ClientSession::on_server_spliced(ServerConn& conn, uint64_t bytes) {
+  if (&conn != lease_.current() || phase_ != Phase::command) return;
+  handle_step(conn, exchange_.on_response_spliced(conn, bytes, model_.identity().client_caps));
+}
+
+void ClientSession::on_stream_splice_ready() {
+  // Client bytes that were on their way have been consumed since; an unfinished header among
+  // them (input not empty) means the packet ended: read on instead.
+  uint32_t bytes = 0;
+  ServerConn* server = lease_.current();
+  bool server_ok = server != nullptr && server->state() == ServerConn::State::ready;
+  if (phase_ == Phase::upload && link_.input().empty() && server_ok && link_.passthrough())
+    bytes = exchange_.request_splice_bytes();
+  if (bytes == 0) {
+    link_.conn()->splice_to(*link_.conn(), 0);  // resumes reads
+    return;
+  }
+  link_.conn()->splice_to(server->conn(), bytes);
+}
+
+void ClientSession::on_stream_spliced(uint64_t bytes) {
+  if (phase_ != Phase::upload) return;
+  bool too_large = false;
+  bool end = exchange_.on_request_spliced(bytes, &too_large);
+  if (too_large) {
+    reject_oversized_request();
+    return;
+  }
+  if (end) end_of_upload();
+  update_backpressure();
 }
 
 }  // namespace odp::proxy

@@ -9,21 +9,48 @@ namespace odp::proxy {
 
 using namespace protocol;
 
+struct InternalQueryConsumer {
+  InternalQuery& q;
+  InternalQuery::Step step = InternalQuery::Step::more;
+  size_t capture_bytes(uint8_t first, uint32_t len, bool continuation) {
+    if (continuation) {
+      q.overflowed_ = true;  // a value of 16 MiB or more: followed, not kept
+      return 0;
+    }
+    if (!q.overflowed_ && q.kept_ + len <= q.max_keep_) return len;
+    q.overflowed_ = true;
+    return q.tracker_.capture_bytes(first, len);
+  }
+  bool on_packet(const ScannedPacket& p) {
+    if (p.continuation) return false;
+    if (!q.overflowed_ && p.head.size() == p.payload_len) {
+      q.kept_ += p.payload_len;
+      q.take(p.head);
+    } else if (!p.head.empty() && p.head[0] == 0xFF && !q.error_) {
+      auto err = decode_err(p.head);
+      if (err) q.error_ = std::move(err.value());
+    }
+    switch (q.tracker_.on_packet(p.head, p.payload_len)) {
+      case ResponseTracker::Step::more:
+        return false;
+      case ResponseTracker::Step::done:
+        step = InternalQuery::Step::done;
+        return true;
+      case ResponseTracker::Step::local_infile:
+        q.failure_ = "server asked for a LOCAL INFILE in reply to an internal statement";
+        step = InternalQuery::Step::error;
+        return true;
+      case ResponseTracker::Step::error:
+        q.failure_ = q.tracker_.error_reason() ? q.tracker_.error_reason() : "malformed response";
+        step = InternalQuery::Step::error;
+        return true;
+    }
+    return true;
+  }
+};
+
 std::vector<uint8_t> InternalQuery::begin(std::span<const uint8_t> payload, uint32_t server_caps) {
-  caps_ = server_caps;
-  tracker_.begin(static_cast<Command>(payload.empty() ? 0 : payload[0]), server_caps);
-  in_ = PacketAssembler(kMaxResponseBytes);
-  total_ = 0;
-  columns_expected_ = 0;
-  in_rows_ = false;
-  error_.reset();
-  last_ok_.reset();
-  oks_.clear();
-  columns_.clear();
-  rows_.clear();
-  payloads_.clear();
-  prepare_ = !payload.empty() && payload[0] == static_cast<uint8_t>(Command::stmt_prepare);
-  failure_ = nullptr;
+  expect(static_cast<Command>(payload.empty() ? 0 : payload[0]), server_caps);
   std::vector<uint8_t> framed;
   encode_packet(0, payload, framed);
   return framed;
@@ -35,36 +62,31 @@ std::vector<uint8_t> InternalQuery::begin_query(std::string_view sql, uint32_t s
   return begin(payload, server_caps);
 }
 
-InternalQuery::Step InternalQuery::feed(std::span<const uint8_t> data, size_t* used) {
-  size_t pos = 0;
-  while (pos < data.size()) {
-    auto fed = in_.feed(data.subspan(pos));
-    if (!fed) {
-      failure_ = "malformed or oversized response to an internal statement";
-      *used = data.size();
-      return Step::error;
-    }
-    pos += *fed;
-    total_ += *fed;
-    if (total_ > kMaxResponseBytes) {
-      failure_ = "response to an internal statement is too large";
-      *used = data.size();
-      return Step::error;
-    }
-    if (!in_.has_packet()) break;
-    std::vector<uint8_t> payload(in_.payload().begin(), in_.payload().end());
-    in_.pop();
-    Step s = take(payload);
-    if (s != Step::more) {
-      *used = pos;
-      return s;
-    }
-  }
-  *used = pos;
-  return Step::more;
+void InternalQuery::expect(Command cmd, uint32_t server_caps) {
+  caps_ = server_caps;
+  tracker_.begin(cmd, server_caps);
+  scanner_.reset();
+  kept_ = 0;
+  overflowed_ = false;
+  columns_expected_ = 0;
+  in_rows_ = false;
+  error_.reset();
+  last_ok_.reset();
+  oks_.clear();
+  columns_.clear();
+  rows_.clear();
+  payloads_.clear();
+  prepare_ = cmd == Command::stmt_prepare;
+  failure_ = nullptr;
 }
 
-InternalQuery::Step InternalQuery::take(std::span<const uint8_t> payload) {
+InternalQuery::Step InternalQuery::feed(std::span<const uint8_t> data, size_t* used) {
+  InternalQueryConsumer consumer{*this};
+  *used = scanner_.scan(data, consumer);
+  return consumer.step;
+}
+
+void InternalQuery::take(std::span<const uint8_t> payload) {
   if (prepare_) {
     // A prepare response is metadata only: keep it whole; the tracker says where it ends.
     payloads_.emplace_back(payload.begin(), payload.end());
@@ -72,7 +94,7 @@ InternalQuery::Step InternalQuery::take(std::span<const uint8_t> payload) {
       auto err = decode_err(payload);
       if (err) error_ = std::move(err.value());
     }
-    return track(payload);
+    return;
   }
   // Decode for the caller, in step with the tracker that decides where the response ends.
   if (!payload.empty() && payload[0] == 0xFF && !(payload.size() >= 3 && payload[1] == 0xFF && payload[2] == 0xFF)) {
@@ -111,23 +133,6 @@ InternalQuery::Step InternalQuery::take(std::span<const uint8_t> payload) {
       }
     }
   }
-  return track(payload);
-}
-
-InternalQuery::Step InternalQuery::track(std::span<const uint8_t> payload) {
-  switch (tracker_.on_packet(payload, static_cast<uint32_t>(payload.size()))) {
-    case ResponseTracker::Step::more:
-      return Step::more;
-    case ResponseTracker::Step::done:
-      return Step::done;
-    case ResponseTracker::Step::local_infile:
-      failure_ = "server asked for a LOCAL INFILE in reply to an internal statement";
-      return Step::error;
-    case ResponseTracker::Step::error:
-      failure_ = tracker_.error_reason() ? tracker_.error_reason() : "malformed response";
-      return Step::error;
-  }
-  return Step::error;
 }
 
 }  // namespace odp::proxy

@@ -1,7 +1,9 @@
 #pragma once
 // A statement odp sends on its own behalf on a server connection (session-state replay, reading
-// user variables back, turning session tracking on after login) and the whole answer, collected
-// and bounded. The client never sees these bytes.
+// variables back, turning session tracking on after login, preparing a statement) and its answer.
+// The response is followed to its end whatever its size (the connection stays in step); its
+// contents are kept up to a bound (overflowed() says when they were not). The client never sees
+// these bytes.
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -13,18 +15,23 @@
 #include "protocol/packet.h"
 #include "protocol/response_tracker.h"
 #include "protocol/result_packets.h"
+#include "proxy/packet_scanner.h"
 
 namespace odp::proxy {
 
 class InternalQuery {
  public:
   enum class Step { more, done, error };
-  static constexpr size_t kMaxResponseBytes = 256 * 1024;
+  static constexpr size_t kDefaultKeepBytes = 4u << 20;
+
+  explicit InternalQuery(size_t max_keep_bytes = kDefaultKeepBytes) : max_keep_(max_keep_bytes) {}
 
   // Frames `payload` (a whole command payload, e.g. COM_QUERY + SQL) as a request and prepares to
   // collect its response; returns the bytes to write to the server.
   std::vector<uint8_t> begin(std::span<const uint8_t> payload, uint32_t server_caps);
   std::vector<uint8_t> begin_query(std::string_view sql, uint32_t server_caps);
+  // Prepares to collect the response to a command already written (requests sent back to back).
+  void expect(protocol::Command cmd, uint32_t server_caps);
 
   // Feeds server bytes; *used tells how many were consumed (the rest belongs to what follows).
   Step feed(std::span<const uint8_t> data, size_t* used);
@@ -39,20 +46,23 @@ class InternalQuery {
   const std::vector<protocol::ColumnDefinition41>& columns() const { return columns_; }
   const std::vector<std::vector<std::optional<std::string>>>& rows() const { return rows_; }
   uint16_t last_status_flags() const { return tracker_.last_status_flags(); }
-  // COM_STMT_PREPARE: the PREPARE_OK, and every payload of the response in order (to answer a
-  // client's prepare from it later).
+  // COM_STMT_PREPARE: the PREPARE_OK, and every payload of the response in order.
   std::optional<protocol::PrepareOk> prepare_ok() const { return tracker_.prepare_ok(); }
   const std::vector<std::vector<uint8_t>>& payloads() const { return payloads_; }
+  // The response held more than max_keep_bytes: it was followed to its end but not kept.
+  bool overflowed() const { return overflowed_; }
   const char* failure() const { return failure_; }
 
  private:
-  Step take(std::span<const uint8_t> payload);
-  Step track(std::span<const uint8_t> payload);
+  friend struct InternalQueryConsumer;
+  void take(std::span<const uint8_t> payload);
 
+  size_t max_keep_;
   uint32_t caps_ = 0;
   protocol::ResponseTracker tracker_;
-  protocol::PacketAssembler in_{kMaxResponseBytes};
-  size_t total_ = 0;
+  PacketScanner scanner_;
+  size_t kept_ = 0;
+  bool overflowed_ = false;
   uint64_t columns_expected_ = 0;
   bool in_rows_ = false;
   std::optional<protocol::ErrPacket> error_;

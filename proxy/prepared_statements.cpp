@@ -2,52 +2,53 @@
 
 #include <algorithm>
 
+#include "protocol/commands.h"
+#include "protocol/packet.h"
 #include "protocol/wire.h"
 
 namespace odp::proxy {
 
 using namespace protocol;
 
-std::string ServerStmtCache::key(std::string_view database, std::string_view sql) {
-  std::string k;
-  k.reserve(database.size() + 1 + sql.size());
-  k.append(database);
-  k.push_back('\0');
-  k.append(sql);
-  return k;
-}
-
-ServerStmt* ServerStmtCache::find(const std::string& key) {
-  auto it = by_key_.find(key);
-  if (it == by_key_.end()) return nullptr;
-  it->second.last_use = ++clock_;
-  return &it->second;
-}
-
-std::vector<uint32_t> ServerStmtCache::insert(const std::string& key, ServerStmt stmt) {
-  std::vector<uint32_t> evicted;
-  while (by_key_.size() >= kMaxStatements) {
-    auto oldest = std::min_element(by_key_.begin(), by_key_.end(),
-                                   [](const auto& a, const auto& b) { return a.second.last_use < b.second.last_use; });
-    evicted.push_back(oldest->second.id);
-    by_key_.erase(oldest);
+ServerStmt* ServerStatements::find(const StatementShape* shape, std::string_view context) {
+  for (auto& s : stmts_) {
+    if (s.shape.get() == shape && s.context == context) {
+      s.last_use = ++clock_;
+      return &s;
+    }
   }
+  return nullptr;
+}
+
+ServerStmt& ServerStatements::insert(ServerStmt stmt, std::vector<uint32_t>& to_close) {
   stmt.last_use = ++clock_;
-  by_key_[key] = std::move(stmt);
-  return evicted;
+  for (auto& s : stmts_) {
+    if (s.shape == stmt.shape && s.context == stmt.context) {
+      if (s.id != stmt.id) to_close.push_back(s.id);
+      s = std::move(stmt);
+      return s;
+    }
+  }
+  if (stmts_.size() >= kMaxStatements) {
+    auto oldest = std::min_element(stmts_.begin(), stmts_.end(),
+                                   [](const ServerStmt& a, const ServerStmt& b) { return a.last_use < b.last_use; });
+    to_close.push_back(oldest->id);
+    *oldest = std::move(stmt);
+    return *oldest;
+  }
+  stmts_.push_back(std::move(stmt));
+  return stmts_.back();
+}
+
+void ServerStatements::sweep_unused(std::vector<uint32_t>& to_close) {
+  std::erase_if(stmts_, [&](const ServerStmt& s) {
+    if (s.shape->clients > 0) return false;
+    to_close.push_back(s.id);
+    return true;
+  });
 }
 
 namespace {
-Result<ComStmtExecute, std::string> decode(std::span<const uint8_t> payload, ClientStmt& stmt) {
-  ExecuteContext ctx;
-  ctx.num_params = stmt.num_params;
-  ctx.previous_types = stmt.types;
-  auto e = decode_com_stmt_execute(payload, ctx);
-  if (!e) return Err(std::string("malformed COM_STMT_EXECUTE: ") + e.error().what);
-  if (e->new_params_bound) stmt.types = e->types;
-  return std::move(e.value());
-}
-
 routing::SqlValue to_sql_value(const BinaryValue& v) {
   routing::SqlValue out;
   if (v.is_null) {
@@ -91,35 +92,87 @@ routing::SqlValue to_sql_value(const BinaryValue& v) {
       return out;
   }
 }
+
+constexpr size_t kExecuteHeadBytes = 10;  // command, statement id, flags, iteration count
+
+bool bit_set(std::span<const uint8_t> bitmap, size_t i) {
+  return (bitmap[i / 8] >> (i % 8)) & 1;
+}
 }  // namespace
 
-Result<std::vector<routing::SqlValue>, std::string> execute_params(std::span<const uint8_t> payload, ClientStmt& stmt) {
-  auto e = decode(payload, stmt);
-  if (!e) return Err(e.error());
-  std::vector<routing::SqlValue> params;
-  params.reserve(e->values.size());
-  for (const auto& v : e->values) params.push_back(to_sql_value(v));
-  return params;
+Result<size_t, std::string> execute_params(std::span<const uint8_t> payload, ClientStmt& stmt,
+                                           std::span<routing::SqlValue> out) {
+  const size_t n = stmt.num_params;
+  if (payload.size() < kExecuteHeadBytes) return Err(std::string("malformed COM_STMT_EXECUTE: truncated head"));
+  if (n == 0) return size_t{0};
+  Reader r(payload.data() + kExecuteHeadBytes, payload.size() - kExecuteHeadBytes);
+  std::span<const uint8_t> bitmap;
+  uint8_t bound = 0;
+  if (!r.bytes((n + 7) / 8, bitmap) || !r.u8(bound))
+    return Err(std::string("malformed COM_STMT_EXECUTE: truncated null bitmap"));
+  if (bound != 0) {
+    stmt.types.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      uint8_t type = 0, flags = 0;
+      if (!r.u8(type) || !r.u8(flags)) return Err(std::string("malformed COM_STMT_EXECUTE: truncated parameter types"));
+      stmt.types[i] = ParamType{static_cast<ColumnType>(type), (flags & 0x80) != 0};
+    }
+  }
+  if (stmt.long_data.size() != n) stmt.long_data.resize(n, 0);
+  const bool have_types = stmt.types.size() == n;
+  size_t filled = 0;
+  for (size_t i = 0; i < n; ++i) {
+    BinaryValue v;
+    v.is_null = bit_set(bitmap, i);
+    // A parameter sent by COM_STMT_SEND_LONG_DATA has no bytes in the value section.
+    bool skip = v.is_null || stmt.long_data[i] != 0;
+    if (!skip) {
+      if (!have_types) return Err(std::string("malformed COM_STMT_EXECUTE: parameter types were never bound"));
+      v.type = stmt.types[i];
+      if (!read_binary_value(r, v.type, v)) return Err(std::string("malformed COM_STMT_EXECUTE: malformed parameter value"));
+    }
+    if (i < out.size()) {
+      out[i] = stmt.long_data[i] != 0 ? routing::SqlValue{} : to_sql_value(v);
+      filled = i + 1;
+    }
+  }
+  return filled;
 }
 
-Result<RewrittenExecute, std::string> rewrite_execute(std::span<const uint8_t> payload, ClientStmt& stmt,
-                                                      uint32_t server_id, bool bind_types) {
-  auto e = decode(payload, stmt);
-  if (!e) return Err(e.error());
-  RewrittenExecute out;
-  out.flags = e->flags;
-  for (const auto& v : e->values) out.params.push_back(to_sql_value(v));
-  if (!bind_types || e->new_params_bound || stmt.num_params == 0 || stmt.types.size() != stmt.num_params) {
-    // Same bytes, another statement id.
-    out.payload.assign(payload.begin(), payload.end());
-    patch_statement_id(out.payload, server_id);
-    return out;
+Result<bool, std::string> ready_execute(std::vector<uint8_t>& request, const ClientStmt& stmt, ServerStmt& server,
+                                        std::vector<uint8_t>& scratch) {
+  if (request.size() < kPacketHeaderBytes + kExecuteHeadBytes)
+    return Err(std::string("malformed COM_STMT_EXECUTE: truncated head"));
+  std::span<uint8_t> payload(request.data() + kPacketHeaderBytes, request.size() - kPacketHeaderBytes);
+  patch_statement_id(payload, server.id);
+  const size_t n = stmt.num_params;
+  if (n == 0) return false;
+  const size_t bitmap_bytes = (n + 7) / 8;
+  const size_t bound_at = kExecuteHeadBytes + bitmap_bytes;
+  if (payload.size() <= bound_at) return Err(std::string("malformed COM_STMT_EXECUTE: truncated null bitmap"));
+  if (payload[bound_at] != 0) {
+    server.types = stmt.types;  // the client sent types: the server knows these now
+    return false;
   }
-  e->statement_id = server_id;
-  e->new_params_bound = true;
-  e->types = stmt.types;
-  encode_com_stmt_execute(e.value(), 0, out.payload);
-  return out;
+  if (server.types == stmt.types || stmt.types.size() != n) return false;
+  // The server statement was last told other types (another client's, or none): insert ours.
+  scratch.clear();
+  scratch.insert(scratch.end(), payload.begin(), payload.begin() + static_cast<std::ptrdiff_t>(bound_at));
+  scratch.push_back(1);
+  for (const ParamType& t : stmt.types) {
+    scratch.push_back(static_cast<uint8_t>(t.type));
+    scratch.push_back(t.is_unsigned ? 0x80 : 0x00);
+  }
+  scratch.insert(scratch.end(), payload.begin() + static_cast<std::ptrdiff_t>(bound_at + 1), payload.end());
+  if (scratch.size() >= kMaxPacketChunk) return Err(std::string("COM_STMT_EXECUTE too large to re-bind"));
+  const auto len = static_cast<uint32_t>(scratch.size());
+  request.resize(kPacketHeaderBytes);
+  request.insert(request.end(), scratch.begin(), scratch.end());
+  request[0] = static_cast<uint8_t>(len);
+  request[1] = static_cast<uint8_t>(len >> 8);
+  request[2] = static_cast<uint8_t>(len >> 16);
+  server.types = stmt.types;
+  return true;
 }
 
 }  // namespace odp::proxy

@@ -1,73 +1,68 @@
 #pragma once
-// Prepared statements across server connections.
+// Prepared statements across server connections (the client's side is client_statements.h).
 //
-// A client's statement ids are odp's own (per session). Each server connection caches the
-// statements prepared on it by (database, SQL text), whoever prepared them, so pooled connections
-// serving the same workload reuse their server-side statements. A COM_STMT_EXECUTE is routed by
-// its parameter values, then its statement id is rewritten to the chosen connection's (preparing
-// the statement there first when it lacks it), and the parameter types are re-sent when that
-// connection has never been told them.
+// A client's COM_STMT_PREPARE always reaches a server: the client gets the server's answer of
+// now (after DDL, or under another sql_mode, an old answer would be wrong). Each server connection
+// keeps the statements prepared on it under (statement text, session context): the context is the
+// database and every session variable the statement was prepared under, so a statement is reused
+// only where the server would parse it the same. An execute on a connection that lacks its
+// statement prepares it there first, silently. A server statement remembers the parameter types it
+// was last told, and an execute that does not re-send types gets them inserted when the client's
+// differ. Server statements whose text no client holds any more are closed.
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
 #include "protocol/binary_value.h"
-#include "protocol/commands.h"
+#include "proxy/client_statements.h"
 #include "routing/sql_classifier.h"
 
 namespace odp::proxy {
 
-// What a client prepared (odp's statement id -> this).
-struct ClientStmt {
-  std::string sql;
-  std::string database;  // current database at prepare time (unqualified names resolve against it)
-  uint16_t num_params = 0;
-  uint16_t num_columns = 0;
-  std::vector<protocol::ParamType> types;  // the last types the client bound (new_params_bound)
-  bool cursor = false;                     // executed with a cursor: COM_STMT_FETCH follows
-};
-
 // One statement prepared on a server connection.
 struct ServerStmt {
+  ShapePtr shape;
+  std::string context;  // SessionVars::context it was prepared under
   uint32_t id = 0;
   uint16_t num_params = 0;
   uint16_t num_columns = 0;
-  bool types_bound = false;  // an execute with parameter types went to this connection
+  std::vector<protocol::ParamType> types;  // what the server was last told (empty: never)
   uint64_t last_use = 0;
-  std::vector<std::vector<uint8_t>> response;  // the prepare response's payloads (to answer others)
 };
 
-class ServerStmtCache {
+class ServerStatements {
  public:
   static constexpr size_t kMaxStatements = 64;  // x connections: well below max_prepared_stmt_count
 
-  static std::string key(std::string_view database, std::string_view sql);
-  ServerStmt* find(const std::string& key);
-  // Inserts; returns the server ids evicted to stay within kMaxStatements (the caller closes them).
-  std::vector<uint32_t> insert(const std::string& key, ServerStmt stmt);
-  size_t size() const { return by_key_.size(); }
-  void clear() { by_key_.clear(); }
+  ServerStmt* find(const StatementShape* shape, std::string_view context);
+  // Inserts (replacing an entry of the same text and context); `to_close` gets the server ids that
+  // left the cache (the caller sends COM_STMT_CLOSE for them).
+  ServerStmt& insert(ServerStmt stmt, std::vector<uint32_t>& to_close);
+  // Entries whose text no client statement holds any more: removed, their ids to close.
+  void sweep_unused(std::vector<uint32_t>& to_close);
+  size_t size() const { return stmts_.size(); }
+  void clear() { stmts_.clear(); }
 
  private:
-  std::unordered_map<std::string, ServerStmt> by_key_;
+  std::vector<ServerStmt> stmts_;
   uint64_t clock_ = 0;
 };
 
-// Rewrites a COM_STMT_EXECUTE payload for a server connection: its statement id, and the parameter
-// types added (new_params_bound = 1) when `bind_types` and the client did not send them. Also
-// returns the decoded parameters for routing. `stmt.types` is updated when the client sent types.
-struct RewrittenExecute {
-  std::vector<uint8_t> payload;
-  std::vector<routing::SqlValue> params;  // one per parameter (integers and strings; others Kind::other)
-  uint8_t flags = 0;
-};
-Result<RewrittenExecute, std::string> rewrite_execute(std::span<const uint8_t> payload, ClientStmt& stmt,
-                                                      uint32_t server_id, bool bind_types);
-// Only decodes the parameters (for routing before a connection is chosen).
-Result<std::vector<routing::SqlValue>, std::string> execute_params(std::span<const uint8_t> payload, ClientStmt& stmt);
+// The values of a COM_STMT_EXECUTE's parameters for routing, read without allocating: integers and
+// strings become SqlValues (others Kind::other); long-data and NULL parameters are not in the
+// value section. Updates stmt.types when the client sends types. At most out.size() values are
+// read (the rest stay unknown).
+Result<size_t, std::string> execute_params(std::span<const uint8_t> payload, ClientStmt& stmt,
+                                           std::span<routing::SqlValue> out);
+
+// Readies a client's COM_STMT_EXECUTE payload for a server statement, in `payload` itself: the
+// statement id becomes the server's, and when the client did not send types (new_params_bound=0)
+// but the server statement was last told other ones (or none), the client's types are inserted.
+// `scratch` is reused memory. Afterwards server.types are the types the server knows.
+Result<bool, std::string> ready_execute(std::vector<uint8_t>& payload, const ClientStmt& stmt, ServerStmt& server,
+                                        std::vector<uint8_t>& scratch);
 
 }  // namespace odp::proxy

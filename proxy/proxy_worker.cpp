@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "admin/address.h"
 #include "admin/credentials.h"
@@ -42,10 +43,10 @@ void ProxyWorker::run(int listen_fd, std::promise<std::string>& started) {
   core::StatsRegistry::instance();  // registered by the Server before threads start
   listener_ = std::make_unique<core::Listener>(worker_, listen_fd, [this](int fd) { on_accept(fd); });
   listener_->start();
-  pool_ = std::make_unique<ServerPool>(config_->pool.max_server_connections, config_->pool.max_idle_per_server);
+  pool_ = std::make_unique<ServerPool>(pool_limits());
   worker_.set_idle_hook([this] {
     reap_sessions();
-    pool_->run_wakeups();
+    pool_->run_wakeups(now_ms());
     if (now_ms() >= next_pool_expiry_ms_) {
       pool_->expire(now_ms(), config_->pool.idle_timeout_ms);
       core::Stats::set(worker_.stats().pool_idle_connections, static_cast<int64_t>(pool_->idle_count()));
@@ -76,8 +77,20 @@ void ProxyWorker::run(int listen_fd, std::promise<std::string>& started) {
 void ProxyWorker::post_config(std::shared_ptr<const admin::Config> config) {
   worker_.post([this, config = std::move(config)]() mutable {
     config_ = std::move(config);
-    if (pool_) pool_->set_limits(config_->pool.max_server_connections, config_->pool.max_idle_per_server);
+    if (pool_) pool_->set_limits(pool_limits());
   });
+}
+
+ServerPool::Limits ProxyWorker::pool_limits() const {
+  ServerPool::Limits l;
+  uint32_t workers = static_cast<uint32_t>(std::max<size_t>(shared_.workers.size(), 1));
+  uint32_t cpus = static_cast<uint32_t>(std::max(1u, std::thread::hardware_concurrency()));
+  // 0: sized from the machine (server_pool.h); a number: that many per server and worker.
+  l.max_per_server = config_->pool.max_server_connections != 0 ? config_->pool.max_server_connections
+                                                                : auto_server_connection_cap(cpus, workers);
+  l.max_idle_per_key = config_->pool.max_idle_per_server;
+  l.max_wait_ms = config_->pool.max_wait_ms;
+  return l;
 }
 
 void ProxyWorker::post_backend(BackendInfo backend) {
@@ -139,7 +152,8 @@ void ProxyWorker::on_accept(int fd) {
   raw->start();
 }
 
-Conn* ProxyWorker::connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err) {
+Conn* ProxyWorker::connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err,
+                           uint32_t /*opener*/) {
   auto addr = admin::parse_sockaddr(host_port);
   if (!addr) {
     err = EINVAL;
@@ -197,7 +211,7 @@ void ProxyWorker::shutdown_sessions() {
   reap_sessions();
   if (pool_) {
     pool_->close_all();
-    pool_->run_wakeups();
+    pool_->run_wakeups(now_ms());
   }
 }
 
@@ -216,10 +230,37 @@ void ProxyWorker::post_kill_query(uint32_t conn_id) {
   });
 }
 
+void ProxyWorker::locate_session(uint32_t conn_id, uint64_t requester, LocateCallback callback) {
+  auto where = shared_.sessions.find(conn_id);
+  if (!where || where->worker >= shared_.workers.size()) {
+    callback(std::nullopt);
+    return;
+  }
+  shared_.workers[where->worker]->post_locate(conn_id, this, requester, std::move(callback));
+}
+
+void ProxyWorker::post_locate(uint32_t conn_id, ProxyWorker* reply_to, uint64_t requester, LocateCallback callback) {
+  worker_.post([this, conn_id, reply_to, requester, callback = std::move(callback)]() mutable {
+    std::optional<SessionLocation> where;
+    for (auto& [token, session] : sessions_) {
+      if (session->id() == conn_id && !session->finished()) {
+        where = session->location();
+        break;
+      }
+    }
+    reply_to->worker_.post([reply_to, requester, where = std::move(where), callback = std::move(callback)]() mutable {
+      auto it = reply_to->sessions_.find(requester);
+      if (it == reply_to->sessions_.end() || it->second->finished()) return;  // the requester left meanwhile
+      callback(std::move(where));
+    });
+  });
+}
+
 void ProxyWorker::post_terminate(uint32_t conn_id) {
   worker_.post([this, conn_id] {
     for (auto& [token, session] : sessions_) {
       if (session->id() == conn_id && !session->finished()) {
+        session->kill_running_query();  // the server stops the statement, as a KILL CONNECTION would
         session->terminate("kill proxysession");
         return;
       }

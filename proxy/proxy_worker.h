@@ -17,6 +17,8 @@
 #include "core/listener.h"
 #include "core/worker.h"
 #include "proxy/client_session.h"
+#include "proxy/client_statements.h"
+#include "proxy/server_directory.h"
 #include "proxy/job_pool.h"
 #include "proxy/server_health.h"
 #include "proxy/server_pool.h"
@@ -32,7 +34,7 @@ namespace odp::proxy {
 // Client connection id -> where its statements run (for KILL). Control-plane rate: a mutex.
 class SessionDirectory {
  public:
-  void publish(uint32_t id, const SessionEnv::SessionLocation& where) {
+  void publish(uint32_t id, const SessionLocation& where) {
     std::lock_guard<std::mutex> lock(mu_);
     map_[id] = where;
   }
@@ -40,22 +42,22 @@ class SessionDirectory {
     std::lock_guard<std::mutex> lock(mu_);
     map_.erase(id);
   }
-  std::optional<SessionEnv::SessionLocation> find(uint32_t id) const {
+  std::optional<SessionLocation> find(uint32_t id) const {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = map_.find(id);
     if (it == map_.end()) return std::nullopt;
     return it->second;
   }
-  std::vector<std::pair<uint32_t, SessionEnv::SessionLocation>> list() const {
+  std::vector<std::pair<uint32_t, SessionLocation>> list() const {
     std::lock_guard<std::mutex> lock(mu_);
-    std::vector<std::pair<uint32_t, SessionEnv::SessionLocation>> out(map_.begin(), map_.end());
+    std::vector<std::pair<uint32_t, SessionLocation>> out(map_.begin(), map_.end());
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     return out;
   }
 
  private:
   mutable std::mutex mu_;
-  std::unordered_map<uint32_t, SessionEnv::SessionLocation> map_;
+  std::unordered_map<uint32_t, SessionLocation> map_;
 };
 
 // What every worker has seen of each server, for `show proxycongestion` (each worker routes by its
@@ -98,6 +100,7 @@ struct SharedState {
   CongestionBoard congestion;
   std::atomic<int64_t> clients{0};  // client sessions over all workers (client_max_connections)
   std::atomic<uint32_t> next_connection_id{1};
+  std::atomic<uint64_t> globals_epoch{0};  // SET GLOBAL statements seen through odp
   std::atomic<bool> draining{false};
   SSL_CTX* tls = nullptr;
   std::vector<ProxyWorker*> workers;  // fixed once started
@@ -129,6 +132,9 @@ class ProxyWorker final : public SessionEnv {
   // Thread-safe: closes client session `conn_id` if this worker owns it (kill proxysession).
   void post_terminate(uint32_t conn_id);
   void post_kill_query(uint32_t conn_id);
+  // Thread-safe: where session `conn_id` runs its statements, answered on worker `reply_to`.
+  void post_locate(uint32_t conn_id, ProxyWorker* reply_to, uint64_t requester, LocateCallback callback);
+  ServerPool::Limits pool_limits() const;
   size_t session_count() const { return session_count_.load(std::memory_order_relaxed); }
   const core::Stats& stats() const { return worker_.stats(); }
 
@@ -140,18 +146,15 @@ class ProxyWorker final : public SessionEnv {
   const admin::Config& config() const override { return *config_; }
   const BackendInfo& backend() const override { return backend_; }
   SSL_CTX* client_tls() const override { return shared_.tls; }
-  Conn* connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err) override;
+  Conn* connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err,
+                uint32_t opener) override;
   void lookup_credential(const std::string& cluster, const std::string& user, uint64_t token,
                          CredentialCallback callback) override;
   void session_finished(ClientSession* session) override;
   admin::InternalResult run_internal_command(std::string_view sql) override;
-  void publish_session(uint32_t conn_id, const SessionLocation& where) override {
-    shared_.sessions.publish(conn_id, where);
-  }
-  void withdraw_session(uint32_t conn_id) override { shared_.sessions.withdraw(conn_id); }
-  std::optional<SessionLocation> find_session(uint32_t conn_id) const override {
-    return shared_.sessions.find(conn_id);
-  }
+  void session_started(uint32_t conn_id, const SessionLocation& who) override { shared_.sessions.publish(conn_id, who); }
+  void session_ended(uint32_t conn_id) override { shared_.sessions.withdraw(conn_id); }
+  void locate_session(uint32_t conn_id, uint64_t requester, LocateCallback callback) override;
   bool terminate_session(uint32_t conn_id) override {
     auto where = shared_.sessions.find(conn_id);
     if (!where || where->worker >= shared_.workers.size()) return false;
@@ -179,12 +182,16 @@ class ProxyWorker final : public SessionEnv {
   }
   bool server_avoided(const std::string& host_port) const override { return health_.avoided(host_port, now_ms()); }
   ServerPool* pool() override { return pool_.get(); }
-  void server_connection_opened(const std::string& host_port) override {
-    if (pool_) pool_->opened(host_port);
+  ServerDirectory& directory() override { return directory_; }
+  StatementShapes& shapes() override { return shapes_; }
+  void server_connection_opened(ServerId server) override {
+    if (pool_) pool_->opened(server);
   }
-  void server_connection_closed(const std::string& host_port) override {
-    if (pool_) pool_->closed(host_port);
+  void server_connection_closed(ServerId server) override {
+    if (pool_) pool_->closed(server);
   }
+  uint64_t globals_epoch() const override { return shared_.globals_epoch.load(std::memory_order_relaxed); }
+  void note_global_change() override { shared_.globals_epoch.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   void on_accept(int fd);
@@ -203,6 +210,8 @@ class ProxyWorker final : public SessionEnv {
   std::atomic<size_t> session_count_{0};
   bool draining_ = false;
   ServerHealth health_;
+  ServerDirectory directory_;
+  StatementShapes shapes_;
   std::unique_ptr<ServerPool> pool_;
   uint64_t next_pool_expiry_ms_ = 0;
 };

@@ -34,7 +34,7 @@ void ServerConn::close(bool flush) {
   env_.timers().disarm(timer_);
   if (counted_) {
     counted_ = false;
-    env_.server_connection_closed(login_.host_port);
+    env_.server_connection_closed(login_.server);
   }
   if (conn_ != nullptr) {
     conn_->close(flush);
@@ -60,8 +60,8 @@ void ServerConn::login(ServerLogin login) {
   state_ = State::connecting;
   counted_ = true;
   env_.timers().arm(timer_, env_.now_ms() + env_.config().limits.server_connect_timeout_ms);
-  env_.server_connection_opened(login_.host_port);
-  conn_ = env_.connect(login_.host_port, env_.config().limits.server_connect_timeout_ms, this, err);
+  env_.server_connection_opened(login_.server);
+  conn_ = env_.connect(login_.host_port, env_.config().limits.server_connect_timeout_ms, this, err, login_.opener);
   if (conn_ == nullptr) {
     fail_login(errc::ER_CONNECT_TO_FOREIGN_DATA_SOURCE,
                "odp: cannot connect to server " + login_.host_port + ": " + std::string(strerror(err)));

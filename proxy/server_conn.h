@@ -17,6 +17,7 @@
 #include "protocol/result_packets.h"
 #include "proxy/internal_query.h"
 #include "proxy/prepared_statements.h"
+#include "proxy/server_directory.h"
 #include "proxy/session_env.h"
 
 namespace odp::proxy {
@@ -33,6 +34,8 @@ inline constexpr const char* kSessionTrackingSetup =
 
 struct ServerLogin {
   std::string host_port;
+  ServerId server = kNoServer;  // host_port interned (pool accounting)
+  uint32_t opener = 0;          // the client session that opened it (later ones may share it)
   std::string user;
   std::optional<std::array<uint8_t, 20>> stage1;  // nullopt: the account has no password
   std::string database;
@@ -81,11 +84,25 @@ class ServerConn final : public core::StreamHandler {
   // The server reports session-state changes (system variables, schema) in its OK packets, which
   // is how odp keeps the client's state in step across servers.
   bool tracks_session_state() const { return tracks_session_state_; }
-  // Statements prepared on this connection (by database and SQL text, whoever prepared them).
-  ServerStmtCache& statements() { return statements_; }
+  ServerId server() const { return login_.server; }
+  // Statements prepared on this connection (by text and session context, whoever prepared them).
+  ServerStatements& statements() { return statements_; }
 
   void write(std::span<const uint8_t> bytes) { conn_->write(bytes); }
   Conn& conn() { return *conn_; }
+  // Backpressure from the client side: stop / resume reading the server (idempotent).
+  void pause_reading() {
+    if (!paused_ && conn_ != nullptr) {
+      paused_ = true;
+      conn_->stop_reading();
+    }
+  }
+  void resume_reading() {
+    if (paused_ && conn_ != nullptr) {
+      paused_ = false;
+      conn_->start_reading();
+    }
+  }
   // Closes the connection; the owner hears nothing more.
   void close(bool flush);
   // Says COM_QUIT (the server frees the session at once) and closes after it went out.
@@ -131,7 +148,8 @@ class ServerConn final : public core::StreamHandler {
   std::vector<uint8_t> login_ok_;  // the server's login OK, handed to the owner after the setup
   bool tracks_session_state_ = false;
   bool counted_ = false;  // reported to env_.server_connection_opened
-  ServerStmtCache statements_;
+  bool paused_ = false;
+  ServerStatements statements_;
   core::Timer timer_;  // the login deadline, then expect_reply()'s
 };
 

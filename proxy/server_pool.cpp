@@ -6,160 +6,314 @@
 
 namespace odp::proxy {
 
-std::string PoolKey::text() const {
-  std::string k;
-  k.reserve(host_port.size() + user.size() + 24);
-  k += host_port;
-  k += '\x1f';
-  k += user;
-  k += '\x1f';
-  k += std::to_string(client_capabilities);
-  k += '\x1f';
-  k += std::to_string(charset);
-  return k;
+uint32_t auto_server_connection_cap(uint32_t cpus, uint32_t workers) {
+  uint32_t total = std::max<uint32_t>(16u * std::max<uint32_t>(cpus, 1), 32);
+  return std::max<uint32_t>(4, total / std::max<uint32_t>(workers, 1));
 }
 
-ServerPool::ServerPool(uint32_t max_per_server, uint32_t max_idle_per_key)
-    : max_per_server_(max_per_server), max_idle_per_key_(max_idle_per_key) {}
+ServerPool::ServerPool(Limits limits) : limits_(limits) {}
 
 ServerPool::~ServerPool() {
   close_all();
 }
 
-void ServerPool::set_limits(uint32_t max_per_server, uint32_t max_idle_per_key) {
-  max_per_server_ = max_per_server;
-  max_idle_per_key_ = max_idle_per_key;
+void ServerPool::set_limits(Limits limits) {
+  limits_ = limits;
 }
 
-std::optional<ServerPool::Idle> ServerPool::acquire(const PoolKey& key, uint64_t history) {
-  auto it = idle_.find(key.text());
-  if (it == idle_.end() || it->second.empty()) return std::nullopt;
-  auto& list = it->second;
-  // Most recently released first (warm), but one that last ran this session's state wins.
-  size_t pick = list.size() - 1;
-  for (size_t i = list.size(); i-- > 0;) {
-    if (list[i].sync.applied && list[i].sync.applied->owner == history) {
-      pick = i;
-      break;
-    }
-  }
-  Idle out = std::move(list[pick]);
-  list.erase(list.begin() + static_cast<std::ptrdiff_t>(pick));
+ServerPool::PerServer& ServerPool::server(ServerId id) {
+  if (id >= servers_.size()) servers_.resize(static_cast<size_t>(id) + 1);
+  return servers_[id];
+}
+
+const ServerPool::PerServer* ServerPool::find_server(ServerId id) const {
+  return id < servers_.size() ? &servers_[id] : nullptr;
+}
+
+PooledConn ServerPool::take(uint32_t index) {
+  Slot& s = slots_[index];
+  auto& list = idle_[s.key.packed()];
+  // Swap-remove: the last entry takes this one's place.
+  uint32_t last = list.back();
+  list[s.position] = last;
+  slots_[last].position = s.position;
+  list.pop_back();
+  PooledConn out = std::move(s.pooled);
+  s.used = false;
+  ++s.generation;
+  free_.push_back(index);
+  --idle_total_;
   return out;
 }
 
-void ServerPool::release(const PoolKey& key, Idle idle, uint64_t now_ms) {
-  if (idle.conn == nullptr) return;
-  std::string host_port = idle.conn->host_port();
-  auto& list = idle_[key.text()];
-  if (idle.conn->state() != ServerConn::State::ready || list.size() >= max_idle_per_key_) {
-    idle.conn->close(false);
+std::optional<PooledConn> ServerPool::acquire(PoolKey key, uint64_t history, Ticket ticket) {
+  if (ticket.slot < slots_.size()) {
+    const Slot& s = slots_[ticket.slot];
+    if (s.used && s.generation == ticket.generation && s.key == key) return take(ticket.slot);
+  }
+  auto it = idle_.find(key.packed());
+  if (it == idle_.end() || it->second.empty()) return std::nullopt;
+  const auto& list = it->second;
+  // Most recently given back first (warm), but one that last ran this session's state wins; a few
+  // are looked at, not all.
+  uint32_t pick = list.back();
+  size_t looked = 0;
+  for (size_t i = list.size(); i-- > 0 && looked < 8; ++looked) {
+    const ConnSync& sync = slots_[list[i]].pooled.sync;
+    if (sync.applied && sync.applied->owner == history) {
+      pick = list[i];
+      break;
+    }
+  }
+  return take(pick);
+}
+
+ServerPool::Ticket ServerPool::release(PoolKey key, PooledConn pooled, uint64_t now_ms) {
+  if (pooled.conn == nullptr) return {};
+  if (pooled.conn->state() != ServerConn::State::ready) {
+    pooled.conn->close(false);
+    graveyard_.push_back(std::move(pooled.conn));
+    return {};
+  }
+  // Someone waits for this server: the connection goes to the first waiter, never to a newcomer.
+  PerServer& ps = server(key.server);
+  for (PoolWaiter* w = ps.head; w != nullptr; w = w->next_) {
+    if (w->key_ == key) {
+      unlink(w);
+      pooled.conn->set_owner(*this);
+      deliveries_.push_back(Delivery{w, std::move(pooled)});
+      return {};
+    }
+  }
+  if (ps.head != nullptr) {
+    // The first waiter needs another dialect: this connection's slot serves it better closed.
+    pooled.conn->quit();
+    graveyard_.push_back(std::move(pooled.conn));  // its close frees the slot and wakes the waiter
+    return {};
+  }
+  auto& list = idle_[key.packed()];
+  if (list.size() >= limits_.max_idle_per_key) {
+    pooled.conn->quit();
+    graveyard_.push_back(std::move(pooled.conn));
+    return {};
+  }
+  pooled.conn->set_owner(*this);
+  uint32_t index;
+  if (!free_.empty()) {
+    index = free_.back();
+    free_.pop_back();
+  } else {
+    index = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  Slot& s = slots_[index];
+  s.pooled = std::move(pooled);
+  s.key = key;
+  s.since_ms = now_ms;
+  s.used = true;
+  s.position = static_cast<uint32_t>(list.size());
+  list.push_back(index);
+  ++idle_total_;
+  return Ticket{index, s.generation};
+}
+
+void ServerPool::opened(ServerId id) {
+  ++server(id).open;
+}
+
+void ServerPool::closed(ServerId id) {
+  PerServer& ps = server(id);
+  if (ps.open > 0) --ps.open;
+  wake_for_slot(id);
+}
+
+void ServerPool::wake_for_slot(ServerId id) {
+  if (PoolWaiter* w = pop_waiter(id)) deliveries_.push_back(Delivery{w, PooledConn{}});
+}
+
+bool ServerPool::may_open(ServerId id) const {
+  if (limits_.max_per_server == 0) return true;
+  const PerServer* ps = find_server(id);
+  // Waiters come first: a newcomer may not take a free slot ahead of them.
+  return ps == nullptr || (ps->open < limits_.max_per_server && ps->head == nullptr);
+}
+
+uint32_t ServerPool::open_count(ServerId id) const {
+  const PerServer* ps = find_server(id);
+  return ps == nullptr ? 0 : ps->open;
+}
+
+void ServerPool::wait(PoolWaiter* w, PoolKey key, uint64_t now_ms) {
+  if (w->queued_) return;
+  PerServer& ps = server(key.server);
+  w->key_ = key;
+  w->deadline_ms_ = limits_.max_wait_ms == 0 ? UINT64_MAX : now_ms + limits_.max_wait_ms;
+  w->prev_ = ps.tail;
+  w->next_ = nullptr;
+  if (ps.tail != nullptr) {
+    ps.tail->next_ = w;
+  } else {
+    ps.head = w;
+  }
+  ps.tail = w;
+  w->queued_ = true;
+  ++waiting_total_;
+  if (ps.open < limits_.max_per_server || limits_.max_per_server == 0) {
+    wake_for_slot(key.server);  // a slot is free after all (it came free while others waited)
+    return;
+  }
+  // Idle connections of other dialects hold the slots: give one up (its close wakes a waiter).
+  for (auto& [packed, list] : idle_) {
+    if (list.empty() || static_cast<ServerId>(packed >> 32) != key.server || packed == key.packed()) continue;
+    PooledConn idle = take(list.back());
+    idle.conn->quit();
     graveyard_.push_back(std::move(idle.conn));
     return;
   }
-  idle.conn->set_owner(*this);
-  idle.since_ms = now_ms;
-  list.push_back(std::move(idle));
-  wake_one(host_port);
+  // A session keeps a connection for results it may ask for: it gives it up for the waiter.
+  if (PoolKeeper* k = ps.keepers) {
+    unkeep(k);
+    deliveries_.push_back(Delivery{nullptr, PooledConn{}, k});
+  }
 }
 
-void ServerPool::opened(const std::string& host_port) {
-  ++open_[host_port];
+void ServerPool::keep(PoolKeeper* k, ServerId id) {
+  if (k->keeping_) unkeep(k);
+  PerServer& ps = server(id);
+  k->server_ = id;
+  k->prev_ = nullptr;
+  k->next_ = ps.keepers;
+  if (ps.keepers != nullptr) ps.keepers->prev_ = k;
+  ps.keepers = k;
+  k->keeping_ = true;
 }
 
-void ServerPool::closed(const std::string& host_port) {
-  auto it = open_.find(host_port);
-  if (it != open_.end() && it->second > 0) --it->second;
-  wake_one(host_port);
+void ServerPool::unkeep(PoolKeeper* k) {
+  for (auto* list : {&deliveries_, &delivering_})
+    for (auto& d : *list)
+      if (d.reclaim == k) d.reclaim = nullptr;
+  if (!k->keeping_) return;
+  PerServer& ps = server(k->server_);
+  if (k->prev_ != nullptr) {
+    k->prev_->next_ = k->next_;
+  } else {
+    ps.keepers = k->next_;
+  }
+  if (k->next_ != nullptr) k->next_->prev_ = k->prev_;
+  k->prev_ = k->next_ = nullptr;
+  k->keeping_ = false;
 }
 
-bool ServerPool::may_open(const std::string& host_port) const {
-  return max_per_server_ == 0 || open_count(host_port) < max_per_server_;
+void ServerPool::unlink(PoolWaiter* w) {
+  if (!w->queued_) return;
+  PerServer& ps = server(w->key_.server);
+  if (w->prev_ != nullptr) {
+    w->prev_->next_ = w->next_;
+  } else {
+    ps.head = w->next_;
+  }
+  if (w->next_ != nullptr) {
+    w->next_->prev_ = w->prev_;
+  } else {
+    ps.tail = w->prev_;
+  }
+  w->prev_ = w->next_ = nullptr;
+  w->queued_ = false;
+  --waiting_total_;
 }
 
-uint32_t ServerPool::open_count(const std::string& host_port) const {
-  auto it = open_.find(host_port);
-  return it == open_.end() ? 0 : it->second;
+PoolWaiter* ServerPool::pop_waiter(ServerId id) {
+  if (id >= servers_.size()) return nullptr;
+  PoolWaiter* w = servers_[id].head;
+  if (w != nullptr) unlink(w);
+  return w;
 }
 
-void ServerPool::wait(const std::string& host_port, PoolWaiter* waiter) {
-  waiters_[host_port].push_back(waiter);
-  // Idle connections of another user or dialect hold the slots: give one up (its close wakes
-  // the first waiter).
-  for (auto& [key, list] : idle_) {
-    for (auto it = list.begin(); it != list.end(); ++it) {
-      if (it->conn->host_port() != host_port) continue;
-      std::unique_ptr<ServerConn> conn = std::move(it->conn);
-      list.erase(it);
-      conn->quit();
-      graveyard_.push_back(std::move(conn));
-      return;
+void ServerPool::cancel(PoolWaiter* w) {
+  unlink(w);
+  for (auto* list : {&deliveries_, &delivering_}) {
+    for (auto& d : *list) {
+    if (d.waiter != w) continue;
+      d.waiter = nullptr;
+      if (d.pooled.conn != nullptr) {
+        d.pooled.conn->quit();
+        graveyard_.push_back(std::move(d.pooled.conn));
+      }
     }
   }
 }
 
-void ServerPool::cancel(PoolWaiter* waiter) {
-  for (auto& [hp, q] : waiters_) q.erase(std::remove(q.begin(), q.end(), waiter), q.end());
-  wakeups_.erase(std::remove(wakeups_.begin(), wakeups_.end(), waiter), wakeups_.end());
-}
-
-void ServerPool::wake_one(const std::string& host_port) {
-  auto it = waiters_.find(host_port);
-  if (it == waiters_.end() || it->second.empty()) return;
-  wakeups_.push_back(it->second.front());
-  it->second.pop_front();
-}
-
-void ServerPool::run_wakeups() {
+void ServerPool::run_wakeups(uint64_t now_ms) {
   graveyard_.clear();
-  while (!wakeups_.empty()) {
-    std::vector<PoolWaiter*> now;
-    now.swap(wakeups_);
-    for (PoolWaiter* w : now) w->on_pool_slot();
+  if (waiting_total_ > 0) {
+    for (PerServer& ps : servers_) {
+      while (ps.head != nullptr && ps.head->deadline_ms_ <= now_ms) {
+        PoolWaiter* w = ps.head;
+        unlink(w);
+        w->on_pool_timeout();
+      }
+    }
+  }
+  while (!deliveries_.empty()) {
+    delivering_.swap(deliveries_);  // callbacks may queue more: they run in the next round
+    for (Delivery& d : delivering_) {
+      if (d.reclaim != nullptr) {
+        d.reclaim->on_pool_reclaim();
+        continue;
+      }
+      if (d.waiter == nullptr) continue;  // cancelled meanwhile
+      if (d.pooled.conn != nullptr) {
+        d.waiter->on_pool_handoff(std::move(d.pooled));
+      } else {
+        d.waiter->on_pool_slot();
+      }
+    }
+    delivering_.clear();
+    // Slots free while sessions wait (a woken waiter went away, the cap was raised): wake more.
+    if (waiting_total_ > 0 && deliveries_.empty()) {
+      for (size_t id = 0; id < servers_.size(); ++id) {
+        PerServer& ps = servers_[id];
+        if (ps.head != nullptr && (limits_.max_per_server == 0 || ps.open < limits_.max_per_server))
+          wake_for_slot(static_cast<ServerId>(id));
+      }
+    }
   }
 }
 
 void ServerPool::expire(uint64_t now_ms, uint64_t max_idle_ms) {
-  for (auto& [key, list] : idle_) {
-    for (auto& e : list) {
-      if (now_ms - e.since_ms > max_idle_ms) {
-        e.conn->quit();
-        e.conn.reset();
-      }
-    }
-    std::erase_if(list, [](const Idle& e) { return e.conn == nullptr; });
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    if (!slots_[i].used || now_ms - slots_[i].since_ms <= max_idle_ms) continue;
+    PooledConn idle = take(i);
+    idle.conn->quit();
   }
-}
-
-size_t ServerPool::idle_count() const {
-  size_t n = 0;
-  for (const auto& [key, list] : idle_) n += list.size();
-  return n;
-}
-
-size_t ServerPool::waiting_count() const {
-  size_t n = 0;
-  for (const auto& [hp, q] : waiters_) n += q.size();
-  return n;
 }
 
 void ServerPool::close_all() {
-  for (auto& [key, list] : idle_) {
-    for (auto& e : list) e.conn->quit();
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    if (!slots_[i].used) continue;
+    PooledConn idle = take(i);
+    idle.conn->quit();
   }
-  idle_.clear();
+  for (auto& d : deliveries_) {
+    if (d.pooled.conn != nullptr) d.pooled.conn->quit();
+  }
+  deliveries_.clear();
   graveyard_.clear();
 }
 
 void ServerPool::drop(ServerConn& conn) {
   conn.close(false);
-  for (auto& [key, list] : idle_) {
-    for (auto it = list.begin(); it != list.end(); ++it) {
-      if (it->conn.get() == &conn) {
-        graveyard_.push_back(std::move(it->conn));
-        list.erase(it);
-        return;
-      }
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].used && slots_[i].pooled.conn.get() == &conn) {
+      graveyard_.push_back(take(i).conn);
+      return;
+    }
+  }
+  for (auto& d : deliveries_) {
+    if (d.pooled.conn.get() == &conn) {
+      graveyard_.push_back(std::move(d.pooled.conn));
+      // The waiter gets a slot to open instead.
+      return;
     }
   }
 }

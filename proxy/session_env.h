@@ -1,7 +1,8 @@
 #pragma once
-// What a client session needs from the world. The real implementation (ProxyWorker) is backed
-// by io_uring streams and the control thread; tests drive the same session code through a fake
-// that injects partial reads, short writes, resets and corruption from a seed.
+// What a client session needs from the world, as small interfaces the proxy layer defines. The
+// real implementation (ProxyWorker) is backed by io_uring streams, the control thread and the
+// other workers' mailboxes; tests drive the same session code through fakes that inject partial
+// reads, short writes, resets and corruption from a seed.
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -18,11 +19,15 @@
 #include "core/result.h"
 #include "core/stats.h"
 #include "core/timer_wheel.h"
+#include "proxy/server_directory.h"
 #include "routing/topology.h"
 
 namespace odp::proxy {
 
 using core::Conn;
+class ServerPool;
+class StatementShapes;
+class ClientSession;
 
 // A user's stored credential, as read from config or from the server by the meta account.
 struct UserCredential {
@@ -40,9 +45,20 @@ struct BackendInfo {
   uint8_t charset = 45;  // utf8mb4_general_ci
 };
 
-class SessionEnv {
+// Where a session's statements run right now (for KILL, which names odp's connection ids).
+struct SessionLocation {
+  std::string server;  // "" while the session holds no server connection
+  uint32_t server_thread_id = 0;
+  std::string user;
+  std::string client;
+  uint32_t worker = 0;
+};
+using LocateCallback = std::function<void(std::optional<SessionLocation>)>;
+
+// The worker's loop: clock, timers, counters, configuration.
+class SessionLoop {
  public:
-  virtual ~SessionEnv() = default;
+  virtual ~SessionLoop() = default;
   virtual uint64_t now_ms() const = 0;
   virtual core::TimerWheel& timers() = 0;
   virtual core::Stats& stats() = 0;
@@ -50,40 +66,40 @@ class SessionEnv {
   virtual const BackendInfo& backend() const = 0;
   // TLS context for clients, or nullptr when TLS is off.
   virtual SSL_CTX* client_tls() const = 0;
-  // Starts a TCP connect; the handler hears on_stream_connected. Returns nullptr with err set
-  // when no socket could be made.
-  virtual Conn* connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err) = 0;
-  // Looks a user's credential up (possibly on another thread); the callback runs on the
-  // session's thread, unless the session was destroyed first (cancel by token).
-  virtual void lookup_credential(const std::string& cluster, const std::string& user, uint64_t token,
-                                 CredentialCallback callback) = 0;
-  // Where each client connection's statements run, so that `KILL <odp id>` can be translated
-  // into the server's thread id. Shared by all workers; defaults do nothing (tests).
-  struct SessionLocation {
-    std::string server;
-    uint32_t server_thread_id = 0;
-    std::string user;
-    std::string client;
-    uint32_t worker = 0;
-  };
-  virtual uint32_t worker_index() const { return 0; }
-  virtual void publish_session(uint32_t /*conn_id*/, const SessionLocation& /*where*/) {}
-  virtual void withdraw_session(uint32_t /*conn_id*/) {}
-  virtual std::optional<SessionLocation> find_session(uint32_t /*conn_id*/) const { return std::nullopt; }
-  // Closes client session `conn_id` wherever it runs (KILL CONNECTION of an idle session, whose
-  // server connection went back to the pool). False when there is no such session.
-  virtual bool terminate_session(uint32_t /*conn_id*/) { return false; }
-  // Runs an internal command for a root@proxysys session (stats, sessions, config...).
-  virtual admin::InternalResult run_internal_command(std::string_view /*sql*/) {
-    admin::InternalResult r;
-    r.kind = admin::InternalResult::Kind::error;
-    r.error_code = 1235;
-    r.message = "odp: internal commands are not available here";
-    return r;
-  }
-  // Routing. The current topology snapshot, valid until the worker's next loop iteration (never
-  // keep it across callbacks); nullptr when there is none (the session then uses the cluster's
-  // first rootservice_list server, as before discovery).
+  // The session has finished closing and may be destroyed (after the loop iteration).
+  virtual void session_finished(ClientSession* session) = 0;
+};
+
+// Server connections: sockets, the worker's pool and its interned names.
+class ServerAccess {
+ public:
+  virtual ~ServerAccess() = default;
+  // Starts a TCP connect for client session `opener` (whose statements need it first: logs, and
+  // the fake IO world's account of who gets what); the handler hears on_stream_connected. Returns
+  // nullptr with err set when no socket could be made.
+  virtual Conn* connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err,
+                        uint32_t opener) = 0;
+  // The worker's pool of idle server connections (nullptr: every session keeps its own).
+  virtual ServerPool* pool() { return nullptr; }
+  virtual ServerDirectory& directory() = 0;
+  // Shapes of prepared statement texts, shared by the worker's sessions.
+  virtual StatementShapes& shapes() = 0;
+  // Every server connection opened and closed, for the per-server cap.
+  virtual void server_connection_opened(ServerId /*server*/) {}
+  virtual void server_connection_closed(ServerId /*server*/) {}
+  // SET GLOBAL statements seen through odp (pooled connections logged in before one are reset
+  // before another session uses them).
+  virtual uint64_t globals_epoch() const { return 0; }
+  virtual void note_global_change() {}
+};
+
+// Location tables and server health, as routing reads them.
+class Locations {
+ public:
+  virtual ~Locations() = default;
+  // The current topology snapshot, valid until the worker's next loop iteration (never keep it
+  // across callbacks); nullptr when there is none (the session then uses the cluster's first
+  // rootservice_list server, as before discovery).
   virtual const routing::Snapshot* routing_snapshot() const { return nullptr; }
   // Asks the control thread to load a table's location entry (a miss), or to re-read it (after
   // error 4038 or a failed route). Cheap, deduplicated, never blocks.
@@ -96,13 +112,42 @@ class SessionEnv {
   virtual void note_server_failure(const std::string& /*host_port*/) {}
   virtual void note_server_success(const std::string& /*host_port*/) {}
   virtual bool server_avoided(const std::string& /*host_port*/) const { return false; }
-  // The worker's pool of idle server connections (nullptr: every session keeps its own).
-  virtual class ServerPool* pool() { return nullptr; }
-  // Every server connection opened and closed, for per-server limits.
-  virtual void server_connection_opened(const std::string& /*host_port*/) {}
-  virtual void server_connection_closed(const std::string& /*host_port*/) {}
-  // The session has finished closing and may be destroyed.
-  virtual void session_finished(class ClientSession* session) = 0;
 };
+
+// Logins: credentials (looked up off the worker) and the admin commands of root@proxysys.
+class LoginServices {
+ public:
+  virtual ~LoginServices() = default;
+  // Looks a user's credential up (possibly on another thread); the callback runs on the session's
+  // thread, unless the session was destroyed first (cancel by token).
+  virtual void lookup_credential(const std::string& cluster, const std::string& user, uint64_t token,
+                                 CredentialCallback callback) = 0;
+  virtual admin::InternalResult run_internal_command(std::string_view /*sql*/);
+};
+
+// Sessions of all workers, for KILL: asked through the owning worker's mailbox, never a shared map
+// on the statement path.
+class SessionRegistry {
+ public:
+  virtual ~SessionRegistry() = default;
+  virtual uint32_t worker_index() const { return 0; }
+  // A session logged in / left (control-plane rate: login and logout only).
+  virtual void session_started(uint32_t /*conn_id*/, const SessionLocation& /*who*/) {}
+  virtual void session_ended(uint32_t /*conn_id*/) {}
+  // Where session `conn_id` runs its statements now; the callback runs on this worker (not at all
+  // when `requester` is gone by then). nullopt: no such session.
+  virtual void locate_session(uint32_t /*conn_id*/, uint64_t /*requester*/, LocateCallback callback) {
+    callback(std::nullopt);
+  }
+  // Closes client session `conn_id` wherever it runs (stopping its statement first). False when
+  // there is no such session.
+  virtual bool terminate_session(uint32_t /*conn_id*/) { return false; }
+};
+
+class SessionEnv : public SessionLoop,
+                   public ServerAccess,
+                   public Locations,
+                   public LoginServices,
+                   public SessionRegistry {};
 
 }  // namespace odp::proxy

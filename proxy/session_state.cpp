@@ -14,21 +14,11 @@ std::string lower(std::string_view s) {
   return core::ascii_lowered(s);
 }
 
-// Variables odp sets itself on every server connection, or that describe the connection rather
-// than the client's session: never replayed.
-bool owned_by_proxy(std::string_view name) {
-  // Also what the server reports but no client can set back (read-only or privileged values that
-  // change by themselves: the last GTID, transaction flags, counters).
-  static constexpr std::string_view kSkip[] = {
-      "pseudo_thread_id", "timestamp",      "insert_id",     "last_insert_id", "identity",   "last_gtid",
-      "in_transaction",   "gtid_seq_no",    "warning_count", "error_count",    "rand_seed1", "rand_seed2",
-      "server_id",        "gtid_domain_id", "sql_log_bin",   "external_user",  "proxy_user", "wsrep_sync_wait"};
-  if (name.starts_with("session_track_")) return true;
-  for (auto s : kSkip)
-    if (name == s) return true;
+bool one_of(std::string_view name, std::initializer_list<std::string_view> names) {
+  for (auto n : names)
+    if (name == n) return true;
   return false;
 }
-
 bool is_number(std::string_view v) {
   if (v.empty() || v.size() > 64) return false;
   size_t i = (v[0] == '-' || v[0] == '+') ? 1 : 0;
@@ -64,9 +54,45 @@ bool utf8mb4_family(uint16_t charset) {
 }
 }  // namespace
 
+VarClass classify_system_variable(std::string_view name) {
+  // Session tracking is odp's own; the others change by themselves or describe the connection
+  // (the last GTID, transaction flags, counters, the server's identity).
+  if (name.starts_with("session_track_")) return VarClass::ignore;
+  if (one_of(name, {"last_gtid", "in_transaction", "warning_count", "error_count", "external_user", "proxy_user",
+                    "wsrep_sync_wait", "last_insert_id", "identity", "gtid_seq_no", "gtid_domain_id", "server_id"}))
+    return VarClass::ignore;
+  if (name == "insert_id") return VarClass::one_shot;
+  if (one_of(name, {"sql_log_bin", "pseudo_thread_id", "rand_seed1", "rand_seed2", "pseudo_slave_mode", "sql_log_off",
+                    "wsrep_on"}))
+    return VarClass::privileged;
+  return VarClass::replay;
+}
+
+std::string baseline_literal(std::string_view name, const Baseline& base) {
+  // A login sets the connection's character set variables from the handshake's collation id;
+  // a numeric value assigns them by that id.
+  if (one_of(name, {"character_set_client", "character_set_connection", "character_set_results",
+                    "collation_connection"}))
+    return std::to_string(base.charset);
+  if (name == "sql_mode" && base.ignore_space) return "CONCAT(@@GLOBAL.sql_mode, ',IGNORE_SPACE')";
+  if (name == "wait_timeout" && base.interactive) return "@@GLOBAL.interactive_timeout";
+  return "DEFAULT";
+}
+
 SessionVars& SessionState::mutate() {
   if (vars_.use_count() > 1) vars_ = std::make_shared<SessionVars>(*vars_);
   return const_cast<SessionVars&>(*vars_);  // sole owner: nobody else sees the change
+}
+
+void SessionState::refresh_context(SessionVars& v) {
+  v.context.assign(v.database);
+  v.context.push_back('\0');
+  for (const auto& [name, var] : v.sysvars) {
+    v.context.append(name);
+    v.context.push_back('=');
+    v.context.append(var.sql);
+    v.context.push_back('\0');
+  }
 }
 
 void SessionState::reset(std::string database) {
@@ -77,6 +103,7 @@ void SessionState::reset(std::string database) {
   v->owner = next_owner.fetch_add(1, std::memory_order_relaxed);
   v->database = std::move(database);
   v->db_version = next_version_++;
+  refresh_context(*v);
   vars_ = std::move(v);
 }
 
@@ -85,17 +112,41 @@ void SessionState::set_database(std::string_view db) {
   SessionVars& v = mutate();
   v.database = std::string(db);
   v.db_version = next_version_++;
+  refresh_context(v);
 }
 
 void SessionState::set_system_variable(std::string_view name, std::string_view value) {
   std::string key = lower(name);
-  if (owned_by_proxy(key)) return;
+  if (classify_system_variable(key) != VarClass::replay) return;
   std::string sql = system_variable_literal(key, value);
   auto it = vars_->sysvars.find(key);
   if (it != vars_->sysvars.end() && it->second.sql == sql) return;
   SessionVars& v = mutate();
   v.var_version = next_version_++;
   v.sysvars[key] = SessionVars::Var{std::move(sql), v.var_version};
+  refresh_context(v);
+}
+
+void SessionState::set_system_variable_literal(std::string_view name, std::string literal) {
+  std::string key = lower(name);
+  auto it = vars_->sysvars.find(key);
+  if (it != vars_->sysvars.end() && it->second.sql == literal) return;
+  SessionVars& v = mutate();
+  v.var_version = next_version_++;
+  v.sysvars[key] = SessionVars::Var{std::move(literal), v.var_version};
+  refresh_context(v);
+}
+
+void SessionState::clear_system_variable(std::string_view name) {
+  std::string key = lower(name);
+  if (vars_->sysvars.find(key) == vars_->sysvars.end()) return;
+  SessionVars& v = mutate();
+  v.var_version = next_version_++;
+  v.sysvars.erase(key);
+  refresh_context(v);
+  // A removed variable has no version left to compare: histories of this session that had it
+  // must learn it by value, so the removal counts as a change of every variable.
+  v.removed_version = v.var_version;
 }
 
 void SessionState::set_user_variable(std::string_view name, std::string literal) {
@@ -107,52 +158,81 @@ void SessionState::set_user_variable(std::string_view name, std::string literal)
   v.uservars[key] = SessionVars::Var{std::move(literal), v.var_version};
 }
 
-SessionState::Replay SessionState::plan(const ConnSync& sync) const {
+SessionState::Replay SessionState::plan(const ConnSync& sync, const Baseline& base, uint64_t globals_epoch) const {
   Replay r;
   const SessionVars& want = *vars_;
-  if (sync.applied.get() == &want) return r;
+  const bool same_history = sync.applied && sync.applied->owner == want.owner && want.owner != 0;
   static const SessionVars kNothing;
-  const SessionVars& have = sync.applied ? *sync.applied : kNothing;
+  const SessionVars* have = sync.applied ? sync.applied.get() : &kNothing;
+  // Another session's connection keeps what no value undoes: its user variables (a variable set
+  // to NULL keeps its type), globals older than a SET GLOBAL odp saw, and state marked dirty.
+  r.reset = !same_history && (sync.dirty || !have->uservars.empty() || sync.globals_epoch < globals_epoch);
+  if (!r.reset && sync.tracking && have == &want) return r;
+  SessionVars after_reset;
+  if (r.reset) {
+    // COM_RESET_CONNECTION keeps the database and brings every variable back to its global
+    // value, except the charset (kept from the handshake).
+    after_reset.database = have->database;
+    have = &after_reset;
+  }
   std::string sql;
-  auto add = [&](std::string item) {
+  auto add = [&](std::string_view a, std::string_view b, std::string_view c) {
     sql += sql.empty() ? "SET " : ", ";
-    sql += item;
+    sql += a;
+    sql += b;
+    sql += c;
   };
-  const bool same_history = have.owner == want.owner && want.owner != 0;
-  if (same_history) {
+  if (r.reset || !sync.tracking) add(kSessionTrackingAssignments, "", "");
+  if (r.reset || sync.needs_baseline) {
+    if (base.ignore_space && want.sysvars.find("sql_mode") == want.sysvars.end())
+      add("@@SESSION.sql_mode = ", baseline_literal("sql_mode", base), "");
+    if (base.interactive && want.sysvars.find("wait_timeout") == want.sysvars.end())
+      add("@@SESSION.wait_timeout = ", baseline_literal("wait_timeout", base), "");
+  }
+  if (same_history && !r.reset && want.removed_version <= have->var_version) {
     // The connection has an older value of this session: only newer versions go.
-    if (have.db_version != want.db_version && !want.database.empty()) r.init_db = want.database;
-    if (have.var_version < want.var_version) {
+    if (have->db_version != want.db_version && !want.database.empty()) r.init_db = want.database;
+    if (have->var_version < want.var_version) {
       for (const auto& [name, var] : want.sysvars)
-        if (var.version > have.var_version) add("@@SESSION." + name + " = " + var.sql);
+        if (var.version > have->var_version) add("@@SESSION.", name, " = " + var.sql);
       for (const auto& [name, var] : want.uservars)
-        if (var.version > have.var_version) add("@`" + name + "` = " + var.sql);
+        if (var.version > have->var_version) add("@`", name, "` = " + var.sql);
     }
   } else {
-    // Another client's (or a fresh login's) state: the difference by value.
-    if (have.database != want.database && !want.database.empty()) r.init_db = want.database;
+    // Another client's (or a fresh login's, or a reset) state: the difference by value.
+    if (have->database != want.database && !want.database.empty()) r.init_db = want.database;
     for (const auto& [name, var] : want.sysvars) {
-      auto it = have.sysvars.find(name);
-      if (it == have.sysvars.end() || it->second.sql != var.sql) add("@@SESSION." + name + " = " + var.sql);
+      auto it = have->sysvars.find(name);
+      if (it == have->sysvars.end() || it->second.sql != var.sql) add("@@SESSION.", name, " = " + var.sql);
     }
-    for (const auto& [name, var] : have.sysvars)
-      if (want.sysvars.find(name) == want.sysvars.end()) add("@@SESSION." + name + " = DEFAULT");
+    for (const auto& [name, var] : have->sysvars)
+      if (want.sysvars.find(name) == want.sysvars.end()) add("@@SESSION.", name, " = " + baseline_literal(name, base));
     for (const auto& [name, var] : want.uservars) {
-      auto it = have.uservars.find(name);
-      if (it == have.uservars.end() || it->second.sql != var.sql) add("@`" + name + "` = " + var.sql);
+      auto it = have->uservars.find(name);
+      if (it == have->uservars.end() || it->second.sql != var.sql) add("@`", name, "` = " + var.sql);
     }
-    for (const auto& [name, var] : have.uservars)
-      if (want.uservars.find(name) == want.uservars.end()) add("@`" + name + "` = NULL");
+    // (Another session's user variables force a reset above; the same session's own ones that
+    // it no longer has cannot happen: user variables are never removed, only set.)
   }
   r.set_sql = std::move(sql);
   return r;
 }
 
-ConnSync SessionState::fresh_connection() const {
+void SessionState::mark_synced(ConnSync& sync) const {
+  sync.applied = vars_;
+  sync.dirty = false;
+  sync.tracking = true;
+  sync.needs_baseline = false;
+}
+
+ConnSync SessionState::fresh_connection(uint64_t globals_epoch) const {
   auto v = std::make_shared<SessionVars>();
   v->owner = 0;
   v->database = vars_->database;
-  return ConnSync{std::move(v)};
+  ConnSync s;
+  s.applied = std::move(v);
+  s.globals_epoch = globals_epoch;
+  return s;
 }
 
 std::optional<std::string> SessionState::system_variable(std::string_view name) const {
@@ -191,7 +271,26 @@ std::string system_variable_literal(std::string_view name, std::string_view valu
 
 std::string user_variable_literal(const std::optional<std::string>& value, const protocol::ColumnDefinition41& column) {
   using protocol::ColumnType;
-  if (!value) return "NULL";
+  if (!value) {
+    // A variable set to NULL keeps the type of its last value (CREATE TABLE ... AS SELECT @v
+    // shows it): a typed NULL puts the same type on another connection.
+    switch (column.type) {
+      case ColumnType::tiny:
+      case ColumnType::short_:
+      case ColumnType::long_:
+      case ColumnType::longlong:
+      case ColumnType::int24:
+        return (column.flags & protocol::colflag::UNSIGNED) ? "CAST(NULL AS UNSIGNED)" : "CAST(NULL AS SIGNED)";
+      case ColumnType::float_:
+      case ColumnType::double_:
+        return "CAST(NULL AS DOUBLE)";
+      case ColumnType::decimal:
+      case ColumnType::newdecimal:
+        return "CAST(NULL AS DECIMAL(65," + std::to_string(std::min<int>(column.decimals, 30)) + "))";
+      default:
+        return "NULL";
+    }
+  }
   switch (column.type) {
     case ColumnType::tiny:
     case ColumnType::short_:

@@ -33,15 +33,51 @@ struct SessionVars {
   std::string database;
   uint64_t db_version = 0;
   uint64_t var_version = 0;
+  uint64_t removed_version = 0;  // the last time a system variable went back to its login value
   std::map<std::string, Var, std::less<>> sysvars;   // lower-cased names
   std::map<std::string, Var, std::less<>> uservars;  // lower-cased names (MySQL: case-insensitive)
+  // The database and every system variable, as one string: what a statement prepared in this
+  // state was parsed under (prepared statements are shared only between equal contexts).
+  std::string context;
 };
 using SessionVarsPtr = std::shared_ptr<const SessionVars>;
+
+// How a system variable reported by a server's session tracker is handled.
+enum class VarClass {
+  replay,      // the client's setting: modelled by value, replayed on other connections
+  ignore,      // odp's own (session tracking) or describes the connection, not the client's wish
+  one_shot,    // consumed by the next statement (insert_id): ties the session to the connection
+  privileged,  // another user could not set it back (sql_log_bin...): ties the session
+};
+VarClass classify_system_variable(std::string_view lower_name);
+
+// What a server connection starts with for a login that DEFAULT cannot restore: the charset
+// from the handshake, IGNORE_SPACE added to sql_mode for CLIENT_IGNORE_SPACE, and wait_timeout
+// taken from interactive_timeout for CLIENT_INTERACTIVE. Connections are pooled per login dialect,
+// so a pooled connection's baseline is the session's.
+struct Baseline {
+  uint8_t charset = 45;
+  bool ignore_space = false;
+  bool interactive = false;
+};
+// The value that puts `name` back where a fresh login of this dialect had it ("DEFAULT" for most).
+std::string baseline_literal(std::string_view lower_name, const Baseline& base);
+
+// Turns session tracking on for a connection (after login, COM_RESET_CONNECTION, COM_CHANGE_USER).
+inline constexpr const char* kSessionTrackingAssignments =
+    "@@SESSION.session_track_system_variables = '*', @@SESSION.session_track_schema = ON, "
+    "@@SESSION.session_track_state_change = ON";
 
 // What one server connection has applied (of whichever client used it last).
 struct ConnSync {
   SessionVarsPtr applied;
   uint64_t last_insert_id = 0;  // what LAST_INSERT_ID() answers on it (replayed only when asked for)
+  // Server-side state beyond `applied` (a lock, a temporary table, a one-shot setting...) of the
+  // session that applied it: the connection is reset before any other session uses it.
+  bool dirty = false;
+  bool tracking = true;         // session tracking is on (off after a reset or COM_CHANGE_USER)
+  bool needs_baseline = false;  // reset: IGNORE_SPACE / interactive wait_timeout are gone
+  uint64_t globals_epoch = 0;   // SET GLOBAL statements odp had seen when it logged in or was reset
 };
 
 class SessionState {
@@ -55,23 +91,31 @@ class SessionState {
 
   // A statement run on a connection changed the schema / a system variable (session-track data).
   void set_database(std::string_view db);
-  // `value` as the server reports it. Variables odp owns (session tracking itself) are ignored.
+  // `value` as the server reports it (only VarClass::replay variables are kept).
   void set_system_variable(std::string_view name, std::string_view value);
+  // A value already in literal form (a serialised session being restored).
+  void set_system_variable_literal(std::string_view name, std::string literal);
+  // The variable is back at its login value (SET timestamp = DEFAULT).
+  void clear_system_variable(std::string_view name);
   // A user variable's value as an SQL literal (see user_variable_literal).
   void set_user_variable(std::string_view name, std::string literal);
 
-  // What must be replayed on a connection that has `sync`: a database to select (nullopt = none)
-  // and one SET statement ("" = none).
+  // What must be run on a connection that has `sync` before this session's next statement: a
+  // COM_RESET_CONNECTION (the connection holds state of another session that no value can undo),
+  // a database to select (nullopt = none) and one SET statement ("" = none), which also turns
+  // session tracking back on after a reset.
   struct Replay {
+    bool reset = false;
     std::optional<std::string> init_db;
     std::string set_sql;
-    bool empty() const { return !init_db && set_sql.empty(); }
+    bool empty() const { return !reset && !init_db && set_sql.empty(); }
   };
-  Replay plan(const ConnSync& sync) const;
+  Replay plan(const ConnSync& sync, const Baseline& base = {}, uint64_t globals_epoch = 0) const;
   // The connection now has everything (after a replay, or because the change happened there).
-  void mark_synced(ConnSync& sync) const { sync.applied = vars_; }
+  // (A replay that began with a reset also sets sync.globals_epoch: the caller knows.)
+  void mark_synced(ConnSync& sync) const;
   // A connection that just logged in with the current database and no variables set.
-  ConnSync fresh_connection() const;
+  ConnSync fresh_connection(uint64_t globals_epoch = 0) const;
 
   size_t system_variable_count() const { return vars_->sysvars.size(); }
   size_t user_variable_count() const { return vars_->uservars.size(); }
@@ -80,6 +124,7 @@ class SessionState {
 
  private:
   SessionVars& mutate();  // copy-on-write
+  static void refresh_context(SessionVars& v);
 
   SessionVarsPtr vars_ = std::make_shared<SessionVars>();
   uint64_t next_version_ = 1;

@@ -667,16 +667,39 @@ class Parser {
 
   // SET statement: which variables it assigns.
   void set_body() {
+    if (peek().is("STATEMENT")) {
+      // SET STATEMENT v = x [, ...] FOR <statement>: the settings last for that statement only;
+      // the statement itself is what gets classified.
+      out_.set_statement = true;
+      int depth = 0;
+      while (true) {
+        Token s = next();
+        if (s.kind == Tok::end || (depth <= 0 && s.ch() == ';')) return;
+        if (s.ch() == '(') ++depth;
+        if (s.ch() == ')') --depth;
+        if (depth <= 0 && s.is("FOR")) break;
+      }
+      out_.type = StmtType::other;
+      run();
+      return;
+    }
+    if (peek().is("ROLE")) {
+      out_.sets_role = true;
+      return;
+    }
     bool global = false;
     while (true) {
       Token t = next();
       if (t.kind == Tok::end || t.ch() == ';') return;
       bool item_global = global;
+      bool scoped = false;
       if (t.is("GLOBAL") || t.is("PERSIST") || t.is("PERSIST_ONLY")) {
         item_global = true;
+        scoped = true;
         t = next();
       } else if (t.is("SESSION") || t.is("LOCAL")) {
         item_global = false;
+        scoped = true;
         t = next();
       }
       std::string_view name;
@@ -684,6 +707,7 @@ class Parser {
         out_.sets_session_variables = true;
       } else if (t.is("TRANSACTION")) {
         if (!item_global) out_.sets_session_variables = true;
+        if (!scoped) out_.one_shot_transaction = true;
       } else if (t.kind == Tok::user_var) {
         out_.assigns_user_variables = true;
         out_.uses_user_variables = true;
@@ -696,15 +720,26 @@ class Parser {
           v = v.substr(dot + 1);
         }
         name = v;
-        if (!item_global) out_.sets_session_variables = true;
       } else if (is_name(t)) {
         name = t.text;
-        if (!item_global) out_.sets_session_variables = true;
       }
-      // `= value` (or := value); look at autocommit's value.
+      if (!name.empty()) {
+        if (item_global) {
+          out_.sets_global_variables = true;
+        } else {
+          out_.sets_session_variables = true;
+          note_session_variable(name);
+        }
+      }
+      // `= value` (or := value); look at autocommit's and timestamp's values.
       Token op = next();
       if (op.ch() == '=' || op.kind == Tok::assign) {
         Token vt = next();
+        if (!item_global && Token{Tok::word, name}.is("TIMESTAMP") &&
+            (vt.is("DEFAULT") || (vt.kind == Tok::integer && vt.text == "0")) &&
+            (peek().kind == Tok::end || peek().ch() == ',' || peek().ch() == ';')) {
+          out_.resets_timestamp = true;
+        }
         if (!item_global && name.size() == 10 && Token{Tok::word, name}.is("AUTOCOMMIT")) {
           out_.sets_autocommit = true;
           SqlValue v;
@@ -732,6 +767,44 @@ class Parser {
         if (depth <= 0 && s.ch() == ',') break;
         if (depth <= 0 && s.ch() == ';') return;
       }
+    }
+  }
+
+  void note_session_variable(std::string_view name) {
+    for (uint8_t i = 0; i < out_.session_variable_count; ++i)
+      if (out_.session_variables[i] == name) return;
+    if (out_.session_variable_count == ClassifiedSql::kMaxSessionVariables) {
+      out_.session_variables_truncated = true;
+      return;
+    }
+    out_.session_variables[out_.session_variable_count++] = name;
+  }
+
+  // FLUSH ...: only the global read lock (WITH READ LOCK, FOR EXPORT) matters to the session.
+  void flush_body() {
+    Token prev;
+    while (true) {
+      Token t = next();
+      if (t.kind == Tok::end || t.ch() == ';') return;
+      if ((prev.is("READ") && t.is("LOCK")) || (prev.is("FOR") && t.is("EXPORT"))) out_.global_read_lock = true;
+      prev = t;
+    }
+  }
+
+  // BACKUP STAGE x | BACKUP LOCK t | BACKUP UNLOCK (MariaDB).
+  void backup_body() {
+    Token t = next();
+    if (t.is("STAGE")) {
+      Token stage = next();
+      if (stage.is("END")) {
+        out_.backup_unlock = true;
+      } else {
+        out_.backup_lock = true;
+      }
+    } else if (t.is("LOCK")) {
+      out_.backup_lock = true;
+    } else if (t.is("UNLOCK")) {
+      out_.backup_unlock = true;
     }
   }
 
@@ -871,9 +944,19 @@ class Parser {
         out_.type = StmtType::lock_tables;
         next();
         table_refs_for_lock();
+      } else if (peek().is("INSTANCE")) {
+        out_.backup_lock = true;  // LOCK INSTANCE FOR BACKUP (MySQL)
       }
     } else if (t.is("UNLOCK")) {
-      out_.type = StmtType::unlock_tables;
+      if (peek().is("INSTANCE")) {
+        out_.backup_unlock = true;
+      } else {
+        out_.type = StmtType::unlock_tables;
+      }
+    } else if (t.is("FLUSH")) {
+      flush_body();
+    } else if (t.is("BACKUP")) {
+      backup_body();
     } else if (t.is("PREPARE")) {
       out_.type = StmtType::prepare;
     } else if (t.is("EXECUTE")) {
@@ -963,6 +1046,16 @@ void reset(ClassifiedSql& o) {
   o.begins_transaction = false;
   o.read_only_transaction = false;
   o.with_consistent_snapshot = false;
+  o.session_variable_count = 0;
+  o.session_variables_truncated = false;
+  o.sets_global_variables = false;
+  o.resets_timestamp = false;
+  o.one_shot_transaction = false;
+  o.sets_role = false;
+  o.set_statement = false;
+  o.global_read_lock = false;
+  o.backup_lock = false;
+  o.backup_unlock = false;
   o.use_database = {};
   o.placeholder_count = 0;
 }

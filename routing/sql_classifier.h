@@ -112,6 +112,21 @@ struct ClassifiedSql {
   bool begins_transaction = false;       // BEGIN / START TRANSACTION / XA START (also SET autocommit=0 does not)
   bool read_only_transaction = false;    // START TRANSACTION READ ONLY
   bool with_consistent_snapshot = false;
+  // Session state that servers' session trackers do not always report (MariaDB reports neither
+  // `SET @@x = v` without a scope nor one-shot transaction characteristics, locks or roles): the
+  // proxy reads such variables back or keeps the session on its connection.
+  static constexpr size_t kMaxSessionVariables = 8;
+  std::array<std::string_view, kMaxSessionVariables> session_variables{};  // SET [SESSION] x / @@x (names as written)
+  uint8_t session_variable_count = 0;
+  bool session_variables_truncated = false;  // more than fit
+  bool sets_global_variables = false;        // SET GLOBAL x = ...
+  bool resets_timestamp = false;             // SET timestamp = DEFAULT | 0 (the clock runs again)
+  bool one_shot_transaction = false;         // SET TRANSACTION ... without a scope: the next transaction only
+  bool sets_role = false;                    // SET ROLE
+  bool set_statement = false;                // SET STATEMENT ... FOR <statement> (MariaDB): for one statement
+  bool global_read_lock = false;             // FLUSH TABLES [...] WITH READ LOCK | FOR EXPORT
+  bool backup_lock = false;                  // BACKUP STAGE <not END> | BACKUP LOCK | LOCK INSTANCE FOR BACKUP
+  bool backup_unlock = false;                // BACKUP STAGE END | BACKUP UNLOCK | UNLOCK INSTANCE
   std::string_view use_database;   // USE db: the database (without backquotes)
   uint16_t placeholder_count = 0;  // `?` markers (prepared statements)
 

@@ -57,6 +57,14 @@ const TableEntry* ClusterTopology::find_table(std::string_view tenant, std::stri
   return it == tables.end() ? nullptr : it->second.get();
 }
 
+bool ClusterTopology::known_missing(std::string_view tenant, std::string_view database, std::string_view table) const {
+  if (missing_tables.empty()) return false;
+  char buf[512];
+  size_t n = write_key(buf, sizeof buf, tenant, database, table);
+  if (n == SIZE_MAX) return missing_tables.find(table_key(tenant, database, table)) != missing_tables.end();
+  return missing_tables.find(std::string_view(buf, n)) != missing_tables.end();
+}
+
 std::optional<ServerIndex> ClusterTopology::find_server(std::string_view host_port) const {
   for (size_t i = 0; i < servers.size(); ++i)
     if (servers[i].host_port == host_port) return static_cast<ServerIndex>(i);

@@ -121,6 +121,8 @@ struct ClusterTopology {
   // Heterogeneous lookup, no allocation for keys that fit a small stack buffer.
   const TableEntry* find_table(std::string_view tenant, std::string_view database, std::string_view table) const;
   std::optional<ServerIndex> find_server(std::string_view host_port) const;
+  // The metadata said the table does not exist (negative cache).
+  bool known_missing(std::string_view tenant, std::string_view database, std::string_view table) const;
 };
 
 struct Snapshot {

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "protocol/column_def.h"
+#include "protocol/commands.h"
 #include "protocol/packet.h"
 #include "protocol/prepare_ok.h"
 #include "protocol/result_packets.h"
@@ -317,10 +318,20 @@ TEST_CASE("tracker: COM_STMT_EXECUTE with binary rows, OK, and cursors") {
         mores_then(3, Step::done));
   CHECK(run(Command::stmt_execute, kBase, {ok(2, 0x00, 5)}, &t) == std::vector<Step>{Step::done});
   CHECK(t.last_affected_rows() == 5);
-  // Cursor opened: no rows after the column definitions.
+  // Cursor asked for and opened: no rows after the column definitions.
   const uint16_t cursor = status::AUTOCOMMIT | status::CURSOR_EXISTS;
-  CHECK(run(Command::stmt_execute, kBase, {count(1), coldef("a"), eof(cursor)}, &t) == mores_then(2, Step::done));
+  const uint8_t with_cursor[] = {0x17, 1, 0, 0, 0, odp::protocol::cursor::READ_ONLY};
+  t.begin(Command::stmt_execute, kBase, with_cursor, sizeof with_cursor);
+  CHECK(run(t, {count(1), coldef("a"), eof(cursor)}) == mores_then(2, Step::done));
   CHECK((t.last_status_flags() & status::CURSOR_EXISTS) != 0);
+  CHECK(t.cursor_opened());
+  // Not asked for: a procedure that opened (and closed) a cursor of its own reports
+  // CURSOR_EXISTS there too, and its rows follow.
+  const uint8_t no_cursor[] = {0x17, 1, 0, 0, 0, odp::protocol::cursor::NO_CURSOR};
+  t.begin(Command::stmt_execute, kBase, no_cursor, sizeof no_cursor);
+  CHECK(run(t, {count(1), coldef("a"), eof(cursor), binary_row(), eof(status::AUTOCOMMIT)}) ==
+        mores_then(4, Step::done));
+  CHECK_FALSE(t.cursor_opened());
   CHECK(run(Command::stmt_execute, kDep, {count(1), coldef("a"), ok(cursor, 0xFE)}, &t) == mores_then(2, Step::done));
   CHECK((t.last_status_flags() & status::CURSOR_EXISTS) != 0);
   // PS multi-results (CALL via a prepared statement).

@@ -143,6 +143,17 @@ void FakeClient::send_packets(const std::vector<uint8_t>& framed) {
 
 void FakeClient::send_command(const std::vector<uint8_t>& payload) {
   comp_seq_ = 0;
+  // (COM_STMT_CLOSE never reaches a server: odp closes server statements when no client holds
+  // their text any more.)
+  if (!payload.empty() && payload[0] != static_cast<uint8_t>(Command::quit) &&
+      payload[0] != static_cast<uint8_t>(Command::stmt_close)) {
+    if (payload[0] == static_cast<uint8_t>(Command::query) || payload[0] == static_cast<uint8_t>(Command::stmt_prepare) ||
+        payload[0] == static_cast<uint8_t>(Command::init_db)) {
+      t_.pending.push_back(payload);
+    } else {
+      t_.pending.push_back({payload[0]});
+    }
+  }
   std::vector<uint8_t> framed;
   encode_packet(0, payload, framed);
   send_packets(framed);
@@ -160,6 +171,9 @@ void FakeClient::next_step() {
     return;
   }
   StepKind kind = plan_.script[step_];
+  // Statement ids are odp's (it answers unknown ones itself, which the transcript of what the
+  // server sent cannot show): nothing is executed or closed before it was prepared.
+  if ((kind == StepKind::execute || kind == StepKind::stmt_close) && stmt_id_ == 0) kind = StepKind::ping;
   uint32_t rows = step_ < plan_.rows.size() ? plan_.rows[step_] : 3;
   ++step_;
   std::vector<uint8_t> p;
@@ -199,7 +213,6 @@ void FakeClient::next_step() {
     case StepKind::prepare:
       put_u8(p, static_cast<uint8_t>(Command::stmt_prepare));
       put_bytes(p, std::string_view("SELECT ?"));
-      ++stmt_id_;
       break;
     case StepKind::execute:
       put_u8(p, static_cast<uint8_t>(Command::stmt_execute));
@@ -215,6 +228,7 @@ void FakeClient::next_step() {
     case StepKind::stmt_close:
       put_u8(p, static_cast<uint8_t>(Command::stmt_close));
       put_u32(p, stmt_id_);
+      stmt_id_ = 0;  // closed: odp answers an execute of it itself (Unknown prepared statement handler)
       send_command(p);
       next_step();  // no response comes
       return;
@@ -222,6 +236,7 @@ void FakeClient::next_step() {
       query("SELECT SLEEP(1000000)");
       break;
     case StepKind::change_user: {
+      stmt_id_ = 0;  // the session's prepared statements are gone
       put_u8(p, static_cast<uint8_t>(Command::change_user));
       put_null_str(p, kUser);
       std::string auth = native_password_response_from_password(plan_.password, proxy_scramble_);
@@ -272,13 +287,31 @@ void FakeClient::progress() {
     t_.infile_wanted = false;  // sent; the server's OK completes the response
     return;
   }
-  if (t_.responses == expect_responses_) next_step();
+  if (t_.responses == expect_responses_) {
+    // A prepare's answer names the statement with odp's id: executes use it.
+    if (!t_.statement_ids.empty() && t_.statement_ids.back() + 4 <= got_.size() &&
+        t_.statement_ids.back() > last_id_offset_) {
+      size_t at = t_.statement_ids.back();
+      last_id_offset_ = at;
+      stmt_id_ = static_cast<uint32_t>(got_[at] | (got_[at + 1] << 8) | (got_[at + 2] << 16) | (got_[at + 3] << 24));
+    }
+    next_step();
+  }
 }
 
 std::string FakeClient::check_received(bool allow_truncation) const {
   const auto& exp = t_.sent;
   size_t common = 0;
-  while (common < got_.size() && common < exp.size() && got_[common] == exp[common]) ++common;
+  size_t next_id = 0;  // statement ids in PREPARE_OK are odp's, not the server's
+  while (common < got_.size() && common < exp.size()) {
+    if (next_id < t_.statement_ids.size() && common == t_.statement_ids[next_id]) {
+      common += std::min<size_t>(4, std::min(got_.size(), exp.size()) - common);
+      ++next_id;
+      continue;
+    }
+    if (got_[common] != exp[common]) break;
+    ++common;
+  }
   if (common == got_.size()) {
     if (!allow_truncation && got_.size() != exp.size()) {
       return "response truncated: got " + std::to_string(got_.size()) + " of " + std::to_string(exp.size()) + " bytes";

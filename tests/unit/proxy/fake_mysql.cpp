@@ -80,10 +80,29 @@ void FakeServer::on_stream_data(std::span<const uint8_t> data) {
   if (!ok) fail();
 }
 
+bool FakeServer::from_client(std::span<const uint8_t> payload) {
+  if (transcript_ == nullptr || transcript_->pending.empty() || payload.empty()) return false;
+  const std::vector<uint8_t>& next = transcript_->pending.front();
+  if (payload[0] == static_cast<uint8_t>(Command::stmt_close)) return false;
+  bool same = next[0] == payload[0];
+  // Statement ids differ (odp's towards the client, the connection's towards the server); SQL
+  // text must be the client's.
+  if (same && (payload[0] == static_cast<uint8_t>(Command::query) ||
+               payload[0] == static_cast<uint8_t>(Command::stmt_prepare) ||
+               payload[0] == static_cast<uint8_t>(Command::init_db)))
+    same = std::equal(next.begin(), next.end(), payload.begin(), payload.end());
+  if (same) transcript_->pending.pop_front();
+  return same;
+}
+
 void FakeServer::send(const std::vector<uint8_t>& framed, bool complete) {
   conn_.write(framed);
   if (complete) busy_ = false;
-  if (transcript_ == nullptr) return;
+  if (transcript_ == nullptr || !recording_) return;
+  if (framed.size() >= kPacketHeaderBytes + 12 && framed[kPacketHeaderBytes] == 0x00 && prepare_ok_pending_) {
+    transcript_->statement_ids.push_back(transcript_->sent.size() + kPacketHeaderBytes + 1);
+  }
+  prepare_ok_pending_ = false;
   transcript_->sent.insert(transcript_->sent.end(), framed.begin(), framed.end());
   if (complete) {
     transcript_->responses++;
@@ -310,6 +329,8 @@ void FakeServer::handle_query(std::string_view sql) {
 
 void FakeServer::handle_command(std::span<const uint8_t> payload) {
   auto cmd = static_cast<Command>(payload[0]);
+  recording_ = from_client(payload);
+  prepare_ok_pending_ = cmd == Command::stmt_prepare;
   busy_ = cmd != Command::stmt_close && cmd != Command::stmt_send_long_data && cmd != Command::quit;
   std::string_view text(reinterpret_cast<const char*>(payload.data()) + 1, payload.size() - 1);
   bool setup = cmd == Command::query && odp_internal(text);

@@ -5,6 +5,7 @@
 // through the proxy, runs a script of commands and checks every response byte for byte against
 // what the fake server sent (the proxy must forward responses verbatim).
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,12 @@ struct Transcript {
   uint64_t responses = 0;      // complete responses
   bool infile_wanted = false;  // the last thing sent is a LOCAL INFILE request
   bool server_logged_in = false;
+  // The client's commands not yet seen by its server, in order (command byte, and the SQL of a
+  // query): a command the server gets that is not the next of these is odp's own (a state replay,
+  // a statement prepared again on another connection), and its answer is not the client's.
+  std::deque<std::vector<uint8_t>> pending;
+  // Where statement ids of PREPARE_OK packets are in `sent`: the client gets odp's ids there.
+  std::vector<size_t> statement_ids;
 };
 
 struct ServerPlan {
@@ -40,6 +47,7 @@ class FakeServer final : public core::StreamHandler {
   FakeServer(Sim& sim, FakeConn& conn, ServerPlan plan, uint32_t thread_id,
              std::function<Transcript*(uint32_t)> find_transcript);
   void start();
+  void set_transcript(Transcript* t) { transcript_ = t; }
 
   void on_stream_data(std::span<const uint8_t> data) override;
   void on_stream_closed(int err) override;
@@ -50,6 +58,8 @@ class FakeServer final : public core::StreamHandler {
   void handle_command(std::span<const uint8_t> payload);
   void handle_query(std::string_view sql);
   void send(const std::vector<uint8_t>& framed, bool complete);
+  // The command is the client's next own one (not one odp sent on its own behalf).
+  bool from_client(std::span<const uint8_t> payload);
   void handle_change_user(std::span<const uint8_t> payload);
   void finish_change_user(std::string_view auth, uint8_t seq);
   void fail();
@@ -73,6 +83,8 @@ class FakeServer final : public core::StreamHandler {
   bool busy_ = false;          // a command is waiting for its response
   bool kill_pending_ = false;  // killed while idle: the next command gets the ERR
   uint64_t infile_bytes_ = 0;
+  bool recording_ = true;  // the command being answered is the client's
+  bool prepare_ok_pending_ = false;
 };
 
 enum class StepKind {
@@ -152,6 +164,7 @@ class FakeClient final : public core::StreamHandler {
   size_t step_ = 0;
   uint64_t expect_responses_ = 0;
   uint32_t stmt_id_ = 0;
+  size_t last_id_offset_ = 0;
   std::array<uint8_t, 20> proxy_scramble_{};
   std::vector<uint8_t> got_;
 };

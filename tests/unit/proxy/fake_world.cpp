@@ -248,7 +248,7 @@ void FakeEnv::accept_client(size_t index) {
 }
 
 proxy::Conn* FakeEnv::connect(const std::string& /*host_port*/, uint32_t timeout_ms, core::StreamHandler* handler,
-                              int& err) {
+                              int& err, uint32_t opener) {
   Rng& r = sim_.rng();
   if (r.chance(sc_.refuse_now)) {
     err = ECONNREFUSED;
@@ -275,7 +275,7 @@ proxy::Conn* FakeEnv::connect(const std::string& /*host_port*/, uint32_t timeout
   plan.kill_at_ms = r.chance(sc_.server_kill) ? static_cast<int64_t>(r.below(500)) : -1;
   int64_t reset_at = r.chance(sc_.server_reset) ? static_cast<int64_t>(r.below(300)) : -1;
   uint32_t thread_id = next_thread_id_++;
-  sim_.at(delay, [this, &proxy_end, &server_end, fail, plan, reset_at, thread_id] {
+  sim_.at(delay, [this, &proxy_end, &server_end, fail, plan, reset_at, thread_id, opener] {
     if (proxy_end.closed()) return;  // the proxy gave up first
     if (fail != 0) {
       proxy_end.handler()->on_stream_connected(fail);
@@ -285,6 +285,9 @@ proxy::Conn* FakeEnv::connect(const std::string& /*host_port*/, uint32_t timeout
       auto it = transcripts_.find(id);
       return it == transcripts_.end() ? nullptr : it->second.get();
     }));
+    // Without a pool a server connection serves the session that opened it.
+    auto it = transcripts_.find(opener);
+    if (it != transcripts_.end()) servers_.back()->set_transcript(it->second.get());
     servers_.back()->start();
     proxy_end.set_connected();
     if (reset_at >= 0) sim_.at(static_cast<uint64_t>(reset_at), [&proxy_end] { proxy_end.reset_link(); });

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "proxy/client_session.h"
+#include "proxy/client_statements.h"
 #include "proxy/session_env.h"
 #include "tests/unit/proxy/fake_io.h"
 #include "tests/unit/proxy/fake_mysql.h"
@@ -64,11 +65,13 @@ class FakeEnv final : public proxy::SessionEnv {
   const admin::Config& config() const override { return sc_.config; }
   const proxy::BackendInfo& backend() const override { return backend_; }
   SSL_CTX* client_tls() const override { return nullptr; }
-  proxy::Conn* connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler,
-                       int& err) override;
+  proxy::Conn* connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err,
+                       uint32_t opener) override;
   void lookup_credential(const std::string& cluster, const std::string& user, uint64_t token,
                          proxy::CredentialCallback callback) override;
   void session_finished(proxy::ClientSession* session) override;
+  proxy::ServerDirectory& directory() override { return directory_; }
+  proxy::StatementShapes& shapes() override { return shapes_; }
 
  private:
   FakeConn& new_conn(std::string name, LinkParams params);
@@ -89,6 +92,8 @@ class FakeEnv final : public proxy::SessionEnv {
   std::map<uint64_t, std::unique_ptr<proxy::ClientSession>> sessions_;
   std::vector<proxy::ClientSession*> finished_;
   uint32_t next_thread_id_ = 5000;
+  proxy::ServerDirectory directory_;
+  proxy::StatementShapes shapes_;
 };
 
 std::string run_seed(uint64_t seed);

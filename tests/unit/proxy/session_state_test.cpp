@@ -41,18 +41,59 @@ TEST_CASE("session state: a connection another client used is brought to this cl
   mine.set_user_variable("x", "2");
   ConnSync pooled;
   other.mark_synced(pooled);
+  // Another session's user variables cannot be undone by value (a variable set to NULL keeps its
+  // type): the connection is reset first, and everything of this session goes again.
   auto r = mine.plan(pooled);
+  CHECK(r.reset);
   REQUIRE(r.init_db);
   CHECK(*r.init_db == "test");
-  CHECK(r.set_sql == "SET @@SESSION.wait_timeout = 7, @@SESSION.sql_mode = DEFAULT, @`x` = 2, @`secret` = NULL");
+  CHECK(r.set_sql == std::string("SET ") + kSessionTrackingAssignments + ", @@SESSION.wait_timeout = 7, @`x` = 2");
   mine.mark_synced(pooled);
   CHECK(mine.plan(pooled).empty());
+  // Without user variables on it, another session's values are undone by value: back to the login
+  // values (DEFAULT, or what the login dialect set).
+  SessionState plain;
+  plain.reset("test");
+  plain.set_system_variable("sql_mode", "ANSI");
+  plain.set_system_variable("character_set_client", "cp932");
+  ConnSync other_conn;
+  plain.mark_synced(other_conn);
+  Baseline base;
+  base.charset = 8;  // latin1_swedish_ci
+  auto r3 = mine.plan(other_conn, base);
+  CHECK_FALSE(r3.reset);
+  CHECK(r3.set_sql ==
+        "SET @@SESSION.wait_timeout = 7, @@SESSION.character_set_client = 8, @@SESSION.sql_mode = DEFAULT, @`x` = 2");
+  base.ignore_space = true;
+  CHECK(mine.plan(other_conn, base).set_sql.find("@@SESSION.sql_mode = CONCAT(@@GLOBAL.sql_mode, ',IGNORE_SPACE')") !=
+        std::string::npos);
   // A reset starts a new history: old values of the same session compare by value again.
   ConnSync before;
   mine.mark_synced(before);
   mine.reset("test");
   auto r2 = mine.plan(before);
-  CHECK(r2.set_sql == "SET @@SESSION.wait_timeout = DEFAULT, @`x` = NULL");
+  CHECK(r2.reset);  // its own old user variables are another history's now
+}
+
+TEST_CASE("session state: dirty connections and SET GLOBAL force a reset for another session only") {
+  SessionState a, b;
+  a.reset("test");
+  b.reset("test");
+  ConnSync conn;
+  a.mark_synced(conn);
+  conn.dirty = true;  // a held a lock on it when it left
+  CHECK_FALSE(a.plan(conn).reset);
+  CHECK(b.plan(conn).reset);
+  conn.dirty = false;
+  CHECK_FALSE(b.plan(conn, {}, 0).reset);
+  CHECK(b.plan(conn, {}, 1).reset);  // a SET GLOBAL after the connection logged in
+  CHECK_FALSE(a.plan(conn, {}, 1).reset);
+  // After a reset the connection's session tracking is off: the replay turns it on.
+  ConnSync fresh = b.fresh_connection();
+  fresh.tracking = false;
+  auto r = b.plan(fresh);
+  CHECK_FALSE(r.reset);
+  CHECK(r.set_sql == std::string("SET ") + kSessionTrackingAssignments);
 }
 
 TEST_CASE("session state: database changes replay as COM_INIT_DB") {
@@ -74,7 +115,12 @@ TEST_CASE("session state: variables odp owns are not replayed; literals are safe
   SessionState s;
   s.reset("");
   s.set_system_variable("session_track_system_variables", "*");
-  s.set_system_variable("timestamp", "12345");
+  s.set_system_variable("last_gtid", "1-1-1");
+  s.set_system_variable("insert_id", "5");  // one-shot: ties the session instead
+  CHECK(s.system_variable_count() == 0);
+  s.set_system_variable("timestamp", "12345.000000");  // modelled: replayed on other connections
+  CHECK(s.system_variable("timestamp") == "12345.000000");
+  s.clear_system_variable("timestamp");
   CHECK(s.system_variable_count() == 0);
   CHECK(system_variable_literal("time_zone", "+00:00") == "'+00:00'");
   CHECK(system_variable_literal("x", "it's\\") == "'it\\'s\\\\'");
@@ -86,7 +132,7 @@ TEST_CASE("user variable literals keep their type") {
   ColumnDefinition41 c;
   c.type = ColumnType::longlong;
   CHECK(user_variable_literal(std::string("-7"), c) == "-7");
-  CHECK(user_variable_literal(std::nullopt, c) == "NULL");
+  CHECK(user_variable_literal(std::nullopt, c) == "CAST(NULL AS SIGNED)");  // a typed NULL keeps its type
   c.type = ColumnType::double_;
   CHECK(user_variable_literal(std::string("1.5"), c) == "1.5e0");
   CHECK(user_variable_literal(std::string("1e300"), c) == "1e300");

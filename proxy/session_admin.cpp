@@ -22,7 +22,7 @@ void ClientSession::handle_internal_command(std::span<const uint8_t> payload) {
     case Command::reset_connection: {
       OkPacket ok;
       ok.status_flags = status::AUTOCOMMIT;
-      encode_ok_packet(1, ok, client_caps_, out);
+      encode_ok_packet(1, ok, model_.identity().client_caps, out);
       break;
     }
     case Command::query: {
@@ -33,7 +33,7 @@ void ClientSession::handle_internal_command(std::span<const uint8_t> payload) {
           OkPacket ok;
           ok.affected_rows = r.affected_rows;
           ok.status_flags = status::AUTOCOMMIT;
-          encode_ok_packet(1, ok, client_caps_, out);
+          encode_ok_packet(1, ok, model_.identity().client_caps, out);
           break;
         }
         case admin::InternalResult::Kind::error: {
@@ -45,7 +45,7 @@ void ClientSession::handle_internal_command(std::span<const uint8_t> payload) {
           break;
         }
         case admin::InternalResult::Kind::rows:
-          encode_text_resultset(r.columns, r.rows, client_caps_, 1, out);
+          encode_text_resultset(r.columns, r.rows, model_.identity().client_caps, 1, out);
           break;
       }
       break;
@@ -59,8 +59,8 @@ void ClientSession::handle_internal_command(std::span<const uint8_t> payload) {
       break;
     }
   }
-  send_to_client(out);
-  arm_timer(idle_timeout_ms());
+  link_.send(out);
+  set_timeout(idle_timeout_ms());
 }
 
 }  // namespace odp::proxy

@@ -1,0 +1,433 @@
+#include "proxy/backend_lease.h"
+
+#include <algorithm>
+
+#include "core/log.h"
+#include "protocol/commands.h"
+#include "protocol/packet.h"
+
+namespace odp::proxy {
+
+using namespace protocol;
+
+BackendLease::BackendLease(SessionEnv& env, SessionModel& model, Events& events, ServerConn::Owner& owner)
+    : env_(env), model_(model), events_(events), owner_(owner) {}
+
+BackendLease::~BackendLease() {
+  if (env_.pool() != nullptr) {
+    env_.pool()->cancel(this);
+    env_.pool()->unkeep(this);
+  }
+  current_ = nullptr;
+  held_.clear();
+  dead_.clear();
+}
+
+BackendLease::Held* BackendLease::find(const ServerConn& conn) {
+  for (auto& h : held_)
+    if (h.conn.get() == &conn) return &h;
+  return nullptr;
+}
+
+ServerConn* BackendLease::held(ServerId server) const {
+  for (const auto& h : held_)
+    if (h.conn->server() == server && h.conn->state() == ServerConn::State::ready) return h.conn.get();
+  return nullptr;
+}
+
+ConnSync* BackendLease::sync_of(const ServerConn& conn) {
+  Held* h = find(conn);
+  return h == nullptr ? nullptr : &h->sync;
+}
+
+bool BackendLease::holds(const ServerConn& conn) const {
+  return std::any_of(held_.begin(), held_.end(), [&](const Held& h) { return h.conn.get() == &conn; });
+}
+
+bool BackendLease::readying(const ServerConn& conn) const {
+  return readying_ == &conn && (state_ == State::connecting || state_ == State::syncing);
+}
+
+ServerPool::Ticket BackendLease::ticket_for(ServerId server) const {
+  for (const auto& [s, t] : tickets_)
+    if (s == server) return t;
+  return {};
+}
+
+void BackendLease::remember_ticket(ServerId server, ServerPool::Ticket ticket) {
+  for (auto& [s, t] : tickets_) {
+    if (s == server) {
+      t = ticket;
+      return;
+    }
+  }
+  tickets_.emplace_back(server, ticket);
+}
+
+void BackendLease::acquire(ServerId server, const Needs& needs) {
+  // A connection paused for a slow client (backpressure) reads again for the next command.
+  for (auto& h : held_) h.conn->resume_reading();
+  if (env_.pool() != nullptr) env_.pool()->unkeep(this);
+  needs_ = needs;
+  target_ = server;
+  for (auto& h : held_) {
+    if (h.conn->server() == server && h.conn->state() == ServerConn::State::ready) {
+      ready(h);
+      return;
+    }
+  }
+  ServerPool* pool = env_.pool();
+  if (pool != nullptr) {
+    uint64_t history = model_.vars().current()->owner;
+    if (auto idle = pool->acquire(key(server), history, ticket_for(server))) {
+      core::Stats::inc(env_.stats().pool_reuses_total);
+      adopt(std::move(*idle));
+      return;
+    }
+    if (!pool->may_open(server)) {
+      // At the cap: wait in line for a connection given back, or a free slot.
+      core::Stats::inc(env_.stats().pool_waits_total);
+      state_ = State::waiting;
+      pool->wait(this, key(server), env_.now_ms());
+      return;
+    }
+  }
+  open(server);
+}
+
+void BackendLease::open(ServerId server) {
+  core::Stats::inc(env_.stats().route_connects_total);
+  state_ = State::connecting;
+  held_.push_back(Held{std::make_unique<ServerConn>(env_, owner_), model_.vars().fresh_connection(env_.globals_epoch())});
+  readying_ = held_.back().conn.get();
+  ServerLogin login = login_;
+  login.host_port = env_.directory().host_port(server);
+  login.server = server;
+  login.database = model_.database();
+  readying_->login(std::move(login));
+}
+
+void BackendLease::adopt(PooledConn pooled) {
+  pooled.conn->set_owner(owner_);
+  pooled.conn->resume_reading();
+  held_.push_back(Held{std::move(pooled.conn), std::move(pooled.sync)});
+  ready(held_.back());
+}
+
+void BackendLease::on_pool_handoff(PooledConn pooled) {
+  if (state_ != State::waiting) {
+    // Not waiting any more: the connection goes back.
+    if (env_.pool() != nullptr) env_.pool()->release(key(pooled.conn->server()), std::move(pooled), env_.now_ms());
+    return;
+  }
+  core::Stats::inc(env_.stats().pool_reuses_total);
+  adopt(std::move(pooled));
+}
+
+void BackendLease::on_pool_slot() {
+  if (state_ != State::waiting) return;  // the pool wakes the next waiter itself
+  open(target_);
+}
+
+void BackendLease::on_pool_timeout() {
+  if (state_ != State::waiting) return;
+  core::Stats::inc(env_.stats().pool_wait_timeouts_total);
+  ErrPacket err;
+  err.code = errc::ER_CON_COUNT_ERROR;
+  err.sql_state = "HY000";
+  const std::string& hp = env_.directory().host_port(target_);
+  err.message = "odp: no connection to server " + hp + " came free within pool.max_wait_ms (" +
+                std::to_string(env_.pool() != nullptr ? env_.pool()->limits().max_per_server : 0) +
+                " connections per worker, pool.max_server_connections)";
+  fail(Failure::Kind::busy, err, hp);
+}
+
+void BackendLease::on_conn_ready(ServerConn& conn) {
+  env_.note_server_success(conn.host_port());
+  Held* h = find(conn);
+  if (h == nullptr || state_ != State::connecting || readying_ != &conn) return;
+  h->sync.tracking = conn.tracks_session_state();
+  if (!conn.tracks_session_state()) model_.connection_untracked();
+  ready(*h, true);
+}
+
+void BackendLease::on_conn_login_failed(ServerConn& conn, const ErrPacket& err) {
+  std::string host_port = conn.host_port();
+  bool was_readying = readying_ == &conn;
+  env_.note_server_failure(host_port);
+  drop(conn);
+  if (!was_readying) return;
+  bool refused = err.code == errc::ER_ACCESS_DENIED_ERROR;
+  fail(refused ? Failure::Kind::refused : Failure::Kind::unreachable, err, host_port);
+}
+
+void BackendLease::ready(Held& h, bool fresh) {
+  state_ = State::syncing;
+  readying_ = h.conn.get();
+  ServerConn& conn = *h.conn;
+  steps_.clear();
+  step_ = 0;
+  std::vector<uint8_t> out;
+  auto add = [&](StepKind kind, Command cmd, std::string_view body) {
+    steps_.push_back(kind);
+    std::vector<uint8_t> payload;
+    payload.push_back(static_cast<uint8_t>(cmd));
+    payload.insert(payload.end(), body.begin(), body.end());
+    encode_packet(0, payload, out);
+  };
+  if (needs_.bare) {
+    state_ = State::idle;
+    readying_ = nullptr;
+    current_ = h.conn.get();
+    events_.on_lease_ready(conn);
+    return;
+  }
+  SessionState::Replay r = model_.vars().plan(h.sync, model_.baseline(), env_.globals_epoch());
+  ran_reset_ = r.reset;
+  if (r.reset) {
+    core::Stats::inc(env_.stats().pool_resets_total);
+    add(StepKind::reset, Command::reset_connection, {});
+  }
+  if (r.init_db) add(StepKind::init_db, Command::init_db, *r.init_db);
+  if (!r.set_sql.empty()) add(StepKind::set, Command::query, r.set_sql);
+  if (needs_.last_insert_id && (r.reset || h.sync.last_insert_id != model_.last_insert_id())) {
+    add(StepKind::last_insert_id, Command::query, "DO LAST_INSERT_ID(" + std::to_string(model_.last_insert_id()) + ")");
+  }
+  if (!steps_.empty()) core::Stats::inc(env_.stats().session_replays_total);
+  if (needs_.held_begin && !model_.held_begin().empty()) add(StepKind::begin, Command::query, model_.held_begin());
+  if (needs_.prepare != nullptr &&
+      (r.reset || conn.statements().find(needs_.prepare, model_.vars().current()->context) == nullptr)) {
+    add(StepKind::prepare, Command::stmt_prepare, needs_.prepare->sql);
+  }
+  if (needs_.check_alive && !fresh && steps_.empty()) add(StepKind::ping, Command::ping, {});
+  if (steps_.empty()) {
+    finish_steps(h);
+    return;
+  }
+  if (r.reset) conn.statements().clear();  // the reset closes them on the server
+  core::Stats::inc(env_.stats().server_bytes_sent_total, static_cast<int64_t>(out.size()));
+  conn.write(out);
+  conn.expect_reply(env_.config().limits.server_connect_timeout_ms);
+  internal_.expect(steps_[0] == StepKind::reset   ? Command::reset_connection
+                   : steps_[0] == StepKind::init_db ? Command::init_db
+                   : steps_[0] == StepKind::prepare ? Command::stmt_prepare
+                   : steps_[0] == StepKind::ping    ? Command::ping
+                                                    : Command::query,
+                   conn.capabilities());
+}
+
+void BackendLease::on_conn_data(ServerConn& conn, std::span<const uint8_t> data) {
+  Held* h = find(conn);
+  if (h == nullptr || state_ != State::syncing || readying_ != &conn) return;
+  while (!data.empty()) {
+    size_t used = 0;
+    auto step = internal_.feed(data, &used);
+    if (step == InternalQuery::Step::more) return;
+    data = data.subspan(used);
+    if (step == InternalQuery::Step::error) {
+      LOG_WARN("bad answer to odp's own statement server=%s: %s", conn.host_port().c_str(),
+               internal_.failure() ? internal_.failure() : "?");
+      core::Stats::inc(env_.stats().server_protocol_errors_total);
+      std::string hp = conn.host_port();
+      drop(conn);
+      ErrPacket err;
+      err.code = errc::ER_NET_READ_ERROR;
+      err.sql_state = "08S01";
+      err.message = "odp: lost step with server " + hp;
+      fail(Failure::Kind::lost, err, hp);
+      return;
+    }
+    StepKind kind = steps_[step_];
+    if (internal_.error()) {
+      ErrPacket err = *internal_.error();
+      if (kind == StepKind::prepare) {
+        LOG_INFO("statement prepared again failed server=%s code=%u msg=\"%s\"", conn.host_port().c_str(), err.code,
+                 err.message.c_str());
+      } else {
+        LOG_WARN("session replay failed server=%s code=%u msg=\"%s\"", conn.host_port().c_str(), err.code,
+                 err.message.c_str());
+        core::Stats::inc(env_.stats().session_replay_failures_total);
+      }
+      // The steps behind it ran or failed too, and their answers may still be on their way: the
+      // connection's state is unknown and it cannot be used now.
+      state_ = State::idle;
+      readying_ = nullptr;
+      std::string hp = conn.host_port();
+      drop(conn);
+      fail(Failure::Kind::replay, err, hp);
+      return;
+    }
+    if (kind == StepKind::prepare) take_prepared(*h);
+    if (++step_ == steps_.size()) {
+      if (!data.empty()) {
+        core::Stats::inc(env_.stats().server_protocol_errors_total);
+        std::string hp = conn.host_port();
+        drop(conn);
+        ErrPacket err;
+        err.code = errc::ER_NET_READ_ERROR;
+        err.sql_state = "08S01";
+        err.message = "odp: server " + hp + " sent bytes nobody asked for";
+        fail(Failure::Kind::lost, err, hp);
+        return;
+      }
+      finish_steps(*h);
+      return;
+    }
+    StepKind next = steps_[step_];
+    internal_.expect(next == StepKind::init_db   ? Command::init_db
+                     : next == StepKind::prepare ? Command::stmt_prepare
+                     : next == StepKind::ping    ? Command::ping
+                                                 : Command::query,
+                     conn.capabilities());
+  }
+}
+
+void BackendLease::finish_steps(Held& h) {
+  bool began = std::find(steps_.begin(), steps_.end(), StepKind::begin) != steps_.end();
+  if (ran_reset_) h.sync.globals_epoch = env_.globals_epoch();
+  model_.vars().mark_synced(h.sync);
+  if (needs_.last_insert_id) h.sync.last_insert_id = model_.last_insert_id();
+  if (began) model_.held_begin_sent();
+  state_ = State::idle;
+  readying_ = nullptr;
+  if (current_ != nullptr && current_ != h.conn.get()) core::Stats::inc(env_.stats().route_switches_total);
+  current_ = h.conn.get();
+  events_.on_lease_ready(*h.conn);
+}
+
+void BackendLease::take_prepared(Held& h) {
+  auto ok = internal_.prepare_ok();
+  if (!ok || needs_.prepare == nullptr) return;
+  ServerStmt s;
+  // The shape is shared: find the ShapePtr through the session's statements (they hold it).
+  for (const auto& [id, stmt] : model_.statements().all()) {
+    if (stmt.shape.get() == needs_.prepare) {
+      s.shape = stmt.shape;
+      break;
+    }
+  }
+  if (!s.shape) return;
+  s.context = model_.vars().current()->context;
+  s.id = ok->statement_id;
+  s.num_params = ok->num_params;
+  s.num_columns = ok->num_columns;
+  to_close_.clear();
+  h.conn->statements().insert(std::move(s), to_close_);
+  close_statements(*h.conn, to_close_);
+}
+
+void BackendLease::close_statements(ServerConn& conn, const std::vector<uint32_t>& ids) {
+  for (uint32_t id : ids) {
+    std::vector<uint8_t> p, framed;
+    encode_com_stmt_close(id, p);
+    encode_packet(0, p, framed);
+    conn.write(framed);  // no answer comes
+  }
+}
+
+void BackendLease::fail(Failure::Kind kind, const ErrPacket& err, const std::string& host_port) {
+  state_ = State::idle;
+  readying_ = nullptr;
+  events_.on_lease_failed(Failure{kind, err, host_port});
+}
+
+void BackendLease::on_conn_closed(ServerConn& conn, int err) {
+  std::string hp = conn.host_port();
+  bool was_readying = readying_ == &conn;
+  env_.note_server_failure(hp);
+  drop(conn);
+  if (!was_readying) return;
+  ErrPacket e;
+  e.code = errc::ER_NET_READ_ERROR;
+  e.sql_state = "08S01";
+  e.message = "odp: lost connection to server " + hp + (err == ETIMEDOUT ? " (no answer in time)" : "");
+  fail(Failure::Kind::lost, e, hp);
+}
+
+void BackendLease::abandon() {
+  if (state_ == State::waiting && env_.pool() != nullptr) env_.pool()->cancel(this);
+  if (state_ == State::syncing && readying_ != nullptr) {
+    // Answers to the steps are still on their way: this connection cannot serve anything else.
+    drop(*readying_);
+  }
+  state_ = State::idle;
+  readying_ = nullptr;
+}
+
+void BackendLease::drop(ServerConn& conn) {
+  conn.close(false);
+  if (current_ == &conn) current_ = nullptr;
+  if (readying_ == &conn) readying_ = nullptr;
+  // Destroying the ServerConn from inside its own callback is not safe: park it until the
+  // session is idle again (it is closed and hears nothing more).
+  for (auto it = held_.begin(); it != held_.end(); ++it) {
+    if (it->conn.get() == &conn) {
+      dead_.push_back(std::move(it->conn));
+      held_.erase(it);
+      return;
+    }
+  }
+}
+
+void BackendLease::on_pool_reclaim() {
+  if (state_ == State::idle) release(false);
+}
+
+void BackendLease::drop_others(ServerConn& keep) {
+  for (auto& h : held_) {
+    if (h.conn.get() == &keep) continue;
+    h.conn->quit();
+    dead_.push_back(std::move(h.conn));
+  }
+  std::erase_if(held_, [](const Held& h) { return h.conn == nullptr; });
+  current_ = &keep;
+}
+
+void BackendLease::release(bool keep_current) {
+  ServerPool* pool = env_.pool();
+  if (pool == nullptr || held_.empty() || model_.tied() || state_ != State::idle) return;
+  if (keep_current && current_ != nullptr) pool->keep(this, current_->server());
+  for (auto& h : held_) {
+    if (h.conn->state() != ServerConn::State::ready) continue;
+    if (keep_current && h.conn.get() == current_) continue;
+    // Statements no client holds any more are closed on the server before others use it.
+    to_close_.clear();
+    h.conn->statements().sweep_unused(to_close_);
+    close_statements(*h.conn, to_close_);
+    ServerId server = h.conn->server();
+    if (h.conn.get() == current_) current_ = nullptr;
+    // Paused for a slow client's sake: idle in the pool it must hear the server close it.
+    h.conn->resume_reading();
+    remember_ticket(server, pool->release(key(server), PooledConn{std::move(h.conn), std::move(h.sync)}, env_.now_ms()));
+  }
+  std::erase_if(held_, [](const Held& h) { return h.conn == nullptr; });
+}
+
+void BackendLease::close_all(ServerConn* busy) {
+  abandon();
+  ServerPool* pool = env_.pool();
+  if (pool != nullptr) pool->unkeep(this);
+  for (auto& h : held_) {
+    bool idle = h.conn.get() != busy && h.conn->state() == ServerConn::State::ready;
+    if (!idle) {
+      h.conn->close(false);
+      continue;
+    }
+    if (pool == nullptr) {
+      h.conn->quit();
+      continue;
+    }
+    // A connection the session was tied to holds state no value undoes (a lock, a temporary
+    // table, a transaction): whoever takes it next resets it first.
+    if (model_.tied() || h.sync.dirty) h.sync.dirty = true;
+    to_close_.clear();
+    h.conn->statements().sweep_unused(to_close_);
+    close_statements(*h.conn, to_close_);
+    h.conn->resume_reading();
+    pool->release(key(h.conn->server()), PooledConn{std::move(h.conn), std::move(h.sync)}, env_.now_ms());
+  }
+  held_.clear();
+  current_ = nullptr;
+}
+
+}  // namespace odp::proxy

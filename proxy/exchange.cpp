@@ -1,0 +1,333 @@
+#include "proxy/exchange.h"
+
+#include "core/assert.h"
+#include "protocol/commands.h"
+#include "protocol/packet.h"
+#include "protocol/result_packets.h"
+#include "protocol/session_track.h"
+
+namespace odp::proxy {
+
+using namespace protocol;
+
+void patch_statement_id_in_prepare_ok(std::span<uint8_t> payload, uint32_t id);
+
+// Walks response packets for the tracker, noting what the session model needs.
+struct ResponseConsumer {
+  Exchange& x;
+  const ServerConn& conn;
+  uint32_t client_caps;
+  bool done = false;
+  bool failed = false;
+  bool local_infile = false;
+  bool rewrote = false;  // x.rewrite_ holds the packet to send instead of the last one scanned
+  uint32_t rewrite_payload_len = 0;
+  uint8_t rewrite_seq = 0;
+  size_t capture_bytes(uint8_t first, uint32_t len, bool continuation) const {
+    return continuation ? 0 : x.tracker_.capture_bytes(first, len);
+  }
+  bool on_packet(const ScannedPacket& p) {
+    x.last_seq_ = p.seq;
+    if (p.continuation) return false;
+    ResponseTracker::Step step = x.tracker_.on_packet(p.head, p.payload_len);
+    if (x.prepare_id_ && p.head.size() == p.payload_len && p.payload_len >= 5 && p.head[0] == 0x00) {
+      // The PREPARE_OK: the client gets odp's statement id.
+      x.rewrite_.clear();
+      encode_packet(0, p.head, x.rewrite_);
+      patch_statement_id_in_prepare_ok(std::span<uint8_t>(x.rewrite_).subspan(kPacketHeaderBytes), *x.prepare_id_);
+      x.prepare_id_.reset();
+      rewrote = true;
+      rewrite_payload_len = p.payload_len;
+      rewrite_seq = p.seq;
+    } else if (x.tracker_.last_packet_was_ok() && (x.tracker_.last_status_flags() & status::SESSION_STATE_CHANGED) &&
+        p.head.size() == p.payload_len) {
+      x.note_ok(p.head, conn, client_caps, x.rewrite_);
+      if (!x.rewrite_.empty()) {
+        rewrote = true;
+        rewrite_payload_len = p.payload_len;
+        rewrite_seq = p.seq;
+      }
+    }
+    switch (step) {
+      case ResponseTracker::Step::more:
+        return rewrote;  // stop to send the rewritten packet in place of this one
+      case ResponseTracker::Step::done:
+        done = true;
+        return true;
+      case ResponseTracker::Step::local_infile:
+        local_infile = true;
+        return true;
+      case ResponseTracker::Step::error:
+        failed = true;
+        return true;
+    }
+    return true;
+  }
+};
+
+// Walks a streamed request (bounded by limits.max_packet_bytes) or LOCAL INFILE contents.
+struct RequestConsumer {
+  Exchange& x;
+  uint64_t max_bytes;
+  bool end = false;
+  bool too_large = false;
+  size_t capture_bytes(uint8_t, uint32_t, bool) const { return 0; }
+  bool on_packet(const ScannedPacket& p) {
+    if (x.upload_is_infile_) {
+      end = p.payload_len == 0;
+      return end;
+    }
+    x.request_bytes_ += p.payload_len;
+    if (x.request_bytes_ > max_bytes) {
+      too_large = true;
+      return true;
+    }
+    end = p.payload_len < kMaxPacketChunk;
+    return end;
+  }
+};
+
+void patch_statement_id_in_prepare_ok(std::span<uint8_t> payload, uint32_t id) {
+  // PREPARE_OK: 0x00, statement id (4 bytes, little endian), ...
+  for (int i = 0; i < 4; ++i) payload[1 + i] = static_cast<uint8_t>(id >> (8 * i));
+}
+
+void Exchange::set_request(std::span<const uint8_t> packet, Command cmd) {
+  request_.assign(packet.begin(), packet.end());
+  command_ = cmd;
+  prepare_id_.reset();
+}
+
+bool Exchange::send(ServerConn& conn, uint32_t client_caps) {
+  (void)client_caps;
+  core::Stats& stats = env_.stats();
+  core::Stats::inc(stats.sql_request_total);
+  core::Stats::inc(stats.server_bytes_sent_total, static_cast<int64_t>(request_.size()));
+  conn.write(request_);
+  link_.channel().sync_compressed_seq();
+  outcome_.clear();
+  response_started_ = false;
+  response_scanner_.reset();
+  failure_ = nullptr;
+  if (!tracker_.expects_response(command_)) return false;
+  tracker_.begin(command_, conn.capabilities(), request_.data() + kPacketHeaderBytes,
+                 request_.size() - kPacketHeaderBytes);
+  return true;
+}
+
+void Exchange::start_upload(ServerConn& conn, std::span<const uint8_t> head, std::optional<uint32_t> patch_stmt_id) {
+  ODP_ASSERT(head.size() > kPacketHeaderBytes);
+  command_ = static_cast<Command>(head[kPacketHeaderBytes]);
+  tracker_.begin(command_, conn.capabilities(), head.data() + kPacketHeaderBytes, head.size() - kPacketHeaderBytes);
+  core::Stats::inc(env_.stats().sql_request_total);
+  link_.channel().sync_compressed_seq();
+  request_.clear();
+  outcome_.clear();
+  response_started_ = false;
+  response_scanner_.reset();
+  request_bytes_ = 0;
+  request_scanner_.reset();
+  if (link_.channel().compressed()) request_scanner_.renumber_from(0);
+  upload_is_infile_ = false;
+  patch_stmt_id_ = patch_stmt_id;
+  failure_ = nullptr;
+}
+
+size_t Exchange::stream_request(ServerConn& conn, std::span<const uint8_t> in, bool* end, bool* too_large) {
+  RequestConsumer consumer{*this, env_.config().limits.max_packet_bytes};
+  size_t used = 0;
+  if (link_.channel().compressed()) {
+    // Decompressed bytes live in the link's input, which we own: renumber inner packets in place.
+    ODP_ASSERT(in.data() == link_.input().data().data());
+    used = request_scanner_.scan(link_.input().mutable_data().first(in.size()), consumer);
+  } else {
+    used = request_scanner_.scan(in, consumer);
+  }
+  *too_large = consumer.too_large;
+  *end = consumer.end;
+  if (consumer.too_large) return in.size();
+  core::Stats::inc(env_.stats().server_bytes_sent_total, static_cast<int64_t>(used));
+  if (patch_stmt_id_ && used >= kPacketHeaderBytes + 5) {
+    // The first bytes of a streamed statement command: the client's statement id becomes the
+    // connection's.
+    std::array<uint8_t, kPacketHeaderBytes + 5> head{};
+    std::copy(in.begin(), in.begin() + head.size(), head.begin());
+    patch_statement_id(std::span<uint8_t>(head).subspan(kPacketHeaderBytes), *patch_stmt_id_);
+    patch_stmt_id_.reset();
+    conn.write(head);
+    conn.write(in.subspan(head.size(), used - head.size()));
+  } else {
+    conn.write(in.first(used));
+  }
+  if (consumer.end) {
+    request_scanner_.reset();
+    if (upload_is_infile_) tracker_.on_local_infile_sent();
+    link_.channel().sync_compressed_seq();
+  }
+  return used;
+}
+
+void Exchange::infile_sent() {
+  upload_is_infile_ = false;
+}
+
+void Exchange::note_ok(std::span<const uint8_t> ok_payload, const ServerConn& conn, uint32_t client_caps,
+                       std::vector<uint8_t>& rewrite) {
+  rewrite.clear();
+  auto ok = decode_ok(ok_payload, conn.capabilities());
+  if (!ok || !(ok->status_flags & status::SESSION_STATE_CHANGED)) return;
+  if (conn.tracks_session_state()) {
+    auto records = decode_session_track(std::string_view(ok->session_state));
+    if (records) {
+      for (const auto& r : records.value()) {
+        if (r.type == SessionTrackType::system_variables) {
+          outcome_.system_variables.emplace_back(r.name, r.value);
+        } else if (r.type == SessionTrackType::schema) {
+          outcome_.schema = r.value;
+        } else if (r.type == SessionTrackType::state_change) {
+          outcome_.state_change = true;
+        }
+      }
+    }
+  }
+  if (client_caps & cap::SESSION_TRACK) return;
+  // The client did not ask for session tracking: give it the OK it expects.
+  std::vector<uint8_t> plain;
+  encode_ok_without_session_state(std::move(ok.value()), client_caps, plain, ok_payload[0]);
+  encode_packet(0, plain, rewrite);  // framed; the sequence id is set by the caller
+}
+
+Exchange::Step Exchange::on_server_data(ServerConn& conn, std::span<const uint8_t> data, uint32_t client_caps,
+                                        bool hide_not_master) {
+  if (hide_not_master && !response_started_ && response_scanner_.at_boundary() &&
+      data.size() >= kPacketHeaderBytes + 3) {
+    PacketHeader h = decode_header(data.data());
+    uint16_t code = static_cast<uint16_t>(data[kPacketHeaderBytes + 1] | (data[kPacketHeaderBytes + 2] << 8));
+    if (data.size() == kPacketHeaderBytes + h.length && data[kPacketHeaderBytes] == 0xFF &&
+        code == errc::OB_NOT_MASTER)
+      return Step::not_master;
+  }
+  size_t pos = 0;
+  bool rewrote_any = false;
+  while (pos < data.size()) {
+    ResponseConsumer consumer{*this, conn, client_caps};
+    std::span<const uint8_t> rest = data.subspan(pos);
+    size_t used = response_scanner_.scan(rest, consumer);
+    if (consumer.rewrote) {
+      rewrote_any = true;
+      size_t packet_bytes = kPacketHeaderBytes + consumer.rewrite_payload_len;
+      if (used >= packet_bytes) {
+        if (used > packet_bytes) link_.send(rest.first(used - packet_bytes));
+        rewrite_[3] = consumer.rewrite_seq;
+        link_.send(rewrite_);
+      } else {
+        // The packet began in an earlier chunk that already went out: it passes unchanged.
+        link_.send(rest.first(used));
+      }
+      rewrite_.clear();
+      response_started_ = true;
+    } else if (used > 0) {
+      response_started_ = true;
+      if (rewrote_any) {
+        link_.send(rest.first(used));
+      } else {
+        link_.forward(conn.conn(), rest.first(used));
+      }
+    }
+    pos += used;
+    Step step = settle(consumer.done, consumer.local_infile, consumer.failed, pos < data.size());
+    if (step != Step::more) return step;
+    if (used == 0) break;
+  }
+  return Step::more;
+}
+
+Exchange::Step Exchange::settle(bool done, bool local_infile, bool failed, bool bytes_follow) {
+  if (failed) {
+    failure_ = tracker_.error_reason() ? tracker_.error_reason() : "malformed response";
+    return Step::failed;
+  }
+  if (local_infile) {
+    // Nothing may follow the request until the client's file went by.
+    if (bytes_follow) {
+      failure_ = "server sent bytes after a LOCAL INFILE request";
+      return Step::failed;
+    }
+    upload_is_infile_ = true;
+    request_scanner_.reset();
+    if (link_.channel().compressed()) request_scanner_.renumber_from(static_cast<uint8_t>(last_seq_ + 1));
+    return Step::local_infile;
+  }
+  if (done) {
+    if (bytes_follow) {
+      failure_ = "server sent bytes after the end of a response";
+      return Step::failed;
+    }
+    outcome_.error = tracker_.last_was_error();
+    outcome_.error_code = tracker_.last_error_code();
+    outcome_.status_known = tracker_.status_known();
+    outcome_.status_flags = tracker_.last_status_flags();
+    outcome_.last_insert_id = tracker_.last_insert_id();
+    outcome_.affected_rows = tracker_.last_affected_rows();
+    outcome_.warnings = tracker_.last_warnings();
+    outcome_.cursor_opened = tracker_.cursor_opened();
+    return Step::done;
+  }
+  return Step::more;
+}
+
+// --- splice ---------------------------------------------------------------------------------------
+
+uint32_t Exchange::response_splice_bytes() const {
+  uint32_t min = env_.config().limits.splice_min_bytes;
+  uint32_t bytes = response_scanner_.opaque_left();
+  return min == 0 || bytes < min ? 0 : bytes;
+}
+
+void Exchange::maybe_splice_response(ServerConn& conn) {
+  if (!link_.open() || !link_.passthrough() || response_splice_bytes() == 0) return;
+  // Refused while this connection already splices or is stopping its reads for it.
+  if (!conn.conn().can_splice_to(*link_.conn())) return;
+  conn.conn().request_splice();
+}
+
+Exchange::Step Exchange::on_response_spliced(ServerConn& conn, uint64_t bytes, uint32_t client_caps) {
+  core::Stats& stats = env_.stats();
+  core::Stats::inc(stats.server_bytes_received_total, static_cast<int64_t>(bytes));
+  core::Stats::inc(stats.client_bytes_sent_total, static_cast<int64_t>(bytes));
+  core::Stats::inc(stats.splice_to_client_bytes_total, static_cast<int64_t>(bytes));
+  response_started_ = true;
+  ResponseConsumer consumer{*this, conn, client_caps};
+  response_scanner_.skip(static_cast<uint32_t>(bytes), consumer);
+  return settle(consumer.done, consumer.local_infile, consumer.failed, false);
+}
+
+uint32_t Exchange::request_splice_bytes() const {
+  uint32_t min = env_.config().limits.splice_min_bytes;
+  uint32_t bytes = request_scanner_.opaque_left();
+  return min == 0 || bytes < min ? 0 : bytes;
+}
+
+void Exchange::maybe_splice_request(ServerConn& conn) {
+  if (!link_.open() || !link_.passthrough() || !link_.input().empty() || patch_stmt_id_) return;
+  if (request_splice_bytes() == 0 || !link_.conn()->can_splice_to(conn.conn())) return;
+  link_.conn()->request_splice();
+}
+
+bool Exchange::on_request_spliced(uint64_t bytes, bool* too_large) {
+  core::Stats& stats = env_.stats();
+  core::Stats::inc(stats.client_bytes_received_total, static_cast<int64_t>(bytes));
+  core::Stats::inc(stats.server_bytes_sent_total, static_cast<int64_t>(bytes));
+  core::Stats::inc(stats.splice_to_server_bytes_total, static_cast<int64_t>(bytes));
+  RequestConsumer consumer{*this, env_.config().limits.max_packet_bytes};
+  request_scanner_.skip(static_cast<uint32_t>(bytes), consumer);
+  *too_large = consumer.too_large;
+  if (consumer.end) {
+    request_scanner_.reset();
+    if (upload_is_infile_) tracker_.on_local_infile_sent();
+    link_.channel().sync_compressed_seq();
+  }
+  return consumer.end;
+}
+
+}  // namespace odp::proxy

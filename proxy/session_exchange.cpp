@@ -1,0 +1,210 @@
+// ClientSession, the command on its connection: the lease says a connection is ready, the
+// exchange sends the command and streams the response, the model learns what it changed, and the
+// session reads back what the server did not report before it takes the next command.
+#include "core/log.h"
+#include "protocol/packet.h"
+#include "protocol/result_packets.h"
+#include "proxy/client_session.h"
+
+namespace odp::proxy {
+
+using namespace protocol;
+
+void ClientSession::on_lease_ready(ServerConn& conn) {
+  switch (phase_) {
+    case Phase::server_login: {
+      // Logged in (a pooled connection stood in for the login, or a fresh one logged in).
+      LOG_DEBUG("session ready conn_id=%u peer=%s user=%s server=%s thread=%u", id_, peer_.c_str(), user().c_str(),
+                conn.host_port().c_str(), conn.thread_id());
+      OkPacket ok;
+      ok.status_flags = status::AUTOCOMMIT;
+      std::vector<uint8_t> payload;
+      encode_ok(ok, model_.identity().client_caps, payload);
+      finish_login(payload);
+      return;
+    }
+    case Phase::change_user:
+      send_change_user_to_server(conn);
+      return;
+    case Phase::acquiring:
+      break;
+    default:
+      return;
+  }
+  if (plan_.streamed) {
+    resume_ready();  // the streamed request waits in the input buffer: let it through now
+    return;
+  }
+  if (ps_.cmd != Command::sleep) {
+    send_stmt_command(conn);
+    return;
+  }
+  send_command(conn);
+}
+
+void ClientSession::on_lease_failed(const BackendLease::Failure& f) {
+  if (phase_ == Phase::closing) return;
+  const bool unreachable =
+      f.kind == BackendLease::Failure::Kind::unreachable || f.kind == BackendLease::Failure::Kind::lost;
+  if (phase_ == Phase::server_login) {
+    // The client has not been answered yet: another candidate (the next in the tenant's zone
+    // and LDC order) may serve the login.
+    if (unreachable) {
+      LOG_INFO("login candidate failed conn_id=%u server=%s: %s", id_, f.host_port.c_str(), f.err.message.c_str());
+      ++plan_.next;
+      login_to_next_candidate(&f.err);
+      return;
+    }
+    link_.send_err(login_.next_seq, f.err);
+    close_session(true);
+    return;
+  }
+  if (phase_ == Phase::change_user) {
+    link_.send_err(login_.next_seq, f.err);
+    close_session(true);
+    return;
+  }
+  if (phase_ != Phase::acquiring) return;
+  if (unreachable) {
+    LOG_INFO("route candidate failed conn_id=%u server=%s code=%u: %s", id_, f.host_port.c_str(), f.err.code,
+             f.err.message.c_str());
+    // Nothing of the command was sent: any candidate may take it.
+    if (plan_.next + 1 < plan_.count) {
+      ++plan_.next;
+      execute_plan();
+      return;
+    }
+    if (f.kind == BackendLease::Failure::Kind::lost && retry_lost(f.host_port, true)) return;
+  }
+  link_.send_err(1, f.err);
+  if (plan_.streamed) {
+    // The streamed request still waits in the input: it cannot be answered command by command.
+    fail_protocol("no server connection for a streamed request", false);
+    return;
+  }
+  finish_command();
+}
+
+void ClientSession::send_command(ServerConn& conn) {
+  if (!exchange_.send(conn, model_.identity().client_caps)) {
+    // No answer comes (COM_STMT_CLOSE...).
+    finish_command();
+    return;
+  }
+  enter(Phase::command);
+}
+
+void ClientSession::on_response_data(ServerConn& conn, std::span<const uint8_t> data) {
+  bool hide = phase_ == Phase::command && plan_.retryable && exchange_.command() != Command::stmt_prepare;
+  Exchange::Step step = exchange_.on_server_data(conn, data, model_.identity().client_caps, hide);
+  if (step == Exchange::Step::not_master) {
+    if (retry_not_master(conn)) return;
+    step = exchange_.on_server_data(conn, data, model_.identity().client_caps, false);
+  }
+  handle_step(conn, step);
+}
+
+void ClientSession::handle_step(ServerConn& conn, Exchange::Step step) {
+  switch (step) {
+    case Exchange::Step::more:
+      update_backpressure();
+      exchange_.maybe_splice_response(conn);
+      return;
+    case Exchange::Step::done:
+      response_done();
+      return;
+    case Exchange::Step::local_infile:
+      enter(Phase::upload);
+      process_client_input();
+      update_backpressure();
+      return;
+    case Exchange::Step::not_master:  // handled by on_response_data
+      return;
+    case Exchange::Step::failed:
+      LOG_WARN("server broke the protocol conn_id=%u server=%s: %s", id_, conn.host_port().c_str(),
+               exchange_.failure() ? exchange_.failure() : "?");
+      lease_.drop(conn);
+      fail_protocol("malformed response from server", false);
+      return;
+  }
+}
+
+void ClientSession::response_done() {
+  if (exchange_.last_was_error()) core::Stats::inc(env_.stats().sql_request_errors_total);
+  after_response();
+}
+
+// After a response went to the client: what it changed for the session.
+void ClientSession::after_response() {
+  ServerConn* conn = lease_.current();
+  ConnSync* sync = conn != nullptr ? lease_.sync_of(*conn) : nullptr;
+  bool was_tied = model_.ties().any() && !model_.ties().has(Tie::transaction);
+  if (ps_.cmd != Command::sleep) after_stmt_command();
+  ReadBack rb = model_.apply(*facts_, exchange_.outcome(), sync);
+  if (!was_tied && model_.tied() && !model_.ties().has(Tie::transaction)) {
+    core::Stats::inc(env_.stats().session_ties_total);
+    LOG_DEBUG("session tied conn_id=%u reason=\"%s\"", id_, model_.ties().reason());
+  }
+  if (facts_->resets_session && conn != nullptr) {
+    // The server forgot the session's statements: so do the connection's cache and the others.
+    conn->statements().clear();
+  }
+  if (!rb.empty() && conn != nullptr && sync != nullptr) {
+    start_read_back(rb);
+    return;
+  }
+  finish_command();
+}
+
+void ClientSession::start_read_back(const ReadBack& rb) {
+  read_back_ = rb;
+  ServerConn* conn = lease_.current();
+  enter(Phase::reading_back);
+  auto bytes = read_back_query_.begin_query(read_back_.sql(), conn->capabilities());
+  conn->write(bytes);
+  conn->expect_reply(env_.config().limits.server_connect_timeout_ms);
+}
+
+void ClientSession::on_read_back_data(ServerConn& conn, std::span<const uint8_t> data) {
+  size_t used = 0;
+  auto step = read_back_query_.feed(data, &used);
+  if (step == InternalQuery::Step::more) return;
+  if (step == InternalQuery::Step::error || used < data.size()) {
+    LOG_WARN("bad answer to reading variables back conn_id=%u server=%s: %s", id_, conn.host_port().c_str(),
+             read_back_query_.failure() ? read_back_query_.failure() : "bytes after the response");
+    lease_.drop(conn);
+    fail_protocol("malformed answer to an internal statement", false);
+    return;
+  }
+  ConnSync* sync = lease_.sync_of(conn);
+  if (read_back_query_.error() || read_back_query_.overflowed() || read_back_query_.rows().size() != 1) {
+    // Values odp cannot read back (or too large to keep) cannot be replayed: stay on this server.
+    model_.read_back_failed();
+    if (sync != nullptr) sync->dirty = true;
+  } else {
+    model_.apply_read_back(read_back_, read_back_query_.columns(), read_back_query_.rows()[0], sync);
+  }
+  finish_command();
+}
+
+// The command is over: connections nothing ties the session to go back to the pool, and the next
+// command (maybe already buffered) goes on.
+void ClientSession::finish_command() {
+  lease_.reap();
+  std::erase_if(query_killers_, [](const auto& k) { return k->done(); });
+  // SHOW WARNINGS / FOUND_ROWS() / ROW_COUNT() after this statement want its connection: kept for
+  // one more statement, unless a session waiting for a connection needs it first.
+  lease_.release(model_.keeps_results());
+  if (draining_) {
+    close_session(true);
+    return;
+  }
+  resume_ready();
+  update_backpressure();
+}
+
+void ClientSession::maybe_splice() {
+  if (ServerConn* c = lease_.current(); c != nullptr && phase_ == Phase::command) exchange_.maybe_splice_response(*c);
+}
+
+}  // namespace odp::proxy

@@ -1,0 +1,64 @@
+#include "routing/statement_route.h"
+
+namespace odp::routing {
+
+StatementRoute route_statement(const StatementRouteRequest& req) {
+  StatementRoute out;
+  const ClusterTopology* ct = req.snapshot != nullptr ? req.snapshot->find_cluster(req.cluster) : nullptr;
+  if (ct == nullptr || ct->servers.empty()) return out;
+  out.generation = req.snapshot->generation;
+  static const ClassifiedSql kNoStatement{};
+  const ClassifiedSql& c = req.sql != nullptr ? *req.sql : kNoStatement;
+
+  const TableEntry* entry = nullptr;
+  if (c.table_count > 0 && c.type != StmtType::ddl && c.type != StmtType::show) {
+    std::string_view db = c.tables[0].database.empty() ? req.database : c.tables[0].database;
+    std::string_view table = c.tables[0].table;
+    entry = ct->find_table(req.tenant, db, table);
+    if (entry == nullptr && ct->discovered && !db.empty() && !req.give_up_table_wait &&
+        !ct->known_missing(req.tenant, db, table)) {
+      // The first statement on a table waits (bounded, by the caller) for its location: a strong
+      // read must not land on a lagging follower.
+      out.outcome = StatementRoute::Outcome::wait_for_table;
+      out.has_table = true;
+      out.table_database = db;
+      out.table_name = table;
+      return out;
+    }
+    if (entry != nullptr) {
+      out.has_table = true;
+      out.table_database = db;
+      out.table_name = table;
+    }
+  }
+
+  RouteInput in;
+  in.cluster = ct;
+  in.tenant = ct->find_tenant(req.tenant);
+  in.table = entry;
+  if (entry != nullptr) in.partition = choose_partition(*entry, c, req.params);
+  Consistency consistency = c.read_consistency;
+  if (consistency == Consistency::unset) consistency = req.session_consistency;
+  if (consistency == Consistency::unset) consistency = req.default_consistency;
+  const bool single_read = c.is_read() && !c.multi_statement;
+  in.weak = consistency == Consistency::weak && single_read && !req.in_transaction;
+  in.policy = req.policy;
+  in.place = req.place;
+  if (req.avoided != nullptr && !req.leader_confirmed) {
+    for (size_t i = 0; i < ct->servers.size() && i < 64; ++i)
+      if (req.avoided(req.avoided_ctx, ct->servers[i].host_port)) in.avoid |= uint64_t{1} << i;
+  }
+  RouteDecision d = route(in);
+  for (uint8_t i = 0; i < d.count; ++i) out.candidates[i] = ct->servers[d.candidates[i]].host_port;
+  out.count = d.count;
+  out.reason = d.reason;
+  out.weak = in.weak;
+  out.to_leader = d.to_leader;
+  const bool free = !req.in_transaction && !req.tied && !c.multi_statement;
+  out.retryable = entry != nullptr && free;
+  out.replayable_read = single_read && free;
+  out.outcome = out.count > 0 ? StatementRoute::Outcome::route : StatementRoute::Outcome::no_topology;
+  return out;
+}
+
+}  // namespace odp::routing
