@@ -5,8 +5,12 @@
  *                                                a procedure's result sets, LOAD DATA LOCAL
  *   c_client HOST PORT USER PASSWORD DB blob MiB LONGBLOB round trip with prepared statements
  *                                                (one bound parameter, and send_long_data)
+ *   c_client HOST PORT USER PASSWORD DB script --text|--prepared
+ *                                                interactive: one command a line on stdin, each
+ *                                                answer ends with a line ".done" (see script_main)
  * Table names carry a tag (env C_CLIENT_TAG, default "c") so concurrent runs do not collide.
  */
+#define _GNU_SOURCE 1 /* getline, strtok_r, strdup under -std=c11 */
 #include <mysql.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
@@ -556,14 +560,446 @@ static void connect_db(void) {
   }
 }
 
+/* ------------------------------------------------------------------------------------------------
+ * script mode: a session that a test drives one command at a time, so that several clients can
+ * stay connected and take turns (session hygiene tests). Every answer ends with a line ".done".
+ *
+ *   SQL                     run with the session's protocol: --text (mysql_query) or --prepared
+ *                           (mysql_stmt_prepare + execute, one statement handle per line; a
+ *                           statement the server cannot prepare, error 1295, runs as text and its
+ *                           answer starts with "(text)")
+ *   .text SQL / .prep SQL   the other protocol for one statement
+ *   .ps NAME SQL            prepare and keep a named statement
+ *   .exec NAME T:V ...      bind parameters (mysql_stmt_bind_param: their types are sent) and
+ *                           execute; T is i (INT), l (BIGINT), d (DOUBLE), s (string), n (NULL)
+ *   .reexec NAME V ...      new values into the same buffers, no new bind: the types are not sent
+ *   .close NAME             mysql_stmt_close
+ *   .thread_id              the connection id of the handshake (mysql_thread_id)
+ *   .quit                   COM_QUIT, then exit
+ * Answers, one line each: "columns N: name(type=..,len=..,dec=..,charset=..,flags=..[,xtype=..]
+ * [,format=..])", "row: v1 v2 ..." (NULL is \N; values over 256 bytes are shortened to their first
+ * 64 bytes and their length), "rows N", "ok affected=N insert_id=N warnings=N",
+ * "ERROR code sqlstate message". Environment: C_CLIENT_CHARSET (default utf8mb4), C_CLIENT_ATTRS
+ * ("k=v,k=v": connection attributes added to libmariadb's own).
+ */
+#define SCRIPT_MAX_PARAMS 8
+#define SCRIPT_MAX_STMTS 16
+
+struct script_param {
+  enum enum_field_types type;
+  long long ll;
+  int i;
+  double d;
+  char s[1024];
+  unsigned long len;
+  my_bool is_null;
+};
+
+struct script_stmt {
+  char name[64];
+  MYSQL_STMT* st;
+  unsigned nparams;
+  struct script_param p[SCRIPT_MAX_PARAMS];
+  MYSQL_BIND b[SCRIPT_MAX_PARAMS];
+};
+
+static struct script_stmt script_stmts[SCRIPT_MAX_STMTS];
+
+/* n bytes, with newlines, backslashes and other control bytes escaped: one answer line stays one line. */
+static void print_escaped(const char* v, unsigned long n) {
+  for (unsigned long i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)v[i];
+    if (c == '\n')
+      fputs("\\n", stdout);
+    else if (c == '\\')
+      fputs("\\\\", stdout);
+    else if (c < 0x20 || c == 0x7f)
+      printf("\\x%02x", c);
+    else
+      putchar(c);
+  }
+}
+
+/* A value of `len` bytes, of which `have` are at v: NULL as \N, values over 256 bytes as their first
+ * 64 bytes and their length. */
+static void print_cell(const char* v, unsigned long have, unsigned long len) {
+  if (!v) {
+    fputs("\\N", stdout);
+    return;
+  }
+  if (len > 256) {
+    print_escaped(v, have < 64 ? have : 64);
+    printf("...(%lu bytes)", len);
+  } else {
+    print_escaped(v, have < len ? have : len);
+  }
+}
+
+static void print_columns(MYSQL_FIELD* f, unsigned n) {
+  printf("columns %u:", n);
+  for (unsigned i = 0; i < n; i++) {
+    putchar(' ');
+    print_escaped(f[i].name, f[i].name_length);
+    printf("(type=%d,len=%lu,dec=%u,charset=%u,flags=0x%x", (int)f[i].type, f[i].length, f[i].decimals, f[i].charsetnr,
+           f[i].flags & ~(unsigned)PART_KEY_FLAG);
+    MARIADB_CONST_STRING attr;
+    if (mariadb_field_attr(&attr, &f[i], MARIADB_FIELD_ATTR_DATA_TYPE_NAME) == 0 && attr.length)
+      printf(",xtype=%.*s", (int)attr.length, attr.str);
+    if (mariadb_field_attr(&attr, &f[i], MARIADB_FIELD_ATTR_FORMAT_NAME) == 0 && attr.length)
+      printf(",format=%.*s", (int)attr.length, attr.str);
+    putchar(')');
+  }
+  putchar('\n');
+}
+
+static void print_conn_error(void) {
+  printf("ERROR %u %s %s\n", mysql_errno(conn), mysql_sqlstate(conn), mysql_error(conn));
+}
+
+static void print_stmt_error(MYSQL_STMT* st) {
+  printf("ERROR %u %s %s\n", mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st));
+}
+
+static void script_text(const char* sql) {
+  if (mysql_query(conn, sql)) {
+    print_conn_error();
+    return;
+  }
+  int status;
+  do {
+    MYSQL_RES* r = mysql_store_result(conn);
+    if (r) {
+      unsigned n = mysql_num_fields(r);
+      print_columns(mysql_fetch_fields(r), n);
+      MYSQL_ROW row;
+      unsigned long rows = 0;
+      while ((row = mysql_fetch_row(r))) {
+        unsigned long* lens = mysql_fetch_lengths(r);
+        fputs("row:", stdout);
+        for (unsigned i = 0; i < n; i++) {
+          putchar(' ');
+          print_cell(row[i], lens[i], lens[i]);
+        }
+        putchar('\n');
+        rows++;
+      }
+      printf("rows %lu\n", rows);
+      mysql_free_result(r);
+    } else if (mysql_field_count(conn) == 0) {
+      printf("ok affected=%lld insert_id=%llu warnings=%u\n", (long long)mysql_affected_rows(conn),
+             (unsigned long long)mysql_insert_id(conn), mysql_warning_count(conn));
+    } else {
+      print_conn_error();
+    }
+    status = mysql_next_result(conn);
+    if (status > 0) print_conn_error();
+  } while (status == 0);
+}
+
+/* Prints every result of an executed statement (a CALL has several). */
+static void print_stmt_results(MYSQL_STMT* st) {
+  int status;
+  do {
+    unsigned n = mysql_stmt_field_count(st);
+    if (n > 0) {
+      MYSQL_RES* meta = mysql_stmt_result_metadata(st);
+      MYSQL_FIELD* f = meta ? mysql_fetch_fields(meta) : NULL;
+      if (f) {
+        print_columns(f, n);
+      } else {
+        printf("columns %u: (no metadata)\n", n);
+      }
+      if (mysql_stmt_store_result(st)) {
+        print_stmt_error(st);
+        if (meta) mysql_free_result(meta);
+        return;
+      }
+      MYSQL_BIND* r = calloc(n, sizeof *r);
+      char(*bufs)[257] = calloc(n, sizeof *bufs);
+      unsigned long* lens = calloc(n, sizeof *lens);
+      my_bool* nulls = calloc(n, sizeof *nulls);
+      my_bool* errs = calloc(n, sizeof *errs);
+      for (unsigned i = 0; i < n; i++) {
+        r[i].buffer_type = MYSQL_TYPE_STRING;
+        r[i].buffer = bufs[i];
+        r[i].buffer_length = sizeof bufs[i] - 1;
+        r[i].length = &lens[i];
+        r[i].is_null = &nulls[i];
+        r[i].error = &errs[i];
+      }
+      unsigned long rows = 0;
+      if (mysql_stmt_bind_result(st, r)) {
+        print_stmt_error(st);
+      } else {
+        int rc;
+        while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+          fputs("row:", stdout);
+          for (unsigned i = 0; i < n; i++) {
+            putchar(' ');
+            /* longer than the buffer: only its start is shown anyway */
+            print_cell(nulls[i] ? NULL : bufs[i], sizeof bufs[i] - 1, lens[i]);
+          }
+          putchar('\n');
+          rows++;
+        }
+        if (rc != MYSQL_NO_DATA) print_stmt_error(st);
+      }
+      printf("rows %lu\n", rows);
+      mysql_stmt_free_result(st);
+      free(r);
+      free(bufs);
+      free(lens);
+      free(nulls);
+      free(errs);
+      if (meta) mysql_free_result(meta);
+    } else {
+      printf("ok affected=%lld insert_id=%llu warnings=%u\n", (long long)mysql_stmt_affected_rows(st),
+             (unsigned long long)mysql_stmt_insert_id(st), mysql_warning_count(conn));
+    }
+    status = mysql_stmt_next_result(st);
+    if (status > 0) print_stmt_error(st);
+  } while (status == 0);
+}
+
+static void script_prepared(const char* sql) {
+  MYSQL_STMT* st = mysql_stmt_init(conn);
+  if (!st) {
+    print_conn_error();
+    return;
+  }
+  if (mysql_stmt_prepare(st, sql, strlen(sql))) {
+    if (mysql_stmt_errno(st) == 1295) { /* ER_UNSUPPORTED_PS */
+      mysql_stmt_close(st);
+      printf("(text)\n");
+      script_text(sql);
+      return;
+    }
+    print_stmt_error(st);
+    mysql_stmt_close(st);
+    return;
+  }
+  if (mysql_stmt_param_count(st) > 0) {
+    printf("ERROR 0 00000 statement has %lu parameters: use .ps/.exec\n", mysql_stmt_param_count(st));
+  } else if (mysql_stmt_execute(st)) {
+    print_stmt_error(st);
+  } else {
+    print_stmt_results(st);
+  }
+  mysql_stmt_close(st);
+}
+
+static struct script_stmt* find_stmt(const char* name, int create) {
+  for (int i = 0; i < SCRIPT_MAX_STMTS; i++)
+    if (script_stmts[i].st && strcmp(script_stmts[i].name, name) == 0) return &script_stmts[i];
+  if (!create) return NULL;
+  for (int i = 0; i < SCRIPT_MAX_STMTS; i++)
+    if (!script_stmts[i].st) return &script_stmts[i];
+  return NULL;
+}
+
+/* Sets a parameter's value from text, keeping its type. */
+static void set_param_value(struct script_param* p, const char* v) {
+  p->is_null = 0;
+  switch (p->type) {
+    case MYSQL_TYPE_LONG:
+      p->i = atoi(v);
+      break;
+    case MYSQL_TYPE_LONGLONG:
+      p->ll = atoll(v);
+      break;
+    case MYSQL_TYPE_DOUBLE:
+      p->d = atof(v);
+      break;
+    case MYSQL_TYPE_NULL:
+      p->is_null = 1;
+      break;
+    default:
+      snprintf(p->s, sizeof p->s, "%s", v);
+      p->len = strlen(p->s);
+      break;
+  }
+}
+
+static void script_exec(struct script_stmt* s, char* values, int rebind) {
+  unsigned n = 0;
+  char* save = NULL;
+  for (char* tok = strtok_r(values, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+    if (n >= SCRIPT_MAX_PARAMS) break;
+    struct script_param* p = &s->p[n];
+    const char* v = tok;
+    if (rebind) {
+      char t = tok[0];
+      v = tok[1] == ':' ? tok + 2 : "";
+      p->type = t == 'i'   ? MYSQL_TYPE_LONG
+                : t == 'l' ? MYSQL_TYPE_LONGLONG
+                : t == 'd' ? MYSQL_TYPE_DOUBLE
+                : t == 'n' ? MYSQL_TYPE_NULL
+                           : MYSQL_TYPE_STRING;
+    }
+    set_param_value(p, v);
+    n++;
+  }
+  if (rebind) {
+    memset(s->b, 0, sizeof s->b);
+    for (unsigned i = 0; i < n; i++) {
+      struct script_param* p = &s->p[i];
+      s->b[i].buffer_type = p->type;
+      s->b[i].is_null = &p->is_null;
+      switch (p->type) {
+        case MYSQL_TYPE_LONG:
+          s->b[i].buffer = &p->i;
+          break;
+        case MYSQL_TYPE_LONGLONG:
+          s->b[i].buffer = &p->ll;
+          break;
+        case MYSQL_TYPE_DOUBLE:
+          s->b[i].buffer = &p->d;
+          break;
+        case MYSQL_TYPE_NULL:
+          break;
+        default:
+          s->b[i].buffer = p->s;
+          s->b[i].buffer_length = sizeof p->s;
+          s->b[i].length = &p->len;
+          break;
+      }
+    }
+    s->nparams = n;
+    if (n != mysql_stmt_param_count(s->st)) {
+      printf("ERROR 0 00000 %u values for %lu parameters\n", n, mysql_stmt_param_count(s->st));
+      return;
+    }
+    if (n > 0 && mysql_stmt_bind_param(s->st, s->b)) {
+      print_stmt_error(s->st);
+      return;
+    }
+  } else if (n != s->nparams) {
+    printf("ERROR 0 00000 %u values for %u bound parameters\n", n, s->nparams);
+    return;
+  }
+  if (mysql_stmt_execute(s->st)) {
+    print_stmt_error(s->st);
+    return;
+  }
+  print_stmt_results(s->st);
+}
+
+static int script_command(char* line, int prepared) {
+  if (strncmp(line, ".text ", 6) == 0) {
+    script_text(line + 6);
+  } else if (strncmp(line, ".prep ", 6) == 0) {
+    script_prepared(line + 6);
+  } else if (strncmp(line, ".ps ", 4) == 0 || strncmp(line, ".exec ", 6) == 0 || strncmp(line, ".reexec ", 8) == 0 ||
+             strncmp(line, ".close ", 7) == 0) {
+    char* rest = strchr(line, ' ') + 1;
+    char* sp = strchr(rest, ' ');
+    char name[64];
+    size_t nl = sp ? (size_t)(sp - rest) : strlen(rest);
+    if (nl >= sizeof name) nl = sizeof name - 1;
+    memcpy(name, rest, nl);
+    name[nl] = 0;
+    char* arg = sp ? sp + 1 : rest + strlen(rest);
+    if (line[1] == 'p') {
+      struct script_stmt* s = find_stmt(name, 0);
+      if (s) { /* the name is prepared again: the old statement goes */
+        mysql_stmt_close(s->st);
+        s->st = NULL;
+      }
+      s = find_stmt(name, 1);
+      if (!s) {
+        printf("ERROR 0 00000 too many named statements\n");
+        return 1;
+      }
+      memset(s, 0, sizeof *s);
+      snprintf(s->name, sizeof s->name, "%s", name);
+      s->st = mysql_stmt_init(conn);
+      if (mysql_stmt_prepare(s->st, arg, strlen(arg))) {
+        print_stmt_error(s->st);
+        mysql_stmt_close(s->st);
+        s->st = NULL;
+        return 1;
+      }
+      printf("prepared params=%lu columns=%u\n", mysql_stmt_param_count(s->st), mysql_stmt_field_count(s->st));
+    } else {
+      struct script_stmt* s = find_stmt(name, 0);
+      if (!s) {
+        printf("ERROR 0 00000 no statement named %s\n", name);
+      } else if (line[1] == 'c') {
+        printf("close %d\n", mysql_stmt_close(s->st) ? 1 : 0);
+        s->st = NULL;
+      } else {
+        script_exec(s, arg, line[1] == 'e');
+      }
+    }
+  } else if (strcmp(line, ".thread_id") == 0) {
+    printf("thread_id %lu\n", mysql_thread_id(conn));
+  } else if (strcmp(line, ".quit") == 0) {
+    return 0;
+  } else if (prepared) {
+    script_prepared(line);
+  } else {
+    script_text(line);
+  }
+  return 1;
+}
+
+static int script_main(const char* protocol) {
+  int prepared = strcmp(protocol, "--prepared") == 0;
+  if (!prepared && strcmp(protocol, "--text") != 0) {
+    fprintf(stderr, "script mode takes --text or --prepared\n");
+    return 2;
+  }
+  conn = mysql_init(NULL);
+  unsigned long max_packet = 1ul << 30;
+  unsigned int timeout = 10;
+  const char* charset = getenv("C_CLIENT_CHARSET") ? getenv("C_CLIENT_CHARSET") : "utf8mb4";
+  mysql_optionsv(conn, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet);
+  mysql_optionsv(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+  mysql_optionsv(conn, MYSQL_SET_CHARSET_NAME, charset);
+  if (getenv("C_CLIENT_ATTRS")) {
+    char* attrs = strdup(getenv("C_CLIENT_ATTRS"));
+    char* save = NULL;
+    for (char* kv = strtok_r(attrs, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+      char* eq = strchr(kv, '=');
+      if (!eq) continue;
+      *eq = 0;
+      mysql_optionsv(conn, MYSQL_OPT_CONNECT_ATTR_ADD, kv, eq + 1);
+    }
+    free(attrs);
+  }
+  if (!mysql_real_connect(conn, args[0], args[2], args[3], args[4][0] ? args[4] : NULL, (unsigned)atoi(args[1]), NULL,
+                          CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS)) {
+    print_conn_error();
+    printf(".done\n");
+    return 1;
+  }
+  printf("connected thread_id=%lu\n.done\n", mysql_thread_id(conn));
+  char* line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  while ((len = getline(&line, &cap, stdin)) > 0) {
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+    if (len == 0) continue;
+    int go_on = script_command(line, prepared);
+    printf(".done\n");
+    if (!go_on) break;
+  }
+  free(line);
+  for (int i = 0; i < SCRIPT_MAX_STMTS; i++)
+    if (script_stmts[i].st) mysql_stmt_close(script_stmts[i].st);
+  mysql_close(conn);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc < 7) {
-    fprintf(stderr, "usage: %s HOST PORT USER PASSWORD DB suite|blob [MiB]\n", argv[0]);
+    fprintf(stderr, "usage: %s HOST PORT USER PASSWORD DB suite|blob [MiB]|script --text|--prepared\n", argv[0]);
     return 2;
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (getenv("C_CLIENT_TAG")) tag = getenv("C_CLIENT_TAG");
   args = argv + 1;
+  if (strcmp(argv[6], "script") == 0) return script_main(argc > 7 ? argv[7] : "--text");
   connect_db();
   printf("connected protocol %u\n", mysql_get_proto_info(conn));
   if (strcmp(argv[6], "suite") == 0) {
