@@ -18,7 +18,14 @@ final class CompressCases {
   static final int SEVENTEEN_MIB = 17 << 20;
 
   static void compressSpecifics(Ctx x) throws Exception {
-    // 1. Compression together with rewritten batches, from the connect on.
+    rewrittenBatches(x);
+    bigBlobs(x);
+    incompressibleStatement(x);
+    afterMultiAndLoad(x);
+  }
+
+  /** Compression together with rewritten batches, from the connect on. */
+  private static void rewrittenBatches(Ctx x) {
     x.attempt("connect useCompression+rewriteBatchedStatements", () -> {
       try (Connection c = x.connect("useCompression=true", "rewriteBatchedStatements=true")) {
         x.o.add("first query", Ctx.scalar(c, "SELECT 'first'"));
@@ -35,7 +42,10 @@ final class CompressCases {
       }
     });
 
-    // 2. Blobs around and past the 16 MiB packet boundary, text and server-prepared.
+  }
+
+  /** Blobs around and past the 16 MiB packet boundary, text and server-prepared. */
+  private static void bigBlobs(Ctx x) throws Exception {
     String t = x.t("zblob");
     try (Connection c = x.connect("useCompression=true")) {
       Ctx.exec(c, "DROP TABLE IF EXISTS " + t);
@@ -48,7 +58,7 @@ final class CompressCases {
     for (int i = 0; i < letters.length; i++) {
       letters[i] = (byte) ('a' + i % 26); // needs no escaping: the text packet is exactly prefix + blob + suffix
     }
-    byte[] random = TypeCases.binData(SEVENTEEN_MIB, 17);
+    byte[] random = LongDataCases.binData(SEVENTEEN_MIB, 17);
     Object[][] blobs = {{"16777116 letters", letters}, {"17 MiB random", random}};
     int id = 0;
     for (String[] props : new String[][] {{"useCompression=true"}, {"useCompression=true", "useServerPrepStmts=true"}}) {
@@ -84,9 +94,14 @@ final class CompressCases {
       }
     }
 
-    // 3. A statement longer than 100 bytes that deflate cannot shrink by 10%: Connector/J 2.7 then
-    // sends it uncompressed, but with inner sequence id 1 (its compression attempt already counted
-    // a sequence number). MariaDB accepts that.
+  }
+
+  /**
+   * A statement longer than 100 bytes that deflate cannot shrink by 10%: Connector/J 2.7 then sends
+   * it uncompressed, but with inner sequence id 1 (its compression attempt already counted a
+   * sequence number). MariaDB accepts that.
+   */
+  private static void incompressibleStatement(Ctx x) throws Exception {
     String incompressible = "SELECT @@sql_mode, @@time_zone, @jdbc_user_var, @jdbc_n, FROM_UNIXTIME(0), \"x\""
         + " FROM (SELECT 1 AS x) AS d";
     try (Connection c = x.connect("useCompression=true")) {
@@ -98,8 +113,13 @@ final class CompressCases {
       x.usable("after the incompressible statement", c);
     }
 
-    // 4. Statements after a multi-statement and after LOAD DATA LOCAL, compressed. The statements
-    // are kept under 100 bytes where possible, so they test what they are about, not step 3.
+  }
+
+  /**
+   * Statements after a multi-statement and after LOAD DATA LOCAL, compressed. The statements are
+   * kept under 100 bytes where possible, so they test what they are about, not the one above.
+   */
+  private static void afterMultiAndLoad(Ctx x) throws Exception {
     String m = x.t("zmulti");
     Path file = Path.of(x.setup.tmpDir(), x.t("zload.tsv"));
     String[] props = {"useCompression=true", "allowMultiQueries=true", "allowLocalInfile=true"};

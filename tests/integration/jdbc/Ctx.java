@@ -42,7 +42,12 @@ final class Ctx {
     return prefix + name;
   }
 
-  /** The connection properties of a mode (the four modes of the suite). */
+  /**
+   * The connection properties of a mode (the four modes of the suite). No case records the
+   * server's own view of TLS or compression (Ssl_cipher, Compression status): through odp the
+   * server sees odp's connection, not the client's, so those differ by design. test_jdbc.py checks
+   * odp's counters instead to prove the TLS and compressed runs really were TLS and compressed.
+   */
   static String modeProps(String mode, Setup setup) {
     return switch (mode) {
       case "text" -> "useServerPrepStmts=false";

@@ -37,8 +37,8 @@ public final class OdpJdbc {
   static final List<Case> CASES = List.of(
       new Case("handshake", null, TypeCases::handshake),
       new Case("types", null, TypeCases::types),
-      new Case("long_data", null, TypeCases::longData),
-      new Case("long_data_minimal", null, TypeCases::longDataMinimal),
+      new Case("long_data", null, LongDataCases::longData),
+      new Case("long_data_minimal", null, LongDataCases::longDataMinimal),
       new Case("batches", null, BatchCases::batches),
       new Case("bulk_protocol", null, BatchCases::bulkProtocol),
       new Case("transactions", null, TxCases::transactions),
@@ -143,6 +143,16 @@ public final class OdpJdbc {
     long caseTimeoutMs = Long.parseLong(opt.getOrDefault("case-timeout", "90")) * 1000;
     boolean verbose = opt.containsKey("verbose");
     Set<String> only = opt.containsKey("case") ? Set.of(opt.get("case").split(",")) : null;
+    if (only != null) {
+      Set<String> known = new java.util.HashSet<>();
+      CASES.forEach(c -> known.add(c.name()));
+      for (String n : only) {
+        if (!known.contains(n)) {
+          System.out.println("no case named " + n + "; cases: " + String.join(", ", known.stream().sorted().toList()));
+          return 2;
+        }
+      }
+    }
 
     List<String> differing = new ArrayList<>();
     List<String> broken = new ArrayList<>();
