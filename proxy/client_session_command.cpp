@@ -8,6 +8,7 @@
 #include "protocol/result_packets.h"
 #include "protocol/wire.h"
 #include "proxy/client_session.h"
+#include "proxy/connection_id_rewrite.h"
 #include "proxy/kill_statement.h"
 #include "proxy/stream_consumers.h"
 
@@ -336,7 +337,7 @@ void ClientSession::handle_small_command(std::span<const uint8_t> packet, std::s
   std::vector<uint8_t> rewritten;
   if (cmd == Command::query || cmd == Command::stmt_prepare) {
     std::string_view sql(reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1);
-    if (auto replaced = replace_connection_id(sql, id_)) {
+    if (auto replaced = rewrite_connection_id(sql, id_)) {
       std::vector<uint8_t> p;
       p.push_back(payload[0]);
       p.insert(p.end(), replaced->begin(), replaced->end());
