@@ -2,9 +2,6 @@
 
 #include <cctype>
 
-#include "core/ascii.h"
-#include "routing/sql_lexer.h"
-
 namespace odp::proxy {
 namespace {
 
@@ -79,27 +76,6 @@ std::string format_kill_statement(const KillStatement& kill, uint64_t server_thr
   s += kill.query_only ? "QUERY " : "CONNECTION ";
   s += std::to_string(server_thread_id);
   return s;
-}
-
-std::optional<std::string> replace_connection_id(std::string_view sql, uint32_t connection_id) {
-  if (!core::icontains(sql, "connection_id")) return std::nullopt;  // the common case: no lexing
-  std::string out;
-  size_t copied = 0;
-  routing::sql::Lexer lex(sql);
-  for (routing::sql::Token t = lex.next(); t.kind != routing::sql::Tok::end; t = lex.next()) {
-    if (!t.is("CONNECTION_ID")) continue;
-    routing::sql::Token open = lex.peek();
-    if (open.ch() != '(') continue;
-    lex.next();
-    routing::sql::Token close = lex.next();
-    if (close.ch() != ')') continue;
-    out.append(sql.substr(copied, t.offset - copied));
-    out.append(std::to_string(connection_id));
-    copied = close.offset + 1;
-  }
-  if (copied == 0) return std::nullopt;
-  out.append(sql.substr(copied));
-  return out;
 }
 
 }  // namespace odp::proxy

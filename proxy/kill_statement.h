@@ -19,10 +19,4 @@ struct KillStatement {
 std::optional<KillStatement> parse_kill_statement(std::string_view sql);
 std::string format_kill_statement(const KillStatement& kill, uint64_t server_thread_id);
 
-// CONNECTION_ID() replaced by `connection_id` (odp's id, as the client got it in the handshake)
-// outside strings, comments and quoted names; nullopt when the text has none. A server would
-// answer with its own thread id, which a later KILL through odp would take for another client's
-// odp id.
-std::optional<std::string> replace_connection_id(std::string_view sql, uint32_t connection_id);
-
 }  // namespace odp::proxy

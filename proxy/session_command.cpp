@@ -9,6 +9,7 @@
 #include "protocol/result_packets.h"
 #include "protocol/wire.h"
 #include "proxy/client_session.h"
+#include "proxy/connection_id_rewrite.h"
 #include "proxy/kill_statement.h"
 
 namespace odp::proxy {
@@ -308,27 +309,24 @@ void ClientSession::handle_small_command(std::span<const uint8_t> packet, std::s
     forward_kill(kill, true);
     return;
   }
-  if (cmd == Command::query) {
-    std::string_view sql(reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1);
-    if (auto kill = parse_kill_statement(sql)) {
-      forward_kill(*kill, false);
-      return;
-    }
-  }
   if (cmd == Command::query || cmd == Command::stmt_prepare) {
+    // CONNECTION_ID() answers odp's id (the handshake's, the one KILL takes), with the function's
+    // own column name and type.
     std::string_view sql(reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1);
-    if (auto replaced = replace_connection_id(sql, id_)) {
+    if (auto replaced = rewrite_connection_id(sql, id_)) {
       std::vector<uint8_t> p, rewritten;
       p.push_back(payload[0]);
       p.insert(p.end(), replaced->begin(), replaced->end());
       encode_packet(packet[3], p, rewritten);
       exchange_.set_request(rewritten, cmd);
-      std::span<const uint8_t> again = exchange_.request();
-      if (is_statement_command(cmd)) {
-        run_stmt_command(again, cmd);
-      } else {
-        run_command(again, cmd);
-      }
+      packet = exchange_.request();
+      payload = packet.subspan(kPacketHeaderBytes);
+    }
+  }
+  if (cmd == Command::query) {
+    std::string_view sql(reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1);
+    if (auto kill = parse_kill_statement(sql)) {
+      forward_kill(*kill, false);
       return;
     }
   }
