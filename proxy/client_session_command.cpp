@@ -170,6 +170,7 @@ size_t ClientSession::start_command(std::span<const uint8_t> in, bool& stop) {
       return 0;
     }
     size_t total = kPacketHeaderBytes + h.length;
+    channel_.request_read(in.size() - total);
     handle_small_command(in.first(total), in.subspan(kPacketHeaderBytes, h.length));
     return total;
   }
@@ -229,7 +230,6 @@ size_t ClientSession::start_command(std::span<const uint8_t> in, bool& stop) {
     if (!prepare_streamed_stmt(in, cmd, stop)) return 0;
   }
   core::Stats::inc(env_.stats().sql_request_total);
-  channel_.sync_compressed_seq();
   tracker_.begin(cmd, server_->capabilities(), in.data() + kPacketHeaderBytes, 1);
   request_bytes_ = 0;
   request_scanner_.reset();
@@ -268,7 +268,10 @@ size_t ClientSession::stream_request(std::span<const uint8_t> in, bool& stop) {
   } else {
     server_->write(in.first(used));
   }
-  if (consumer.end) stop = end_of_request();
+  if (consumer.end) {
+    channel_.request_read(in.size() - used);
+    stop = end_of_request();
+  }
   return used;
 }
 
@@ -282,7 +285,6 @@ void ClientSession::reject_oversized_request() {
 bool ClientSession::end_of_request() {
   request_scanner_.reset();
   if (upload_is_infile_) tracker_.on_local_infile_sent();
-  channel_.sync_compressed_seq();
   if (!upload_is_infile_ && !tracker_.expects_response(tracker_.command())) {
     // COM_STMT_SEND_LONG_DATA: no answer comes; the next command may follow at once.
     phase_ = Phase::ready;
@@ -399,7 +401,6 @@ void ClientSession::forward_command(std::span<const uint8_t> packet, Command cmd
   core::Stats::inc(env_.stats().sql_request_total);
   core::Stats::inc(env_.stats().server_bytes_sent_total, static_cast<int64_t>(packet.size()));
   server_->write(packet);
-  channel_.sync_compressed_seq();
   if (!tracker_.expects_response(cmd)) {
     resume_ready();
     return;
