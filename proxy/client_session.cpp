@@ -173,6 +173,15 @@ void ClientSession::update_backpressure() {
   }
 }
 
+// Reads paused for backpressure end with the response: the connection may go back to the pool
+// or stay while another serves, and must hear its server (the next answer, or a close). Nothing
+// else comes from it meanwhile, so the client's backlog does not grow.
+void ClientSession::resume_server_reads() {
+  if (!server_paused_) return;
+  server_paused_ = false;
+  if (server_ != nullptr && server_->state() == ServerConn::State::ready) server_->conn().start_reading();
+}
+
 void ClientSession::on_stream_writable() {
   update_backpressure();
 }

@@ -242,6 +242,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   // server would), else limits.client_idle_timeout_ms.
   uint64_t idle_timeout_ms() const;
   void update_backpressure();
+  void resume_server_reads();
   static void on_timer(core::Timer& t);
 
   SessionEnv& env_;

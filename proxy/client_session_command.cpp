@@ -540,6 +540,7 @@ void ClientSession::forward_to_client(std::span<const uint8_t> bytes) {
 }
 
 void ClientSession::response_done() {
+  resume_server_reads();
   if (phase_ != Phase::ready) {
     phase_ = Phase::ready;
     if (tracker_.last_was_error()) core::Stats::inc(env_.stats().sql_request_errors_total);
