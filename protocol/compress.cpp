@@ -55,7 +55,7 @@ uint8_t encode_compressed(uint8_t comp_seq, std::span<const uint8_t> data, std::
 CompressedDecoder::CompressedDecoder(uint64_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {}
 
 Result<size_t, DecodeError> CompressedDecoder::decode_frames(std::span<const uint8_t> data, std::vector<uint8_t>& out,
-                                                             size_t& produced) {
+                                                             size_t& produced, std::vector<CompressedFrame>* frames) {
   size_t off = 0;
   while (data.size() - off >= kCompressedHeaderBytes) {
     Reader r(data.subspan(off));
@@ -85,13 +85,15 @@ Result<size_t, DecodeError> CompressedDecoder::decode_frames(std::span<const uin
     }
     last_seq_ = seq;
     ++frames_decoded_;
+    if (frames != nullptr) frames->push_back({seq, plain_len == 0 ? comp_len : plain_len});
     off += kCompressedHeaderBytes + comp_len;
   }
   // A partial header can already show an oversize frame.
   return off;
 }
 
-Result<size_t, DecodeError> CompressedDecoder::feed(std::span<const uint8_t> in, std::vector<uint8_t>& out_plain) {
+Result<size_t, DecodeError> CompressedDecoder::feed(std::span<const uint8_t> in, std::vector<uint8_t>& out_plain,
+                                                    std::vector<CompressedFrame>* frames) {
   if (failure_ != nullptr) return Err{DecodeError{failure_}};
   size_t produced = 0;
   std::span<const uint8_t> data = in;
@@ -99,7 +101,7 @@ Result<size_t, DecodeError> CompressedDecoder::feed(std::span<const uint8_t> in,
     pending_.insert(pending_.end(), in.begin(), in.end());
     data = pending_;
   }
-  auto used = decode_frames(data, out_plain, produced);
+  auto used = decode_frames(data, out_plain, produced, frames);
   if (!used) {
     failure_ = used.error().what;
     pending_.clear();
@@ -113,6 +115,29 @@ Result<size_t, DecodeError> CompressedDecoder::feed(std::span<const uint8_t> in,
   // Do not pin a large frame's buffer once it is decoded.
   if (pending_.empty() && pending_.capacity() > kRetainedPendingBytes) std::vector<uint8_t>().swap(pending_);
   return produced;
+}
+
+void PacketSeqRewriter::rewrite(std::span<uint8_t> bytes) {
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    if (payload_left_ > 0) {
+      const size_t skip = std::min<size_t>(payload_left_, bytes.size() - pos);
+      payload_left_ -= static_cast<uint32_t>(skip);
+      pos += skip;
+      continue;
+    }
+    if (header_have_ < 3) {
+      length_bytes_[header_have_++] = bytes[pos++];
+      continue;
+    }
+    // The header's last byte: the sequence id.
+    bytes[pos++] = next_seq_;
+    header_have_ = 0;
+    payload_left_ = static_cast<uint32_t>(length_bytes_[0]) | static_cast<uint32_t>(length_bytes_[1]) << 8 |
+                    static_cast<uint32_t>(length_bytes_[2]) << 16;
+    // A 0xFFFFFF-byte chunk announces another chunk of the same logical packet.
+    next_seq_ = payload_left_ == kMaxPacketChunk ? static_cast<uint8_t>(next_seq_ + 1) : 0;
+  }
 }
 
 }  // namespace odp::protocol

@@ -1,5 +1,6 @@
 #include "proxy/client_channel.h"
 
+#include <algorithm>
 #include <vector>
 
 #include <openssl/err.h>
@@ -88,11 +89,37 @@ bool ClientChannel::tls_decrypt(std::span<const uint8_t> raw, core::ByteBuffer& 
 }
 
 bool ClientChannel::decompress(std::span<const uint8_t> in, core::ByteBuffer& plain) {
+  // What precedes the session's first unread byte can no longer end a request it will report.
+  const uint64_t unread = plain.size();
+  const uint64_t read_up_to = plain_total_ > unread ? plain_total_ - unread : 0;
+  while (!frame_ends_.empty() && frame_ends_.front().plain_end <= read_up_to) frame_ends_.pop_front();
+
   std::vector<uint8_t>& out = plain.tail_vector();
-  auto r = decoder_->feed(in, out);
+  const size_t at = out.size();
+  frames_scratch_.clear();
+  auto r = decoder_->feed(in, out, &frames_scratch_);
   if (!r) return fail(std::string("compressed protocol: ") + r.error().what);
-  if (decoder_->frames_decoded() > 0) next_in_comp_seq_ = static_cast<uint8_t>(decoder_->last_seq() + 1);
+  inner_seq_.rewrite(std::span<uint8_t>(out).subspan(at));
+  for (const auto& f : frames_scratch_) {
+    last_in_comp_seq_ = f.seq;
+    if (f.plain_bytes == 0) continue;  // an empty frame carries no request's last byte
+    plain_total_ += f.plain_bytes;
+    if (frame_ends_.size() < kMaxTrackedFrames)
+      frame_ends_.push_back({plain_total_, f.seq});
+    else
+      frame_ends_.back() = {plain_total_, f.seq};
+  }
   return true;
+}
+
+void ClientChannel::request_read(size_t bytes_after) {
+  if (!compressed_) return;
+  // (More bytes follow than were decoded only when the buffer held bytes from before compression.)
+  const uint64_t request_end = bytes_after < plain_total_ ? plain_total_ - bytes_after : 0;
+  // The first frame whose bytes reach the request's end carried its last byte.
+  auto f = std::lower_bound(frame_ends_.begin(), frame_ends_.end(), request_end,
+                            [](const FrameEnd& e, uint64_t end) { return e.plain_end < end; });
+  out_comp_seq_ = static_cast<uint8_t>((f != frame_ends_.end() ? f->seq : last_in_comp_seq_) + 1);
 }
 
 void ClientChannel::write(std::span<const uint8_t> plain) {

@@ -2,9 +2,11 @@
 // The client's side of the wire below the MySQL packets: plain TCP, TLS (OpenSSL over memory
 // BIOs, so the ring keeps doing all socket IO), and the compressed protocol inside it. The
 // session reads and writes plain MySQL packet bytes and never sees the layers.
+#include <deque>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <openssl/ssl.h>
 
@@ -23,8 +25,11 @@ class ClientChannel {
 
   // True while bytes pass untouched: the session may then parse socket bytes in place.
   bool passthrough() const { return ssl_ == nullptr && !compressed_; }
-  // Socket bytes in, plain MySQL bytes appended to `plain`. False on a TLS or compression error
-  // (error() says which).
+  // Socket bytes in, plain MySQL bytes appended to `plain`, which holds what the session has not
+  // read yet (the same buffer every call). False on a TLS or compression error (error() says
+  // which). With compression on, every logical packet comes out numbered from 0 (see
+  // protocol::PacketSeqRewriter): the session and the servers see a consistent plain stream
+  // whatever inner ids the client used.
   bool decode(std::span<const uint8_t> raw, core::ByteBuffer& plain);
   // Plain MySQL bytes out.
   void write(std::span<const uint8_t> plain);
@@ -36,8 +41,12 @@ class ClientChannel {
   // Both directions use the compressed protocol from now on (after the login OK).
   void start_compression(uint64_t max_frame_bytes);
   bool compressed() const { return compressed_; }
-  // A new client command began: our next compressed frame continues the client's numbering.
-  void sync_compressed_seq() { out_comp_seq_ = next_in_comp_seq_; }
+  // The session has read a whole request (a command, or the contents of a LOCAL INFILE), and
+  // `bytes_after` bytes of what decode() produced follow it (pipelined input not read yet). The
+  // response continues the client's compressed numbering, as a server's does: its first frame
+  // is numbered one past the frame that carried the request's last byte. No-op without
+  // compression.
+  void request_read(size_t bytes_after);
 
   const std::string& error() const { return error_; }
   Conn* conn() { return conn_; }
@@ -57,8 +66,21 @@ class ClientChannel {
   bool handshake_done_ = false;
   bool compressed_ = false;
   std::unique_ptr<protocol::CompressedDecoder> decoder_;
+  protocol::PacketSeqRewriter inner_seq_;
   uint8_t out_comp_seq_ = 0;
-  uint8_t next_in_comp_seq_ = 0;
+  // Where each decoded frame's plain bytes end in the stream of plain bytes since compression
+  // began, for the frames whose bytes the session may not have read yet: a request's last byte
+  // names the frame the response's numbering continues from. Bounded: past kMaxTrackedFrames
+  // unread frames the newest entry stands for all later frames.
+  struct FrameEnd {
+    uint64_t plain_end;
+    uint8_t seq;
+  };
+  static constexpr size_t kMaxTrackedFrames = 1024;
+  std::deque<FrameEnd> frame_ends_;
+  std::vector<protocol::CompressedFrame> frames_scratch_;
+  uint64_t plain_total_ = 0;
+  uint8_t last_in_comp_seq_ = 0;
   core::ByteBuffer tls_plain_;  // decrypted bytes waiting for decompression
   std::string error_;
 };

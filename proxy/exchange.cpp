@@ -104,7 +104,6 @@ bool Exchange::send(ServerConn& conn, uint32_t client_caps) {
   core::Stats::inc(stats.sql_request_total);
   core::Stats::inc(stats.server_bytes_sent_total, static_cast<int64_t>(request_.size()));
   conn.write(request_);
-  link_.channel().sync_compressed_seq();
   outcome_.clear();
   response_started_ = false;
   response_scanner_.reset();
@@ -120,7 +119,6 @@ void Exchange::start_upload(ServerConn& conn, std::span<const uint8_t> head, std
   command_ = static_cast<Command>(head[kPacketHeaderBytes]);
   tracker_.begin(command_, conn.capabilities(), head.data() + kPacketHeaderBytes, head.size() - kPacketHeaderBytes);
   core::Stats::inc(env_.stats().sql_request_total);
-  link_.channel().sync_compressed_seq();
   request_.clear();
   outcome_.clear();
   response_started_ = false;
@@ -162,7 +160,8 @@ size_t Exchange::stream_request(ServerConn& conn, std::span<const uint8_t> in, b
   if (consumer.end) {
     request_scanner_.reset();
     if (upload_is_infile_) tracker_.on_local_infile_sent();
-    link_.channel().sync_compressed_seq();
+    // The answer is numbered after the compressed frame that carried the request's last byte.
+    link_.channel().request_read(in.size() - used);
   }
   return used;
 }
@@ -325,7 +324,7 @@ bool Exchange::on_request_spliced(uint64_t bytes, bool* too_large) {
   if (consumer.end) {
     request_scanner_.reset();
     if (upload_is_infile_) tracker_.on_local_infile_sent();
-    link_.channel().sync_compressed_seq();
+    link_.channel().request_read(link_.input().size());
   }
   return consumer.end;
 }

@@ -145,9 +145,9 @@ size_t ClientSession::start_command(std::span<const uint8_t> in, bool& stop) {
     return 0;
   }
   PacketHeader h = decode_header(in.data());
-  // Inside compressed frames a server does not check inner sequence ids (MariaDB accepts a
-  // pipelined command numbered on from the previous one): neither does odp.
-  if (h.seq != 0 && !link_.channel().compressed()) {
+  // (Inside compressed frames the channel has renumbered the packets: servers do not check those
+  // ids, and neither does odp.)
+  if (h.seq != 0) {
     link_.send_err(static_cast<uint8_t>(h.seq + 1), errc::ER_NET_PACKETS_OUT_OF_ORDER, "odp: got packets out of order",
                    "08S01");
     fail_protocol("command packet with a non-zero sequence id");
@@ -181,6 +181,8 @@ size_t ClientSession::start_command(std::span<const uint8_t> in, bool& stop) {
     return 0;
   }
   size_t total = kPacketHeaderBytes + h.length;
+  // Answers (odp's own too) are numbered after the compressed frame that carried the command.
+  link_.channel().request_read(in.size() - total);
   handle_small_command(in.first(total), in.subspan(kPacketHeaderBytes, h.length));
   return total;
 }

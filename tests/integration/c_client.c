@@ -8,6 +8,12 @@
  *   c_client HOST PORT USER PASSWORD DB script --text|--prepared
  *                                                interactive: one command a line on stdin, each
  *                                                answer ends with a line ".done" (see script_main)
+ *   c_client HOST PORT USER PASSWORD DB bigcmd   commands and rows of 16 MiB and more (a
+ *                                                16,777,116-byte and a 17 MiB blob): text and
+ *                                                prepared INSERTs, text and binary SELECTs
+ *   c_client HOST PORT USER PASSWORD DB longdata mysql_stmt_send_long_data on the leading, the
+ *                                                trailing and every parameter; COM_STMT_RESET
+ *                                                clearing it
  * Table names carry a tag (env C_CLIENT_TAG, default "c") so concurrent runs do not collide.
  */
 #define _GNU_SOURCE 1 /* getline, strtok_r, strdup under -std=c11 */
@@ -317,7 +323,9 @@ static void suite_multi(void) {
   query_print(fmt("SELECT 1 AS a; SELECT 'x' AS b, 'y' AS c; UPDATE %s_types SET n = 9 WHERE id = 1;"
                   " SELECT id, n FROM %s_types WHERE id = 1; SELECT COUNT(*) FROM %s_types",
                   tag, tag, tag));
+  query_print("SELECT 'after a multi-statement'");
   query_print("SELECT 1; SELECT * FROM no_such_table_multi; SELECT 3");
+  query_print("SELECT 'after a failed multi-statement'");
   printf("== stored procedure with two result sets\n");
   exec_sql(fmt("DROP PROCEDURE IF EXISTS %s_proc", tag));
   exec_sql(fmt("CREATE PROCEDURE %s_proc(IN lim INT)\n"
@@ -534,6 +542,208 @@ static void blob_roundtrip(size_t mib) {
   exec_sql(fmt("DROP TABLE %s_blob", tag));
   free(data);
   free(back);
+}
+
+/* Commands and rows of 16 MiB and more: the blob's INSERT as a text statement (escaped: a packet
+ * over 0xFFFFFF bytes) and as a prepared statement (for 16,777,116 bytes a packet just under
+ * 0xFFFFFF, whose compressed frames still cross the boundary), read back as text and binary rows. */
+static void bigcmd_roundtrip(size_t n) {
+  unsigned char* data = malloc(n);
+  unsigned char* back = malloc(n);
+  char* sql = malloc(2 * n + 200);
+  if (!data || !back || !sql) {
+    fprintf(stderr, "out of memory\n");
+    exit(2);
+  }
+  fill(data, n, 0x2545F4914F6CDD1DULL + n);
+  char want[65], got[65];
+  sha256_hex(data, n, want);
+  printf("== %zu bytes sha256 %s\n", n, want);
+  exec_sql(fmt("DROP TABLE IF EXISTS %s_big", tag));
+  exec_sql(fmt("CREATE TABLE %s_big (id INT PRIMARY KEY, b LONGBLOB)", tag));
+
+  int len = snprintf(sql, 200, "INSERT INTO %s_big VALUES (1, '", tag);
+  len += (int)mysql_real_escape_string(conn, sql + len, (const char*)data, (unsigned long)n);
+  len += snprintf(sql + len, 10, "')");
+  printf("text insert packet over 0xFFFFFF bytes: %s\n", len + 1 > 0xFFFFFF ? "yes" : "no");
+  if (mysql_real_query(conn, sql, (unsigned long)len)) die("text insert of a big blob");
+  printf("text insert affected %llu\n", (unsigned long long)mysql_affected_rows(conn));
+  query_print("SELECT 'after a big text insert'");
+
+  MYSQL_STMT* st = mysql_stmt_init(conn);
+  const char* ins = fmt("INSERT INTO %s_big VALUES (?, ?)", tag);
+  if (mysql_stmt_prepare(st, ins, strlen(ins))) stmt_die(st, "prepare big insert");
+  int id = 2;
+  unsigned long blen = (unsigned long)n;
+  MYSQL_BIND p[2];
+  bind_param(&p[0], MYSQL_TYPE_LONG, &id, 0, NULL, NULL);
+  bind_param(&p[1], MYSQL_TYPE_LONG_BLOB, data, blen, &blen, NULL);
+  if (mysql_stmt_bind_param(st, p)) stmt_die(st, "bind big insert");
+  if (mysql_stmt_execute(st)) stmt_die(st, "execute big insert");
+  printf("prepared insert affected %llu\n", (unsigned long long)mysql_stmt_affected_rows(st));
+  mysql_stmt_close(st);
+  query_print("SELECT 'after a big prepared insert'");
+
+  if (mysql_query(conn, fmt("SELECT id, b FROM %s_big ORDER BY id", tag))) die("select big text");
+  MYSQL_RES* res = mysql_use_result(conn);
+  MYSQL_ROW row;
+  while ((row = mysql_fetch_row(res))) {
+    unsigned long* lens = mysql_fetch_lengths(res);
+    sha256_hex((unsigned char*)row[1], lens[1], got);
+    printf("text read id %s bytes %lu %s\n", row[0], lens[1], strcmp(got, want) ? "MISMATCH" : "ok");
+    if (strcmp(got, want)) failures++;
+  }
+  if (mysql_errno(conn)) die("fetch big text");
+  mysql_free_result(res);
+
+  st = mysql_stmt_init(conn);
+  const char* sel = fmt("SELECT id, b FROM %s_big ORDER BY id", tag);
+  if (mysql_stmt_prepare(st, sel, strlen(sel))) stmt_die(st, "prepare big select");
+  if (mysql_stmt_execute(st)) stmt_die(st, "execute big select");
+  MYSQL_BIND r[2];
+  int rid = 0;
+  unsigned long rlen = 0;
+  memset(r, 0, sizeof r);
+  r[0].buffer_type = MYSQL_TYPE_LONG;
+  r[0].buffer = &rid;
+  r[1].buffer_type = MYSQL_TYPE_LONG_BLOB;
+  r[1].buffer = back;
+  r[1].buffer_length = (unsigned long)n;
+  r[1].length = &rlen;
+  if (mysql_stmt_bind_result(st, r)) stmt_die(st, "bind big result");
+  int rc;
+  while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+    sha256_hex(back, rlen, got);
+    printf("binary read id %d bytes %lu %s\n", rid, rlen, strcmp(got, want) ? "MISMATCH" : "ok");
+    if (strcmp(got, want)) failures++;
+  }
+  if (rc != MYSQL_NO_DATA) stmt_die(st, "fetch big");
+  mysql_stmt_close(st);
+  query_print(fmt("SELECT id, LENGTH(b), SHA2(b, 256) FROM %s_big ORDER BY id", tag));
+  exec_sql(fmt("DROP TABLE %s_big", tag));
+  free(data);
+  free(back);
+  free(sql);
+}
+
+/* Sends `total` bytes of pattern `c` as long data for parameter `param`, in chunks of `chunk`. */
+static int long_data(MYSQL_STMT* st, unsigned param, char c, size_t total, size_t chunk) {
+  char* buf = malloc(chunk);
+  if (!buf) exit(2);
+  int rc = 0;
+  for (size_t off = 0; off < total && rc == 0; off += chunk) {
+    size_t n = total - off < chunk ? total - off : chunk;
+    for (size_t i = 0; i < n; i++) buf[i] = (char)(c + (off + i) % 7);
+    if (mysql_stmt_send_long_data(st, param, buf, (unsigned long)n)) {
+      printf("  send_long_data: error %u\n", mysql_stmt_errno(st));
+      fprintf(stderr, "send_long_data: %s\n", mysql_stmt_error(st));
+      rc = 1;
+    }
+  }
+  free(buf);
+  return rc;
+}
+
+static int ld_execute(MYSQL_STMT* st, const char* what) {
+  if (mysql_stmt_execute(st)) {
+    printf("  execute %s: error %u %s\n", what, mysql_stmt_errno(st), mysql_stmt_sqlstate(st));
+    fprintf(stderr, "execute %s: %s\n", what, mysql_stmt_error(st));
+    return 1;
+  }
+  printf("  execute %s: affected %llu\n", what, (unsigned long long)mysql_stmt_affected_rows(st));
+  return 0;
+}
+
+/* One send_long_data case on a connection of its own (a failure does not hide the next case):
+ * INSERT (a, b, c) with long data on the parameters in `ld` (1-based, 0 ends), the others bound.
+ * reset: 1 = long data, COM_STMT_RESET, execute; 2 = long data, reset, long data on parameter 2
+ * (b), execute. */
+static void ld_case(int k, const char* what, const int ld[3], size_t bytes, int reset) {
+  printf("-- %s\n", what);
+  mysql_close(conn);
+  connect_db();
+  MYSQL_STMT* st = mysql_stmt_init(conn);
+  const char* ins = fmt("INSERT INTO %s_ld (k, a, b, c) VALUES (%d, ?, ?, ?)", tag, k);
+  if (mysql_stmt_prepare(st, ins, strlen(ins))) {
+    printf("  prepare: error %u\n", mysql_stmt_errno(st));
+    mysql_stmt_close(st);
+    return;
+  }
+  char small_a[] = "plain a", small_b[] = "plain b", small_c[] = "plain c";
+  unsigned long la, lb, lc;
+  MYSQL_BIND p[3];
+  bind_param(&p[0], MYSQL_TYPE_BLOB, small_a, strlen(small_a), &la, NULL);
+  bind_param(&p[1], MYSQL_TYPE_STRING, small_b, strlen(small_b), &lb, NULL);
+  bind_param(&p[2], MYSQL_TYPE_BLOB, small_c, strlen(small_c), &lc, NULL);
+  if (mysql_stmt_bind_param(st, p)) stmt_die(st, "bind long data insert");
+  int failed = 0;
+  for (int j = 0; j < 3 && ld[j] && !failed; j++) {
+    unsigned param = (unsigned)ld[j] - 1;
+    failed = long_data(st, param, (char)('a' + param), bytes, param == 1 ? 1000 : 32768);
+  }
+  if (!failed && reset) {
+    printf("  reset %d\n", mysql_stmt_reset(st));
+    if (mysql_stmt_bind_param(st, p)) stmt_die(st, "bind after reset");
+    if (reset == 2) failed = long_data(st, 1, 'r', 777, 777);
+  }
+  if (!failed) failed = ld_execute(st, "insert");
+  /* the statement again, all values bound: no long data is left over */
+  if (!failed) failed = ld_execute(st, "again without long data");
+  mysql_stmt_close(st);
+  if (!failed) query_print("SELECT 'same connection still usable'");
+}
+
+/* COM_STMT_SEND_LONG_DATA on the leading, the trailing, a middle and every parameter, small and
+ * large (over 64 KiB: a proxy streams it), and COM_STMT_RESET dropping it. */
+static void suite_long_data(void) {
+  printf("== send_long_data\n");
+  exec_sql(fmt("DROP TABLE IF EXISTS %s_ld", tag));
+  exec_sql(
+      fmt("CREATE TABLE %s_ld (id INT AUTO_INCREMENT PRIMARY KEY, k INT, a LONGBLOB, b LONGTEXT, c LONGBLOB)", tag));
+  static const struct {
+    const char* what;
+    int ld[3];
+    size_t bytes;
+    int reset;
+  } cases[] = {
+      {"trailing parameter, 300 bytes", {3, 0, 0}, 300, 0},
+      {"trailing parameter, 200 KiB", {3, 0, 0}, 200 * 1024, 0},
+      {"leading parameter, 500 bytes", {1, 0, 0}, 500, 0},
+      {"leading parameter, 300 KiB", {1, 0, 0}, 300 * 1024, 0},
+      {"middle parameter, 70000 bytes", {2, 0, 0}, 70000, 0},
+      {"every parameter, 90000 bytes each", {1, 2, 3}, 90000, 0},
+      {"every parameter, 100 bytes each", {1, 2, 3}, 100, 0},
+      {"long data then COM_STMT_RESET: the bound values go in", {1, 3, 0}, 100000, 1},
+      {"long data, COM_STMT_RESET, long data on another parameter", {1, 0, 0}, 120000, 2},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    ld_case((int)i + 1, cases[i].what, cases[i].ld, cases[i].bytes, cases[i].reset);
+  }
+  mysql_close(conn);
+  connect_db();
+  query_print(fmt("SELECT k, LENGTH(a), MD5(a), LENGTH(b), MD5(b), LENGTH(c), MD5(c) FROM %s_ld ORDER BY id", tag));
+
+  /* long data on a SELECT's only parameter */
+  MYSQL_STMT* st = mysql_stmt_init(conn);
+  const char* sel = fmt("SELECT k FROM %s_ld WHERE b = ? ORDER BY k", tag);
+  if (mysql_stmt_prepare(st, sel, strlen(sel))) stmt_die(st, "prepare long data select");
+  MYSQL_BIND q;
+  memset(&q, 0, sizeof q);
+  q.buffer_type = MYSQL_TYPE_BLOB;
+  if (mysql_stmt_bind_param(st, &q)) stmt_die(st, "bind long data select");
+  printf("-- a SELECT's only parameter as long data\n");
+  if (!long_data(st, 0, 'b', 70000, 1000)) {
+    if (mysql_stmt_execute(st) || mysql_stmt_store_result(st)) {
+      printf("  select by long data: error %u\n", mysql_stmt_errno(st));
+      fprintf(stderr, "select by long data: %s\n", mysql_stmt_error(st));
+    } else {
+      printf("  select by long data: rows %llu\n", (unsigned long long)mysql_stmt_num_rows(st));
+    }
+  }
+  mysql_stmt_close(st);
+  mysql_close(conn);
+  connect_db();
+  exec_sql(fmt("DROP TABLE %s_ld", tag));
 }
 
 static void connect_db(void) {
@@ -993,7 +1203,8 @@ static int script_main(const char* protocol) {
 
 int main(int argc, char** argv) {
   if (argc < 7) {
-    fprintf(stderr, "usage: %s HOST PORT USER PASSWORD DB suite|blob [MiB]|script --text|--prepared\n", argv[0]);
+    fprintf(stderr, "usage: %s HOST PORT USER PASSWORD DB suite|blob [MiB]|bigcmd|longdata|script --text|--prepared\n",
+            argv[0]);
     return 2;
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1011,6 +1222,11 @@ int main(int argc, char** argv) {
     exec_sql(fmt("DROP TABLE IF EXISTS %s_types", tag));
   } else if (strcmp(argv[6], "blob") == 0) {
     blob_roundtrip(argc > 7 ? (size_t)atoi(argv[7]) : 64);
+  } else if (strcmp(argv[6], "bigcmd") == 0) {
+    bigcmd_roundtrip(16777116);
+    bigcmd_roundtrip(17u << 20);
+  } else if (strcmp(argv[6], "longdata") == 0) {
+    suite_long_data();
   } else {
     fprintf(stderr, "unknown mode %s\n", argv[6]);
     return 2;

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """libmariadb (C) client: the same program run directly against s1 and through odp prints the same.
-usage: test_c_client.py C_CLIENT_BINARY [case...]   cases: suite, suite_tls, suite_compress, blob64, blob64_compress"""
+usage: test_c_client.py C_CLIENT_BINARY [case...]   cases: suite, suite_tls, suite_compress, blob64, blob64_compress,
+  bigcmd, bigcmd_tls, bigcmd_compress, longdata, longdata_tls, longdata_compress"""
 import os
 import subprocess
 import sys
@@ -80,8 +81,44 @@ def case_blob64():
         L.check(down.delta() >= 200 * 2**20, "reads spliced: %d bytes" % down.delta())
 
 
+def bigcmd(env_odp, tag):
+    # 16,777,116 bytes and 17 MiB: text INSERTs over 0xFFFFFF bytes, a prepared one just under, rows
+    # over and under it read back as text and binary.
+    out = compare("bigcmd", env_odp=env_odp, tag=tag)
+    L.check(out.count(" ok\n") == 8, "expected 8 matching reads:\n" + out)
+
+
+def case_bigcmd():
+    bigcmd(None, "cbig")
+
+
+def case_bigcmd_tls():
+    bigcmd({"C_CLIENT_SSL": "1"}, "cbigtls")
+
+
+def case_bigcmd_compress():
+    watch = L.CounterWatch("client_compressed_sessions_total")
+    bigcmd({"C_CLIENT_COMPRESS": "1"}, "cbigz")
+    watch.expect_increase()
+
+
+# mysql_stmt_send_long_data on the leading, trailing, a middle and every parameter; COM_STMT_RESET.
+def case_longdata():
+    compare("longdata", tag="cld")
+
+
+def case_longdata_tls():
+    compare("longdata", env_odp={"C_CLIENT_SSL": "1"}, tag="cldtls")
+
+
+def case_longdata_compress():
+    compare("longdata", env_odp={"C_CLIENT_COMPRESS": "1"}, tag="cldz")
+
+
 CASES = [("suite", case_suite), ("suite_tls", case_suite_tls), ("suite_compress", case_suite_compress),
-         ("blob64", case_blob64), ("blob64_compress", case_blob64_compress)]
+         ("blob64", case_blob64), ("blob64_compress", case_blob64_compress), ("bigcmd", case_bigcmd),
+         ("bigcmd_tls", case_bigcmd_tls), ("bigcmd_compress", case_bigcmd_compress), ("longdata", case_longdata),
+         ("longdata_tls", case_longdata_tls), ("longdata_compress", case_longdata_compress)]
 
 if __name__ == "__main__":
     sys.exit(L.run_cases(CASES, sys.argv[2:]))

@@ -47,9 +47,18 @@ void FakeClient::on_stream_data(std::span<const uint8_t> data) {
   }
   if (compressed_) {
     std::vector<uint8_t> plain;
-    if (!decoder_->feed(data, plain)) {
+    std::vector<CompressedFrame> frames;
+    if (!decoder_->feed(data, plain, &frames)) {
       close_now(false);
       return;
+    }
+    // Pipelined requests each start at 0 and are answered one after the other: no one sequence.
+    for (const auto& f : frames) {
+      if (!plan_.pipeline && f.seq != expect_comp_seq_ && frame_seq_error_.empty()) {
+        frame_seq_error_ = "compressed frame " + std::to_string(f.seq) + " where " + std::to_string(expect_comp_seq_) +
+                           " was due, after " + std::to_string(got_.size()) + " response bytes";
+      }
+      expect_comp_seq_ = static_cast<uint8_t>(f.seq + 1);
     }
     on_plain(plain);
   } else {
@@ -138,7 +147,19 @@ void FakeClient::send_packets(const std::vector<uint8_t>& framed) {
   }
   std::vector<uint8_t> frames;
   comp_seq_ = encode_compressed(comp_seq_, framed, frames);
+  expect_comp_seq_ = comp_seq_;
   conn_.write(frames);
+}
+
+// Renumbers the chunks of the packets in `framed` first, first + 2, ... (Connector/J's way).
+static void loosen_inner_seq(std::vector<uint8_t>& framed, uint8_t first) {
+  size_t off = 0;
+  uint8_t seq = first;
+  while (off + kPacketHeaderBytes <= framed.size()) {
+    framed[off + 3] = seq;
+    seq = static_cast<uint8_t>(seq + 2);
+    off += kPacketHeaderBytes + decode_header(framed.data() + off).length;
+  }
 }
 
 void FakeClient::send_command(const std::vector<uint8_t>& payload) {
@@ -156,6 +177,7 @@ void FakeClient::send_command(const std::vector<uint8_t>& payload) {
   }
   std::vector<uint8_t> framed;
   encode_packet(0, payload, framed);
+  if (compressed_ && plan_.loose_inner_seq) loosen_inner_seq(framed, 1);
   send_packets(framed);
 }
 
@@ -282,6 +304,7 @@ void FakeClient::progress() {
       seq = encode_packet(seq, chunk, framed);
     }
     encode_packet(seq, {}, framed);
+    if (compressed_ && plan_.loose_inner_seq) loosen_inner_seq(framed, 7);
     if (compressed_) comp_seq_ = static_cast<uint8_t>(decoder_->last_seq() + 1);
     send_packets(framed);
     t_.infile_wanted = false;  // sent; the server's OK completes the response

@@ -117,6 +117,9 @@ struct ClientPlan {
   std::vector<StepKind> script;
   std::vector<uint32_t> rows;  // per select step
   bool pipeline = false;       // sends simple commands without waiting for the previous response
+  // Compressed: numbers inner packets as Connector/J does (a command's first chunk 1, its further
+  // chunks counting by 2, file contents from 7); servers must still see 0, 1, 2, ...
+  bool loose_inner_seq = false;
 };
 
 class FakeClient final : public core::StreamHandler {
@@ -137,6 +140,9 @@ class FakeClient final : public core::StreamHandler {
   int closed_err() const { return closed_err_; }
   // Empty when what arrived is consistent with what the server sent (see the .cpp).
   std::string check_received(bool allow_truncation) const;
+  // Empty unless a compressed frame was numbered other than a strict client (libmysqlclient)
+  // expects: one past the last frame it sent, then consecutively.
+  const std::string& frame_seq_error() const { return frame_seq_error_; }
 
  private:
   void on_login_packet(std::span<const uint8_t> payload, uint8_t seq);
@@ -161,6 +167,8 @@ class FakeClient final : public core::StreamHandler {
   uint16_t login_error_ = 0;
   int closed_err_ = -1;
   uint8_t comp_seq_ = 0;
+  uint8_t expect_comp_seq_ = 0;  // of the next frame from the proxy
+  std::string frame_seq_error_;
   size_t step_ = 0;
   uint64_t expect_responses_ = 0;
   uint32_t stmt_id_ = 0;

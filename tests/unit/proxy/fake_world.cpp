@@ -48,9 +48,9 @@ std::string Scenario::describe() const {
   for (const auto& c : clients) {
     o << "\n  client user=" << c.plan.user << " compress=" << c.plan.compress
       << " deprecate_eof=" << c.plan.deprecate_eof << " other_plugin=" << c.plan.other_plugin
-      << " pipeline=" << c.plan.pipeline << " stall=" << c.plan.stall_login << " quit=" << c.plan.quit_at_end
-      << " vanish_after=" << static_cast<int64_t>(c.plan.vanish_after_bytes) << " reset_at=" << c.reset_at_ms
-      << " corrupt_to_proxy=" << static_cast<int64_t>(c.corrupt_to_proxy_at)
+      << " pipeline=" << c.plan.pipeline << " loose_seq=" << c.plan.loose_inner_seq << " stall=" << c.plan.stall_login
+      << " quit=" << c.plan.quit_at_end << " vanish_after=" << static_cast<int64_t>(c.plan.vanish_after_bytes)
+      << " reset_at=" << c.reset_at_ms << " corrupt_to_proxy=" << static_cast<int64_t>(c.corrupt_to_proxy_at)
       << " corrupt_to_client=" << static_cast<int64_t>(c.corrupt_to_client_at)
       << " chunks=" << c.to_proxy.max_chunk_bytes << "/" << c.to_client.max_chunk_bytes << " script=";
     for (StepKind k : c.plan.script) o << static_cast<int>(k) << ",";
@@ -145,6 +145,7 @@ Scenario make_scenario(uint64_t seed) {
     if (r.chance(300)) p.database = "test";
     p.quit_at_end = r.chance(700);
     p.pipeline = r.chance(300);
+    p.loose_inner_seq = p.compress && r.chance(500);
     if (r.chance(40)) {
       p.user = "nobody";
       c.expect_auth_failure = true;
@@ -351,6 +352,7 @@ std::string FakeEnv::check_clients() {
     if (!corrupted) {
       std::string bad = c.check_received(sc_.faulty);
       if (!bad.empty()) return who + bad;
+      if (!c.frame_seq_error().empty()) return who + c.frame_seq_error();
     }
     if (sc_.faulty) continue;
     if (cs.expect_auth_failure) {
