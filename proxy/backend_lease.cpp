@@ -117,7 +117,8 @@ void BackendLease::adopt(PooledConn pooled) {
 void BackendLease::on_pool_handoff(PooledConn pooled) {
   if (state_ != State::waiting) {
     // Not waiting any more: the connection goes back.
-    if (env_.pool() != nullptr) env_.pool()->release(key(pooled.conn->server()), std::move(pooled), env_.now_ms());
+    ServerId server = pooled.conn->server();  // before the connection moves out
+    if (env_.pool() != nullptr) env_.pool()->release(key(server), std::move(pooled), env_.now_ms());
     return;
   }
   core::Stats::inc(env_.stats().pool_reuses_total);
@@ -424,7 +425,8 @@ void BackendLease::close_all(ServerConn* busy) {
     h.conn->statements().sweep_unused(to_close_);
     close_statements(*h.conn, to_close_);
     h.conn->resume_reading();
-    pool->release(key(h.conn->server()), PooledConn{std::move(h.conn), std::move(h.sync)}, env_.now_ms());
+    ServerId server = h.conn->server();  // before the connection moves out
+    pool->release(key(server), PooledConn{std::move(h.conn), std::move(h.sync)}, env_.now_ms());
   }
   held_.clear();
   current_ = nullptr;
