@@ -157,6 +157,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   // --- login (session_login.cpp) ---
   void send_greeting();
   uint32_t advertised_capabilities() const;
+  uint32_t advertised_mariadb_capabilities() const;
   void handle_login_packet(std::span<const uint8_t> payload, uint8_t seq);
   void handle_handshake_response(std::span<const uint8_t> payload, uint8_t seq);
   void request_native_password();

@@ -100,7 +100,6 @@ struct SharedState {
   CongestionBoard congestion;
   std::atomic<int64_t> clients{0};  // client sessions over all workers (client_max_connections)
   std::atomic<uint32_t> next_connection_id{1};
-  std::atomic<uint64_t> globals_epoch{0};  // SET GLOBAL statements seen through odp
   std::atomic<bool> draining{false};
   SSL_CTX* tls = nullptr;
   std::vector<ProxyWorker*> workers;  // fixed once started
@@ -190,8 +189,6 @@ class ProxyWorker final : public SessionEnv {
   void server_connection_closed(ServerId server) override {
     if (pool_) pool_->closed(server);
   }
-  uint64_t globals_epoch() const override { return shared_.globals_epoch.load(std::memory_order_relaxed); }
-  void note_global_change() override { shared_.globals_epoch.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   void on_accept(int fd);

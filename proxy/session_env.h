@@ -43,6 +43,7 @@ struct BackendInfo {
   std::string server_version = "5.7.25-odp";
   uint32_t capabilities = 0xFFFFFFFF;
   uint8_t charset = 45;  // utf8mb4_general_ci
+  uint32_t mariadb_ext_capabilities = 0;  // a MariaDB server's extended capabilities (protocol::mariadb_cap)
 };
 
 // Where a session's statements run right now (for KILL, which names odp's connection ids).
@@ -87,10 +88,6 @@ class ServerAccess {
   // Every server connection opened and closed, for the per-server cap.
   virtual void server_connection_opened(ServerId /*server*/) {}
   virtual void server_connection_closed(ServerId /*server*/) {}
-  // SET GLOBAL statements seen through odp (pooled connections logged in before one are reset
-  // before another session uses them).
-  virtual uint64_t globals_epoch() const { return 0; }
-  virtual void note_global_change() {}
 };
 
 // Location tables and server health, as routing reads them.

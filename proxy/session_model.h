@@ -35,6 +35,7 @@ struct SessionIdentity {
   std::string peer;            // client address "ip:port"
   uint32_t connection_id = 0;  // odp's id: the handshake's, CONNECTION_ID(), KILL
   uint32_t client_caps = 0;    // capabilities agreed with the client
+  uint32_t mariadb_ext_caps = 0;  // MariaDB extended capabilities agreed with the client
   uint8_t charset = 45;        // the handshake's collation id
   uint32_t max_packet_size = 0;
   std::string login_database;
@@ -76,7 +77,7 @@ class SessionModel {
   // --- identity and login --------------------------------------------------------------------
   const SessionIdentity& identity() const { return identity_; }
   // Logged in (or COM_CHANGE_USER succeeded): a new history begins with the login's database.
-  void start(SessionIdentity identity);
+  void start(SessionIdentity identity, uint64_t now_ms = 0);
   Baseline baseline() const;
 
   // --- variables and database ----------------------------------------------------------------
@@ -138,6 +139,7 @@ class SessionModel {
   void learn_variables(const StatementFacts& facts, const ResponseOutcome& outcome, ReadBack& read_back);
 
   SessionIdentity identity_;
+  uint64_t login_ms_ = 0;
   SessionState vars_;
   TieSet ties_;
   bool autocommit_ = true;

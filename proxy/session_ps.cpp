@@ -16,7 +16,8 @@ using namespace protocol;
 
 bool ClientSession::is_statement_command(Command cmd) {
   return cmd == Command::stmt_prepare || cmd == Command::stmt_execute || cmd == Command::stmt_fetch ||
-         cmd == Command::stmt_close || cmd == Command::stmt_reset || cmd == Command::stmt_send_long_data;
+         cmd == Command::stmt_close || cmd == Command::stmt_reset || cmd == Command::stmt_send_long_data ||
+         cmd == Command::stmt_bulk_execute;
 }
 
 void ClientSession::run_stmt_command(std::span<const uint8_t> packet, Command cmd) {
@@ -106,6 +107,14 @@ void ClientSession::run_stmt_command(std::span<const uint8_t> packet, Command cm
       route_and_run(&stmt->shape->classified, Command::query);
       return;
     }
+    case Command::stmt_bulk_execute:
+      // Many rows of parameters: routed by the statement's text alone (its rows may span
+      // partitions); the types travel with it, only the statement id changes.
+      core::Stats::inc(env_.stats().ps_executes_total);
+      facts_ = &stmt->shape->facts;
+      plan_.needs.prepare = stmt->shape.get();
+      route_and_run(&stmt->shape->classified, Command::query);
+      return;
     default:  // fetch: the cursor ties the session to its connection
       break;
   }
@@ -140,6 +149,9 @@ void ClientSession::send_stmt_command(ServerConn& conn) {
     }
   } else {
     patch_statement_id(std::span<uint8_t>(request).subspan(kPacketHeaderBytes), ss->id);
+    // Which types a bulk execute leaves bound is the server's business: the next execute that
+    // does not send types gets the client's inserted.
+    if (ps_.cmd == Command::stmt_bulk_execute) ss->types.clear();
   }
   send_command(conn);
 }
@@ -176,6 +188,7 @@ void ClientSession::after_stmt_command() {
       return;
     }
     case Command::stmt_execute:
+    case Command::stmt_bulk_execute:
     case Command::stmt_reset:
       if (ClientStmt* stmt = model_.statements().find(ps_.stmt_id)) stmt->clear_long_data();
       if (!std::any_of(model_.statements().all().begin(), model_.statements().all().end(),

@@ -44,6 +44,7 @@ struct StatementFacts {
   // The database the command selects when it succeeds (COM_INIT_DB, USE db): learned even from a
   // server that does not report schema changes.
   std::string database;
+  std::string role;  // SET ROLE's role: replayed on the session's other connections
 };
 
 // Facts of a COM_QUERY (or of a prepared statement's text) from its classification.

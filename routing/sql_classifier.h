@@ -123,6 +123,7 @@ struct ClassifiedSql {
   bool resets_timestamp = false;             // SET timestamp = DEFAULT | 0 (the clock runs again)
   bool one_shot_transaction = false;         // SET TRANSACTION ... without a scope: the next transaction only
   bool sets_role = false;                    // SET ROLE
+  std::string_view role;                     // its role (NONE for SET ROLE NONE), as written
   bool set_statement = false;                // SET STATEMENT ... FOR <statement> (MariaDB): for one statement
   bool global_read_lock = false;             // FLUSH TABLES [...] WITH READ LOCK | FOR EXPORT
   bool backup_lock = false;                  // BACKUP STAGE <not END> | BACKUP LOCK | LOCK INSTANCE FOR BACKUP
