@@ -44,6 +44,7 @@ void ProxyWorker::run(int listen_fd, std::promise<std::string>& started) {
   listener_ = std::make_unique<core::Listener>(worker_, listen_fd, [this](int fd) { on_accept(fd); });
   listener_->start();
   pool_ = std::make_unique<ServerPool>(pool_limits());
+  routing::parse_route_policy(config_->routing.route_policy, route_policy_);
   worker_.set_idle_hook([this] {
     reap_sessions();
     pool_->run_wakeups(now_ms());
@@ -77,6 +78,7 @@ void ProxyWorker::run(int listen_fd, std::promise<std::string>& started) {
 void ProxyWorker::post_config(std::shared_ptr<const admin::Config> config) {
   worker_.post([this, config = std::move(config)]() mutable {
     config_ = std::move(config);
+    routing::parse_route_policy(config_->routing.route_policy, route_policy_);
     if (pool_) pool_->set_limits(pool_limits());
   });
 }

@@ -143,6 +143,7 @@ class ProxyWorker final : public SessionEnv {
   core::TimerWheel& timers() override { return worker_.timers(); }
   core::Stats& stats() override { return worker_.stats(); }
   const admin::Config& config() const override { return *config_; }
+  routing::RoutePolicy route_policy() const override { return route_policy_; }
   const BackendInfo& backend() const override { return backend_; }
   SSL_CTX* client_tls() const override { return shared_.tls; }
   Conn* connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err,
@@ -171,15 +172,15 @@ class ProxyWorker final : public SessionEnv {
                         const std::string& table) override {
     if (shared_.mark_table_dirty) shared_.mark_table_dirty(cluster, tenant, database, table);
   }
-  void note_server_failure(const std::string& host_port) override {
+  void note_server_failure(std::string_view host_port) override {
     health_.failure(host_port, now_ms());
     auto [failures, until] = health_.record(host_port);
-    shared_.congestion.set(worker_index(), host_port, failures, until);
+    shared_.congestion.set(worker_index(), std::string(host_port), failures, until);
   }
-  void note_server_success(const std::string& host_port) override {
-    if (health_.success(host_port)) shared_.congestion.erase(worker_index(), host_port);
+  void note_server_success(std::string_view host_port) override {
+    if (health_.success(host_port)) shared_.congestion.erase(worker_index(), std::string(host_port));
   }
-  bool server_avoided(const std::string& host_port) const override { return health_.avoided(host_port, now_ms()); }
+  bool server_avoided(std::string_view host_port) const override { return health_.avoided(host_port, now_ms()); }
   ServerPool* pool() override { return pool_.get(); }
   ServerDirectory& directory() override { return directory_; }
   StatementShapes& shapes() override { return shapes_; }
@@ -199,6 +200,7 @@ class ProxyWorker final : public SessionEnv {
   uint32_t index_;
   SharedState& shared_;
   std::shared_ptr<const admin::Config> config_;
+  routing::RoutePolicy route_policy_ = routing::RoutePolicy::follower_first;
   BackendInfo backend_;
   core::Worker worker_;
   std::unique_ptr<core::Listener> listener_;

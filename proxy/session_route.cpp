@@ -19,7 +19,7 @@ constexpr uint64_t kPollMs = 5;
 constexpr uint32_t kMaxRouteAttempts = 3;
 
 bool avoided_by(const void* ctx, std::string_view host_port) {
-  return static_cast<const Locations*>(ctx)->server_avoided(std::string(host_port));
+  return static_cast<const Locations*>(ctx)->server_avoided(host_port);
 }
 }  // namespace
 
@@ -73,7 +73,7 @@ ClientSession::RouteOutcome ClientSession::plan_route(const routing::ClassifiedS
   req.tied = model_.tied();
   req.give_up_table_wait = give_up_wait;
   req.leader_confirmed = plan_.leader_confirmed;
-  routing::parse_route_policy(cfg.routing.route_policy, req.policy);
+  req.policy = env_.route_policy();
   req.place.idc = cfg.routing.proxy_idc;
   req.place.region = cfg.routing.proxy_region;
   req.avoided = &avoided_by;
