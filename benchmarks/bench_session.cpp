@@ -29,10 +29,10 @@
 // steady_clock at every region switch, minus the clock's own cost per stretch (calibrated at start).
 //
 //   build/bench_session                         Google Benchmark output with the counters
-//   build/bench_session --trace text|prepared [N]
+//   build/bench_session --trace text|prepared|churn [N]
 //                                               prints the call stack of every proxy allocation
-//                                               in N (default 1) statements after warm-up
-//                                               (pipe through c++filt)
+//                                               in N (default 1) statements, or connect + SELECT +
+//                                               quit cycles, after warm-up (pipe through c++filt)
 #include <execinfo.h>
 #include <unistd.h>
 
@@ -328,7 +328,7 @@ LinkParams fast_link(size_t high_watermark) {
 // worker's pool; the same wiring as FakeEnv (fake_world.cpp) and ProxyWorker.
 class BenchEnv final : public proxy::SessionEnv {
  public:
-  BenchEnv(std::vector<StepKind> script, bool deprecate_eof) : sim_(42), timers_(0), pool_(pool_limits()) {
+  BenchEnv() : sim_(42), timers_(0), pool_(pool_limits()) {
     admin::ClusterConfig cluster;
     cluster.name = "c1";
     cluster.server_mode = admin::ServerMode::mysql;
@@ -337,22 +337,6 @@ class BenchEnv final : public proxy::SessionEnv {
     config_.default_cluster = "c1";
     pool_.set_limits(pool_limits());
     sim_.after_event = [this] { loop_iteration(); };
-
-    fakeio::ClientPlan plan;
-    plan.script = std::move(script);
-    plan.rows.assign(plan.script.size(), 1);
-    plan.deprecate_eof = deprecate_eof;
-    FakeConn& client_end = new_fake("client", fast_link(1u << 30));
-    FakeConn& proxy_end = new_fake("proxy-client", fast_link(config_.limits.max_output_buffer_bytes));
-    FakeConn::link(client_end, proxy_end, true);
-    client_ = std::make_unique<FakeClient>(sim_, client_end, std::move(plan), transcript_);
-    ProxySideConn& side = new_side(proxy_end);
-    {
-      In in(Region::proxy);
-      session_ = std::make_unique<proxy::ClientSession>(*this, &side, kSessionId, "10.0.0.1:40001");
-      session_->start();
-    }
-    client_->start();
   }
 
   ~BenchEnv() override {
@@ -363,16 +347,48 @@ class BenchEnv final : public proxy::SessionEnv {
     pool_.run_wakeups(sim_.now_ms());
   }
 
+  // A new client connects and runs `script` (one client at a time: the previous one is gone).
+  void start_client(std::vector<StepKind> script, bool deprecate_eof, bool quit_at_end) {
+    fakeio::ClientPlan plan;
+    plan.script = std::move(script);
+    plan.rows.assign(plan.script.size(), 1);
+    plan.deprecate_eof = deprecate_eof;
+    plan.quit_at_end = quit_at_end;
+    // The fake servers write what they answer into the transcript of the client they serve; pooled
+    // connections serve each client in turn, so all of them record for the new one from now on.
+    transcripts_.push_back(std::make_unique<fakeio::Transcript>());
+    for (auto& server : servers_) server->set_transcript(transcripts_.back().get());
+    FakeConn& client_end = new_fake("client", fast_link(1u << 30));
+    FakeConn& proxy_end = new_fake("proxy-client", fast_link(config_.limits.max_output_buffer_bytes));
+    FakeConn::link(client_end, proxy_end, true);
+    clients_.push_back(std::make_unique<FakeClient>(sim_, client_end, std::move(plan), *transcripts_.back()));
+    ProxySideConn& side = new_side(proxy_end);
+    ++session_id_;
+    {
+      In in(Region::proxy);
+      session_ = std::make_unique<proxy::ClientSession>(*this, &side, session_id_, "10.0.0.1:40001");
+      session_->start();
+    }
+    clients_.back()->start();
+  }
+
   // Runs the simulation until the client has sent `n` more commands (each after the full answer to
   // the previous one). False when it stopped first.
   bool run_statements(size_t n) {
-    size_t target = client_->steps_done() + n;
-    while (client_->steps_done() < target) {
+    size_t target = clients_.back()->steps_done() + n;
+    while (clients_.back()->steps_done() < target) {
       if (!sim_.step()) return false;
     }
     return true;
   }
-  const FakeClient& client() const { return *client_; }
+  // Runs until the client saw its connection end and the proxy destroyed its session.
+  bool run_until_client_gone() {
+    while (clients_.back()->state() != FakeClient::State::closed || session_ != nullptr) {
+      if (!sim_.step()) return false;
+    }
+    return true;
+  }
+  const FakeClient& client() const { return *clients_.back(); }
   const proxy::ClientSession* session() const { return session_.get(); }
   size_t servers_opened() const { return servers_.size(); }
 
@@ -399,10 +415,9 @@ class BenchEnv final : public proxy::SessionEnv {
     uint32_t thread_id = next_thread_id_++;
     sim_.at(0, [this, &proxy_end, &server_end, &side, thread_id] {
       if (proxy_end.closed()) return;
-      servers_.push_back(
-          std::make_unique<FakeServer>(sim_, server_end, fakeio::ServerPlan{}, thread_id,
-                                       [this](uint32_t id) { return id == kSessionId ? &transcript_ : nullptr; }));
-      servers_.back()->set_transcript(&transcript_);
+      servers_.push_back(std::make_unique<FakeServer>(sim_, server_end, fakeio::ServerPlan{}, thread_id,
+                                                      [this](uint32_t) { return transcripts_.back().get(); }));
+      servers_.back()->set_transcript(transcripts_.back().get());
       servers_.back()->start();
       proxy_end.set_connected();
       side.on_stream_connected(0);
@@ -427,8 +442,6 @@ class BenchEnv final : public proxy::SessionEnv {
   }
 
  private:
-  static constexpr uint32_t kSessionId = 1;
-
   // As ProxyWorker::pool_limits with the default config: "auto" connections per server.
   proxy::ServerPool::Limits pool_limits() const {
     proxy::ServerPool::Limits l;
@@ -474,14 +487,15 @@ class BenchEnv final : public proxy::SessionEnv {
   proxy::ServerPool pool_;
   proxy::ServerDirectory directory_;
   proxy::StatementShapes shapes_;
-  fakeio::Transcript transcript_;
+  std::vector<std::unique_ptr<fakeio::Transcript>> transcripts_;
   std::vector<std::unique_ptr<FakeConn>> fakes_;
   std::vector<std::unique_ptr<ProxySideConn>> sides_;
   std::vector<std::unique_ptr<FakeServer>> servers_;
-  std::unique_ptr<FakeClient> client_;
+  std::vector<std::unique_ptr<FakeClient>> clients_;
   std::unique_ptr<proxy::ClientSession> session_;
   std::vector<proxy::ClientSession*> finished_;
   uint32_t next_thread_id_ = 5000;
+  uint32_t session_id_ = 0;
   uint64_t next_pool_expiry_ms_ = 0;
 };
 
@@ -529,7 +543,8 @@ void run_session_benchmark(benchmark::State& state, Kind kind, bool deprecate_eo
   // Statements in the script: warm-up, the iterations Google Benchmark asks for, and one more so
   // the last measured answer is followed by a command.
   size_t statements = warmup_statements() + static_cast<size_t>(state.max_iterations) + 2;
-  BenchEnv env(script_for(kind, statements), deprecate_eof);
+  BenchEnv env;
+  env.start_client(script_for(kind, statements), deprecate_eof, true);
   if (!env.run_statements(warmup_statements())) {
     state.SkipWithError("the session stalled during warm-up");
     return;
@@ -559,6 +574,49 @@ void run_session_benchmark(benchmark::State& state, Kind kind, bool deprecate_eo
   state.counters["pool_takes"] = per(static_cast<double>(env.stats().pool_reuses_total.load() - reuses_before));
 }
 
+// Connection churn (issue 12) inside the proxy: a client connects, logs in, runs one text SELECT,
+// quits, and its session is destroyed; the next one comes. The pool stays warm, as in a real worker.
+constexpr size_t kChurnWarmupSessions = 200;
+
+void BM_SessionConnectSelectQuit(benchmark::State& state) {
+  log::set_level(log::Level::off);
+  BenchEnv env;
+  for (size_t i = 0; i < kChurnWarmupSessions; ++i) {
+    env.start_client({StepKind::select}, false, true);
+    if (!env.run_until_client_gone()) {
+      state.SkipWithError("a session stalled during warm-up");
+      return;
+    }
+  }
+  int64_t reuses_before = env.stats().pool_reuses_total.load();
+  Window start = begin_window();
+  std::string bad;
+  for (auto _ : state) {
+    env.start_client({StepKind::select}, false, true);
+    if (!env.run_until_client_gone()) {
+      state.SkipWithError("a session stalled");
+      break;
+    }
+    if (!env.client().logged_in() || env.client().steps_done() != 1) bad = "a client did not log in and run its select";
+    if (bad.empty()) bad = env.client().check_received(false);
+    if (!bad.empty()) break;
+  }
+  Window w = end_window(start);
+  if (!bad.empty()) {
+    state.SkipWithError(("a client saw something wrong: " + bad).c_str());
+    return;
+  }
+  auto per = [&](double v) { return benchmark::Counter(v, benchmark::Counter::kAvgIterations); };
+  state.counters["allocs"] = per(static_cast<double>(w.proxy.allocs));
+  state.counters["frees"] = per(static_cast<double>(w.proxy.frees));
+  state.counters["alloc_bytes"] = per(static_cast<double>(w.proxy.bytes));
+  double proxy_ns = static_cast<double>(w.proxy_ns) - g_clock_ns * static_cast<double>(w.switches);
+  state.counters["proxy_ns"] = per(proxy_ns > 0 ? proxy_ns : 0);
+  state.counters["fake_allocs"] = per(static_cast<double>(w.other.allocs));
+  state.counters["server_conns"] = static_cast<double>(env.servers_opened());
+  state.counters["pool_takes"] = per(static_cast<double>(env.stats().pool_reuses_total.load() - reuses_before));
+}
+
 void BM_SessionTextSelect(benchmark::State& state) {
   run_session_benchmark(state, Kind::text, false);
 }
@@ -571,6 +629,30 @@ void BM_SessionTextSelectDeprecateEof(benchmark::State& state) {
 BENCHMARK(BM_SessionTextSelect);
 BENCHMARK(BM_SessionPreparedExecute);
 BENCHMARK(BM_SessionTextSelectDeprecateEof);
+BENCHMARK(BM_SessionConnectSelectQuit);
+
+// Connection churn: `cycles` connect + SELECT + quit after the churn benchmark's warm-up.
+int trace_churn(size_t cycles) {
+  BenchEnv env;
+  for (size_t i = 0; i < kChurnWarmupSessions; ++i) {
+    env.start_client({StepKind::select}, false, true);
+    if (!env.run_until_client_gone()) return 1;
+  }
+  Window start = begin_window();
+  t_tracing = true;
+  bool ok = true;
+  for (size_t i = 0; i < cycles && ok; ++i) {
+    env.start_client({StepKind::select}, false, true);
+    ok = env.run_until_client_gone();
+  }
+  t_tracing = false;
+  Window w = end_window(start);
+  std::fprintf(stderr, "churn: %zu cycles after %zu of warm-up: %llu proxy allocations (%llu bytes), %llu frees%s\n",
+               cycles, kChurnWarmupSessions, static_cast<unsigned long long>(w.proxy.allocs),
+               static_cast<unsigned long long>(w.proxy.bytes), static_cast<unsigned long long>(w.proxy.frees),
+               ok ? "" : " (a session stalled)");
+  return ok ? 0 : 1;
+}
 
 int trace(const char* what, size_t statements) {
   Kind kind = std::strcmp(what, "prepared") == 0 ? Kind::prepared : Kind::text;
@@ -578,8 +660,10 @@ int trace(const char* what, size_t statements) {
   // backtrace() loads its unwinder on first use: do that before anything is traced.
   void* frames[4];
   backtrace(frames, 4);
+  if (std::strcmp(what, "churn") == 0) return trace_churn(statements);
   Window setup = begin_window();
-  BenchEnv env(script_for(kind, warmup_statements() + statements + 2), false);
+  BenchEnv env;
+  env.start_client(script_for(kind, warmup_statements() + statements + 2), false, true);
   if (!env.run_statements(warmup_statements())) {
     std::fprintf(stderr, "the session stalled during warm-up\n");
     return 1;
