@@ -25,15 +25,18 @@ def part(md):
     except ValueError:
         md.append("**failed** (exit %d): `%s`\n" % (p.returncode, p.stderr.decode()[-500:].replace("\n", " ")))
         return
-    md.append("After 2,000 statements of warm-up, one client session through the real proxy code with the "
-              "worker's pool (default config). allocs: calls of operator new / malloc / calloc / realloc made "
+    md.append("An iteration is one statement of one client session, after 2,000 statements of warm-up "
+              "(TextSelect, PreparedExecute, TextSelectDeprecateEof), or one whole client connection — login, "
+              "one text SELECT, COM_QUIT, session destroyed — after 200 of them (ConnectSelectQuit), through "
+              "the real proxy code with the worker's pool (default config). allocs: calls of operator new / malloc / calloc / realloc made "
               "while the proxy's code runs (its callbacks and the worker loop's per-event work), never the fake "
               "client's, server's or network's; the TcpStream under the proxy is replaced by the fake and not "
               "counted. Time: the whole simulated round trip (fakes included) and the proxy's share of it. Pool "
               "takes: statements that took their server connection from the pool, per statement (1: the pooled "
               "path of a real worker).\n")
-    md.append("| case | statements | allocs (all statements) | allocs / stmt | frees / stmt | bytes / stmt "
-              "| ns / stmt (all) | proxy ns / stmt | fake allocs / stmt | pool takes / stmt |")
+    md.append("| case | iterations | allocs (all iterations) | allocs / iteration | frees / iteration "
+              "| bytes / iteration | ns / iteration (all) | proxy ns / iteration | fake allocs / iteration "
+              "| pool takes / iteration |")
     md.append("|---|---|---|---|---|---|---|---|---|---|")
     for b in data.get("benchmarks", []):
         if b.get("error_occurred"):
@@ -44,6 +47,6 @@ def part(md):
             b["frees"], b["alloc_bytes"], b["real_time"], b["proxy_ns"], b["fake_allocs"], b.get("pool_takes", -1)))
         log("alloc %s: %.2f allocs/stmt, %.0f bytes/stmt, %.0f ns/stmt, proxy %.0f ns/stmt" % (
             b["name"], b["allocs"], b["alloc_bytes"], b["real_time"], b["proxy_ns"]))
-    md.append("\nWhere they come from: `build/%s --trace text|prepared [N] 2>&1 | c++filt` prints the call stack "
-              "of every allocation in N statements after the warm-up.\n" % BINARY)
+    md.append("\nWhere they come from: `build/%s --trace text|prepared|churn [N] 2>&1 | c++filt` prints the call "
+              "stack of every allocation in N iterations after the warm-up.\n" % BINARY)
 
