@@ -12,7 +12,7 @@
  * Prints one line of key=value pairs: cycles, errors, the first error, wall seconds, cycles per
  * second and the cycle latency (median, p95, p99, mean, max) in microseconds. A cycle ends after
  * mysql_close() returns (COM_QUIT sent, socket closed). */
-#include <errno.h>
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
 #include <mysql.h>
 #include <pthread.h>
 #include <stdio.h>
