@@ -103,7 +103,8 @@ def write(md, res, paths, kinds, tls_modes, na):
         for kind, _, _ in kinds:
             for path in paths:
                 if tls and path in na:
-                    md.append("| on | %s | %s | n/a | | | | | | | TLS login failed: `%s` |" % (kind, path, na[path][:150]))
+                    md.append("| on | %s | %s | n/a | | | | | | | TLS login failed: `%s` |"
+                              % (kind, path, na[path][:150]))
                     continue
                 rs = res.get((tls, kind, path), [])
                 if not rs:

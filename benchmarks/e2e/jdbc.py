@@ -69,9 +69,10 @@ def explain(odp, md):
     """Two facts that bound a batch through a proxy: whether the bulk protocol is offered, and
     whether pipelined commands overlap."""
     caps = {name: bulk_capability(port) for name, port in (("direct", SERVER_PORT), ("odp", odp.port))}
+    word = {True: "yes", False: "no", None: "?"}
     md.append("Bulk protocol offered in the greeting (MARIADB_CLIENT_STMT_BULK_OPERATIONS; without it "
-              "Connector/J sends `useBulkStmts=true` batches as single executes): direct %s, odp %s.\n" % (
-                  {True: "yes", False: "no", None: "?"}[caps["direct"]], {True: "yes", False: "no", None: "?"}[caps["odp"]]))
+              "Connector/J sends `useBulkStmts=true` batches as single executes): direct %s, odp %s.\n"
+              % (word[caps["direct"]], word[caps["odp"]]))
     rows = []
     for name, port in (("direct", SERVER_PORT), ("odp", odp.port)):
         try:

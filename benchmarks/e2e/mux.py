@@ -4,13 +4,13 @@ and through HAProxy (tcp, nbthread 1), alternating rounds. Per run: QPS, p95, th
 system CPU per query and context switches per query, and the server connections the proxy holds.
 
 CPU per query is taken in the steady state: /proc/PID/stat is read when sysbench prints its first
-1-second report (all threads connected and running) and at its last one, and divided by the
-queries those reports count; the whole-run figure (which adds every thread's login and logout)
-is kept as well. Server connections are counted at every report: the proxy's own established TCP
-connections to the server's port (its /proc/PID/fd sockets matched in /proc/net/tcp: what
-`ss -tnp` shows for its pid; for odp this includes its one meta-account connection, user proxyro),
-and, as a cross-check on the server, the `app` threads in s1's
-PROCESSLIST (which also counts connections another proxy still keeps idle).
+1-second report (all threads connected and running) and at the one before its last (the last can
+come while its threads log out), and divided by the queries those reports count; the whole-run
+figure (which adds every thread's login and logout) is kept as well. Server connections are
+counted at every report: the proxy's own established TCP connections to the server's port (its
+/proc/PID/fd sockets matched in /proc/net/tcp: what `ss -tnp` shows for its pid; for odp this
+includes its one meta-account connection, user proxyro), and, as a cross-check on the server, the
+`app` threads in s1's PROCESSLIST (which also counts connections another proxy still keeps idle).
 """
 
 import http.client
@@ -140,8 +140,10 @@ def run_one(port, threads, mode, proxy, counter):
         r["user_all_us"] = (after[0] - before[0]) / r["queries"] * 1e6
         r["sys_all_us"] = (after[1] - before[1]) / r["queries"] * 1e6
     if proxy and len(reports) >= 3:
-        first, last = reports[0], reports[-1]
-        q = sum(x[1] for x in reports[1:]) * 1.0  # 1-second intervals
+        # From the first report (every thread connected) to the one before the last (sysbench's
+        # last report can come after its threads began to log out).
+        first, last = reports[0], reports[-2]
+        q = sum(x[1] for x in reports[1:-1]) * 1.0  # 1-second intervals
         if q > 0:
             r["user_us"] = (last[2][0] - first[2][0]) / q * 1e6
             r["sys_us"] = (last[2][1] - first[2][1]) / q * 1e6
@@ -195,8 +197,8 @@ def write(md, results, paths):
     md.append("### multiplexing: sysbench oltp_point_select at %s client threads, text and prepared "
               "(%d rounds x %d s, medians; odp with its default config)\n"
               % (", ".join(str(t) for t in THREADS), MUX_ROUNDS, MUX_SECS))
-    md.append("CPU per query in the steady state (between sysbench's first and last 1-s report; in brackets "
-              "over the whole run, logins and logouts of every thread included). Server connections: the "
+    md.append("CPU per query in the steady state (between sysbench's first and next-to-last 1-s report; "
+              "in brackets over the whole run, logins and logouts of every thread included). Server connections: the "
               "proxy's established connections to s1 (its sockets in /proc, as `ss -tnp` shows them; odp's "
               "include its one meta-account connection), at the end (the report before sysbench's last) / "
               "highest sample; s1 sees: `app` threads in s1's PROCESSLIST at the highest sample "
