@@ -467,11 +467,14 @@ def main():
     except OSError:
         pass
     ver = lambda cmd: subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout.decode().splitlines()[0]  # noqa: E731
-    md.append("Run %s UTC with `scripts/bench` (BENCH_ROUNDS=%d BENCH_TIME=%d BENCH_THREADS=%s), `nproc` = %d, "
+    # Every BENCH_* knob that was set, so the command can be run again as it was.
+    knobs = " ".join("%s=%s" % (k, v) for k, v in sorted(os.environ.items())
+                     if k.startswith("BENCH_") and k not in ("BENCH_ROUNDS", "BENCH_TIME", "BENCH_THREADS"))
+    md.append("Run %s UTC with `scripts/bench` (BENCH_ROUNDS=%d BENCH_TIME=%d BENCH_THREADS=%s%s), `nproc` = %d, "
               "kernel %s, %s; %s; %s; %s; load average at start %.1f. Client, proxies and server share the "
               "same CPUs.\n" % (
                   datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"), ROUNDS, SECS,
-                  ",".join(map(str, THREADS)), os.cpu_count(), kernel, cpu,
+                  ",".join(map(str, THREADS)), (" " + knobs) if knobs else "", os.cpu_count(), kernel, cpu,
                   ver(["mariadbd", "--version"]).split(" for ")[0].replace("mariadbd  Ver ", "MariaDB "),
                   ver(["haproxy", "-v"]).split(" - ")[0], ver(["sysbench", "--version"]), os.getloadavg()[0]))
     proxies = {}
