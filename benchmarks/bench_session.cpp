@@ -58,6 +58,20 @@ std::vector<StepKind> script_for(Kind kind, size_t statements) {
   return s;
 }
 
+// The counters, per iteration: the proxy's allocations, frees and bytes, its time, the fakes'
+// allocations (for scale), the server connections the fakes ever accepted, and pool takes (1 per
+// statement when each takes its server connection from the pool, as a real worker's do).
+void report(benchmark::State& state, const Window& w, BenchEnv& env, int64_t reuses_before) {
+  auto per = [](double v) { return benchmark::Counter(v, benchmark::Counter::kAvgIterations); };
+  state.counters["allocs"] = per(static_cast<double>(w.proxy.allocs));
+  state.counters["frees"] = per(static_cast<double>(w.proxy.frees));
+  state.counters["alloc_bytes"] = per(static_cast<double>(w.proxy.bytes));
+  state.counters["proxy_ns"] = per(w.proxy_ns_net());
+  state.counters["fake_allocs"] = per(static_cast<double>(w.other.allocs));
+  state.counters["server_conns"] = static_cast<double>(env.servers_opened());
+  state.counters["pool_takes"] = per(static_cast<double>(env.stats().pool_reuses_total.load() - reuses_before));
+}
+
 void run_session_benchmark(benchmark::State& state, Kind kind, bool deprecate_eof) {
   log::set_level(log::Level::off);
   // Statements in the script: warm-up, the iterations Google Benchmark asks for, and one more so
@@ -82,15 +96,7 @@ void run_session_benchmark(benchmark::State& state, Kind kind, bool deprecate_eo
     state.SkipWithError(("the client got something else than the server sent: " + bad).c_str());
     return;
   }
-  auto per = [&](double v) { return benchmark::Counter(v, benchmark::Counter::kAvgIterations); };
-  state.counters["allocs"] = per(static_cast<double>(w.proxy.allocs));
-  state.counters["frees"] = per(static_cast<double>(w.proxy.frees));
-  state.counters["alloc_bytes"] = per(static_cast<double>(w.proxy.bytes));
-  state.counters["proxy_ns"] = per(w.proxy_ns_net());
-  state.counters["fake_allocs"] = per(static_cast<double>(w.other.allocs));
-  state.counters["server_conns"] = static_cast<double>(env.servers_opened());
-  // 1 when every statement took its server connection from the pool (as a real worker's do).
-  state.counters["pool_takes"] = per(static_cast<double>(env.stats().pool_reuses_total.load() - reuses_before));
+  report(state, w, env, reuses_before);
 }
 
 // Connection churn (issue 12) inside the proxy: a client connects, logs in, runs one text SELECT,
@@ -109,30 +115,26 @@ void BM_SessionConnectSelectQuit(benchmark::State& state) {
   }
   int64_t reuses_before = env.stats().pool_reuses_total.load();
   Window start = begin_window();
-  std::string bad;
+  bool failed = false;
   for (auto _ : state) {
     env.start_client({StepKind::select}, false, true);
     if (!env.run_until_client_gone()) {
       state.SkipWithError("a session stalled");
+      failed = true;
       break;
     }
-    if (!env.client().logged_in() || env.client().steps_done() != 1) bad = "a client did not log in and run its select";
-    if (bad.empty()) bad = env.client().check_received(false);
-    if (!bad.empty()) break;
+    std::string bad = env.client().logged_in() && env.client().steps_done() == 1
+                          ? env.client().check_received(false)
+                          : "it did not log in and run its select";
+    if (!bad.empty()) {
+      state.SkipWithError(("a client saw something wrong: " + bad).c_str());
+      failed = true;
+      break;
+    }
   }
   Window w = end_window(start);
-  if (!bad.empty()) {
-    state.SkipWithError(("a client saw something wrong: " + bad).c_str());
-    return;
-  }
-  auto per = [&](double v) { return benchmark::Counter(v, benchmark::Counter::kAvgIterations); };
-  state.counters["allocs"] = per(static_cast<double>(w.proxy.allocs));
-  state.counters["frees"] = per(static_cast<double>(w.proxy.frees));
-  state.counters["alloc_bytes"] = per(static_cast<double>(w.proxy.bytes));
-  state.counters["proxy_ns"] = per(w.proxy_ns_net());
-  state.counters["fake_allocs"] = per(static_cast<double>(w.other.allocs));
-  state.counters["server_conns"] = static_cast<double>(env.servers_opened());
-  state.counters["pool_takes"] = per(static_cast<double>(env.stats().pool_reuses_total.load() - reuses_before));
+  if (failed) return;
+  report(state, w, env, reuses_before);
 }
 
 void BM_SessionTextSelect(benchmark::State& state) {
