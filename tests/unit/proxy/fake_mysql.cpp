@@ -361,6 +361,7 @@ void FakeServer::handle_command(std::span<const uint8_t> payload) {
       conn_.close(true);
       return;
     case Command::ping:
+    case Command::reset_connection:
     case Command::init_db: {
       OkPacket ok;
       ok.status_flags = status::AUTOCOMMIT;
