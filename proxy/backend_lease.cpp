@@ -221,7 +221,7 @@ void BackendLease::ready(Held& h, bool fresh) {
   core::Stats::inc(env_.stats().server_bytes_sent_total, static_cast<int64_t>(out.size()));
   conn.write(out);
   conn.expect_reply(env_.config().limits.server_connect_timeout_ms);
-  internal_.expect(steps_[0] == StepKind::reset   ? Command::reset_connection
+  internal_.expect(steps_[0] == StepKind::reset     ? Command::reset_connection
                    : steps_[0] == StepKind::init_db ? Command::init_db
                    : steps_[0] == StepKind::prepare ? Command::stmt_prepare
                    : steps_[0] == StepKind::ping    ? Command::ping
@@ -414,7 +414,8 @@ void BackendLease::release(bool keep_current) {
     if (h.conn.get() == current_) current_ = nullptr;
     // Paused for a slow client's sake: idle in the pool it must hear the server close it.
     h.conn->resume_reading();
-    remember_ticket(server, pool->release(key(server), PooledConn{std::move(h.conn), std::move(h.sync)}, env_.now_ms()));
+    remember_ticket(server,
+                    pool->release(key(server), PooledConn{std::move(h.conn), std::move(h.sync)}, env_.now_ms()));
   }
   std::erase_if(held_, [](const Held& h) { return h.conn == nullptr; });
 }

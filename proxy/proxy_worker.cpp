@@ -89,7 +89,7 @@ ServerPool::Limits ProxyWorker::pool_limits() const {
   uint32_t cpus = static_cast<uint32_t>(std::max(1u, std::thread::hardware_concurrency()));
   // 0: sized from the machine (server_pool.h); a number: that many per server and worker.
   l.max_per_server = config_->pool.max_server_connections != 0 ? config_->pool.max_server_connections
-                                                                : auto_server_connection_cap(cpus, workers);
+                                                               : auto_server_connection_cap(cpus, workers);
   l.max_idle_per_key = config_->pool.max_idle_per_server;
   l.max_wait_ms = config_->pool.max_wait_ms;
   return l;

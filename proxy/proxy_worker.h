@@ -18,8 +18,8 @@
 #include "core/worker.h"
 #include "proxy/client_session.h"
 #include "proxy/client_statements.h"
-#include "proxy/server_directory.h"
 #include "proxy/job_pool.h"
+#include "proxy/server_directory.h"
 #include "proxy/server_health.h"
 #include "proxy/server_pool.h"
 #include "proxy/session_env.h"
@@ -152,7 +152,9 @@ class ProxyWorker final : public SessionEnv {
                          CredentialCallback callback) override;
   void session_finished(ClientSession* session) override;
   admin::InternalResult run_internal_command(std::string_view sql) override;
-  void session_started(uint32_t conn_id, const SessionLocation& who) override { shared_.sessions.publish(conn_id, who); }
+  void session_started(uint32_t conn_id, const SessionLocation& who) override {
+    shared_.sessions.publish(conn_id, who);
+  }
   void session_ended(uint32_t conn_id) override { shared_.sessions.withdraw(conn_id); }
   void locate_session(uint32_t conn_id, uint64_t requester, LocateCallback callback) override;
   bool terminate_session(uint32_t conn_id) override {

@@ -288,8 +288,8 @@ void ServerConn::send_handshake_response(const HandshakeV10& hs) {
   if (!(hs.capabilities & cap::MARIADB_CLIENT_MYSQL)) {
     // A MariaDB server: the client's extended capabilities odp forwards go along.
     r.capabilities &= ~cap::MARIADB_CLIENT_MYSQL;
-    r.mariadb_ext_capabilities = login_.mariadb_ext_capabilities & hs.mariadb_ext_capabilities &
-                                 mariadb_cap::kForwardable;
+    r.mariadb_ext_capabilities =
+        login_.mariadb_ext_capabilities & hs.mariadb_ext_capabilities & mariadb_cap::kForwardable;
     mariadb_capabilities_ = r.mariadb_ext_capabilities;
   }
   capabilities_ = r.capabilities;

@@ -43,7 +43,7 @@ using CredentialCallback = std::function<void(Result<UserCredential, std::string
 struct BackendInfo {
   std::string server_version = "5.7.25-odp";
   uint32_t capabilities = 0xFFFFFFFF;
-  uint8_t charset = 45;  // utf8mb4_general_ci
+  uint8_t charset = 45;                   // utf8mb4_general_ci
   uint32_t mariadb_ext_capabilities = 0;  // a MariaDB server's extended capabilities (protocol::mariadb_cap)
 };
 

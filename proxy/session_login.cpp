@@ -264,8 +264,9 @@ ServerLogin ClientSession::make_server_login() const {
   const SessionIdentity& id = model_.identity();
   const admin::ClusterConfig* cluster = env_.config().find_cluster(id.login.cluster);
   ServerLogin sl;
-  sl.user = cluster != nullptr && cluster->server_mode == admin::ServerMode::mysql ? id.login.user
-                                                                                   : id.login.user + "@" + id.login.tenant;
+  sl.user = cluster != nullptr && cluster->server_mode == admin::ServerMode::mysql
+                ? id.login.user
+                : id.login.user + "@" + id.login.tenant;
   sl.stage1 = id.stage1;
   sl.client_capabilities = id.client_caps;
   sl.mariadb_ext_capabilities = id.mariadb_ext_caps;
@@ -285,9 +286,8 @@ ServerLogin ClientSession::make_server_login() const {
 void ClientSession::start_identity(SessionIdentity identity) {
   model_.start(std::move(identity), env_.now_ms());
   const SessionIdentity& id = model_.identity();
-  lease_.set_dialect(
-      env_.directory().dialect(id.login.cluster, id.login.tenant, id.login.user, id.client_caps, id.charset,
-                               id.mariadb_ext_caps, id.attributes));
+  lease_.set_dialect(env_.directory().dialect(id.login.cluster, id.login.tenant, id.login.user, id.client_caps,
+                                              id.charset, id.mariadb_ext_caps, id.attributes));
   lease_.set_login(make_server_login());
 }
 

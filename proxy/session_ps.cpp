@@ -132,8 +132,8 @@ void ClientSession::send_stmt_command(ServerConn& conn) {
     return;
   }
   ClientStmt* stmt = model_.statements().find(ps_.stmt_id);
-  ServerStmt* ss = stmt != nullptr ? conn.statements().find(stmt->shape.get(), model_.vars().current()->context)
-                                   : nullptr;
+  ServerStmt* ss =
+      stmt != nullptr ? conn.statements().find(stmt->shape.get(), model_.vars().current()->context) : nullptr;
   if (ss == nullptr) {
     // The client closed it meanwhile, or preparing it here failed (the client has the ERR).
     finish_command();
@@ -245,8 +245,8 @@ bool ClientSession::start_streamed_stmt(std::span<const uint8_t> in, Command cmd
       if (in.size() >= flag_at + 1 + 2 * n) {
         stmt->types.resize(n);
         for (size_t i = 0; i < n; ++i)
-          stmt->types[i] = ParamType{static_cast<ColumnType>(in[flag_at + 1 + 2 * i]),
-                                     (in[flag_at + 2 + 2 * i] & 0x80) != 0};
+          stmt->types[i] =
+              ParamType{static_cast<ColumnType>(in[flag_at + 1 + 2 * i]), (in[flag_at + 2 + 2 * i] & 0x80) != 0};
         ss->types = stmt->types;
       } else {
         ss->types.clear();  // unknown: the next execute re-sends the client's
@@ -254,9 +254,8 @@ bool ClientSession::start_streamed_stmt(std::span<const uint8_t> in, Command cmd
     }
   }
   if (cmd == Command::stmt_send_long_data) {
-    uint16_t param = static_cast<uint16_t>(in.size() >= kPacketHeaderBytes + 7
-                                               ? in[kPacketHeaderBytes + 5] | (in[kPacketHeaderBytes + 6] << 8)
-                                               : 0);
+    uint16_t param = static_cast<uint16_t>(
+        in.size() >= kPacketHeaderBytes + 7 ? in[kPacketHeaderBytes + 5] | (in[kPacketHeaderBytes + 6] << 8) : 0);
     stmt->long_data.resize(stmt->num_params, 0);
     if (param < stmt->num_params) stmt->long_data[param] = 1;
     model_.tie(Tie::long_data);

@@ -70,8 +70,8 @@ VarClass classify_system_variable(std::string_view name) {
 std::string baseline_literal(std::string_view name, const Baseline& base) {
   // A login sets the connection's character set variables from the handshake's collation id;
   // a numeric value assigns them by that id.
-  if (one_of(name, {"character_set_client", "character_set_connection", "character_set_results",
-                    "collation_connection"}))
+  if (one_of(name,
+             {"character_set_client", "character_set_connection", "character_set_results", "collation_connection"}))
     return std::to_string(base.charset);
   if (name == "sql_mode" && base.ignore_space) return "CONCAT(@@GLOBAL.sql_mode, ',IGNORE_SPACE')";
   if (name == "wait_timeout" && base.interactive) return "@@GLOBAL.interactive_timeout";

@@ -37,7 +37,7 @@ struct SessionVars {
   uint64_t role_version = 0;
   std::map<std::string, Var, std::less<>> sysvars;   // lower-cased names
   std::map<std::string, Var, std::less<>> uservars;  // lower-cased names (MySQL: case-insensitive)
-  std::string role;  // SET ROLE by the session ("" = the login's default role)
+  std::string role;                                  // SET ROLE by the session ("" = the login's default role)
   // The database and every system variable, as one string: what a statement prepared in this
   // state was parsed under (prepared statements are shared only between equal contexts).
   std::string context;

@@ -7,8 +7,7 @@ namespace odp::proxy {
 
 using routing::StmtType;
 
-namespace {
-}  // namespace
+namespace {}  // namespace
 
 void facts_for_command(protocol::Command cmd, StatementFacts& out) {
   out = StatementFacts{};

@@ -128,8 +128,8 @@ struct ClassifiedSql {
   bool global_read_lock = false;             // FLUSH TABLES [...] WITH READ LOCK | FOR EXPORT
   bool backup_lock = false;                  // BACKUP STAGE <not END> | BACKUP LOCK | LOCK INSTANCE FOR BACKUP
   bool backup_unlock = false;                // BACKUP STAGE END | BACKUP UNLOCK | UNLOCK INSTANCE
-  std::string_view use_database;   // USE db: the database (without backquotes)
-  uint16_t placeholder_count = 0;  // `?` markers (prepared statements)
+  std::string_view use_database;             // USE db: the database (without backquotes)
+  uint16_t placeholder_count = 0;            // `?` markers (prepared statements)
 
   // Convenience.
   bool is_read() const { return type == StmtType::select && !for_update && !assigns_user_variables; }

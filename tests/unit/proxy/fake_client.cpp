@@ -168,7 +168,8 @@ void FakeClient::send_command(const std::vector<uint8_t>& payload) {
   // their text any more.)
   if (!payload.empty() && payload[0] != static_cast<uint8_t>(Command::quit) &&
       payload[0] != static_cast<uint8_t>(Command::stmt_close)) {
-    if (payload[0] == static_cast<uint8_t>(Command::query) || payload[0] == static_cast<uint8_t>(Command::stmt_prepare) ||
+    if (payload[0] == static_cast<uint8_t>(Command::query) ||
+        payload[0] == static_cast<uint8_t>(Command::stmt_prepare) ||
         payload[0] == static_cast<uint8_t>(Command::init_db)) {
       t_.pending.push_back(payload);
     } else {
