@@ -5,8 +5,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/log.h"
-
 namespace odp::core {
 
 BufferRing::~BufferRing() {
@@ -50,10 +48,6 @@ Status<std::string> BufferRing::init(io_uring* ring, uint16_t group_id, uint32_t
   mem = mmap(nullptr, arena_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
   if (mem == MAP_FAILED) return Err(std::string("mmap buffer arena: ") + strerror(errno));
   arena_ = static_cast<uint8_t*>(mem);
-  iovec iov{arena_, arena_bytes_};
-  rc = io_uring_register_buffers(ring, &iov, 1);
-  if (rc < 0)
-    LOG_WARN("io_uring: registering the buffer arena failed (%s); continuing without fixed buffers", strerror(-rc));
   mask_ = io_uring_buf_ring_mask(count);
   for (uint32_t i = 0; i < count; ++i) {
     io_uring_buf_ring_add(br_, arena_ + static_cast<size_t>(i) * buffer_bytes, buffer_bytes, static_cast<uint16_t>(i),

@@ -1,8 +1,12 @@
 #pragma once
-// A provided-buffer ring for multishot recv, carved from one arena that is also registered with
-// the ring as fixed buffers. The kernel picks a buffer per completion; the receiver hands it back
-// with recycle() as soon as it has consumed the bytes, so a connection holds no buffer while idle.
-// Running out of buffers ends a multishot recv with ENOBUFS: backpressure, not an error.
+// A provided-buffer ring for multishot recv, carved from one arena. The kernel picks a buffer per
+// completion; the receiver hands it back with recycle() as soon as it has consumed the bytes, so a
+// connection holds no buffer while idle. Running out of buffers ends a multishot recv with
+// ENOBUFS: backpressure, not an error.
+//
+// The arena is not registered as fixed buffers: nothing reads or sends with a fixed-buffer
+// operation (READ_FIXED, send with IORING_RECVSEND_FIXED_BUF), and registering pins every page of
+// it (16 MiB per worker by default) for nothing, where unregistered it is resident only once used.
 #include <liburing.h>
 
 #include <cstdint>
