@@ -60,6 +60,13 @@ class Ring {
   // Submits without waiting.
   void submit();
 
+  // Registers the ring's own descriptor with the calling thread, so that io_uring_enter skips the
+  // fd lookup (kernel 5.18+). The registration belongs to the thread: register and unregister on
+  // the ring's thread. False when the kernel refuses (the plain descriptor keeps working).
+  bool register_ring_fd();
+  void unregister_ring_fd();
+  bool ring_fd_registered() const { return ring_fd_registered_; }
+
   io_uring* raw() { return &ring_; }
   int ring_fd() const { return ring_.ring_fd; }
   bool defer_taskrun() const { return defer_taskrun_; }
@@ -78,6 +85,7 @@ class Ring {
   io_uring ring_{};
   bool initialized_ = false;
   bool defer_taskrun_ = false;
+  bool ring_fd_registered_ = false;
   unsigned fixed_files_ = 0;
   std::vector<int> free_slots_;
   std::vector<Reaped> batch_;

@@ -50,6 +50,7 @@ uint64_t Worker::monotonic_ms() {
 Status<std::string> Worker::init(const WorkerOptions& options) {
   id_ = options.id;
   now_ms_ = monotonic_ms();
+  register_ring_fd_ = options.register_ring_fd;
   if (auto st = ring_.init(options.ring); !st) return st;
   if (auto st = buffers_.init(ring_.raw(), 0, options.recv_buffers, options.recv_buffer_bytes); !st) return st;
   event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -131,6 +132,8 @@ void Worker::sweep_retired() {
 
 void Worker::run() {
   if (!mailbox_c_.pending) arm_mailbox();
+  // Registered only while the loop runs on this thread: the registration belongs to the thread.
+  if (register_ring_fd_) ring_.register_ring_fd();
   while (!stop_requested_.load(std::memory_order_acquire)) {
     now_ms_ = monotonic_ms();
     // Streams waiting to be reclaimed need no wake-up of their own: their last CQE wakes us.
@@ -156,6 +159,7 @@ void Worker::run() {
   // The request is consumed: a later run() runs until the next stop().
   stop_requested_.store(false, std::memory_order_relaxed);
   ring_.submit();
+  ring_.unregister_ring_fd();
 }
 
 }  // namespace odp::core

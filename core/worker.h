@@ -26,6 +26,7 @@ struct WorkerOptions {
   RingOptions ring;
   uint32_t recv_buffers = 256;  // power of two
   uint32_t recv_buffer_bytes = 65536;
+  bool register_ring_fd = true;
 };
 
 class Worker {
@@ -86,6 +87,7 @@ class Worker {
   Stats stats_;
   uint64_t now_ms_ = 0;
   std::atomic<bool> stop_requested_{false};
+  bool register_ring_fd_ = true;
 
   int event_fd_ = -1;
   uint64_t event_value_ = 0;
