@@ -59,6 +59,8 @@ class Ring {
   }
   // Submits without waiting.
   void submit();
+  // SQEs prepared and not yet submitted.
+  unsigned queued() const { return io_uring_sq_ready(&ring_); }
 
   // Registers the ring's own descriptor with the calling thread, so that io_uring_enter skips the
   // fd lookup (kernel 5.18+). The registration belongs to the thread: register and unregister on

@@ -33,6 +33,7 @@ void Worker::settle(uint64_t timeout_ms, const std::function<bool()>& done) {
     __kernel_timespec ts{0, 10 * 1000 * 1000};
     flush_streams();
     ring_.wait(&ts);
+    after_submit();
     now_ms_ = monotonic_ms();
     ring_.dispatch();
     timers_.advance(now_ms_);
@@ -51,6 +52,7 @@ Status<std::string> Worker::init(const WorkerOptions& options) {
   id_ = options.id;
   now_ms_ = monotonic_ms();
   register_ring_fd_ = options.register_ring_fd;
+  output_pool_.configure(options.output);
   if (auto st = ring_.init(options.ring); !st) return st;
   if (auto st = buffers_.init(ring_.raw(), 0, options.recv_buffers, options.recv_buffer_bytes); !st) return st;
   event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -109,13 +111,18 @@ void Worker::retire(TcpStream* s) {
 }
 
 void Worker::flush_streams() {
-  // Flushing can schedule more flushes (a send completing inline is not possible, but a handler
-  // may write to another stream): loop until the list is empty.
+  // Flushing only prepares SQEs and calls no handler, yet loop until the list is empty rather
+  // than rely on that. The two lists trade places, keeping their capacity: no allocation.
   while (!flush_list_.empty()) {
-    std::vector<TcpStream*> list;
-    list.swap(flush_list_);
-    for (TcpStream* s : list) s->flush();
+    flushing_.swap(flush_list_);
+    for (TcpStream* s : flushing_) s->flush();
+    flushing_.clear();
   }
+}
+
+void Worker::after_submit() {
+  // Only once the kernel has consumed every queued SQE (a cancellation among them included).
+  if (ring_.queued() == 0) output_pool_.submitted();
 }
 
 void Worker::sweep_retired() {
@@ -147,6 +154,7 @@ void Worker::run() {
     }
     if (before_wait_) before_wait_();
     ring_.wait(tsp);
+    after_submit();
     if (after_wait_) after_wait_();
     // The clock must be fresh before callbacks run: they arm deadlines relative to it.
     now_ms_ = monotonic_ms();
@@ -159,6 +167,7 @@ void Worker::run() {
   // The request is consumed: a later run() runs until the next stop().
   stop_requested_.store(false, std::memory_order_relaxed);
   ring_.submit();
+  after_submit();
   ring_.unregister_ring_fd();
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/buffer_ring.h"
+#include "core/output_queue.h"
 #include "core/pipe_pool.h"
 #include "core/ring.h"
 #include "core/stats.h"
@@ -26,6 +27,7 @@ struct WorkerOptions {
   RingOptions ring;
   uint32_t recv_buffers = 256;  // power of two
   uint32_t recv_buffer_bytes = 65536;
+  OutputPoolOptions output;
   bool register_ring_fd = true;
 };
 
@@ -43,6 +45,7 @@ class Worker {
   Ring& ring() { return ring_; }
   BufferRing& buffers() { return buffers_; }
   PipePool& pipes() { return pipes_; }
+  OutputPool& output_pool() { return output_pool_; }
   TimerWheel& timers() { return timers_; }
   Stats& stats() { return stats_; }
   const Stats& stats() const { return stats_; }
@@ -74,6 +77,7 @@ class Worker {
 
  private:
   static void on_mailbox(Completion& c, int32_t res, uint32_t flags);
+  void after_submit();
   void arm_mailbox();
   void drain_mailbox();
   void flush_streams();
@@ -83,6 +87,7 @@ class Worker {
   Ring ring_;
   BufferRing buffers_;
   PipePool pipes_;
+  OutputPool output_pool_;
   TimerWheel timers_;
   Stats stats_;
   uint64_t now_ms_ = 0;
@@ -96,7 +101,9 @@ class Worker {
   std::vector<std::function<void()>> mailbox_;
   std::vector<std::function<void()>> mailbox_local_;
 
+  // Two lists swapped on each flush, so neither is reallocated once warm.
   std::vector<TcpStream*> flush_list_;
+  std::vector<TcpStream*> flushing_;
   std::vector<TcpStream*> retired_;
   std::function<void()> idle_hook_;
   std::function<void()> before_wait_;
