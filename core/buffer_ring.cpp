@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -21,12 +22,14 @@ void BufferRing::reset() {
   arena_ = nullptr;
 }
 
-Status<std::string> BufferRing::init(io_uring* ring, uint16_t group_id, uint32_t count, uint32_t buffer_bytes) {
+Status<std::string> BufferRing::init(io_uring* ring, uint16_t group_id, uint32_t count, uint32_t buffer_bytes,
+                                     uint32_t max_held) {
   if (count == 0 || (count & (count - 1)) != 0 || count > 32768)
     return Err(std::string("buffer count must be a power of two <= 32768"));
   ring_ = ring;
   group_id_ = group_id;
   count_ = count;
+  max_held_ = max_held == 0 ? count / 2 : std::min(max_held, count);
   buffer_bytes_ = buffer_bytes;
   ring_bytes_ = sizeof(io_uring_buf) * count;
   void* mem = mmap(nullptr, ring_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
@@ -54,6 +57,7 @@ Status<std::string> BufferRing::init(io_uring* ring, uint16_t group_id, uint32_t
                           mask_, static_cast<int>(i));
   }
   io_uring_buf_ring_advance(br_, static_cast<int>(count));
+  available_ = count;
   return Ok{};
 }
 
@@ -61,6 +65,7 @@ void BufferRing::recycle(uint16_t buffer_id) {
   io_uring_buf_ring_add(br_, arena_ + static_cast<size_t>(buffer_id) * buffer_bytes_, buffer_bytes_, buffer_id, mask_,
                         0);
   io_uring_buf_ring_advance(br_, 1);
+  ++available_;
 }
 
 }  // namespace odp::core

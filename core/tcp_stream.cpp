@@ -93,16 +93,23 @@ void TcpStream::on_connect(Completion& c, int32_t res, uint32_t /*flags*/) {
 
 void TcpStream::start_reading() {
   want_read_ = true;
-  if (state_ == State::open && !recv_c_.pending && splice_state_ == SpliceState::none) arm_recv();
+  // A parked stream is re-armed by the worker once buffers are back.
+  if (state_ == State::open && !recv_c_.pending && !parked_ && splice_state_ == SpliceState::none) arm_recv();
 }
 
 void TcpStream::stop_reading() {
   want_read_ = false;
+  worker_.unpark_reader(this);
   if (recv_c_.pending) cancel(recv_c_);
+}
+
+void TcpStream::resume_after_park() {
+  if (state_ == State::open && want_read_ && !recv_c_.pending && splice_state_ == SpliceState::none) arm_recv();
 }
 
 void TcpStream::arm_recv() {
   io_uring_sqe* sqe = worker_.ring().prepare(recv_c_);
+  recv_is_peek_ = peek_after_splice_;
   if (peek_after_splice_) {
     // Right after a splice the socket may hold megabytes; a multishot recv would pull them all
     // into buffers before the receiver could ask for the next splice. One short read shows the
@@ -128,6 +135,7 @@ void TcpStream::on_recv(Completion& c, int32_t res, uint32_t flags) {
   if (res > 0) {
     ODP_ASSERT(flags & IORING_CQE_F_BUFFER);
     auto bid = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
+    w.buffers().taken();
     self->bytes_received_ += static_cast<uint64_t>(res);
     self->in_delivery_ = true;
     self->delivery_held_ = false;
@@ -141,10 +149,12 @@ void TcpStream::on_recv(Completion& c, int32_t res, uint32_t flags) {
     return;
   }
   if (res == -ENOBUFS) {
-    // Out of provided buffers: the kernel stopped this multishot recv. Buffers come back as
-    // soon as the current batch is consumed, so re-arming is the backpressure release.
+    // Out of provided buffers: the kernel stopped this multishot recv. Re-arming now would
+    // only fail again until buffers are recycled, so the stream parks and the worker re-arms
+    // it once some are back (backpressure, not an error).
     Stats::inc(w.stats().io_recv_enobufs_total);
-    if (!c.pending) self->recv_ended();
+    if (self->recv_is_peek_) self->peek_after_splice_ = true;  // still owed: ask for it again
+    if (!c.pending) self->recv_ended(/*out_of_buffers=*/true);
     return;
   }
   if (res == -ECANCELED || (res < 0 && self->state_ != State::open)) {
@@ -163,11 +173,13 @@ void TcpStream::on_recv(Completion& c, int32_t res, uint32_t flags) {
   }
 }
 
-void TcpStream::recv_ended() {
+void TcpStream::recv_ended(bool out_of_buffers) {
   if (state_ != State::open) {
     maybe_finish_close();
   } else if (splice_state_ == SpliceState::stopping) {
     after_reads_stopped();
+  } else if (want_read_ && out_of_buffers) {
+    worker_.park_reader(this);
   } else if (want_read_) {
     arm_recv();
   }
@@ -189,6 +201,7 @@ void TcpStream::close(CloseMode mode) {
   state_ = State::closing;
   handler_ = nullptr;
   want_read_ = false;
+  worker_.unpark_reader(this);
   if (recv_c_.pending) cancel(recv_c_);
   if (connect_c_.pending) cancel(connect_c_);
   stop_splicing();
@@ -237,6 +250,7 @@ void TcpStream::abandon() {
     worker_.output_pool().put_batch(send_);
     send_ = nullptr;
   }
+  worker_.unpark_reader(this);
   out_.forget(worker_.output_pool());  // the ring, its buffers and the pipes are gone
   splice_pipe_ = nullptr;
   splice_dst_ = splice_src_ = nullptr;

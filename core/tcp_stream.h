@@ -1,8 +1,9 @@
 #pragma once
-// A TCP connection driven by the worker's ring: multishot recv into provided buffers, an output
-// FIFO sent as one linked chain of up to SendBatch::kMaxOps operations at a time, connect with a
-// linked timeout, and a close that waits until the kernel holds nothing of the stream before the
-// descriptor is closed and the object freed. After close() the handler gets no more callbacks.
+// A TCP connection driven by the worker's ring: multishot recv into provided buffers (parking
+// when the worker runs out of them), an output FIFO sent as one linked chain of up to
+// SendBatch::kMaxOps operations at a time, connect with a linked timeout, and a close that waits
+// until the kernel holds nothing of the stream before the descriptor is closed and the object
+// freed. After close() the handler gets no more callbacks.
 //
 // Sends and ordering: two sends on one TCP socket that are in the kernel at the same time are
 // not ordered unless they are linked. A send that finds the socket full waits for POLLOUT and
@@ -72,6 +73,9 @@ class TcpStream final : public Conn {
   // Worker bookkeeping.
   void flush();
   bool reclaimable() const;
+  // Multishot recv ended with ENOBUFS: the worker keeps the stream here until buffers are back.
+  bool parked() const { return parked_; }
+  void resume_after_park();
   // At teardown, after the ring is gone: forget in-flight operations so the object can be freed.
   void abandon();
 
@@ -96,7 +100,7 @@ class TcpStream final : public Conn {
   void maybe_finish_close();
 
   // The multishot recv ended (its last CQE): re-arm, hand over to a splice, or finish a close.
-  void recv_ended();
+  void recv_ended(bool out_of_buffers = false);
   // Splice, source side (tcp_stream_splice.cpp): one poll(POLLIN) linked to one socket -> pipe
   // splice at a time, bounded by the pipe's room.
   void issue_splice_in();
@@ -127,7 +131,9 @@ class TcpStream final : public Conn {
   bool flush_scheduled_ = false;
   bool was_above_high_ = false;
   bool failed_ = false;
+  bool recv_is_peek_ = false;    // the recv in flight is the short one after a splice
   bool discard_output_ = false;  // drop the output once the chain in flight is over
+  bool parked_ = false;
   size_t high_watermark_ = kHighWatermarkDefault;
   Completion recv_c_;
   Completion connect_c_;
@@ -138,6 +144,9 @@ class TcpStream final : public Conn {
   // when none; only the segments it covers are in the kernel, appends never touch them.
   OutputQueue out_;
   SendBatch* send_ = nullptr;
+  // The worker's list of streams parked for receive buffers.
+  TcpStream* park_prev_ = nullptr;
+  TcpStream* park_next_ = nullptr;
   // The receive buffer of the completion being delivered, and whether its receiver kept it.
   bool in_delivery_ = false;
   bool delivery_held_ = false;

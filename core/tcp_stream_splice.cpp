@@ -23,6 +23,7 @@ bool TcpStream::can_splice_to(const Conn& dst) const {
 void TcpStream::request_splice() {
   if (state_ != State::open || failed_ || splice_state_ != SpliceState::none) return;
   splice_state_ = SpliceState::stopping;
+  worker_.unpark_reader(this);  // reads resume after the splice, not when buffers come back
   if (recv_c_.pending) {
     // Its last CQE (after bytes already on their way are delivered) leads to after_reads_stopped.
     cancel(recv_c_);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/assert.h"
 #include "core/log.h"
 #include "core/tcp_stream.h"
 
@@ -38,6 +39,7 @@ void Worker::settle(uint64_t timeout_ms, const std::function<bool()>& done) {
     ring_.dispatch();
     timers_.advance(now_ms_);
     flush_streams();
+    wake_parked_readers();
     sweep_retired();
   }
 }
@@ -54,7 +56,8 @@ Status<std::string> Worker::init(const WorkerOptions& options) {
   register_ring_fd_ = options.register_ring_fd;
   output_pool_.configure(options.output);
   if (auto st = ring_.init(options.ring); !st) return st;
-  if (auto st = buffers_.init(ring_.raw(), 0, options.recv_buffers, options.recv_buffer_bytes); !st) return st;
+  auto st = buffers_.init(ring_.raw(), 0, options.recv_buffers, options.recv_buffer_bytes, options.recv_max_held);
+  if (!st) return st;
   event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (event_fd_ < 0) return Err(std::string("eventfd: ") + strerror(errno));
   mailbox_c_.fn = &Worker::on_mailbox;
@@ -125,6 +128,49 @@ void Worker::after_submit() {
   if (ring_.queued() == 0) output_pool_.submitted();
 }
 
+void Worker::park_reader(TcpStream* s) {
+  ODP_ASSERT(!s->parked_);
+  s->parked_ = true;
+  s->park_next_ = nullptr;
+  s->park_prev_ = parked_tail_;
+  if (parked_tail_ != nullptr) {
+    parked_tail_->park_next_ = s;
+  } else {
+    parked_head_ = s;
+  }
+  parked_tail_ = s;
+  ++parked_count_;
+}
+
+void Worker::unpark_reader(TcpStream* s) {
+  if (!s->parked_) return;
+  if (s->park_prev_ != nullptr) {
+    s->park_prev_->park_next_ = s->park_next_;
+  } else {
+    parked_head_ = s->park_next_;
+  }
+  if (s->park_next_ != nullptr) {
+    s->park_next_->park_prev_ = s->park_prev_;
+  } else {
+    parked_tail_ = s->park_prev_;
+  }
+  s->park_prev_ = s->park_next_ = nullptr;
+  s->parked_ = false;
+  --parked_count_;
+}
+
+void Worker::wake_parked_readers() {
+  // Oldest first; one stream per free buffer at most. A stream that finds none again parks at
+  // the back, so every parked stream gets its turn.
+  uint32_t budget = buffers_.available();
+  while (parked_head_ != nullptr && budget > 0) {
+    TcpStream* s = parked_head_;
+    unpark_reader(s);
+    s->resume_after_park();
+    --budget;
+  }
+}
+
 void Worker::sweep_retired() {
   size_t kept = 0;
   for (TcpStream* s : retired_) {
@@ -135,6 +181,14 @@ void Worker::sweep_retired() {
     }
   }
   retired_.resize(kept);
+}
+
+void Worker::end_iteration() {
+  timers_.advance(now_ms_);
+  if (idle_hook_) idle_hook_();
+  flush_streams();
+  wake_parked_readers();
+  sweep_retired();
 }
 
 void Worker::run() {
@@ -159,10 +213,7 @@ void Worker::run() {
     // The clock must be fresh before callbacks run: they arm deadlines relative to it.
     now_ms_ = monotonic_ms();
     ring_.dispatch();
-    timers_.advance(now_ms_);
-    if (idle_hook_) idle_hook_();
-    flush_streams();
-    sweep_retired();
+    end_iteration();
   }
   // The request is consumed: a later run() runs until the next stop().
   stop_requested_.store(false, std::memory_order_relaxed);

@@ -27,6 +27,7 @@ struct WorkerOptions {
   RingOptions ring;
   uint32_t recv_buffers = 256;  // power of two
   uint32_t recv_buffer_bytes = 65536;
+  uint32_t recv_max_held = 0;  // receive buffers lent to zero-copy sends at once (0: half of them)
   OutputPoolOptions output;
   bool register_ring_fd = true;
 };
@@ -74,9 +75,17 @@ class Worker {
   // Stream bookkeeping (used by TcpStream).
   void schedule_flush(TcpStream* s);
   void retire(TcpStream* s);
+  // Streams whose multishot recv ended for lack of buffers wait here, first in first out, and
+  // are re-armed at the end of a loop iteration once buffers came back: at most as many as
+  // there are free buffers, so a wake-up is not wasted on an immediate ENOBUFS again.
+  void park_reader(TcpStream* s);
+  void unpark_reader(TcpStream* s);
+  size_t parked_readers() const { return parked_count_; }
 
  private:
   static void on_mailbox(Completion& c, int32_t res, uint32_t flags);
+  void wake_parked_readers();
+  void end_iteration();
   void after_submit();
   void arm_mailbox();
   void drain_mailbox();
@@ -105,6 +114,9 @@ class Worker {
   std::vector<TcpStream*> flush_list_;
   std::vector<TcpStream*> flushing_;
   std::vector<TcpStream*> retired_;
+  TcpStream* parked_head_ = nullptr;
+  TcpStream* parked_tail_ = nullptr;
+  size_t parked_count_ = 0;
   std::function<void()> idle_hook_;
   std::function<void()> before_wait_;
   std::function<void()> after_wait_;

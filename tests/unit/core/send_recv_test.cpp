@@ -1,5 +1,7 @@
-// The engine's flow control over real loopback sockets: sends to a peer that does not read queue
-// up and go out in order, through linked chains that wait for room in the socket.
+// The engine's flow control over real loopback sockets: a stream whose multishot recv runs out of
+// provided buffers parks instead of re-arming in a loop, and wakes when buffers come back; sends
+// to a peer that does not read queue up and go out in order, through linked chains that wait for
+// room in the socket.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -35,6 +37,26 @@ uint16_t port_of(int fd) {
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   return ntohs(a.sin_port);
 }
+
+// Keeps every receive buffer it is given while `hoard` is on.
+struct Hoarder : StreamHandler {
+  TcpStream* s = nullptr;
+  bool hoard = true;
+  std::vector<uint16_t> held;
+  size_t got = 0;
+  void on_stream_data(std::span<const uint8_t> d) override {
+    got += d.size();
+    uint16_t bid = 0;
+    if (hoard && s->hold_current_buffer(bid)) held.push_back(bid);
+  }
+  void on_stream_closed(int) override {}
+};
+
+struct Counter : StreamHandler {
+  size_t got = 0;
+  void on_stream_data(std::span<const uint8_t> d) override { got += d.size(); }
+  void on_stream_closed(int) override {}
+};
 
 // Accepted streams in order; each client is a plain blocking socket the test writes to.
 struct Rig {
@@ -73,6 +95,15 @@ struct Rig {
     w.run();
     w.timers().disarm(tick);
   }
+  void write_all(int fd, size_t bytes) {
+    std::vector<uint8_t> data(bytes, 'x');
+    size_t off = 0;
+    while (off < bytes) {
+      ssize_t n = ::send(fd, data.data() + off, bytes - off, MSG_NOSIGNAL);
+      REQUIRE(n > 0);
+      off += static_cast<size_t>(n);
+    }
+  }
 };
 
 // Writes a long pattern in pieces of cycling sizes (many blocks, many iovecs per sendmsg).
@@ -81,6 +112,98 @@ struct Writer : StreamHandler {
   void on_stream_closed(int) override {}
 };
 }  // namespace
+
+TEST_CASE("a recv without buffers parks until buffers come back, instead of re-arming in a loop") {
+  WorkerOptions opt;
+  opt.recv_buffers = 4;
+  opt.recv_buffer_bytes = 4096;
+  opt.recv_max_held = 4;  // let one stream take every buffer
+  Rig rig(opt);
+  int hoard_client = rig.connect_plain();
+  int read_client = rig.connect_plain();
+  rig.run_until([&] { return rig.accepted.size() == 2; }, 5000);
+  REQUIRE(rig.accepted.size() == 2);
+
+  Hoarder hoarder;
+  Counter reader;
+  hoarder.s = TcpStream::adopt(rig.w, rig.accepted[0], &hoarder);
+  TcpStream* rs = TcpStream::adopt(rig.w, rig.accepted[1], &reader);
+  hoarder.s->start_reading();
+  rig.write_all(hoard_client, 64 * 1024);  // more than the four buffers hold
+  rig.run_until([&] { return hoarder.held.size() == 4 && rig.w.parked_readers() == 1; }, 5000);
+  REQUIRE(hoarder.held.size() == 4);
+  CHECK(rig.w.buffers().available() == 0);
+
+  rs->start_reading();
+  rig.write_all(read_client, 1000);
+  rig.run_until([&] { return rig.w.parked_readers() == 2; }, 5000);
+  REQUIRE(rig.w.parked_readers() == 2);
+  CHECK(rs->parked());
+  // Fifty milliseconds of loop iterations without a buffer: nothing is re-armed, so no new
+  // ENOBUFS completes.
+  int64_t enobufs = rig.w.stats().io_recv_enobufs_total.load();
+  uint64_t until = Worker::monotonic_ms() + 50;
+  rig.run_until([&] { return Worker::monotonic_ms() >= until; }, 1000);
+  CHECK(rig.w.stats().io_recv_enobufs_total.load() == enobufs);
+  CHECK(reader.got == 0);
+
+  // Buffers come back: both streams wake (oldest first) and read everything.
+  hoarder.hoard = false;
+  for (uint16_t bid : hoarder.held) hoarder.s->release_held(bid);
+  hoarder.held.clear();
+  rig.run_until([&] { return reader.got == 1000 && hoarder.got == 64 * 1024; }, 5000);
+  CHECK(reader.got == 1000);
+  CHECK(hoarder.got == 64 * 1024);
+  CHECK(rig.w.parked_readers() == 0);
+
+  hoarder.s->close(TcpStream::CloseMode::abort);
+  rs->close(TcpStream::CloseMode::abort);
+  ::close(hoard_client);
+  ::close(read_client);
+  rig.listener->stop();
+  rig.w.settle(2000, [&] { return rig.listener->stopped(); });
+  CHECK(rig.w.buffers().held() == 0);
+  CHECK(rig.w.buffers().available() == 4);
+}
+
+TEST_CASE("a parked stream that stops reading or closes leaves the parked list") {
+  WorkerOptions opt;
+  opt.recv_buffers = 2;
+  opt.recv_buffer_bytes = 4096;
+  opt.recv_max_held = 2;
+  Rig rig(opt);
+  int c1 = rig.connect_plain();
+  int c2 = rig.connect_plain();
+  rig.run_until([&] { return rig.accepted.size() == 2; }, 5000);
+  REQUIRE(rig.accepted.size() == 2);
+  Hoarder hoarder;
+  Counter reader;
+  hoarder.s = TcpStream::adopt(rig.w, rig.accepted[0], &hoarder);
+  TcpStream* rs = TcpStream::adopt(rig.w, rig.accepted[1], &reader);
+  hoarder.s->start_reading();
+  rig.write_all(c1, 32 * 1024);
+  rig.run_until([&] { return hoarder.held.size() == 2 && rig.w.parked_readers() == 1; }, 5000);
+  REQUIRE(hoarder.held.size() == 2);
+  rs->start_reading();
+  rig.write_all(c2, 10);
+  rig.run_until([&] { return rig.w.parked_readers() == 2; }, 5000);
+  REQUIRE(rs->parked());
+  rs->stop_reading();
+  CHECK_FALSE(rs->parked());
+  CHECK(rig.w.parked_readers() == 1);
+  rs->start_reading();  // parks again only through a new ENOBUFS: buffers are still out
+  rig.run_until([&] { return rig.w.parked_readers() == 2; }, 5000);
+  CHECK(rig.w.parked_readers() == 2);
+  rs->close(TcpStream::CloseMode::abort);
+  hoarder.s->close(TcpStream::CloseMode::abort);  // its held buffers still come back
+  for (uint16_t bid : hoarder.held) rig.w.buffers().release_hold(bid);
+  CHECK(rig.w.parked_readers() == 0);
+  ::close(c1);
+  ::close(c2);
+  rig.listener->stop();
+  rig.w.settle(2000, [&] { return rig.listener->stopped(); });
+  CHECK(rig.w.buffers().available() == 2);
+}
 
 TEST_CASE("output queued to a peer that does not read goes out complete and in order") {
   WorkerOptions opt;
