@@ -126,6 +126,7 @@ size_t Ring::dispatch() {
     if (!(r.flags & IORING_CQE_F_MORE)) c->pending = false;
     ODP_ASSERT(c->fn != nullptr);
     c->fn(*c, r.res, r.flags);
+    if (after_callback_ != nullptr) after_callback_(after_callback_ctx_);
   }
   return batch_.size();
 }

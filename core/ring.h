@@ -52,6 +52,13 @@ class Ring {
   void wait(const __kernel_timespec* timeout);
   // Reaps every available CQE, then runs their callbacks. Returns the number dispatched.
   size_t dispatch();
+  // Called after each callback dispatch() runs (the worker flushes and submits sends there when
+  // its submit policy is `immediate`). Not an owning std::function: no allocation, no copy.
+  using AfterCallback = void (*)(void* ctx);
+  void set_after_callback(AfterCallback fn, void* ctx) {
+    after_callback_ = fn;
+    after_callback_ctx_ = ctx;
+  }
   // wait() then dispatch(), for callers that keep no clock.
   size_t run_once(const __kernel_timespec* timeout) {
     wait(timeout);
@@ -89,6 +96,8 @@ class Ring {
   bool defer_taskrun_ = false;
   bool ring_fd_registered_ = false;
   unsigned fixed_files_ = 0;
+  AfterCallback after_callback_ = nullptr;
+  void* after_callback_ctx_ = nullptr;
   std::vector<int> free_slots_;
   std::vector<Reaped> batch_;
 };

@@ -49,7 +49,8 @@ class TcpStream final : public Conn {
   void stop_reading() override;
   bool reading() const { return want_read_; }
 
-  // Queues bytes; the send is issued at the end of this loop iteration.
+  // Queues bytes; the send is issued by the worker's submit policy (after this callback or at
+  // the end of the loop iteration).
   void write(std::span<const uint8_t> bytes) override;
   size_t pending_output() const override { return out_.bytes(); }
   bool above_high_watermark() const override { return pending_output() >= high_watermark_; }

@@ -116,6 +116,7 @@ void TcpStream::issue_sends() {
     if (i + 1 < b->count) sqe->flags |= IOSQE_IO_LINK;
   }
   send_ = b;
+  worker_.note_send_prepared();
 }
 
 void TcpStream::on_send(Completion& c, int32_t res, uint32_t /*flags*/) {

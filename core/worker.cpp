@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 
@@ -53,9 +54,20 @@ uint64_t Worker::monotonic_ms() {
 Status<std::string> Worker::init(const WorkerOptions& options) {
   id_ = options.id;
   now_ms_ = monotonic_ms();
+  submit_policy_ = options.submit;
+  if (const char* env = std::getenv("ODP_IO_SUBMIT"); env != nullptr && *env != '\0') {
+    if (std::strcmp(env, "immediate") == 0) {
+      submit_policy_ = SubmitPolicy::immediate;
+    } else if (std::strcmp(env, "end_of_iteration") == 0) {
+      submit_policy_ = SubmitPolicy::end_of_iteration;
+    } else {
+      return Err(std::string("ODP_IO_SUBMIT must be end_of_iteration or immediate, not ") + env);
+    }
+  }
   register_ring_fd_ = options.register_ring_fd;
   output_pool_.configure(options.output);
   if (auto st = ring_.init(options.ring); !st) return st;
+  if (submit_policy_ == SubmitPolicy::immediate) ring_.set_after_callback(&Worker::after_callback, this);
   auto st = buffers_.init(ring_.raw(), 0, options.recv_buffers, options.recv_buffer_bytes, options.recv_max_held);
   if (!st) return st;
   event_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -120,6 +132,16 @@ void Worker::flush_streams() {
     flushing_.swap(flush_list_);
     for (TcpStream* s : flushing_) s->flush();
     flushing_.clear();
+  }
+}
+
+void Worker::after_callback(void* ctx) {
+  auto* self = static_cast<Worker*>(ctx);
+  if (!self->flush_list_.empty()) self->flush_streams();
+  if (self->send_prepared_) {
+    self->send_prepared_ = false;
+    self->ring_.submit();
+    self->after_submit();
   }
 }
 
@@ -189,6 +211,7 @@ void Worker::end_iteration() {
   flush_streams();
   wake_parked_readers();
   sweep_retired();
+  send_prepared_ = false;  // whatever was prepared goes with the next wait's submit
 }
 
 void Worker::run() {

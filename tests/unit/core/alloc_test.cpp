@@ -1,6 +1,6 @@
 // The engine's steady state allocates nothing: after a warm-up, a loop of writes, zero-copy
 // sends, multi-block writes and receives over a real loopback connection makes no call to the
-// global operator new. This binary replaces operator new with a
+// global operator new, under either submit policy. This binary replaces operator new with a
 // counting one; it counts only while a test asks it to.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -133,12 +133,13 @@ struct PingClient : StreamHandler {
   void on_stream_closed(int) override { ++mismatches; }
 };
 
-uint64_t ping_pong_allocations() {
+uint64_t ping_pong_allocations(SubmitPolicy policy) {
   Worker w;
   WorkerOptions opt;
   opt.recv_buffers = 64;
   opt.recv_buffer_bytes = 16384;
   opt.ring.fixed_files = 16;
+  opt.submit = policy;
   REQUIRE(w.init(opt).ok());
   sockaddr_in any = loopback(0);
   auto lfd = open_listen_socket(reinterpret_cast<sockaddr*>(&any), sizeof any, 16, "test");
@@ -210,6 +211,10 @@ TEST_CASE("the counting operator new counts") {
   CHECK(g_allocations.load() == 2);
 }
 
-TEST_CASE("no allocation per packet once warm") {
-  CHECK(ping_pong_allocations() == 0);
+TEST_CASE("no allocation per packet once warm: end-of-iteration submits") {
+  CHECK(ping_pong_allocations(SubmitPolicy::end_of_iteration) == 0);
+}
+
+TEST_CASE("no allocation per packet once warm: immediate submits") {
+  CHECK(ping_pong_allocations(SubmitPolicy::immediate) == 0);
 }

@@ -106,11 +106,6 @@ struct Rig {
   }
 };
 
-// Writes a long pattern in pieces of cycling sizes (many blocks, many iovecs per sendmsg).
-struct Writer : StreamHandler {
-  void on_stream_data(std::span<const uint8_t>) override {}
-  void on_stream_closed(int) override {}
-};
 }  // namespace
 
 TEST_CASE("a recv without buffers parks until buffers come back, instead of re-arming in a loop") {
@@ -205,59 +200,103 @@ TEST_CASE("a parked stream that stops reading or closes leaves the parked list")
   CHECK(rig.w.buffers().available() == 2);
 }
 
+namespace {
+// Writes a long pattern in pieces of cycling sizes (many blocks, many iovecs per sendmsg).
+struct Writer : StreamHandler {
+  void on_stream_data(std::span<const uint8_t>) override {}
+  void on_stream_closed(int) override {}
+};
+}  // namespace
+
 TEST_CASE("output queued to a peer that does not read goes out complete and in order") {
-  WorkerOptions opt;
-  opt.recv_buffers = 8;
-  opt.ring.fixed_files = 8;
-  Rig rig(opt);
-  int client = rig.connect_plain();
-  rig.run_until([&] { return rig.accepted.size() == 1; }, 5000);
-  REQUIRE(rig.accepted.size() == 1);
-  // A small send buffer: sends wait for room often. (A small receive buffer on the client
-  // would make TCP crawl on persist-timer probes, its window being smaller than one MSS.)
-  int small = 65536;
-  setsockopt(rig.accepted[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
-  Writer writer;
-  TcpStream* s = TcpStream::adopt(rig.w, rig.accepted[0], &writer);
-  std::vector<uint8_t> pattern(3 * 1024 * 1024);
-  for (size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<uint8_t>((i * 7) ^ (i >> 11));
-  size_t off = 0;
-  size_t piece = 1;
-  // Written over several iterations, so later writes land while chains wait for room.
-  rig.run_until(
-      [&] {
-        for (int k = 0; k < 64 && off < pattern.size(); ++k) {
-          size_t n = std::min(pattern.size() - off, piece);
-          s->write(std::span<const uint8_t>(pattern).subspan(off, n));
-          off += n;
-          piece = piece * 3 % 40000 + 1;
-        }
-        return off == pattern.size();
-      },
-      10000);
-  REQUIRE(off == pattern.size());
-  CHECK(s->pending_output() > 0);  // the peer has not read: the queue holds most of it
-  // Now read everything on a thread while the loop sends.
-  std::vector<uint8_t> got;
-  got.reserve(pattern.size());
-  std::thread reader([&] {
-    uint8_t buf[65536];
-    while (got.size() < pattern.size()) {
-      ssize_t n = ::recv(client, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      got.insert(got.end(), buf, buf + n);
-    }
-  });
-  rig.run_until([&] { return s->pending_output() == 0; }, 20000);
-  reader.join();
-  CHECK(s->pending_output() == 0);
-  CHECK(got.size() == pattern.size());
-  CHECK(got == pattern);
-  CHECK(s->bytes_sent() == pattern.size());
-  CHECK(rig.w.output_pool().blocks_in_use() == 0);
-  s->close(TcpStream::CloseMode::flush);
-  ::close(client);
-  rig.listener->stop();
-  rig.w.settle(2000, [&] { return rig.listener->stopped(); });
-  CHECK(rig.w.output_pool().segments_in_use() == 0);
+  for (SubmitPolicy policy : {SubmitPolicy::end_of_iteration, SubmitPolicy::immediate}) {
+    CAPTURE(static_cast<int>(policy));
+    WorkerOptions opt;
+    opt.recv_buffers = 8;
+    opt.submit = policy;
+    opt.ring.fixed_files = 8;
+    Rig rig(opt);
+    int client = rig.connect_plain();
+    rig.run_until([&] { return rig.accepted.size() == 1; }, 5000);
+    REQUIRE(rig.accepted.size() == 1);
+    // A small send buffer: sends wait for room often. (A small receive buffer on the client
+    // would make TCP crawl on persist-timer probes, its window being smaller than one MSS.)
+    int small = 65536;
+    setsockopt(rig.accepted[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    Writer writer;
+    TcpStream* s = TcpStream::adopt(rig.w, rig.accepted[0], &writer);
+    std::vector<uint8_t> pattern(3 * 1024 * 1024);
+    for (size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<uint8_t>((i * 7) ^ (i >> 11));
+    size_t off = 0;
+    size_t piece = 1;
+    // Written over several iterations, so later writes land while chains wait for room.
+    rig.run_until(
+        [&] {
+          for (int k = 0; k < 64 && off < pattern.size(); ++k) {
+            size_t n = std::min(pattern.size() - off, piece);
+            s->write(std::span<const uint8_t>(pattern).subspan(off, n));
+            off += n;
+            piece = piece * 3 % 40000 + 1;
+          }
+          return off == pattern.size();
+        },
+        10000);
+    REQUIRE(off == pattern.size());
+    CHECK(s->pending_output() > 0);  // the peer has not read: the queue holds most of it
+    // Now read everything on a thread while the loop sends.
+    std::vector<uint8_t> got;
+    got.reserve(pattern.size());
+    std::thread reader([&] {
+      uint8_t buf[65536];
+      while (got.size() < pattern.size()) {
+        ssize_t n = ::recv(client, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        got.insert(got.end(), buf, buf + n);
+      }
+    });
+    rig.run_until([&] { return s->pending_output() == 0; }, 20000);
+    reader.join();
+    CHECK(s->pending_output() == 0);
+    CHECK(got.size() == pattern.size());
+    CHECK(got == pattern);
+    CHECK(s->bytes_sent() == pattern.size());
+    CHECK(rig.w.output_pool().blocks_in_use() == 0);
+    s->close(TcpStream::CloseMode::flush);
+    ::close(client);
+    rig.listener->stop();
+    rig.w.settle(2000, [&] { return rig.listener->stopped(); });
+    CHECK(rig.w.output_pool().segments_in_use() == 0);
+  }
+}
+
+TEST_CASE("the immediate submit policy hands a send to the kernel before the iteration ends") {
+  for (SubmitPolicy policy : {SubmitPolicy::end_of_iteration, SubmitPolicy::immediate}) {
+    CAPTURE(static_cast<int>(policy));
+    WorkerOptions opt;
+    opt.recv_buffers = 8;
+    opt.submit = policy;
+    Rig rig(opt);
+    int client = rig.connect_plain();
+    rig.run_until([&] { return rig.accepted.size() == 1; }, 5000);
+    REQUIRE(rig.accepted.size() == 1);
+    Writer writer;
+    TcpStream* s = TcpStream::adopt(rig.w, rig.accepted[0], &writer);
+    static const uint8_t kHello[5] = {'h', 'e', 'l', 'l', 'o'};
+    // A callback writes; later in the same iteration (the idle hook runs before the end-of-
+    // iteration flush) the peer looks without waiting. Loopback delivers during the submit.
+    rig.w.post([&] { s->write(kHello); });
+    ssize_t seen = -2;
+    rig.w.set_idle_hook([&] {
+      uint8_t buf[16];
+      seen = ::recv(client, buf, sizeof buf, MSG_DONTWAIT);
+      rig.w.stop();
+    });
+    rig.w.run();
+    CHECK(seen == (policy == SubmitPolicy::immediate ? 5 : -1));
+    rig.run_until([&] { return s->pending_output() == 0; }, 5000);
+    s->close(TcpStream::CloseMode::flush);
+    ::close(client);
+    rig.listener->stop();
+    rig.w.settle(2000, [&] { return rig.listener->stopped(); });
+  }
 }
