@@ -159,7 +159,9 @@ void BackendLease::on_conn_login_failed(ServerConn& conn, const ErrPacket& err) 
   env_.note_server_failure(host_port);
   drop(conn);
   if (!was_readying) return;
-  bool refused = err.code == errc::ER_ACCESS_DENIED_ERROR;
+  // The server's verdict on the login itself (password, database) holds on every server.
+  bool refused = err.code == errc::ER_ACCESS_DENIED_ERROR || err.code == errc::ER_BAD_DB_ERROR ||
+                 err.code == errc::ER_DBACCESS_DENIED_ERROR;
   fail(refused ? Failure::Kind::refused : Failure::Kind::unreachable, err, host_port);
 }
 
