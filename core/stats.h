@@ -54,6 +54,7 @@ namespace odp::core {
   X(route_held_begins_total, counter, "BEGINs held until the transaction's first statement")                 \
   X(route_pinned_sessions_total, counter, "Sessions tied to one server (temp tables, locks, prepared)")      \
   X(session_replays_total, counter, "Session-state replays (SET / COM_INIT_DB) before a statement")          \
+  X(session_replays_pipelined_total, counter, "Replays a plain read followed at once")                       \
   X(session_replay_failures_total, counter, "Session-state replays a server refused")                        \
   X(pool_reuses_total, counter, "Statements that took an idle pooled server connection")                     \
   X(pool_waits_total, counter, "Statements that waited for a server connection slot (pool limit)")           \

@@ -26,6 +26,7 @@
 //                  ERR 4038 (stale route), retryable       rerouting
 //                  server lost under a read                acquiring | rerouting
 //                  LOCAL INFILE asked                      upload
+//                  replay under a pipelined read failed    ready (the step's ERR) | acquiring (lost)
 //   upload         request or file sent                    command | ready (no answer expected)
 //   reading_back   variables read back                     ready
 //   rerouting      fresh metadata / deadline               acquiring

@@ -71,6 +71,15 @@ void ClientSession::on_lease_failed(const BackendLease::Failure& f) {
     close_session(true);
     return;
   }
+  if (f.after_command) {
+    // A read went out behind the replay and nothing of its answer reached the client: a lost
+    // server runs it again elsewhere, a failed step's ERR is its answer.
+    if (phase_ != Phase::command) return;
+    if (f.kind == BackendLease::Failure::Kind::lost && retry_lost(f.host_port, false)) return;
+    link_.send_err(1, f.err);
+    finish_command();
+    return;
+  }
   if (phase_ != Phase::acquiring) return;
   if (unreachable) {
     LOG_INFO("route candidate failed conn_id=%u server=%s code=%u: %s", id_, f.host_port.c_str(), f.err.code,
