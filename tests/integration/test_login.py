@@ -4,7 +4,9 @@ database, a database the user may not use, a changed password and a dropped user
 error code, SQLSTATE and message through odp as directly against a server, with and without a
 pooled server connection of the same user present. odp checks passwords against its cached
 credential and lets a client in without a server round trip; these cases prove that the cache
-never says yes where the server would say no beyond the cluster's refresh_interval_ms.
+never says yes where the server would say no beyond the cluster's refresh_interval_ms. One more
+case covers what such a login's first statement does on a pooled connection: it goes out behind
+the replay steps, and a failed step still answers it in step.
 
 Each case runs against a private odp (one worker, refresh_interval_ms = 1000) and uses its own
 user, created on every sandbox server without binary logging so all servers agree at once."""
@@ -185,7 +187,48 @@ def case_dropped_user(pooled):
     return run
 
 
-CASES = []
+def case_pipelined_read_after_failed_replay():
+    """The first statement of a login answered from memory goes out behind the replay steps on a
+    pooled connection. When a step fails (here COM_INIT_DB of a database dropped meanwhile), its
+    ERR answers the statement, the read's own answer is dropped with the connection, and the
+    session goes on in step with its client."""
+    user = "it_login_pipe"
+    with private_odp() as odp:
+        create_user(user, "secret")
+        all_servers("DROP DATABASE IF EXISTS test_pipe; CREATE DATABASE test_pipe;")
+        try:
+            a = L.connect(port=odp.port, user=user, password="secret", database="test_pipe")
+            with a.cursor() as cur:
+                cur.execute("SELECT 1")
+            # Another session takes the connection and leaves it in `test`.
+            b = L.connect(port=odp.port, user=user, password="secret", database="test")
+            with b.cursor() as cur:
+                cur.execute("SELECT 2")
+            b.close()
+            all_servers("DROP DATABASE test_pipe;")
+            watch = odp.counter(["session_replays_pipelined_total"])
+            failures = odp.counter(["session_replay_failures_total"])
+            with a.cursor() as cur:
+                try:
+                    cur.execute("SELECT 3")
+                    raise AssertionError("SELECT 3 in a dropped database was answered: %r" % (cur.fetchall(),))
+                except pymysql.err.MySQLError as e:
+                    L.check_eq(e.args[0], 1049, "the replay's ERR answers the read")
+                L.check(watch.delta() >= 1, "the read went out behind the replay")
+                L.check(failures.delta() >= 1, "the replay failed")
+                # In step: the next read is answered as its own (the database back first).
+                all_servers("CREATE DATABASE test_pipe;")
+                cur.execute("SELECT 4")
+                L.check_eq(cur.fetchall(), ((4,),), "the session goes on in step")
+                cur.execute("SELECT DATABASE()")
+                L.check_eq(cur.fetchall(), (("test_pipe",),), "its database")
+            a.close()
+        finally:
+            all_servers("DROP DATABASE IF EXISTS test_pipe;")
+            drop_user(user)
+
+
+CASES = [("pipelined_read_after_failed_replay", case_pipelined_read_after_failed_replay)]
 for _pooled in (False, True):
     _tag = "_pooled" if _pooled else ""
     CASES += [("wrong_password" + _tag, case_wrong_password(_pooled)),
