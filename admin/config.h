@@ -60,6 +60,10 @@ struct PoolConfig {
   uint32_t max_wait_ms = 10000;        // a statement waits at most this long for a connection (0 = no bound)
   uint32_t max_idle_per_server = 128;  // idle connections kept per server, user and protocol dialect
   uint32_t idle_timeout_ms = 60000;    // idle pooled connections older than this are closed
+  // A login odp can check alone (server_mode "mysql": cached credential, known database) gets its
+  // OK at once and a server connection with its first statement; false: a server accepts every
+  // login before the client's OK (for clients that fail over on a failed connect).
+  bool connect_on_first_statement = true;
 };
 
 struct ProtocolConfig {

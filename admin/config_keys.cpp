@@ -192,6 +192,8 @@ const std::vector<KeyDef<Config>>& global_keys() {
        Check::none, true, false},
       {"pool", "max_wait_ms", [](Config& c) -> FieldRef { return &c.pool.max_wait_ms; }, 0, 31 * kDayMs, Check::none,
        true, false},
+      {"pool", "connect_on_first_statement", [](Config& c) -> FieldRef { return &c.pool.connect_on_first_statement; },
+       0, 0, Check::none, true, false},
       {"protocol", "ob20_to_server", [](Config& c) -> FieldRef { return &c.protocol.ob20_to_server; }, 0, 0,
        Check::none, true, false},
       {"protocol", "ob20_to_client", [](Config& c) -> FieldRef { return &c.protocol.ob20_to_client; }, 0, 0,

@@ -112,7 +112,7 @@ Result<std::vector<UserRow>, std::string> fetch_user_rows(const ClusterConfig& c
 }
 
 CredentialStore::CredentialStore(CredentialStoreOptions options, Fetcher fetcher, Clock clock)
-    : options_(options), fetcher_(std::move(fetcher)), clock_(std::move(clock)) {
+    : options_(options), fetcher_(std::move(fetcher)), clock_(std::move(clock)), cache_(options.cache) {
   if (!fetcher_) {
     unsigned connect_s = options_.connect_timeout_s;
     unsigned read_s = options_.read_timeout_s;
@@ -123,56 +123,100 @@ CredentialStore::CredentialStore(CredentialStoreOptions options, Fetcher fetcher
   if (!clock_) clock_ = [] { return std::chrono::steady_clock::now(); };
 }
 
-Result<Credential, std::string> CredentialStore::lookup(const ClusterConfig& cluster, const std::string& user) {
-  auto configured = cluster.users.find(user);
-  if (configured != cluster.users.end()) return credential_from_config(configured->second);
+namespace {
+std::chrono::milliseconds lifetime_of(const ClusterConfig& cluster) {
+  return std::chrono::milliseconds(std::max<uint32_t>(cluster.refresh_interval_ms, 1));
+}
+}  // namespace
 
+std::optional<CredentialAnswer> CredentialStore::cached(const ClusterConfig& cluster, const std::string& user,
+                                                        const std::string& database, bool& refresh) {
+  refresh = false;
   const std::string key = cache_key(cluster.name, user);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_.find(key);
-    if (it != cache_.end()) {
-      if (clock_() < it->second.expires) {
-        if (it->second.failed) return Err{it->second.error};
-        return it->second.credential;
-      }
-      cache_.erase(it);
+  auto configured = cluster.users.find(user);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (configured != cluster.users.end()) {
+    CredentialAnswer a;
+    auto c = credential_from_config(configured->second);
+    if (c) {
+      a.result = std::move(c).value();
+    } else {
+      a.result = Err{c.error()};
     }
+    a.database_known = cache_.knows_database(key, database, clock_(), lifetime_of(cluster));
+    return a;
   }
-  // The query runs unlocked: a slow cluster must not hold up invalidate() or other clusters.
-  auto rows = fetcher_(cluster, user);
-  auto now = clock_();
-  Entry entry;
-  if (!rows) {
-    entry.failed = true;
-    entry.error = rows.error();
-    entry.expires = now + options_.error_ttl;
-    LOG_WARN("credentials: lookup failed cluster=%s user=%s error=\"%s\"", cluster.name.c_str(), user.c_str(),
-             rows.error().c_str());
-    store(key, entry, now);
-    return Err{rows.error()};
-  }
-  entry.credential = credential_from_rows(std::move(rows).value());
-  entry.expires = now + (entry.credential.exists ? options_.positive_ttl : options_.negative_ttl);
-  Credential result = entry.credential;
-  store(key, std::move(entry), now);
-  return result;
+  auto hit = cache_.probe(key, database, clock_(), lifetime_of(cluster));
+  if (!hit) return std::nullopt;
+  refresh = hit->refresh;
+  CredentialAnswer a;
+  a.result = std::move(hit->answer);
+  a.from_cache = true;
+  a.database_known = hit->database_known;
+  return a;
 }
 
-void CredentialStore::store(const std::string& key, Entry entry, std::chrono::steady_clock::time_point now) {
+Result<Credential, std::string> CredentialStore::fetch(const ClusterConfig& cluster, const std::string& user) {
+  // The query runs unlocked: a slow cluster must not hold up workers' cached() or other users.
+  auto rows = fetcher_(cluster, user);
+  Result<Credential, std::string> answer{Credential{}};
+  if (rows) {
+    answer = credential_from_rows(std::move(rows).value());
+  } else {
+    LOG_WARN("credentials: lookup failed cluster=%s user=%s error=\"%s\"", cluster.name.c_str(), user.c_str(),
+             rows.error().c_str());
+    answer = Err{rows.error()};
+  }
   std::lock_guard<std::mutex> lock(mu_);
-  if (options_.max_entries == 0) return;
-  if (cache_.size() >= options_.max_entries && cache_.find(key) == cache_.end()) {
-    for (auto it = cache_.begin(); it != cache_.end();) {
-      it = it->second.expires <= now ? cache_.erase(it) : std::next(it);
+  cache_.store(cache_key(cluster.name, user), answer, clock_(), lifetime_of(cluster));
+  return answer;
+}
+
+CredentialAnswer CredentialStore::find(const ClusterConfig& cluster, const std::string& user,
+                                       const std::string& database) {
+  bool refresh = false;
+  if (auto a = cached(cluster, user, database, refresh)) {
+    if (refresh) this->refresh(cluster, user);  // already on a job thread: do it now
+    return std::move(*a);
+  }
+  CredentialAnswer a;
+  a.result = fetch(cluster, user);
+  return a;
+}
+
+CredentialAnswer CredentialStore::recheck(const ClusterConfig& cluster, const std::string& user,
+                                          const std::string& database) {
+  if (cluster.users.count(user) == 0) {
+    bool claimed = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      claimed = cache_.claim_refetch(cache_key(cluster.name, user), clock_());
     }
-    if (cache_.size() >= options_.max_entries) {
-      auto oldest = std::min_element(cache_.begin(), cache_.end(),
-                                     [](const auto& a, const auto& b) { return a.second.expires < b.second.expires; });
-      cache_.erase(oldest);
+    if (claimed) {
+      auto fresh = fetch(cluster, user);
+      // An unreachable cluster leaves the cached answer standing (a refusal, not an outage).
+      if (fresh) {
+        CredentialAnswer a;
+        a.result = std::move(fresh);
+        std::lock_guard<std::mutex> lock(mu_);
+        a.database_known =
+            cache_.knows_database(cache_key(cluster.name, user), database, clock_(), lifetime_of(cluster));
+        return a;
+      }
     }
   }
-  cache_[key] = std::move(entry);
+  CredentialAnswer a = find(cluster, user, database);
+  a.from_cache = false;  // checked as far as it may be: no further re-check
+  return a;
+}
+
+void CredentialStore::refresh(const ClusterConfig& cluster, const std::string& user) {
+  (void)fetch(cluster, user);
+}
+
+void CredentialStore::note_database(const std::string& cluster, const std::string& user, const std::string& database) {
+  std::lock_guard<std::mutex> lock(mu_);
+  cache_.note_database(cache_key(cluster, user), database, clock_());
 }
 
 void CredentialStore::invalidate(const std::string& cluster, const std::string& user) {

@@ -2,38 +2,27 @@
 // Stored password hashes of backend users, for server_mode "mysql": the proxy checks a client's
 // mysql_native_password scramble against SHA1(SHA1(password)) and recovers SHA1(password) to log
 // in to servers. The hashes come from the cluster's [cluster.NAME.users] table, else from
-// mysql.user on the first reachable server of rootservice_list, read with the meta account.
+// mysql.user on the first reachable server of rootservice_list, read with the meta account, and
+// are remembered for the cluster's refresh_interval_ms (the rules are in credential_cache.h).
 //
-// Blocking (a metadata query can take up to the connect + read timeouts): control thread only.
-// Thread-safe; the network query runs outside the lock.
+// cached() never blocks and is what workers call; the rest may wait for the cluster (up to the
+// connect + read timeouts) and run on job threads. Thread-safe; queries run outside the lock.
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "admin/config.h"
+#include "admin/credential.h"
+#include "admin/credential_cache.h"
 #include "core/result.h"
 
 namespace odp::admin {
-
-inline constexpr const char* kNativePasswordPlugin = "mysql_native_password";
-// Credential::plugin of an account whose authentication_string is no usable hash (e.g. MariaDB's
-// "invalid" for accounts that log in by unix socket only): it exists but cannot log in through odp.
-inline constexpr const char* kInvalidHashPlugin = "invalid_authentication_string";
-
-struct Credential {
-  bool exists = false;               // false: no such user (log-in refused as a wrong password would be)
-  bool empty_password = false;       // the account has no password (stage2 is all zero)
-  std::array<uint8_t, 20> stage2{};  // SHA1(SHA1(password))
-  // kNativePasswordPlugin when stage2 is usable; any other value: the account exists but odp
-  // cannot verify its password (another auth plugin), so the log-in must be refused with a reason.
-  std::string plugin;
-};
 
 // One mysql.user row as the metadata query returns it.
 struct UserRow {
@@ -60,12 +49,16 @@ std::string user_rows_query(std::string_view escaped_user);
 std::string meta_login_user(const ClusterConfig& cluster);
 
 struct CredentialStoreOptions {
-  std::chrono::milliseconds positive_ttl{10000};  // a found user is trusted this long
-  std::chrono::milliseconds negative_ttl{2000};   // "no such user" is remembered this long
-  std::chrono::milliseconds error_ttl{1000};      // an unreachable cluster is not asked again for this long
-  size_t max_entries = 10000;                     // past it, expired then oldest entries are dropped
+  CredentialCache::Options cache;  // lifetimes: the cluster's refresh_interval_ms (see credential_cache.h)
   unsigned connect_timeout_s = 3;
   unsigned read_timeout_s = 3;
+};
+
+// An answer about one user, and how much it may be trusted.
+struct CredentialAnswer {
+  Result<Credential, std::string> result{Credential{}};  // an error: the metadata is unreachable
+  bool from_cache = false;      // not read just now: a password that does not match may be re-checked
+  bool database_known = false;  // a server accepted the asked database for this user lately
 };
 
 class CredentialStore {
@@ -78,27 +71,37 @@ class CredentialStore {
   // Empty `fetcher` / `clock`: libmariadb against the cluster / std::chrono::steady_clock.
   explicit CredentialStore(CredentialStoreOptions options, Fetcher fetcher = {}, Clock clock = {});
 
+  // Non-blocking (a short lock, never IO), for workers: the answer when memory may give it.
+  // `refresh` is set for the one caller that should run refresh() off the worker.
+  std::optional<CredentialAnswer> cached(const ClusterConfig& cluster, const std::string& user,
+                                         const std::string& database, bool& refresh);
+  // Blocking (job threads): the cached answer, else read from the cluster.
+  CredentialAnswer find(const ClusterConfig& cluster, const std::string& user, const std::string& database);
+  // Blocking: after a password that did not match, read again, unless it was read within
+  // min_refetch (then the cached answer stands).
+  CredentialAnswer recheck(const ClusterConfig& cluster, const std::string& user, const std::string& database);
+  // Blocking: reads the user again and stores the answer (the background refresh).
+  void refresh(const ClusterConfig& cluster, const std::string& user);
+  // A server accepted `database` for `user`: logins naming it need not ask a server first.
+  void note_database(const std::string& cluster, const std::string& user, const std::string& database);
+
   // exists = false when the user does not exist; an error string when the metadata is unreachable.
-  Result<Credential, std::string> lookup(const ClusterConfig& cluster, const std::string& user);
+  Result<Credential, std::string> lookup(const ClusterConfig& cluster, const std::string& user) {
+    return find(cluster, user, {}).result;
+  }
   // Forgets a cached answer (e.g. after a server refused the recovered password).
   void invalidate(const std::string& cluster, const std::string& user);
   void clear();
   size_t cached_entries() const;
 
  private:
-  struct Entry {
-    bool failed = false;
-    Credential credential;
-    std::string error;
-    std::chrono::steady_clock::time_point expires;
-  };
-  void store(const std::string& key, Entry entry, std::chrono::steady_clock::time_point now);
+  Result<Credential, std::string> fetch(const ClusterConfig& cluster, const std::string& user);
 
   CredentialStoreOptions options_;
   Fetcher fetcher_;
   Clock clock_;
   mutable std::mutex mu_;
-  std::map<std::string, Entry> cache_;
+  CredentialCache cache_;
 };
 
 // The default fetcher: connects over TCP with the meta account to each rootservice_list entry in

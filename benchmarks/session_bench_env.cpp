@@ -100,8 +100,9 @@ proxy::Conn* BenchEnv::connect(const std::string& /*host_port*/, uint32_t /*time
   return &side;
 }
 
-void BenchEnv::lookup_credential(const std::string& /*cluster*/, const std::string& user, uint64_t token,
+void BenchEnv::lookup_credential(const proxy::CredentialQuery& query, uint64_t token,
                                  proxy::CredentialCallback callback) {
+  const std::string& user = query.user;
   In in(Region::other);
   sim_.at(0, [this, user, token, callback = std::move(callback)] {
     if (session_ == nullptr || session_->token() != token || session_->finished()) return;

@@ -130,7 +130,7 @@ class BenchEnv final : public proxy::SessionEnv {
   void session_finished(proxy::ClientSession* session) override { finished_.push_back(session); }
   proxy::Conn* connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err,
                        uint32_t opener) override;
-  void lookup_credential(const std::string& cluster, const std::string& user, uint64_t token,
+  void lookup_credential(const proxy::CredentialQuery& query, uint64_t token,
                          proxy::CredentialCallback callback) override;
 
  private:

@@ -16,6 +16,11 @@ namespace odp::core {
   X(client_connections_rejected_total, counter, "Clients refused over limits.client_max_connections")        \
   X(client_handshake_timeouts_total, counter, "Clients that never finished their handshake in time")         \
   X(client_auth_failures_total, counter, "Client logins refused (wrong password or unknown user)")           \
+  X(client_logins_local_total, counter, "Client logins let in with no server round trip")                    \
+  X(credential_cache_hits_total, counter, "Credential look-ups answered from memory")                        \
+  X(credential_cache_misses_total, counter, "Credential look-ups that read the cluster")                     \
+  X(credential_rechecks_total, counter, "Mismatching passwords checked again")                               \
+  X(credential_refreshes_total, counter, "Cached credentials renewed in the background")                     \
   X(client_protocol_errors_total, counter, "Malformed, truncated or oversized client packets")               \
   X(client_aborts_total, counter, "Clients that vanished (reset or EOF) mid-command or mid-result")          \
   X(client_idle_timeouts_total, counter, "Clients closed after limits.client_idle_timeout_ms")               \
@@ -49,6 +54,7 @@ namespace odp::core {
   X(route_held_begins_total, counter, "BEGINs held until the transaction's first statement")                 \
   X(route_pinned_sessions_total, counter, "Sessions tied to one server (temp tables, locks, prepared)")      \
   X(session_replays_total, counter, "Session-state replays (SET / COM_INIT_DB) before a statement")          \
+  X(session_replays_pipelined_total, counter, "Replays a plain read followed at once")                       \
   X(session_replay_failures_total, counter, "Session-state replays a server refused")                        \
   X(pool_reuses_total, counter, "Statements that took an idle pooled server connection")                     \
   X(pool_waits_total, counter, "Statements that waited for a server connection slot (pool limit)")           \

@@ -159,13 +159,16 @@ void BackendLease::on_conn_login_failed(ServerConn& conn, const ErrPacket& err) 
   env_.note_server_failure(host_port);
   drop(conn);
   if (!was_readying) return;
-  bool refused = err.code == errc::ER_ACCESS_DENIED_ERROR;
+  // The server's verdict on the login itself (password, database) holds on every server.
+  bool refused = err.code == errc::ER_ACCESS_DENIED_ERROR || err.code == errc::ER_BAD_DB_ERROR ||
+                 err.code == errc::ER_DBACCESS_DENIED_ERROR;
   fail(refused ? Failure::Kind::refused : Failure::Kind::unreachable, err, host_port);
 }
 
 void BackendLease::ready(Held& h, bool fresh) {
   state_ = State::syncing;
   readying_ = h.conn.get();
+  pipelined_ = false;
   ServerConn& conn = *h.conn;
   steps_.clear();
   step_ = 0;
@@ -227,15 +230,30 @@ void BackendLease::ready(Held& h, bool fresh) {
                    : steps_[0] == StepKind::ping    ? Command::ping
                                                     : Command::query,
                    conn.capabilities());
+  // A plain read goes out now, behind the steps; their answers are read first (on_conn_data).
+  pipelined_ = needs_.pipeline && std::find(steps_.begin(), steps_.end(), StepKind::begin) == steps_.end() &&
+               std::find(steps_.begin(), steps_.end(), StepKind::prepare) == steps_.end();
+  if (pipelined_) {
+    core::Stats::inc(env_.stats().session_replays_pipelined_total);
+    hand_over(h);
+  }
 }
 
-void BackendLease::on_conn_data(ServerConn& conn, std::span<const uint8_t> data) {
+// The session may send its command on the connection.
+void BackendLease::hand_over(Held& h) {
+  if (current_ != nullptr && current_ != h.conn.get()) core::Stats::inc(env_.stats().route_switches_total);
+  current_ = h.conn.get();
+  events_.on_lease_ready(*h.conn);
+}
+
+size_t BackendLease::on_conn_data(ServerConn& conn, std::span<const uint8_t> data) {
+  const size_t total = data.size();
   Held* h = find(conn);
-  if (h == nullptr || state_ != State::syncing || readying_ != &conn) return;
+  if (h == nullptr || state_ != State::syncing || readying_ != &conn) return total;
   while (!data.empty()) {
     size_t used = 0;
     auto step = internal_.feed(data, &used);
-    if (step == InternalQuery::Step::more) return;
+    if (step == InternalQuery::Step::more) return total;
     data = data.subspan(used);
     if (step == InternalQuery::Step::error) {
       LOG_WARN("bad answer to odp's own statement server=%s: %s", conn.host_port().c_str(),
@@ -248,7 +266,7 @@ void BackendLease::on_conn_data(ServerConn& conn, std::span<const uint8_t> data)
       err.sql_state = "08S01";
       err.message = "odp: lost step with server " + hp;
       fail(Failure::Kind::lost, err, hp);
-      return;
+      return total;
     }
     StepKind kind = steps_[step_];
     if (internal_.error()) {
@@ -268,10 +286,14 @@ void BackendLease::on_conn_data(ServerConn& conn, std::span<const uint8_t> data)
       std::string hp = conn.host_port();
       drop(conn);
       fail(Failure::Kind::replay, err, hp);
-      return;
+      return total;
     }
     if (kind == StepKind::prepare) take_prepared(*h);
     if (++step_ == steps_.size()) {
+      if (pipelined_) {
+        finish_steps(*h);
+        return total - data.size();  // the rest is the command's answer
+      }
       if (!data.empty()) {
         core::Stats::inc(env_.stats().server_protocol_errors_total);
         std::string hp = conn.host_port();
@@ -281,10 +303,10 @@ void BackendLease::on_conn_data(ServerConn& conn, std::span<const uint8_t> data)
         err.sql_state = "08S01";
         err.message = "odp: server " + hp + " sent bytes nobody asked for";
         fail(Failure::Kind::lost, err, hp);
-        return;
+        return total;
       }
       finish_steps(*h);
-      return;
+      return total;
     }
     StepKind next = steps_[step_];
     internal_.expect(next == StepKind::init_db   ? Command::init_db
@@ -293,6 +315,7 @@ void BackendLease::on_conn_data(ServerConn& conn, std::span<const uint8_t> data)
                                                  : Command::query,
                      conn.capabilities());
   }
+  return total;
 }
 
 void BackendLease::finish_steps(Held& h) {
@@ -303,9 +326,11 @@ void BackendLease::finish_steps(Held& h) {
   if (began) model_.held_begin_sent();
   state_ = State::idle;
   readying_ = nullptr;
-  if (current_ != nullptr && current_ != h.conn.get()) core::Stats::inc(env_.stats().route_switches_total);
-  current_ = h.conn.get();
-  events_.on_lease_ready(*h.conn);
+  if (pipelined_) {
+    pipelined_ = false;  // the session has had the connection since the steps went out
+    return;
+  }
+  hand_over(h);
 }
 
 void BackendLease::take_prepared(Held& h) {
@@ -341,7 +366,10 @@ void BackendLease::close_statements(ServerConn& conn, const std::vector<uint32_t
 void BackendLease::fail(Failure::Kind kind, const ErrPacket& err, const std::string& host_port) {
   state_ = State::idle;
   readying_ = nullptr;
-  events_.on_lease_failed(Failure{kind, err, host_port});
+  Failure f{kind, err, host_port};
+  f.after_command = pipelined_;
+  pipelined_ = false;
+  events_.on_lease_failed(f);
 }
 
 void BackendLease::on_conn_closed(ServerConn& conn, int err) {
@@ -365,6 +393,7 @@ void BackendLease::abandon() {
   }
   state_ = State::idle;
   readying_ = nullptr;
+  pipelined_ = false;
 }
 
 void BackendLease::drop(ServerConn& conn) {

@@ -33,6 +33,9 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
     Kind kind;
     protocol::ErrPacket err;
     std::string host_port;
+    // The command had gone out behind the replay (Needs::pipeline): its answer is lost with the
+    // connection, and nothing of it reached the client.
+    bool after_command = false;
   };
   class Events {
    public:
@@ -47,6 +50,10 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
     bool held_begin = true;                   // the held BEGIN goes out ahead of the command
     bool check_alive = false;                 // nothing to replay: one COM_PING proves the server answers
     bool bare = false;                        // no replay at all (COM_CHANGE_USER replaces the state)
+    // A plain read: it may go out right behind the replay steps instead of after their answers
+    // (one round trip, not two). If a step fails, the read's answer is dropped with the
+    // connection and the step's ERR is the answer; a read has no effect to lose.
+    bool pipeline = false;
   };
 
   BackendLease(SessionEnv& env, SessionModel& model, Events& events, ServerConn::Owner& owner);
@@ -79,7 +86,8 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
   bool readying(const ServerConn& conn) const;
   void on_conn_ready(ServerConn& conn);
   void on_conn_login_failed(ServerConn& conn, const protocol::ErrPacket& err);
-  void on_conn_data(ServerConn& conn, std::span<const uint8_t> data);
+  // Returns the bytes it took: the rest, after a pipelined replay, is the command's answer.
+  size_t on_conn_data(ServerConn& conn, std::span<const uint8_t> data);
   void on_conn_closed(ServerConn& conn, int err);
 
   // Gives back to the pool what nothing ties the session to (keeping the current connection when
@@ -118,6 +126,7 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
   void ready(Held& h, bool fresh = false);
   void finish_steps(Held& h);
   void fail(Failure::Kind kind, const protocol::ErrPacket& err, const std::string& host_port);
+  void hand_over(Held& h);
   void take_prepared(Held& h);
   void close_statements(ServerConn& conn, const std::vector<uint32_t>& ids);
   ServerPool::Ticket ticket_for(ServerId server) const;
@@ -140,6 +149,7 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
   std::vector<StepKind> steps_;
   size_t step_ = 0;
   bool ran_reset_ = false;
+  bool pipelined_ = false;  // the command went out behind the steps being answered
   InternalQuery internal_;
   std::vector<std::pair<ServerId, ServerPool::Ticket>> tickets_;
   std::vector<uint8_t> scratch_;

@@ -249,8 +249,9 @@ void ClientSession::on_server_data(ServerConn& conn, std::span<const uint8_t> da
   core::Stats::inc(env_.stats().server_bytes_received_total, static_cast<int64_t>(data.size()));
   if (phase_ == Phase::closing) return;
   if (lease_.readying(conn)) {
-    lease_.on_conn_data(conn, data);
-    return;
+    size_t used = lease_.on_conn_data(conn, data);
+    if (used >= data.size() || phase_ == Phase::closing) return;
+    data = data.subspan(used);  // a pipelined read's answer, right behind the replay's
   }
   if (&conn == lease_.current()) {
     switch (phase_) {

@@ -11,7 +11,10 @@
 //
 //   phase          event                                   next
 //   greeting       handshake response / auth switch        [auth_switch] lookup
-//   lookup         credential checked                      server_login | ready (admin) | closing
+//   lookup         credential checked                      ready (admin; or cached credential and
+//                                                          known database: no server yet) |
+//                                                          lookup (mismatch: re-check) |
+//                                                          server_login | closing
 //   server_login   lease ready (login OK sent)             ready
 //   ready          command from the client                 ready (answered locally) | routing_wait |
 //                                                          acquiring | locating (KILL) | upload
@@ -23,6 +26,7 @@
 //                  ERR 4038 (stale route), retryable       rerouting
 //                  server lost under a read                acquiring | rerouting
 //                  LOCAL INFILE asked                      upload
+//                  replay under a pipelined read failed    ready (the step's ERR) | acquiring (lost)
 //   upload         request or file sent                    command | ready (no answer expected)
 //   reading_back   variables read back                     ready
 //   rerouting      fresh metadata / deadline               acquiring
@@ -162,7 +166,10 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void handle_handshake_response(std::span<const uint8_t> payload, uint8_t seq);
   void request_native_password();
   void verify_credentials(const std::string& auth_response);
+  void look_up_credential(bool recheck);
   void on_credential(Result<UserCredential, std::string> result);
+  bool may_log_in_locally(const UserCredential& cred) const;
+  void log_in_locally();
   void start_identity(SessionIdentity identity);
   void connect_server();
   void login_to_next_candidate(const protocol::ErrPacket* last_error);
@@ -240,6 +247,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
     protocol::HandshakeResponse41 hello;
     uint8_t next_seq = 0;  // sequence id of our next packet to the client during login
     std::string pending_auth_response;
+    bool rechecked = false;  // the credential was read again after a mismatch
     SessionIdentity identity;
     bool changing_user = false;     // a COM_CHANGE_USER is being verified and replayed
     std::string change_user_attrs;  // its connect attributes, passed through raw

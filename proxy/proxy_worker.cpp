@@ -167,30 +167,61 @@ Conn* ProxyWorker::connect(const std::string& host_port, uint32_t timeout_ms, co
   return s;
 }
 
-void ProxyWorker::lookup_credential(const std::string& cluster, const std::string& user, uint64_t token,
-                                    CredentialCallback callback) {
+namespace {
+Result<UserCredential, std::string> to_user_credential(const admin::CredentialAnswer& a) {
+  if (!a.result) return Err(a.result.error());
+  const admin::Credential& c = a.result.value();
+  UserCredential uc;
+  uc.exists = c.exists;
+  uc.empty_password = c.empty_password;
+  uc.stage2 = c.stage2;
+  if (c.exists && c.plugin != admin::kNativePasswordPlugin) uc.unusable_plugin = c.plugin;
+  uc.from_cache = a.from_cache;
+  uc.database_known = a.database_known;
+  return uc;
+}
+}  // namespace
+
+void ProxyWorker::lookup_credential(const CredentialQuery& query, uint64_t token, CredentialCallback callback) {
   std::shared_ptr<const admin::Config> config = config_;
-  shared_.jobs->submit([this, config, cluster, user, token, callback = std::move(callback)]() mutable {
-    Result<UserCredential, std::string> result = Err(std::string("unknown cluster"));
-    if (const admin::ClusterConfig* c = config->find_cluster(cluster)) {
-      auto r = shared_.credentials->lookup(*c, user);
-      if (r) {
-        UserCredential uc;
-        uc.exists = r->exists;
-        uc.empty_password = r->empty_password;
-        uc.stage2 = r->stage2;
-        if (r->exists && r->plugin != admin::kNativePasswordPlugin) uc.unusable_plugin = r->plugin;
-        result = uc;
-      } else {
-        result = Err(r.error());
+  const admin::ClusterConfig* cluster = config->find_cluster(query.cluster);
+  if (cluster == nullptr) {
+    callback(Err(std::string("unknown cluster")));
+    return;
+  }
+  admin::CredentialStore* store = shared_.credentials;
+  if (!query.recheck) {
+    // The common login: answered from memory on the worker (a short lock, no IO, no thread hop).
+    bool refresh = false;
+    if (auto cached = store->cached(*cluster, query.user, query.database, refresh)) {
+      core::Stats::inc(stats().credential_cache_hits_total);
+      if (refresh) {
+        core::Stats::inc(stats().credential_refreshes_total);
+        shared_.jobs->submit([store, config, cluster, user = query.user] { store->refresh(*cluster, user); });
       }
+      callback(to_user_credential(*cached));
+      return;
     }
-    worker_.post([this, token, result = std::move(result), callback = std::move(callback)]() mutable {
+  }
+  core::Stats::inc(query.recheck ? stats().credential_rechecks_total : stats().credential_cache_misses_total);
+  shared_.jobs->submit([this, store, config, cluster, query, token, callback = std::move(callback)]() mutable {
+    admin::CredentialAnswer answer = query.recheck ? store->recheck(*cluster, query.user, query.database)
+                                                   : store->find(*cluster, query.user, query.database);
+    worker_.post([this, token, result = to_user_credential(answer), callback = std::move(callback)]() mutable {
       auto it = sessions_.find(token);
       if (it == sessions_.end() || it->second->finished()) return;  // the client left meanwhile
       callback(std::move(result));
     });
   });
+}
+
+void ProxyWorker::note_database_usable(const std::string& cluster, const std::string& user,
+                                       const std::string& database) {
+  shared_.credentials->note_database(cluster, user, database);
+}
+
+void ProxyWorker::forget_credential(const std::string& cluster, const std::string& user) {
+  shared_.credentials->invalidate(cluster, user);
 }
 
 void ProxyWorker::session_finished(ClientSession* session) {

@@ -148,8 +148,9 @@ class ProxyWorker final : public SessionEnv {
   SSL_CTX* client_tls() const override { return shared_.tls; }
   Conn* connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err,
                 uint32_t opener) override;
-  void lookup_credential(const std::string& cluster, const std::string& user, uint64_t token,
-                         CredentialCallback callback) override;
+  void lookup_credential(const CredentialQuery& query, uint64_t token, CredentialCallback callback) override;
+  void note_database_usable(const std::string& cluster, const std::string& user, const std::string& database) override;
+  void forget_credential(const std::string& cluster, const std::string& user) override;
   void session_finished(ClientSession* session) override;
   admin::InternalResult run_internal_command(std::string_view sql) override;
   void session_started(uint32_t conn_id, const SessionLocation& who) override {

@@ -36,6 +36,15 @@ struct UserCredential {
   bool empty_password = false;
   std::array<uint8_t, 20> stage2{};
   std::string unusable_plugin;  // non-empty: the account uses an auth plugin odp cannot check
+  bool from_cache = false;      // answered from memory: a password that does not match is re-checked
+  bool database_known = false;  // a server accepted the login's database for this user lately
+};
+// What a login asks about its user.
+struct CredentialQuery {
+  std::string cluster;
+  std::string user;
+  std::string database;  // the login's database ("" = none): is it known to be usable?
+  bool recheck = false;  // the password did not match a cached answer: read the user again
 };
 using CredentialCallback = std::function<void(Result<UserCredential, std::string>)>;
 
@@ -122,10 +131,16 @@ class Locations {
 class LoginServices {
  public:
   virtual ~LoginServices() = default;
-  // Looks a user's credential up (possibly on another thread); the callback runs on the session's
-  // thread, unless the session was destroyed first (cancel by token).
-  virtual void lookup_credential(const std::string& cluster, const std::string& user, uint64_t token,
-                                 CredentialCallback callback) = 0;
+  // Looks a user's credential up: from memory at once (the callback runs before this returns),
+  // else on another thread, the callback then running on the session's thread unless the
+  // session was destroyed first (cancel by token). Never blocks the worker.
+  virtual void lookup_credential(const CredentialQuery& query, uint64_t token, CredentialCallback callback) = 0;
+  // A server accepted `database` for `user` (a login naming it): later logins naming it need not
+  // ask a server before they are let in.
+  virtual void note_database_usable(const std::string& /*cluster*/, const std::string& /*user*/,
+                                    const std::string& /*database*/) {}
+  // A server refused the password the cached credential accepted: the next login reads it again.
+  virtual void forget_credential(const std::string& /*cluster*/, const std::string& /*user*/) {}
   virtual admin::InternalResult run_internal_command(std::string_view /*sql*/);
 };
 

@@ -16,6 +16,9 @@ void ClientSession::on_lease_ready(ServerConn& conn) {
       // Logged in (a pooled connection stood in for the login, or a fresh one logged in).
       LOG_DEBUG("session ready conn_id=%u peer=%s user=%s server=%s thread=%u", id_, peer_.c_str(), user().c_str(),
                 conn.host_port().c_str(), conn.thread_id());
+      // The server took the login's database for this user: the next login naming it needs no server.
+      if (!model_.database().empty())
+        env_.note_database_usable(model_.identity().login.cluster, model_.identity().login.user, model_.database());
       OkPacket ok;
       ok.status_flags = status::AUTOCOMMIT;
       std::vector<uint8_t> payload;
@@ -44,6 +47,10 @@ void ClientSession::on_lease_ready(ServerConn& conn) {
 
 void ClientSession::on_lease_failed(const BackendLease::Failure& f) {
   if (phase_ == Phase::closing) return;
+  if (f.kind == BackendLease::Failure::Kind::refused && f.err.code == errc::ER_ACCESS_DENIED_ERROR) {
+    // The server no longer takes the password odp let the client in with: read it again next time.
+    env_.forget_credential(model_.identity().login.cluster, model_.identity().login.user);
+  }
   const bool unreachable =
       f.kind == BackendLease::Failure::Kind::unreachable || f.kind == BackendLease::Failure::Kind::lost;
   if (phase_ == Phase::server_login) {
@@ -62,6 +69,15 @@ void ClientSession::on_lease_failed(const BackendLease::Failure& f) {
   if (phase_ == Phase::change_user) {
     link_.send_err(login_.next_seq, f.err);
     close_session(true);
+    return;
+  }
+  if (f.after_command) {
+    // A read went out behind the replay and nothing of its answer reached the client: a lost
+    // server runs it again elsewhere, a failed step's ERR is its answer.
+    if (phase_ != Phase::command) return;
+    if (f.kind == BackendLease::Failure::Kind::lost && retry_lost(f.host_port, false)) return;
+    link_.send_err(1, f.err);
+    finish_command();
     return;
   }
   if (phase_ != Phase::acquiring) return;

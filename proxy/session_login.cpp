@@ -1,6 +1,9 @@
 // ClientSession, login: our greeting, TLS upgrade, auth switch to mysql_native_password, the
-// credential check, then a server connection for the session (from the pool when one of the same
-// login dialect is idle, else a login of its own), and the client's OK.
+// credential check (from memory when cached, re-checked with the cluster before a refusal), then
+// the client's OK: at once when the credential and the database are known good (server_mode
+// "mysql"; the server connection comes with the first statement), else after a server connection
+// for the session (from the pool when one of the same login dialect is idle, else a login of its
+// own) proved the login.
 #include <arpa/inet.h>
 
 #include "core/log.h"
@@ -190,8 +193,17 @@ void ClientSession::verify_credentials(const std::string& auth_response) {
     on_credential(cred);
     return;
   }
-  env_.lookup_credential(login_.identity.login.cluster, login_.identity.login.user, token_,
-                         [this](Result<UserCredential, std::string> r) { on_credential(std::move(r)); });
+  login_.rechecked = false;
+  look_up_credential(false);
+}
+
+void ClientSession::look_up_credential(bool recheck) {
+  CredentialQuery q;
+  q.cluster = login_.identity.login.cluster;
+  q.user = login_.identity.login.user;
+  q.database = login_.identity.login_database;
+  q.recheck = recheck;
+  env_.lookup_credential(q, token_, [this](Result<UserCredential, std::string> r) { on_credential(std::move(r)); });
 }
 
 void ClientSession::on_credential(Result<UserCredential, std::string> result) {
@@ -228,6 +240,13 @@ void ClientSession::on_credential(Result<UserCredential, std::string> result) {
     ok = stage1.has_value();
     if (ok) login_.identity.stage1 = *stage1;
   }
+  if (!ok && cred.from_cache && !login_.rechecked) {
+    // The password may have changed (or the user been created) since the answer was cached: ask
+    // the cluster again before refusing, so a new password works at once.
+    login_.rechecked = true;
+    look_up_credential(true);
+    return;
+  }
   if (!ok) {
     core::Stats::inc(env_.stats().client_auth_failures_total);
     LOG_INFO("login refused conn_id=%u peer=%s user=%s exists=%d", id_, peer_.c_str(), user.c_str(),
@@ -255,9 +274,36 @@ void ClientSession::on_credential(Result<UserCredential, std::string> result) {
     plan_.needs.bare = true;
     plan_.needs.held_begin = false;
     route_and_run(nullptr, Command::change_user);
+  } else if (may_log_in_locally(cred)) {
+    log_in_locally();
   } else {
     connect_server();
   }
+}
+
+// In server_mode "mysql" the cached credential is the server's own word on the password (read
+// from mysql.user within refresh_interval_ms), so the client may be let in without asking a
+// server, provided its database is known to be usable (a server accepted it for this user within
+// the same lifetime): the server connection comes with the first statement. Otherwise a server
+// says the final word before the client's OK (ERROR 1049 or 1044, exactly as the server words it).
+// OceanBase tenants keep the server login: the cached credential names no tenant.
+bool ClientSession::may_log_in_locally(const UserCredential& cred) const {
+  if (!env_.config().pool.connect_on_first_statement) return false;
+  const admin::ClusterConfig* cluster = env_.config().find_cluster(login_.identity.login.cluster);
+  if (cluster == nullptr || cluster->server_mode != admin::ServerMode::mysql) return false;
+  return login_.identity.login_database.empty() || cred.database_known;
+}
+
+void ClientSession::log_in_locally() {
+  start_identity(login_.identity);
+  env_.session_started(id_, location());
+  published_ = true;
+  core::Stats::inc(env_.stats().client_logins_local_total);
+  OkPacket ok;
+  ok.status_flags = status::AUTOCOMMIT;
+  std::vector<uint8_t> payload;
+  encode_ok(ok, model_.identity().client_caps, payload);
+  finish_login(payload);
 }
 
 ServerLogin ClientSession::make_server_login() const {

@@ -135,6 +135,9 @@ void ClientSession::execute_plan() {
       continue;
     }
     if (phase_ != Phase::server_login && phase_ != Phase::change_user) enter(Phase::acquiring);
+    // A plain text read may follow the replay steps at once (one round trip instead of two).
+    plan_.needs.pipeline = phase_ == Phase::acquiring && plan_.replayable_read && !plan_.streamed &&
+                           ps_.cmd == Command::sleep && exchange_.command() == Command::query;
     lease_.acquire(sid, plan_.needs);
     return;
   }

@@ -116,19 +116,20 @@ TEST_CASE("credentials: the config's users table comes first") {
   CHECK(fake.calls == 0);
 }
 
-TEST_CASE("credentials: positive answers are cached 10 s, negative 2 s") {
+TEST_CASE("credentials: answers are cached for the cluster's refresh_interval_ms") {
   Fake fake;
   fake.users["app"] = {{"%", kAppHash, "mysql_native_password"}};
   CredentialStore store = fake.store();
   ClusterConfig c = cluster_named("c1");
+  c.refresh_interval_ms = 10000;
 
   CHECK(store.lookup(c, "app")->exists);
   CHECK(store.lookup(c, "app")->exists);
   CHECK(fake.calls == 1);
-  fake.now += std::chrono::milliseconds(9999);
+  fake.now += std::chrono::milliseconds(4999);
   CHECK(store.lookup(c, "app")->exists);
   CHECK(fake.calls == 1);
-  fake.now += std::chrono::milliseconds(1);
+  fake.now += std::chrono::milliseconds(1);  // half the lifetime: refreshed (on the job thread: now)
   CHECK(store.lookup(c, "app")->exists);
   CHECK(fake.calls == 2);
 
@@ -136,13 +137,85 @@ TEST_CASE("credentials: positive answers are cached 10 s, negative 2 s") {
   CHECK_FALSE(store.lookup(c, "ghost")->exists);
   CHECK(fake.calls == 3);
   fake.users["ghost"] = {{"%", "", ""}};  // created on the server meanwhile
-  fake.now += std::chrono::milliseconds(2000);
+  fake.now += std::chrono::milliseconds(10000);
   CHECK(store.lookup(c, "ghost")->exists);
   CHECK(fake.calls == 4);
 
   // The same user in another cluster is another entry.
   CHECK(store.lookup(cluster_named("c2"), "app")->exists);
   CHECK(fake.calls == 5);
+}
+
+TEST_CASE("credentials: cached() answers from memory only and names one refresher") {
+  Fake fake;
+  fake.users["app"] = {{"%", kAppHash, ""}};
+  CredentialStore store = fake.store();
+  ClusterConfig c = cluster_named("c1");
+  c.refresh_interval_ms = 1000;
+  bool refresh = true;
+  CHECK_FALSE(store.cached(c, "app", "", refresh));
+  CHECK_FALSE(refresh);
+  CHECK(fake.calls == 0);
+  CHECK_FALSE(store.find(c, "app", "").from_cache);  // read just now
+  auto hit = store.cached(c, "app", "test", refresh);
+  REQUIRE(hit);
+  CHECK(hit->from_cache);
+  CHECK(hit->result->exists);
+  CHECK_FALSE(hit->database_known);
+  store.note_database("c1", "app", "test");
+  CHECK(store.cached(c, "app", "test", refresh)->database_known);
+  fake.now += std::chrono::milliseconds(500);
+  CHECK(store.cached(c, "app", "", refresh));
+  CHECK(refresh);
+  CHECK(store.cached(c, "app", "", refresh));
+  CHECK_FALSE(refresh);
+  store.refresh(c, "app");
+  CHECK(fake.calls == 2);
+  fake.now += std::chrono::milliseconds(1000);
+  CHECK_FALSE(store.cached(c, "app", "", refresh));  // past its lifetime: never answered from memory
+  CHECK(fake.calls == 2);
+
+  // Users from the config answer from memory too; their databases are remembered alike.
+  c.users["cfg"] = kAppHash;
+  auto cfg = store.cached(c, "cfg", "test", refresh);
+  REQUIRE(cfg);
+  CHECK_FALSE(cfg->from_cache);  // nothing to re-check
+  CHECK_FALSE(cfg->database_known);
+  store.note_database("c1", "cfg", "test");
+  CHECK(store.cached(c, "cfg", "test", refresh)->database_known);
+}
+
+TEST_CASE("credentials: a re-check after a mismatch reads the user again, at most every 250 ms") {
+  Fake fake;
+  fake.users["app"] = {{"%", kAppHash, ""}};
+  CredentialStore store = fake.store();
+  ClusterConfig c = cluster_named("c1");
+  CHECK(store.lookup(c, "app")->exists);
+  CHECK(fake.calls == 1);
+  fake.users["app"] = {{"%", "*" + std::string(40, 'A'), ""}};  // ALTER USER ... IDENTIFIED BY
+  fake.now += std::chrono::milliseconds(250);
+  auto again = store.recheck(c, "app", "");
+  CHECK(fake.calls == 2);
+  CHECK_FALSE(again.from_cache);
+  CHECK(again.result->stage2[0] == 0xAA);
+  bool refresh = false;
+  CHECK(store.cached(c, "app", "", refresh)->result->stage2[0] == 0xAA);
+  // Wrong passwords in a row do not become a query each.
+  CHECK(store.recheck(c, "app", "").result->stage2[0] == 0xAA);
+  CHECK(fake.calls == 2);
+  // A dropped user is refused after the re-check.
+  fake.users.erase("app");
+  fake.now += std::chrono::milliseconds(250);
+  CHECK_FALSE(store.recheck(c, "app", "").result->exists);
+  CHECK(fake.calls == 3);
+  // An unreachable cluster during a re-check leaves the cached answer (a refusal, not an outage).
+  fake.users["app"] = {{"%", kAppHash, ""}};
+  CHECK(store.lookup(c, "app").ok());
+  fake.down = true;
+  fake.now += std::chrono::milliseconds(250);
+  auto down = store.recheck(c, "app", "");
+  REQUIRE(down.result.ok());
+  CHECK_FALSE(down.result->exists);
 }
 
 TEST_CASE("credentials: invalidate forgets one entry") {
@@ -185,7 +258,7 @@ TEST_CASE("credentials: unreachable metadata is an error, not a missing user") {
 TEST_CASE("credentials: the cache is bounded") {
   Fake fake;
   odp::admin::CredentialStoreOptions options;
-  options.max_entries = 3;
+  options.cache.max_entries = 3;
   CredentialStore store = fake.store(options);
   ClusterConfig c = cluster_named("c1");
   for (int i = 0; i < 10; ++i) {

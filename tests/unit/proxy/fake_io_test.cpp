@@ -180,6 +180,7 @@ TEST_CASE("fake IO: failed credential look-ups and refused connects end the logi
     CAPTURE(later);
     auto sc = odp::fakeio::quiet_scenario(11, {StepKind::select});
     sc.faulty = true;
+    sc.config.pool.connect_on_first_statement = false;  // a server accepts the login first
     (later ? sc.refuse_later : sc.refuse_now) = 1000;
     FakeEnv env(sc);
     CHECK(env.run() == "");
@@ -190,6 +191,7 @@ TEST_CASE("fake IO: failed credential look-ups and refused connects end the logi
   {
     auto sc = odp::fakeio::quiet_scenario(12, {StepKind::select});
     sc.faulty = true;
+    sc.config.pool.connect_on_first_statement = false;
     sc.connect_timeout = 1000;
     sc.config.limits.server_connect_timeout_ms = 500;
     FakeEnv env(sc);

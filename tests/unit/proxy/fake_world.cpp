@@ -132,6 +132,11 @@ Scenario make_scenario(uint64_t seed) {
       }
     }
   }
+  // A client whose server connects fail learns it at login only when a server accepts each login
+  // first; with the connect at the first statement, that statement's odp-made ERR would take the
+  // place of a server answer the transcript checks. (Set after the draws: seeds stay as they were.)
+  if (sc.refuse_now != 0 || sc.refuse_later != 0 || sc.connect_timeout != 0 || sc.silent_greeting != 0)
+    cfg.pool.connect_on_first_statement = false;
   size_t n = 1 + r.below(3);
   for (size_t i = 0; i < n; ++i) {
     ClientScenario c;
@@ -298,8 +303,9 @@ proxy::Conn* FakeEnv::connect(const std::string& /*host_port*/, uint32_t timeout
   return &proxy_end;
 }
 
-void FakeEnv::lookup_credential(const std::string& /*cluster*/, const std::string& user, uint64_t token,
+void FakeEnv::lookup_credential(const proxy::CredentialQuery& query, uint64_t token,
                                 proxy::CredentialCallback callback) {
+  const std::string& user = query.user;
   Rng& r = sim_.rng();
   bool fail = r.chance(sc_.lookup_error);
   sim_.at(r.below(sc_.max_lookup_delay_ms + 1), [this, user, token, fail, callback = std::move(callback)] {

@@ -67,7 +67,7 @@ class FakeEnv final : public proxy::SessionEnv {
   SSL_CTX* client_tls() const override { return nullptr; }
   proxy::Conn* connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err,
                        uint32_t opener) override;
-  void lookup_credential(const std::string& cluster, const std::string& user, uint64_t token,
+  void lookup_credential(const proxy::CredentialQuery& query, uint64_t token,
                          proxy::CredentialCallback callback) override;
   void session_finished(proxy::ClientSession* session) override;
   proxy::ServerDirectory& directory() override { return directory_; }

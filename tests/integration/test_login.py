@@ -1,0 +1,240 @@
+#!/usr/bin/python3
+"""Logins answered as the server would answer them (issue 12): a wrong password, an unknown
+database, a database the user may not use, a changed password and a dropped user give the same
+error code, SQLSTATE and message through odp as directly against a server, with and without a
+pooled server connection of the same user present. odp checks passwords against its cached
+credential and lets a client in without a server round trip; these cases prove that the cache
+never says yes where the server would say no beyond the cluster's refresh_interval_ms. One more
+case covers what such a login's first statement does on a pooled connection: it goes out behind
+the replay steps, and a failed step still answers it in step.
+
+Each case runs against a private odp (one worker, refresh_interval_ms = 1000) and uses its own
+user, created on every sandbox server without binary logging so all servers agree at once."""
+
+import contextlib
+import sys
+import time
+
+import pymysql
+import pymysql.err
+
+import odplib as L
+
+REFRESH_MS = 1000
+# The bound a change must take effect within: the refresh interval and scheduling slack.
+EFFECT_S = REFRESH_MS / 1000.0 + 1.5
+
+_raise = pymysql.err.raise_mysql_exception
+
+
+def _raise_with_state(data):
+    """pymysql drops the SQLSTATE of an ERR packet; keep it on the exception."""
+    try:
+        _raise(data)
+    except pymysql.err.MySQLError as e:
+        e.sqlstate = data[4:9].decode() if data[3:4] == b"#" else None
+        raise
+
+
+pymysql.err.raise_mysql_exception = _raise_with_state
+
+
+def attempt(port, user, password, database="test"):
+    """("ok",) after a login and SELECT 1, else (code, sqlstate, message)."""
+    try:
+        with contextlib.closing(L.connect(port=port, user=user, password=password, database=database)) as c:
+            with c.cursor() as cur:
+                cur.execute("SELECT 1")
+                L.check_eq(cur.fetchall(), ((1,),), "SELECT 1")
+        return ("ok",)
+    except pymysql.err.MySQLError as e:
+        return (e.args[0], getattr(e, "sqlstate", None), e.args[1])
+
+
+def all_servers(sql):
+    for i in range(1, len(L.SERVER_PORTS) + 1):
+        L.root_sql("SET sql_log_bin = 0; " + sql, server=i)
+
+
+def create_user(user, password):
+    all_servers("DROP USER IF EXISTS '%s'@'127.0.0.1'; CREATE USER '%s'@'127.0.0.1' IDENTIFIED BY '%s'; "
+                "GRANT ALL PRIVILEGES ON `test`.* TO '%s'@'127.0.0.1'; "
+                "GRANT ALL PRIVILEGES ON `test\\_%%`.* TO '%s'@'127.0.0.1';" % (user, user, password, user, user))
+
+
+def drop_user(user):
+    all_servers("DROP USER IF EXISTS '%s'@'127.0.0.1';" % user)
+
+
+def same_as_direct(odp, user, password, database, what):
+    direct = attempt(L.DIRECT_PORT, user, password, database)
+    through = attempt(odp.port, user, password, database)
+    L.check_eq(through, direct, what)
+    return through
+
+
+def until_same_as_direct(odp, user, password, database, what):
+    """Polls until odp answers as the server does; returns the seconds it took."""
+    t0 = time.monotonic()
+    direct = attempt(L.DIRECT_PORT, user, password, database)
+    last = [None]
+
+    def same():
+        last[0] = attempt(odp.port, user, password, database)
+        return last[0] == direct
+
+    try:
+        L.wait_for(same, EFFECT_S, 0.05, what)
+    except AssertionError:
+        L.check_eq(last[0], direct, what + " (after %.1fs)" % EFFECT_S)
+    return time.monotonic() - t0
+
+
+@contextlib.contextmanager
+def private_odp():
+    with L.start_private_odp({"cluster.sandbox": {"refresh_interval_ms": REFRESH_MS}}) as odp:
+        yield odp
+
+
+def local_logins(odp):
+    return odp.counter(["client_logins_local_total"])
+
+
+def prepare(odp, user, password, pooled):
+    """With `pooled`, a login and statement first leave an idle server connection of the user in
+    the pool (and its credential and database in odp's memory)."""
+    create_user(user, password)
+    if pooled:
+        L.check_eq(attempt(odp.port, user, password), ("ok",), "first login")
+
+
+def case_wrong_password(pooled):
+    def run():
+        user = "it_login_pw%d" % pooled
+        with private_odp() as odp:
+            prepare(odp, user, "secret", pooled)
+            r = same_as_direct(odp, user, "wrong", "test", "wrong password")
+            L.check(r[0] == 1045, "refused: %r" % (r,))
+            r = same_as_direct(odp, user, "", "test", "no password")
+            L.check(r[0] == 1045, "refused: %r" % (r,))
+            r = same_as_direct(odp, "it_login_nobody", "x", "test", "unknown user")
+            L.check(r[0] == 1045, "refused: %r" % (r,))
+            # The right password still works; once a server took the database, from memory (no
+            # server before the client's OK).
+            L.check_eq(attempt(odp.port, user, "secret"), ("ok",), "right password")
+            watch = local_logins(odp)
+            L.check_eq(attempt(odp.port, user, "secret"), ("ok",), "right password again")
+            L.check(watch.delta() >= 1, "the login was let in by odp's own check")
+        drop_user(user)
+    return run
+
+
+def case_databases(pooled):
+    def run():
+        user = "it_login_db%d" % pooled
+        with private_odp() as odp:
+            prepare(odp, user, "secret", pooled)
+            for _ in range(2):  # the second time with the verdicts of the first in odp's memory
+                r = same_as_direct(odp, user, "secret", "test_nothere", "unknown database")
+                L.check(r[0] == 1049 and r[1] == "42000", "unknown database: %r" % (r,))
+                r = same_as_direct(odp, user, "secret", "nodb_for_you", "database without privilege")
+                L.check(r[0] == 1044 and r[1] == "42000", "no privilege: %r" % (r,))
+                r = same_as_direct(odp, user, "wrong", "nodb_for_you", "wrong password and database")
+                L.check(r[0] == 1045, "the password is checked first: %r" % (r,))
+            L.check_eq(attempt(odp.port, user, "secret", None), ("ok",), "no database")
+            L.check_eq(attempt(odp.port, user, "secret", "test"), ("ok",), "its database")
+            # Once a server took `test` for this user, logins naming it need no server first.
+            watch = local_logins(odp)
+            L.check_eq(attempt(odp.port, user, "secret", "test"), ("ok",), "its database again")
+            L.check(watch.delta() >= 1, "a known database is let in by odp's own check")
+        drop_user(user)
+    return run
+
+
+def case_changed_password(pooled):
+    def run():
+        user = "it_login_chg%d" % pooled
+        with private_odp() as odp:
+            prepare(odp, user, "old", pooled)
+            L.check_eq(attempt(odp.port, user, "old"), ("ok",), "old password before the change")
+            all_servers("ALTER USER '%s'@'127.0.0.1' IDENTIFIED BY 'new';" % user)
+            took = until_same_as_direct(odp, user, "new", "test", "the new password")
+            print("new password accepted after %.2fs" % took)
+            took = until_same_as_direct(odp, user, "old", "test", "the old password refused")
+            print("old password refused after %.2fs" % took)
+            L.check(attempt(odp.port, user, "old")[0] == 1045, "the old password stays refused")
+            L.check_eq(attempt(odp.port, user, "new"), ("ok",), "the new password")
+        drop_user(user)
+    return run
+
+
+def case_dropped_user(pooled):
+    def run():
+        user = "it_login_drop%d" % pooled
+        with private_odp() as odp:
+            prepare(odp, user, "secret", pooled)
+            L.check_eq(attempt(odp.port, user, "secret"), ("ok",), "before the drop")
+            drop_user(user)
+            t_drop = time.monotonic()
+            took = until_same_as_direct(odp, user, "secret", "test", "a dropped user refused")
+            print("dropped user refused after %.2fs" % (time.monotonic() - t_drop))
+            L.check(took <= EFFECT_S, "refused within the refresh interval")
+            # Never a yes again (a stale cache entry would answer within its lifetime).
+            for _ in range(5):
+                r = attempt(odp.port, user, "secret")
+                L.check(r[0] == 1045, "dropped user stays refused: %r" % (r,))
+                time.sleep(0.2)
+    return run
+
+
+def case_pipelined_read_after_failed_replay():
+    """The first statement of a login answered from memory goes out behind the replay steps on a
+    pooled connection. When a step fails (here COM_INIT_DB of a database dropped meanwhile), its
+    ERR answers the statement, the read's own answer is dropped with the connection, and the
+    session goes on in step with its client."""
+    user = "it_login_pipe"
+    with private_odp() as odp:
+        create_user(user, "secret")
+        all_servers("DROP DATABASE IF EXISTS test_pipe; CREATE DATABASE test_pipe;")
+        try:
+            a = L.connect(port=odp.port, user=user, password="secret", database="test_pipe")
+            with a.cursor() as cur:
+                cur.execute("SELECT 1")
+            # Another session takes the connection and leaves it in `test`.
+            b = L.connect(port=odp.port, user=user, password="secret", database="test")
+            with b.cursor() as cur:
+                cur.execute("SELECT 2")
+            b.close()
+            all_servers("DROP DATABASE test_pipe;")
+            watch = odp.counter(["session_replays_pipelined_total"])
+            failures = odp.counter(["session_replay_failures_total"])
+            with a.cursor() as cur:
+                try:
+                    cur.execute("SELECT 3")
+                    raise AssertionError("SELECT 3 in a dropped database was answered: %r" % (cur.fetchall(),))
+                except pymysql.err.MySQLError as e:
+                    L.check_eq(e.args[0], 1049, "the replay's ERR answers the read")
+                L.check(watch.delta() >= 1, "the read went out behind the replay")
+                L.check(failures.delta() >= 1, "the replay failed")
+                # In step: the next read is answered as its own (the database back first).
+                all_servers("CREATE DATABASE test_pipe;")
+                cur.execute("SELECT 4")
+                L.check_eq(cur.fetchall(), ((4,),), "the session goes on in step")
+                cur.execute("SELECT DATABASE()")
+                L.check_eq(cur.fetchall(), (("test_pipe",),), "its database")
+            a.close()
+        finally:
+            all_servers("DROP DATABASE IF EXISTS test_pipe;")
+            drop_user(user)
+
+
+CASES = [("pipelined_read_after_failed_replay", case_pipelined_read_after_failed_replay)]
+for _pooled in (False, True):
+    _tag = "_pooled" if _pooled else ""
+    CASES += [("wrong_password" + _tag, case_wrong_password(_pooled)),
+              ("databases" + _tag, case_databases(_pooled)),
+              ("changed_password" + _tag, case_changed_password(_pooled)),
+              ("dropped_user" + _tag, case_dropped_user(_pooled))]
+
+if __name__ == "__main__":
+    sys.exit(L.run_cases(CASES))
