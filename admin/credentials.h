@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "admin/config.h"
-#include "core/result.h"
+#include "base/result.h"
 
 namespace odp::admin {
 

@@ -3,7 +3,7 @@
 // login dialect is idle, else a login of its own), and the client's OK.
 #include <arpa/inet.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "protocol/auth.h"
 #include "protocol/packet.h"
 #include "protocol/result_packets.h"
