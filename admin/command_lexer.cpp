@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "admin/internal_commands.h"
-#include "core/ascii.h"
+#include "base/ascii.h"
 
 namespace odp::admin {
 namespace detail {
@@ -44,7 +44,7 @@ size_t utf8_length(std::string_view text, size_t i) {
 }  // namespace
 
 bool Token::is_word(std::string_view keyword) const {
-  return kind == TokenKind::word && core::iequals(text, keyword);
+  return kind == TokenKind::word && base::iequals(text, keyword);
 }
 
 std::string excerpt(std::string_view text, size_t max_bytes) {
@@ -243,7 +243,7 @@ bool like_match(std::string_view text, std::string_view pattern) {
     if (p < pat.size() && pat[p].kind == LikeElem::Kind::many) {
       star_p = p++;
       star_t = t;
-    } else if (p < pat.size() && (pat[p].kind == LikeElem::Kind::one || core::iequals(pat[p].unit, units[t]))) {
+    } else if (p < pat.size() && (pat[p].kind == LikeElem::Kind::one || base::iequals(pat[p].unit, units[t]))) {
       ++p;
       ++t;
     } else if (star_p != kNone) {

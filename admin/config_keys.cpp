@@ -5,8 +5,8 @@
 #include <charconv>
 
 #include "admin/address.h"
-#include "core/ascii.h"
-#include "core/log.h"
+#include "base/ascii.h"
+#include "base/log.h"
 
 namespace odp::admin::detail {
 namespace {
@@ -15,7 +15,7 @@ constexpr uint64_t kU32Max = 0xffffffffull;
 constexpr uint64_t kDayMs = 24ull * 3600 * 1000;
 
 std::string lower(std::string_view s) {
-  return core::ascii_lowered(s);
+  return base::ascii_lowered(s);
 }
 
 std::string upper(std::string_view s) {
@@ -419,7 +419,7 @@ std::string closest_name(std::string_view name, const std::vector<std::string>& 
       row[0] = i;
       for (size_t j = 1; j <= cand.size(); ++j) {
         size_t up = row[j];
-        size_t cost = core::ascii_lower(name[i - 1]) == core::ascii_lower(cand[j - 1]) ? 0 : 1;
+        size_t cost = base::ascii_lower(name[i - 1]) == base::ascii_lower(cand[j - 1]) ? 0 : 1;
         row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + cost});
         diag = up;
       }

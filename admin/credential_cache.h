@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "admin/credential.h"
-#include "core/result.h"
+#include "base/result.h"
 
 namespace odp::admin {
 

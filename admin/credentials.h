@@ -20,7 +20,7 @@
 #include "admin/config.h"
 #include "admin/credential.h"
 #include "admin/credential_cache.h"
-#include "core/result.h"
+#include "base/result.h"
 
 namespace odp::admin {
 

@@ -14,7 +14,7 @@
 #include <sstream>
 
 #include "admin/address.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "core/stats.h"
 
 namespace odp::admin {

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/result.h"
+#include "base/result.h"
 
 namespace odp::admin {
 

@@ -6,7 +6,7 @@
 
 #include "admin/command_lexer.h"
 #include "admin/route_commands.h"
-#include "core/ascii.h"
+#include "base/ascii.h"
 #include "protocol/constants.h"
 
 namespace odp::admin {
@@ -280,8 +280,8 @@ InternalResult show_proxysession(CommandLexer& lex, const InternalContext& ctx, 
 }
 
 bool is_sleeping(const std::string& state) {
-  return state.empty() || core::iequals(state, "idle") || core::iequals(state, "sleep") ||
-         core::iequals(state, "connected");
+  return state.empty() || base::iequals(state, "idle") || base::iequals(state, "sleep") ||
+         base::iequals(state, "connected");
 }
 
 InternalResult show_processlist(CommandLexer& lex, const InternalContext& ctx, const Head& h) {

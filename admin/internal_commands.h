@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "admin/config.h"
-#include "core/result.h"
+#include "base/result.h"
 #include "routing/topology.h"
 
 namespace odp::admin {

@@ -5,7 +5,7 @@
 
 #include "admin/address.h"
 #include "admin/meta_connection.h"
-#include "core/log.h"
+#include "base/log.h"
 
 namespace odp::admin {
 

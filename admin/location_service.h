@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "admin/config.h"
-#include "core/result.h"
+#include "base/result.h"
 #include "routing/meta_rows.h"
 #include "routing/snapshot_holder.h"
 

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "core/log.h"
+#include "base/log.h"
 
 namespace odp::admin {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "admin/config.h"
-#include "core/result.h"
+#include "base/result.h"
 #include "routing/meta_rows.h"
 
 struct st_mysql;

@@ -19,7 +19,7 @@
 #include "admin/log_settings.h"
 #include "app/notify.h"
 #include "app/options.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "proxy/server.h"
 
 #ifndef ODP_VERSION

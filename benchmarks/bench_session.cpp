@@ -36,7 +36,7 @@
 
 #include "benchmarks/counting_allocator.h"
 #include "benchmarks/session_bench_env.h"
-#include "core/log.h"
+#include "base/log.h"
 
 namespace {
 

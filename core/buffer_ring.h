@@ -13,7 +13,7 @@
 #include <span>
 #include <string>
 
-#include "core/result.h"
+#include "base/result.h"
 
 namespace odp::core {
 

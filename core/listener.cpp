@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "core/worker.h"
 
 namespace odp::core {

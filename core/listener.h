@@ -8,7 +8,7 @@
 #include <functional>
 #include <string>
 
-#include "core/result.h"
+#include "base/result.h"
 #include "core/ring.h"
 #include "core/timer_wheel.h"
 

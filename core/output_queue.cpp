@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/assert.h"
+#include "base/assert.h"
 #include "core/buffer_ring.h"
 #include "core/pipe_pool.h"
 

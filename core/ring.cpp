@@ -3,8 +3,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/assert.h"
-#include "core/log.h"
+#include "base/assert.h"
+#include "base/log.h"
 
 namespace odp::core {
 

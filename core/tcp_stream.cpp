@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/assert.h"
-#include "core/log.h"
+#include "base/assert.h"
+#include "base/log.h"
 #include "core/worker.h"
 
 namespace odp::core {

@@ -12,8 +12,8 @@
 
 #include <cerrno>
 
-#include "core/assert.h"
-#include "core/log.h"
+#include "base/assert.h"
+#include "base/log.h"
 #include "core/tcp_stream.h"
 #include "core/worker.h"
 

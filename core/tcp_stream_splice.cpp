@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "core/tcp_stream.h"
 #include "core/worker.h"
 

@@ -1,6 +1,6 @@
 #include "core/timer_wheel.h"
 
-#include "core/assert.h"
+#include "base/assert.h"
 
 namespace odp::core {
 

@@ -7,8 +7,8 @@
 #include <cstring>
 #include <ctime>
 
-#include "core/assert.h"
-#include "core/log.h"
+#include "base/assert.h"
+#include "base/log.h"
 #include "core/tcp_stream.h"
 
 namespace odp::core {

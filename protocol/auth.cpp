@@ -4,7 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "core/assert.h"
+#include "base/assert.h"
 
 namespace odp::protocol {
 namespace {

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/result.h"
+#include "base/result.h"
 #include "protocol/binary_value.h"
 #include "protocol/column_def.h"
 #include "protocol/constants.h"

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "core/assert.h"
+#include "base/assert.h"
 #include "protocol/constants.h"
 
 namespace odp::protocol {

@@ -12,7 +12,7 @@
 #include <span>
 #include <vector>
 
-#include "core/result.h"
+#include "base/result.h"
 #include "protocol/wire.h"
 
 namespace odp::protocol {

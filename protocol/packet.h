@@ -6,7 +6,7 @@
 #include <span>
 #include <vector>
 
-#include "core/result.h"
+#include "base/result.h"
 #include "protocol/constants.h"
 #include "protocol/wire.h"
 

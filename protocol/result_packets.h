@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "core/result.h"
+#include "base/result.h"
 #include "protocol/constants.h"
 #include "protocol/wire.h"
 

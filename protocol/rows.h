@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/result.h"
+#include "base/result.h"
 #include "protocol/binary_value.h"
 #include "protocol/wire.h"
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "core/ascii.h"
-#include "core/log.h"
+#include "base/ascii.h"
+#include "base/log.h"
 #include "protocol/commands.h"
 #include "protocol/packet.h"
 
@@ -197,7 +197,7 @@ void BackendLease::ready(Held& h, bool fresh) {
   if (!r.set_sql.empty()) add(StepKind::set, Command::query, r.set_sql);
   if (r.role) {
     std::string sql = "SET ROLE ";
-    if (core::iequals(*r.role, "NONE")) {
+    if (base::iequals(*r.role, "NONE")) {
       sql += "NONE";
     } else {
       sql += '`';

@@ -4,7 +4,7 @@
 // dialect of the database behind the proxy.
 #include <string>
 
-#include "core/result.h"
+#include "base/result.h"
 #include "proxy/session_env.h"
 
 namespace odp::proxy {

@@ -5,7 +5,7 @@
 
 #include <openssl/err.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "protocol/compress.h"
 
 namespace odp::proxy {

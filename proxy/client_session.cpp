@@ -5,7 +5,7 @@
 #include <atomic>
 #include <charconv>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "protocol/packet.h"
 
 namespace odp::proxy {

@@ -33,8 +33,8 @@
 #include <charconv>
 #include <initializer_list>
 
-#include "core/ascii.h"
-#include "core/assert.h"
+#include "base/ascii.h"
+#include "base/assert.h"
 #include "routing/sql_lexer.h"
 
 namespace odp::proxy {
@@ -303,7 +303,7 @@ void Rewriter::classify(const Token& first) {
 // Where `CONNECTION_ID ( )` starting at t ends (and the lexer moved past it), or 0.
 size_t Rewriter::call_end(const Token& t, size_t t_end) {
   bool name = t.is("CONNECTION_ID") ||
-              (t.kind == Tok::quoted_ident && !t.has_escapes && core::iequals(t.text, "CONNECTION_ID"));
+              (t.kind == Tok::quoted_ident && !t.has_escapes && base::iequals(t.text, "CONNECTION_ID"));
   if (!name || prev_dot_) return 0;
   Lexer probe = lex_;
   Token open = probe.next();
@@ -509,7 +509,7 @@ void Rewriter::append_label(size_t begin, size_t end) {
 }  // namespace
 
 std::optional<std::string> rewrite_connection_id(std::string_view sql, uint32_t connection_id) {
-  if (!core::icontains(sql, "connection_id")) return std::nullopt;  // the common case: no lexing
+  if (!base::icontains(sql, "connection_id")) return std::nullopt;  // the common case: no lexing
   Rewriter r(sql, connection_id);
   return r.run();
 }

@@ -1,6 +1,6 @@
 #include "proxy/exchange.h"
 
-#include "core/assert.h"
+#include "base/assert.h"
 #include "protocol/commands.h"
 #include "protocol/packet.h"
 #include "protocol/result_packets.h"

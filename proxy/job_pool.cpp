@@ -1,6 +1,6 @@
 #include "proxy/job_pool.h"
 
-#include "core/log.h"
+#include "base/log.h"
 
 namespace odp::proxy {
 

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/result.h"
+#include "base/result.h"
 #include "protocol/binary_value.h"
 #include "proxy/client_statements.h"
 #include "routing/sql_classifier.h"

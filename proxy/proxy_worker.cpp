@@ -11,7 +11,7 @@
 
 #include "admin/address.h"
 #include "admin/credentials.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "core/tcp_stream.h"
 #include "protocol/constants.h"
 #include "protocol/resultset_writer.h"

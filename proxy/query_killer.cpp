@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "protocol/commands.h"
 #include "protocol/packet.h"
 

@@ -15,7 +15,7 @@
 #include "admin/credentials.h"
 #include "admin/location_service.h"
 #include "core/listener.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "proxy/backend_probe.h"
 #include "proxy/client_channel.h"
 #include "proxy/job_pool.h"

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "admin/config.h"
-#include "core/result.h"
+#include "base/result.h"
 
 namespace odp::proxy {
 

@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "protocol/auth.h"
 #include "protocol/constants.h"
 #include "protocol/handshake.h"

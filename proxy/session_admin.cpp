@@ -1,7 +1,7 @@
 // ClientSession for root@proxysys: no server behind it; every command is answered by odp's
 // internal command layer (admin/internal_commands.h) and never forwarded.
 #include "admin/internal_commands.h"
-#include "core/log.h"
+#include "base/log.h"
 #include "protocol/packet.h"
 #include "protocol/resultset_writer.h"
 #include "proxy/client_session.h"

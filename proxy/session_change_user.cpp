@@ -3,7 +3,7 @@
 // an auth response computed for the server's scramble (answering its auth switch itself), and
 // relays the server's verdict with the client's sequence numbers. The session starts a new
 // history under the new identity; connections logged in as the old one go back to the pool.
-#include "core/log.h"
+#include "base/log.h"
 #include "protocol/auth.h"
 #include "protocol/packet.h"
 #include "protocol/result_packets.h"

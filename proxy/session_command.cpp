@@ -1,9 +1,9 @@
 // ClientSession, commands from the client: read each one (parsed in place from the socket's
 // bytes when nothing is buffered), answer what odp answers itself, hand the rest to routing, and
 // stream requests too large to inspect (big statements, long data, LOCAL INFILE contents).
-#include "core/ascii.h"
-#include "core/assert.h"
-#include "core/log.h"
+#include "base/ascii.h"
+#include "base/assert.h"
+#include "base/log.h"
 #include "protocol/commands.h"
 #include "protocol/packet.h"
 #include "protocol/result_packets.h"
@@ -326,7 +326,7 @@ void ClientSession::handle_small_command(std::span<const uint8_t> packet, std::s
     std::string_view sql(reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1);
     // A statement that reads the process list compares CONNECTION_ID() with the server's thread
     // ids: there it stays the server's (the statement runs on that connection).
-    auto replaced = core::icontains(sql, "processlist") ? std::nullopt : rewrite_connection_id(sql, id_);
+    auto replaced = base::icontains(sql, "processlist") ? std::nullopt : rewrite_connection_id(sql, id_);
     if (replaced) {
       std::vector<uint8_t> p, rewritten;
       p.push_back(payload[0]);
@@ -393,11 +393,11 @@ bool ClientSession::local_answer(const routing::ClassifiedSql& c, std::string_vi
     send_ok_local();
     return true;
   }
-  if (c.type == routing::StmtType::set && core::icontains(sql, "ob_read_consistency")) {
+  if (c.type == routing::StmtType::set && base::icontains(sql, "ob_read_consistency")) {
     // An OceanBase session variable a MySQL server does not know: odp keeps it.
-    if (core::icontains(sql, "weak") || core::icontains(sql, "frozen")) {
+    if (base::icontains(sql, "weak") || base::icontains(sql, "frozen")) {
       model_.set_consistency(routing::Consistency::weak);
-    } else if (core::icontains(sql, "strong")) {
+    } else if (base::icontains(sql, "strong")) {
       model_.set_consistency(routing::Consistency::strong);
     } else {
       link_.send_err(1, errc::ER_WRONG_VALUE_FOR_VAR, "odp: ob_read_consistency must be 'STRONG' or 'WEAK'", "42000");

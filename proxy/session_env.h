@@ -16,7 +16,7 @@
 #include "admin/config.h"
 #include "admin/internal_commands.h"
 #include "core/conn.h"
-#include "core/result.h"
+#include "base/result.h"
 #include "core/stats.h"
 #include "core/timer_wheel.h"
 #include "proxy/server_directory.h"

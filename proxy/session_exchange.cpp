@@ -1,7 +1,7 @@
 // ClientSession, the command on its connection: the lease says a connection is ready, the
 // exchange sends the command and streams the response, the model learns what it changed, and the
 // session reads back what the server did not report before it takes the next command.
-#include "core/log.h"
+#include "base/log.h"
 #include "protocol/packet.h"
 #include "protocol/result_packets.h"
 #include "proxy/client_session.h"

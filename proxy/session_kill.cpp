@@ -1,7 +1,7 @@
 // ClientSession, KILL: clients name odp's connection ids; the server knows its own thread ids.
 // The target's worker says where the target's statement runs now (through its mailbox), and the
 // KILL goes to that server as this session's own statement (the server checks the privilege).
-#include "core/log.h"
+#include "base/log.h"
 #include "protocol/commands.h"
 #include "protocol/packet.h"
 #include "protocol/wire.h"

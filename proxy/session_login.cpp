@@ -6,7 +6,7 @@
 // own) proved the login.
 #include <arpa/inet.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "protocol/auth.h"
 #include "protocol/packet.h"
 #include "protocol/result_packets.h"

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/ascii.h"
+#include "base/ascii.h"
 #include "protocol/constants.h"
 
 namespace odp::proxy {
@@ -146,7 +146,7 @@ void SessionModel::learn_variables(const StatementFacts& facts, const ResponseOu
   if (outcome.state_change && !facts.explains_state_change && (!named || may_do_anything))
     ties_.add(Tie::unexplained_state);
   for (const auto& [name, value] : outcome.system_variables) {
-    std::string key = core::ascii_lowered(name);
+    std::string key = base::ascii_lowered(name);
     switch (classify_system_variable(key)) {
       case VarClass::replay:
       case VarClass::privileged:
@@ -176,7 +176,7 @@ void SessionModel::learn_variables(const StatementFacts& facts, const ResponseOu
     if (name == "timestamp" && facts.resets_timestamp) continue;
     bool reported = false;
     for (const auto& kv : outcome.system_variables)
-      if (core::iequals(kv.first, name)) reported = true;
+      if (base::iequals(kv.first, name)) reported = true;
     if (!reported) read_back.system_variables.push_back(name);
   }
 }

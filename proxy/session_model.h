@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/result.h"
+#include "base/result.h"
 #include "protocol/column_def.h"
 #include "proxy/client_statements.h"
 #include "proxy/login_name.h"

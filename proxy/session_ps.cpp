@@ -2,7 +2,7 @@
 // each server connection's own ids towards it (prepared_statements.h). A client's prepare always
 // reaches a server and its answer is the client's (statement id rewritten); an execute is routed
 // by its parameters and its statement prepared again, silently, on a connection that lacks it.
-#include "core/log.h"
+#include "base/log.h"
 #include "protocol/commands.h"
 #include "protocol/packet.h"
 #include "protocol/prepare_ok.h"

@@ -1,7 +1,7 @@
 // ClientSession, routing: routing::route_statement decides where a command runs; the session
 // waits (bounded) for a table's location on first use, keeps a tied session on its connection,
 // walks the candidates when servers fail, and retries a statement that hit a stale route.
-#include "core/log.h"
+#include "base/log.h"
 #include "proxy/client_session.h"
 #include "routing/router.h"
 

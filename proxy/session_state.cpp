@@ -4,14 +4,14 @@
 #include <atomic>
 #include <cctype>
 
-#include "core/ascii.h"
+#include "base/ascii.h"
 #include "protocol/constants.h"
 
 namespace odp::proxy {
 
 namespace {
 std::string lower(std::string_view s) {
-  return core::ascii_lowered(s);
+  return base::ascii_lowered(s);
 }
 
 bool one_of(std::string_view name, std::initializer_list<std::string_view> names) {

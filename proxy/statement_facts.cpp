@@ -1,6 +1,6 @@
 #include "proxy/statement_facts.h"
 
-#include "core/ascii.h"
+#include "base/ascii.h"
 #include "proxy/session_state.h"
 
 namespace odp::proxy {
@@ -74,7 +74,7 @@ void facts_for_sql(const routing::ClassifiedSql& c, std::string_view sql, Statem
 
   if (c.type == StmtType::set && !c.set_statement) {
     for (uint8_t i = 0; i < c.session_variable_count; ++i) {
-      std::string name = core::ascii_lowered(c.session_variables[i]);
+      std::string name = base::ascii_lowered(c.session_variables[i]);
       switch (classify_system_variable(name)) {
         case VarClass::one_shot:
           out.ties.add(Tie::one_shot_variable);

@@ -4,14 +4,14 @@
 #include <cctype>
 #include <charconv>
 
-#include "core/ascii.h"
+#include "base/ascii.h"
 
 namespace odp::routing {
 
 namespace {
-using core::iequals;
+using base::iequals;
 std::string lower(std::string_view s) {
-  return core::ascii_lowered(s);
+  return base::ascii_lowered(s);
 }
 
 template <typename T>

@@ -5,12 +5,12 @@
 #include <charconv>
 #include <cstdlib>
 
-#include "core/ascii.h"
+#include "base/ascii.h"
 
 namespace odp::routing {
 
 namespace {
-using core::iequals;
+using base::iequals;
 
 // An integer key value: integer literals, and strings / decimals that hold an exact integer.
 bool integer_of(const SqlValue& v, int64_t& out) {

@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-#include "core/ascii.h"
+#include "base/ascii.h"
 
 namespace odp::routing {
 
@@ -15,7 +15,7 @@ size_t write_key(char* buf, size_t cap, std::string_view tenant, std::string_vie
   auto put = [&](std::string_view part) {
     for (char c : part) {
       if (n == cap) return false;
-      buf[n++] = core::ascii_lower(c);
+      buf[n++] = base::ascii_lower(c);
     }
     return true;
   };
@@ -28,7 +28,7 @@ size_t write_key(char* buf, size_t cap, std::string_view tenant, std::string_vie
   return n;
 }
 
-using core::iequals;
+using base::iequals;
 }  // namespace
 
 std::string table_key(std::string_view tenant, std::string_view database, std::string_view table) {

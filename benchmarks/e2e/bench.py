@@ -13,8 +13,9 @@ Environment (defaults in brackets):
              BENCH_MUX_TIME [BENCH_TIME]  BENCH_MUX_DIRECT [0] (1: direct too)
   churn: BENCH_CHURN_COUNT [1000] sequential cycles  BENCH_CHURN_PARALLEL [32] threads
          BENCH_CHURN_PARALLEL_COUNT [3200] cycles over those threads  BENCH_CHURN_ROUNDS [2]  BENCH_CHURN_TLS [1]
+  reset: BENCH_RESET_COUNT [2000] of each operation
   jdbc: BENCH_JDBC_ROWS [100000]      alloc: BENCH_ALLOC_MIN_TIME [0.5] seconds per case
-  BENCH_SKIP  comma list of parts to skip: sysbench,syscalls,stream,idle,multiplex,churn,jdbc,alloc,micro
+  BENCH_SKIP  comma list of parts to skip: sysbench,syscalls,stream,idle,multiplex,churn,reset,jdbc,alloc,micro
   ODP_BIN [build/odp]  ODP_SANDBOX_PORT_BASE [3400]  ODP_SANDBOX_DIR [build/sandbox] (TLS material)
 """
 
@@ -40,6 +41,7 @@ import alloc  # noqa: E402
 import churn  # noqa: E402
 import jdbc  # noqa: E402
 import mux  # noqa: E402
+import reset  # noqa: E402
 
 THREADS = [int(x) for x in env_list("BENCH_THREADS", "1,8,64")]
 IDLE = int(os.environ.get("BENCH_IDLE_CONNS", "10000"))
@@ -488,7 +490,7 @@ def main():
         PATHS[:] = ["direct"] + [p for p in ("odp", "haproxy") if p in proxies]
         # idle last: it leaves odp with 10,000 sessions to tear down.
         parts = [("sysbench", sysbench_part), ("syscalls", syscall_part), ("multiplex", mux.part),
-                 ("churn", churn.part), ("jdbc", jdbc.part), ("stream", stream_part), ("idle", idle_part)]
+                 ("churn", churn.part), ("reset", reset.part), ("jdbc", jdbc.part), ("stream", stream_part), ("idle", idle_part)]
         for name, fn in parts:
             if name in SKIP:
                 continue

@@ -8,7 +8,7 @@
 
 #include <doctest/doctest.h>
 
-#include "core/log.h"
+#include "base/log.h"
 
 TEST_CASE("log settings: level, directory creation, file, back to stderr") {
   std::string dir = "/tmp/odp_log_settings_" + std::to_string(::getpid()) + "/a/b";

@@ -11,7 +11,7 @@
 
 #include <doctest/doctest.h>
 
-#include "core/log.h"
+#include "base/log.h"
 #include "tests/unit/proxy/fake_world.h"
 
 // Under ASan (which the sanitizer builds pair with UBSan) a report also names the seed.

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace odp::core {
+namespace odp::base {
 
 constexpr char ascii_lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
@@ -31,4 +31,4 @@ constexpr bool icontains(std::string_view hay, std::string_view needle) {
   return false;
 }
 
-}  // namespace odp::core
+}  // namespace odp::base
