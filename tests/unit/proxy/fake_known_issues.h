@@ -30,6 +30,11 @@ struct KnownIssues {
   // one server's connection and waiting for another's deadlock in a cycle until pool.max_wait_ms.
   // Scenarios without faults bound the wait (unless strict) and count the waits that timed out.
   uint64_t pool_wait_timeouts_without_faults = 0;
+  // Not counted, avoided: a KILL (KILL [QUERY] n, COM_PROCESS_KILL) from a session tied to its
+  // connection (a transaction, a temporary table...) goes to the target's server, and the
+  // connection it runs on becomes the session's current one: the session's next statements, tied
+  // to "the current connection" (ClientSession::sticky), run there, away from its state. Scenarios
+  // do not let clients that create temporary tables KILL, unless strict.
   // Not counted, avoided: a request too large to inspect (over 64 KiB) that starts in the
   // session's input buffer (always for a compressed client) while the session holds no server
   // connection waits for one; when the pool has one idle the lease is ready at once, inside the
