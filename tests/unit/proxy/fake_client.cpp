@@ -349,6 +349,8 @@ void FakeClient::take_answers() {
       o.kind = Outcome::Kind::server;
       o.info = &m.record->info;
       const auto& ids = m.record->view_ids(plan_.session_track || m.unstripped);
+      // odp numbers a session's statements 1, 2, 3... in the order they were prepared.
+      if (!ids.empty() && !m.record->info.error) ++prepared_;
       if (!ids.empty() && ids[0] + 4 <= view.size()) {
         size_t at = ids[0];
         o.odp_stmt_id = static_cast<uint32_t>(view[at] | (view[at + 1] << 8) | (view[at + 2] << 16) |
@@ -361,7 +363,7 @@ void FakeClient::take_answers() {
                        " instead of odp's";
           }
           ++KnownIssues::counts().unrewritten_statement_id;
-          o.odp_stmt_id = 0;  // unusable: the client forgets the statement
+          o.odp_stmt_id = prepared_;  // what odp keeps it under (it did take the statement)
         }
       }
     } else {

@@ -125,6 +125,7 @@ class FakeClient final : public core::StreamHandler {
   std::vector<uint8_t> got_;
   size_t consumed_ = 0;  // bytes of got_ matched to answers
   uint64_t unstripped_ = 0;
+  uint32_t prepared_ = 0;  // statements the servers prepared for the client (odp's last id)
   std::string failure_;
   std::string local_note_;  // the last packet taken for odp's own, next to the servers' answers
 };

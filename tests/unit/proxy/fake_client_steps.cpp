@@ -80,6 +80,11 @@ bool FakeClient::build(const Step& step, Sent& s, std::vector<uint8_t>& p) {
   Step st = step;
   // Steps that need something the session does not have become one that makes it.
   if (st.kind == StepKind::execute && !model_.some_statement(r, 0)) st.kind = StepKind::ping;
+  // An execute runs whichever statement of the table the client has, else prepares one.
+  if (st.kind == StepKind::execute_read && !model_.some_statement(r, 1) && model_.some_statement(r, 2))
+    st.kind = StepKind::execute_write;
+  if (st.kind == StepKind::execute_write && !model_.some_statement(r, 2) && model_.some_statement(r, 1))
+    st.kind = StepKind::execute_read;
   if (st.kind == StepKind::execute_read && !model_.some_statement(r, 1)) st.kind = StepKind::prepare_read;
   if (st.kind == StepKind::execute_write && !model_.some_statement(r, 2)) st.kind = StepKind::prepare_write;
   if (st.kind == StepKind::stmt_close && !model_.some_statement(r, 0) && !model_.some_statement(r, 1) &&
@@ -254,6 +259,9 @@ bool FakeClient::build(const Step& step, Sent& s, std::vector<uint8_t>& p) {
       break;
     case StepKind::reset_connection:
       put_u8(p, static_cast<uint8_t>(Command::reset_connection));
+      break;
+    case StepKind::set_consistency:
+      query(std::string("SET ob_read_consistency = '") + (st.a == 1 ? "WEAK" : "STRONG") + "'");
       break;
     case StepKind::insert_row:
     case StepKind::update_row: {

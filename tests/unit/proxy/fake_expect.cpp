@@ -145,7 +145,8 @@ bool ClientModel::local_allowed(const Sent& s, const Outcome& o) const {
   StepKind k = s.step.kind;
   bool kill = k == StepKind::kill_query || k == StepKind::kill_connection || k == StepKind::process_kill;
   if (o.kind == Outcome::Kind::local_ok)
-    return kill || k == StepKind::begin || k == StepKind::commit || k == StepKind::rollback;
+    return kill || k == StepKind::begin || k == StepKind::commit || k == StepKind::rollback ||
+           k == StepKind::set_consistency;
   if (!strict_ || kills_) return true;  // a KILL of a pooled connection may cut any command short
   // Without faults odp answers with its own error only when no pooled connection came free in
   // time, or a KILL names a session that is not there.
@@ -389,6 +390,10 @@ void ClientModel::state_answer(const Sent& s, const Outcome& o) {
     case StepKind::err:
       if (server && (!info->error || info->code != protocol::errc::ER_PARSE_ERROR))
         fail(s, "expected the server's ERR 1064");
+      return;
+    case StepKind::set_consistency:
+      // An OceanBase variable a MySQL server does not know: odp keeps it.
+      if (server) fail(s, "SET ob_read_consistency reached a server");
       return;
     case StepKind::sleep_short:
       if (server && info->error && info->code != protocol::errc::ER_QUERY_INTERRUPTED &&

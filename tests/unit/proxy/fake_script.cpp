@@ -46,6 +46,8 @@ const char* step_name(StepKind k) {
       return "use_db";
     case StepKind::reset_connection:
       return "reset_connection";
+    case StepKind::set_consistency:
+      return "set_consistency";
     case StepKind::insert_row:
       return "insert_row";
     case StepKind::update_row:
@@ -107,6 +109,7 @@ bool pipelinable(StepKind k) {
     case StepKind::create_temp:
     case StepKind::drop_temp:
     case StepKind::read_temp:
+    case StepKind::set_consistency:
       return true;
     default:
       return false;
@@ -203,7 +206,7 @@ std::vector<Step> random_script(Rng& r, const ScriptOptions& o) {
       static constexpr StepKind kTemp[] = {StepKind::create_temp, StepKind::drop_temp, StepKind::read_temp,
                                            StepKind::call_make_temp};
       out.emplace_back(kTemp[r.below(4)]);
-    } else if (pick < 82) {
+    } else if (pick < 81) {
       out.emplace_back(r.chance(500) ? StepKind::prepare_read : StepKind::prepare_write);
     } else if (pick < 87) {
       out.emplace_back(r.chance(500) ? StepKind::execute_read : StepKind::execute_write);
@@ -211,8 +214,11 @@ std::vector<Step> random_script(Rng& r, const ScriptOptions& o) {
       out.emplace_back(StepKind::reset_connection);
     } else if (pick < 89) {
       out.emplace_back(StepKind::change_user, var(3));
-    } else if (pick < 91) {
+    } else if (pick < 90) {
       out.emplace_back(StepKind::ping);
+    } else if (pick < 91) {
+      // Weak reads go to followers (the table is shared: they read what the leader has).
+      out.emplace_back(StepKind::set_consistency, r.chance(700) ? 1 : 0);
     } else if (pick < 94) {
       out.emplace_back(StepKind::sleep_short);
     } else if (o.kills && o.clients > 1) {

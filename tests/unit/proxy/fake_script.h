@@ -38,6 +38,7 @@ enum class StepKind : uint8_t {
   read_database,     // SELECT DATABASE()
   use_db,            // USE db (a: database index; kDatabases.size() = one that does not exist)
   reset_connection,  // COM_RESET_CONNECTION
+  set_consistency,   // SET ob_read_consistency = 'WEAK' / 'STRONG' (a: 1 = weak): odp answers itself
   // --- the partitioned table ---
   insert_row,  // a new row of the client's
   update_row,  // appends to one of its rows
