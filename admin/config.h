@@ -57,9 +57,9 @@ struct PoolConfig {
   // Open connections per server per worker; 0 = sized from the machine (16 per CPU over all workers,
   // at least 4 per worker). Beyond it statements wait in line (FIFO) for a connection.
   uint32_t max_server_connections = 0;
-  uint32_t max_wait_ms = 10000;  // a statement waits at most this long for a connection (0 = no bound)
-  uint32_t max_idle_per_server = 128;   // idle connections kept per server, user and protocol dialect
-  uint32_t idle_timeout_ms = 60000;     // idle pooled connections older than this are closed
+  uint32_t max_wait_ms = 10000;        // a statement waits at most this long for a connection (0 = no bound)
+  uint32_t max_idle_per_server = 128;  // idle connections kept per server, user and protocol dialect
+  uint32_t idle_timeout_ms = 60000;    // idle pooled connections older than this are closed
 };
 
 struct ProtocolConfig {

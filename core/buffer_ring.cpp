@@ -2,10 +2,9 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-
-#include "core/log.h"
 
 namespace odp::core {
 
@@ -23,12 +22,14 @@ void BufferRing::reset() {
   arena_ = nullptr;
 }
 
-Status<std::string> BufferRing::init(io_uring* ring, uint16_t group_id, uint32_t count, uint32_t buffer_bytes) {
+Status<std::string> BufferRing::init(io_uring* ring, uint16_t group_id, uint32_t count, uint32_t buffer_bytes,
+                                     uint32_t max_held) {
   if (count == 0 || (count & (count - 1)) != 0 || count > 32768)
     return Err(std::string("buffer count must be a power of two <= 32768"));
   ring_ = ring;
   group_id_ = group_id;
   count_ = count;
+  max_held_ = max_held == 0 ? count / 2 : std::min(max_held, count);
   buffer_bytes_ = buffer_bytes;
   ring_bytes_ = sizeof(io_uring_buf) * count;
   void* mem = mmap(nullptr, ring_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
@@ -50,16 +51,13 @@ Status<std::string> BufferRing::init(io_uring* ring, uint16_t group_id, uint32_t
   mem = mmap(nullptr, arena_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
   if (mem == MAP_FAILED) return Err(std::string("mmap buffer arena: ") + strerror(errno));
   arena_ = static_cast<uint8_t*>(mem);
-  iovec iov{arena_, arena_bytes_};
-  rc = io_uring_register_buffers(ring, &iov, 1);
-  if (rc < 0)
-    LOG_WARN("io_uring: registering the buffer arena failed (%s); continuing without fixed buffers", strerror(-rc));
   mask_ = io_uring_buf_ring_mask(count);
   for (uint32_t i = 0; i < count; ++i) {
     io_uring_buf_ring_add(br_, arena_ + static_cast<size_t>(i) * buffer_bytes, buffer_bytes, static_cast<uint16_t>(i),
                           mask_, static_cast<int>(i));
   }
   io_uring_buf_ring_advance(br_, static_cast<int>(count));
+  available_ = count;
   return Ok{};
 }
 
@@ -67,6 +65,7 @@ void BufferRing::recycle(uint16_t buffer_id) {
   io_uring_buf_ring_add(br_, arena_ + static_cast<size_t>(buffer_id) * buffer_bytes_, buffer_bytes_, buffer_id, mask_,
                         0);
   io_uring_buf_ring_advance(br_, 1);
+  ++available_;
 }
 
 }  // namespace odp::core

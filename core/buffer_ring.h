@@ -1,8 +1,12 @@
 #pragma once
-// A provided-buffer ring for multishot recv, carved from one arena that is also registered with
-// the ring as fixed buffers. The kernel picks a buffer per completion; the receiver hands it back
-// with recycle() as soon as it has consumed the bytes, so a connection holds no buffer while idle.
-// Running out of buffers ends a multishot recv with ENOBUFS: backpressure, not an error.
+// A provided-buffer ring for multishot recv, carved from one arena. The kernel picks a buffer per
+// completion; the receiver hands it back with recycle() as soon as it has consumed the bytes, so a
+// connection holds no buffer while idle. Running out of buffers ends a multishot recv with
+// ENOBUFS: backpressure, not an error (the stream parks until buffers come back, see Worker).
+//
+// The arena is not registered as fixed buffers: nothing reads or sends with a fixed-buffer
+// operation (READ_FIXED, send with IORING_RECVSEND_FIXED_BUF), and registering pins every page of
+// it (16 MiB per worker by default) for nothing, where unregistered it is resident only once used.
 #include <liburing.h>
 
 #include <cstdint>
@@ -20,8 +24,9 @@ class BufferRing {
   BufferRing& operator=(const BufferRing&) = delete;
   ~BufferRing();
 
-  // count must be a power of two.
-  Status<std::string> init(io_uring* ring, uint16_t group_id, uint32_t count, uint32_t buffer_bytes);
+  // count must be a power of two. max_held (0: count / 2) bounds hold().
+  Status<std::string> init(io_uring* ring, uint16_t group_id, uint32_t count, uint32_t buffer_bytes,
+                           uint32_t max_held = 0);
 
   uint16_t group_id() const { return group_id_; }
   uint32_t buffer_bytes() const { return buffer_bytes_; }
@@ -30,13 +35,18 @@ class BufferRing {
   }
   // Unregisters and unmaps everything (idempotent).
   void reset();
+  // The kernel filled a buffer (a completion carried it): it is ours until recycle().
+  void taken() { --available_; }
   // Gives a buffer back to the kernel.
   void recycle(uint16_t buffer_id);
+  // Buffers the kernel can fill now.
+  uint32_t available() const { return available_; }
+  uint32_t count() const { return count_; }
 
-  // Buffers kept past their completion for zero-copy sends. Bounded to half the ring so that
-  // slow peers cannot starve every other connection's receives.
+  // Buffers kept past their completion for zero-copy sends. Bounded (half the ring by default)
+  // so that slow peers cannot starve every other connection's receives.
   bool try_hold() {
-    if (held_ >= count_ / 2) return false;
+    if (held_ >= max_held_) return false;
     ++held_;
     return true;
   }
@@ -54,6 +64,8 @@ class BufferRing {
   size_t ring_bytes_ = 0;
   uint32_t count_ = 0;
   uint32_t held_ = 0;
+  uint32_t max_held_ = 0;
+  uint32_t available_ = 0;
   uint32_t buffer_bytes_ = 0;
   uint16_t group_id_ = 0;
   int mask_ = 0;

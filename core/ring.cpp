@@ -14,6 +14,8 @@ Ring::~Ring() {
 
 void Ring::shutdown() {
   if (initialized_) {
+    // io_uring_queue_exit unregisters a registered ring fd in the *calling* thread's table, which
+    // is why the worker registers it only while its loop runs, on its own thread.
     io_uring_queue_exit(&ring_);
     ring_.ring_fd = -1;  // closed: later unregister calls must not hit a reused descriptor
   }
@@ -79,6 +81,20 @@ void Ring::reserve(unsigned n) {
   if (rc < 0 && rc != -EAGAIN && rc != -EBUSY && rc != -EINTR) LOG_ERROR("io_uring_submit failed: %s", strerror(-rc));
 }
 
+bool Ring::register_ring_fd() {
+  if (ring_fd_registered_) return true;
+  int rc = io_uring_register_ring_fd(&ring_);
+  ring_fd_registered_ = rc == 1;
+  if (!ring_fd_registered_) LOG_DEBUG("io_uring: ring fd not registered (%s)", strerror(rc < 0 ? -rc : EINVAL));
+  return ring_fd_registered_;
+}
+
+void Ring::unregister_ring_fd() {
+  if (!ring_fd_registered_) return;
+  io_uring_unregister_ring_fd(&ring_);
+  ring_fd_registered_ = false;
+}
+
 void Ring::submit() {
   int rc = io_uring_submit(&ring_);
   if (rc < 0 && rc != -EAGAIN && rc != -EBUSY && rc != -EINTR) LOG_ERROR("io_uring_submit: %s", strerror(-rc));
@@ -110,6 +126,7 @@ size_t Ring::dispatch() {
     if (!(r.flags & IORING_CQE_F_MORE)) c->pending = false;
     ODP_ASSERT(c->fn != nullptr);
     c->fn(*c, r.res, r.flags);
+    if (after_callback_ != nullptr) after_callback_(after_callback_ctx_);
   }
   return batch_.size();
 }

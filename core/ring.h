@@ -52,6 +52,13 @@ class Ring {
   void wait(const __kernel_timespec* timeout);
   // Reaps every available CQE, then runs their callbacks. Returns the number dispatched.
   size_t dispatch();
+  // Called after each callback dispatch() runs (the worker flushes and submits sends there when
+  // its submit policy is `immediate`). Not an owning std::function: no allocation, no copy.
+  using AfterCallback = void (*)(void* ctx);
+  void set_after_callback(AfterCallback fn, void* ctx) {
+    after_callback_ = fn;
+    after_callback_ctx_ = ctx;
+  }
   // wait() then dispatch(), for callers that keep no clock.
   size_t run_once(const __kernel_timespec* timeout) {
     wait(timeout);
@@ -59,6 +66,15 @@ class Ring {
   }
   // Submits without waiting.
   void submit();
+  // SQEs prepared and not yet submitted.
+  unsigned queued() const { return io_uring_sq_ready(&ring_); }
+
+  // Registers the ring's own descriptor with the calling thread, so that io_uring_enter skips the
+  // fd lookup (kernel 5.18+). The registration belongs to the thread: register and unregister on
+  // the ring's thread. False when the kernel refuses (the plain descriptor keeps working).
+  bool register_ring_fd();
+  void unregister_ring_fd();
+  bool ring_fd_registered() const { return ring_fd_registered_; }
 
   io_uring* raw() { return &ring_; }
   int ring_fd() const { return ring_.ring_fd; }
@@ -78,7 +94,10 @@ class Ring {
   io_uring ring_{};
   bool initialized_ = false;
   bool defer_taskrun_ = false;
+  bool ring_fd_registered_ = false;
   unsigned fixed_files_ = 0;
+  AfterCallback after_callback_ = nullptr;
+  void* after_callback_ctx_ = nullptr;
   std::vector<int> free_slots_;
   std::vector<Reaped> batch_;
 };

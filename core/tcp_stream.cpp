@@ -23,12 +23,8 @@ void set_nodelay(int fd) {
 TcpStream::TcpStream(Worker& worker, int fd, StreamHandler* handler) : worker_(worker), fd_(fd), handler_(handler) {
   recv_c_.fn = &TcpStream::on_recv;
   recv_c_.ctx = this;
-  send_c_.fn = &TcpStream::on_send;
-  send_c_.ctx = this;
   connect_c_.fn = &TcpStream::on_connect;
   connect_c_.ctx = this;
-  send_poll_c_.fn = &TcpStream::on_poll_done;
-  send_poll_c_.ctx = this;
   splice_poll_c_.fn = &TcpStream::on_poll_done;
   splice_poll_c_.ctx = this;
   splice_c_.fn = &TcpStream::on_splice_in;
@@ -97,16 +93,23 @@ void TcpStream::on_connect(Completion& c, int32_t res, uint32_t /*flags*/) {
 
 void TcpStream::start_reading() {
   want_read_ = true;
-  if (state_ == State::open && !recv_c_.pending && splice_state_ == SpliceState::none) arm_recv();
+  // A parked stream is re-armed by the worker once buffers are back.
+  if (state_ == State::open && !recv_c_.pending && !parked_ && splice_state_ == SpliceState::none) arm_recv();
 }
 
 void TcpStream::stop_reading() {
   want_read_ = false;
+  worker_.unpark_reader(this);
   if (recv_c_.pending) cancel(recv_c_);
+}
+
+void TcpStream::resume_after_park() {
+  if (state_ == State::open && want_read_ && !recv_c_.pending && splice_state_ == SpliceState::none) arm_recv();
 }
 
 void TcpStream::arm_recv() {
   io_uring_sqe* sqe = worker_.ring().prepare(recv_c_);
+  recv_is_peek_ = peek_after_splice_;
   if (peek_after_splice_) {
     // Right after a splice the socket may hold megabytes; a multishot recv would pull them all
     // into buffers before the receiver could ask for the next splice. One short read shows the
@@ -132,6 +135,7 @@ void TcpStream::on_recv(Completion& c, int32_t res, uint32_t flags) {
   if (res > 0) {
     ODP_ASSERT(flags & IORING_CQE_F_BUFFER);
     auto bid = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
+    w.buffers().taken();
     self->bytes_received_ += static_cast<uint64_t>(res);
     self->in_delivery_ = true;
     self->delivery_held_ = false;
@@ -145,10 +149,12 @@ void TcpStream::on_recv(Completion& c, int32_t res, uint32_t flags) {
     return;
   }
   if (res == -ENOBUFS) {
-    // Out of provided buffers: the kernel stopped this multishot recv. Buffers come back as
-    // soon as the current batch is consumed, so re-arming is the backpressure release.
+    // Out of provided buffers: the kernel stopped this multishot recv. Re-arming now would
+    // only fail again until buffers are recycled, so the stream parks and the worker re-arms
+    // it once some are back (backpressure, not an error).
     Stats::inc(w.stats().io_recv_enobufs_total);
-    if (!c.pending) self->recv_ended();
+    if (self->recv_is_peek_) self->peek_after_splice_ = true;  // still owed: ask for it again
+    if (!c.pending) self->recv_ended(/*out_of_buffers=*/true);
     return;
   }
   if (res == -ECANCELED || (res < 0 && self->state_ != State::open)) {
@@ -167,41 +173,15 @@ void TcpStream::on_recv(Completion& c, int32_t res, uint32_t flags) {
   }
 }
 
-void TcpStream::recv_ended() {
+void TcpStream::recv_ended(bool out_of_buffers) {
   if (state_ != State::open) {
     maybe_finish_close();
   } else if (splice_state_ == SpliceState::stopping) {
     after_reads_stopped();
+  } else if (want_read_ && out_of_buffers) {
+    worker_.park_reader(this);
   } else if (want_read_) {
     arm_recv();
-  }
-}
-
-void TcpStream::write(std::span<const uint8_t> bytes) {
-  if ((state_ != State::open && state_ != State::connecting) || bytes.empty()) return;
-  // Append to the last owned segment unless a send of it may be in flight.
-  bool back_busy = out_.size() == 1 && send_c_.pending;
-  if (out_.empty() || out_.back().kind != SegmentKind::owned || back_busy) out_.emplace_back();
-  out_.back().owned.append(bytes);
-  out_bytes_ += bytes.size();
-  commit_output();
-}
-
-void TcpStream::commit_output() {
-  if (above_high_watermark()) was_above_high_ = true;
-  if (!flush_scheduled_ && !out_.empty()) {
-    flush_scheduled_ = true;
-    worker_.schedule_flush(this);
-  }
-}
-
-void TcpStream::flush() {
-  flush_scheduled_ = false;
-  if (state_ == State::connecting || state_ == State::closed) return;
-  if (failed_) return;
-  if (!send_c_.pending && !out_.empty()) {
-    send_offset_ = 0;
-    arm_send();
   }
 }
 
@@ -216,101 +196,21 @@ void TcpStream::release_held(uint16_t buffer_id) {
   worker_.buffers().release_hold(buffer_id);
 }
 
-bool TcpStream::write_held(std::span<const uint8_t> bytes, uint16_t buffer_id) {
-  if (state_ != State::open || failed_) return false;
-  Segment& seg = out_.emplace_back();
-  seg.kind = SegmentKind::lent;
-  seg.lent = bytes;
-  seg.buffer_id = buffer_id;
-  out_bytes_ += bytes.size();
-  commit_output();
-  return true;
-}
-
-void TcpStream::release_segment(Segment& seg) {
-  if (seg.kind == SegmentKind::lent) worker_.buffers().release_hold(seg.buffer_id);
-  if (seg.kind == SegmentKind::piped) worker_.pipes().release(seg.pipe);
-  seg.kind = SegmentKind::owned;
-}
-
-void TcpStream::pop_front_segment() {
-  release_segment(out_.front());
-  out_.pop_front();
-  send_offset_ = 0;
-}
-
-void TcpStream::drop_output() {
-  size_t keep = send_c_.pending ? 1 : 0;
-  while (out_.size() > keep) {
-    release_segment(out_.back());
-    out_.pop_back();
-  }
-  out_bytes_ = keep ? out_.front().size() - send_offset_ : 0;
-  if (!keep) send_offset_ = 0;
-}
-
-void TcpStream::arm_send() {
-  if (out_.front().kind == SegmentKind::piped) {
-    arm_piped_send();
-    return;
-  }
-  auto data = out_.front().bytes().subspan(send_offset_);
-  io_uring_sqe* sqe = worker_.ring().prepare(send_c_);
-  io_uring_prep_send(sqe, slot_ >= 0 ? slot_ : fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_WAITALL);
-  set_fd_flags(sqe);
-}
-
-void TcpStream::on_send(Completion& c, int32_t res, uint32_t /*flags*/) {
-  auto* self = static_cast<TcpStream*>(c.ctx);
-  bool piped = !self->out_.empty() && self->out_.front().kind == SegmentKind::piped;
-  if (res == -EAGAIN && piped && self->state_ != State::closed && !self->failed_) {
-    self->arm_send();  // writable by poll, yet full again: wait once more
-    return;
-  }
-  if (res < 0) {
-    // The send is over (failed or cancelled): nothing of ours is in the kernel any more.
-    self->drop_output();
-    if (!self->out_.empty()) self->pop_front_segment();
-    self->out_bytes_ = 0;
-    if (self->state_ == State::open && !self->failed_) {
-      self->failed_ = true;
-      if (self->handler_) self->handler_->on_stream_closed(-res);
-    }
-    self->maybe_finish_close();
-    return;
-  }
-  self->bytes_sent_ += static_cast<uint64_t>(res);
-  if (piped) self->took_from_pipe(self->out_.front().pipe, static_cast<uint32_t>(res));
-  self->out_bytes_ -= static_cast<size_t>(res);
-  self->send_offset_ += static_cast<size_t>(res);
-  if (self->send_offset_ < self->out_.front().size()) {
-    self->arm_send();  // short write: send the rest
-    return;
-  }
-  self->pop_front_segment();
-  if (!self->out_.empty() && !self->failed_) self->arm_send();
-  if (self->was_above_high_ && self->pending_output() < self->high_watermark_ / 2) {
-    self->was_above_high_ = false;
-    if (self->state_ == State::open && self->handler_) self->handler_->on_stream_writable();
-  }
-  if (self->state_ == State::closing) self->maybe_finish_close();
-}
-
 void TcpStream::close(CloseMode mode) {
   if (state_ == State::closing || state_ == State::closed) return;
   state_ = State::closing;
   handler_ = nullptr;
   want_read_ = false;
+  worker_.unpark_reader(this);
   if (recv_c_.pending) cancel(recv_c_);
   if (connect_c_.pending) cancel(connect_c_);
   stop_splicing();
   if (mode == CloseMode::abort || failed_) {
     drop_output();
-    if (send_c_.pending) cancel(send_c_);
-    if (send_poll_c_.pending) cancel(send_poll_c_);
+    cancel_sends();
   } else {
     flush();
-    if (send_c_.pending || !out_.empty()) worker_.timers().arm(linger_timer_, worker_.now_ms() + kLingerMs);
+    if (send_ != nullptr || !out_.empty()) worker_.timers().arm(linger_timer_, worker_.now_ms() + kLingerMs);
   }
   worker_.retire(this);
   maybe_finish_close();
@@ -320,19 +220,18 @@ void TcpStream::on_linger(Timer& t) {
   auto* self = static_cast<TcpStream*>(t.ctx);
   // The peer did not take our last bytes in time: give up on them.
   self->drop_output();
-  if (self->send_c_.pending) self->cancel(self->send_c_);
-  if (self->send_poll_c_.pending) self->cancel(self->send_poll_c_);
+  self->cancel_sends();
   self->maybe_finish_close();
 }
 
 void TcpStream::maybe_finish_close() {
   if (state_ != State::closing) return;
-  if (recv_c_.pending || send_c_.pending || connect_c_.pending || send_poll_c_.pending) return;
+  if (recv_c_.pending || send_ != nullptr || connect_c_.pending) return;
   if (splice_c_.pending || splice_poll_c_.pending) return;
   end_splice();
   if (!out_.empty() && !failed_ && linger_timer_.armed()) {
     flush();
-    if (send_c_.pending) return;
+    if (send_ != nullptr) return;
   }
   drop_output();
   worker_.timers().disarm(linger_timer_);
@@ -341,13 +240,18 @@ void TcpStream::maybe_finish_close() {
   ::close(fd_);
   fd_ = -1;
   state_ = State::closed;
-  out_.clear();
 }
 
 void TcpStream::abandon() {
-  recv_c_.pending = send_c_.pending = connect_c_.pending = false;
-  send_poll_c_.pending = splice_poll_c_.pending = splice_c_.pending = false;
-  out_.clear();  // the ring, its buffers and the pipes are gone: nothing to give back
+  recv_c_.pending = connect_c_.pending = false;
+  splice_poll_c_.pending = splice_c_.pending = false;
+  if (send_ != nullptr) {
+    for (SendOp& op : send_->ops) op.c.pending = op.poll_c.pending = false;
+    worker_.output_pool().put_batch(send_);
+    send_ = nullptr;
+  }
+  worker_.unpark_reader(this);
+  out_.forget(worker_.output_pool());  // the ring, its buffers and the pipes are gone
   splice_pipe_ = nullptr;
   splice_dst_ = splice_src_ = nullptr;
   if (fd_ >= 0) ::close(fd_);
@@ -357,8 +261,8 @@ void TcpStream::abandon() {
 }
 
 bool TcpStream::reclaimable() const {
-  return state_ == State::closed && !recv_c_.pending && !send_c_.pending && !connect_c_.pending &&
-         !send_poll_c_.pending && !splice_poll_c_.pending && !splice_c_.pending;
+  return state_ == State::closed && !recv_c_.pending && send_ == nullptr && !connect_c_.pending &&
+         !splice_poll_c_.pending && !splice_c_.pending;
 }
 
 }  // namespace odp::core

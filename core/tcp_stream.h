@@ -1,18 +1,27 @@
 #pragma once
-// A TCP connection driven by the worker's ring: multishot recv into provided buffers, one send in
-// flight at a time from a double-buffered output queue (sends are issued once per loop iteration,
-// so many small writes become one syscall-free SQE), connect with a linked timeout, and a close
-// that waits until the kernel holds nothing of the stream before the descriptor is closed and the
-// object freed. After close() the handler gets no more callbacks.
+// A TCP connection driven by the worker's ring: multishot recv into provided buffers (parking
+// when the worker runs out of them), an output FIFO sent as one linked chain of up to
+// SendBatch::kMaxOps operations at a time, connect with a linked timeout, and a close that waits
+// until the kernel holds nothing of the stream before the descriptor is closed and the object
+// freed. After close() the handler gets no more callbacks.
+//
+// Sends and ordering: two sends on one TCP socket that are in the kernel at the same time are
+// not ordered unless they are linked. A send that finds the socket full waits for POLLOUT and
+// resumes; a second, unlinked send can slip its bytes in between. Links hold only inside one
+// submission, so the stream keeps one chain in flight: every operation of it is prepared in the
+// same submission and linked to the next, the kernel starts each only after the previous one
+// completed in full (MSG_WAITALL makes it retry short sends internally), and a short or failed
+// operation cancels the rest. Bytes written while a chain is in flight go out in the next one.
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cstdint>
-#include <deque>
 #include <span>
 
 #include "core/byte_buffer.h"
 #include "core/conn.h"
+#include "core/output_queue.h"
 #include "core/pipe_pool.h"
 #include "core/ring.h"
 #include "core/timer_wheel.h"
@@ -40,9 +49,10 @@ class TcpStream final : public Conn {
   void stop_reading() override;
   bool reading() const { return want_read_; }
 
-  // Queues bytes; the send is issued at the end of this loop iteration.
+  // Queues bytes; the send is issued by the worker's submit policy (after this callback or at
+  // the end of the loop iteration).
   void write(std::span<const uint8_t> bytes) override;
-  size_t pending_output() const override { return out_bytes_; }
+  size_t pending_output() const override { return out_.bytes(); }
   bool above_high_watermark() const override { return pending_output() >= high_watermark_; }
   bool hold_current_buffer(uint16_t& buffer_id) override;
   bool write_held(std::span<const uint8_t> bytes, uint16_t buffer_id) override;
@@ -64,6 +74,9 @@ class TcpStream final : public Conn {
   // Worker bookkeeping.
   void flush();
   bool reclaimable() const;
+  // Multishot recv ended with ENOBUFS: the worker keeps the stream here until buffers are back.
+  bool parked() const { return parked_; }
+  void resume_after_park();
   // At teardown, after the ring is gone: forget in-flight operations so the object can be freed.
   void abandon();
 
@@ -73,10 +86,14 @@ class TcpStream final : public Conn {
   friend class Worker;
 
   void arm_recv();
-  void arm_send();
   void commit_output();
-  void pop_front_segment();
-  // Drops queued output; the front segment stays while a send of it is in flight.
+  // Output path (tcp_stream_send.cpp): one linked chain of sends in flight at a time.
+  void issue_sends();
+  void apply_send_results();
+  bool apply_send_op(SendBatch& b, SendOp& op, int& notify_err);
+  void finish_send_batch();
+  void cancel_sends();
+  // Drops queued output; while a chain is in flight its segments stay until its last CQE.
   void drop_output();
   void cancel(Completion& c);
   void set_fd_flags(io_uring_sqe* sqe) const;
@@ -84,7 +101,7 @@ class TcpStream final : public Conn {
   void maybe_finish_close();
 
   // The multishot recv ended (its last CQE): re-arm, hand over to a splice, or finish a close.
-  void recv_ended();
+  void recv_ended(bool out_of_buffers = false);
   // Splice, source side (tcp_stream_splice.cpp): one poll(POLLIN) linked to one socket -> pipe
   // splice at a time, bounded by the pipe's room.
   void issue_splice_in();
@@ -95,12 +112,12 @@ class TcpStream final : public Conn {
   // Splice, destination side: bytes now in `pipe` go out after what is queued; a poll(POLLOUT)
   // linked to a pipe -> socket splice sends them.
   void queue_piped(Pipe* pipe, uint32_t bytes);
-  void arm_piped_send();
   // Bytes left the pipe: a source waiting for room may go on.
   void took_from_pipe(Pipe* pipe, uint32_t bytes);
 
   static void on_recv(Completion& c, int32_t res, uint32_t flags);
   static void on_send(Completion& c, int32_t res, uint32_t flags);
+  static void on_send_poll(Completion& c, int32_t res, uint32_t flags);
   static void on_connect(Completion& c, int32_t res, uint32_t flags);
   static void on_splice_in(Completion& c, int32_t res, uint32_t flags);
   static void on_poll_done(Completion& c, int32_t res, uint32_t flags);
@@ -115,34 +132,22 @@ class TcpStream final : public Conn {
   bool flush_scheduled_ = false;
   bool was_above_high_ = false;
   bool failed_ = false;
+  bool recv_is_peek_ = false;    // the recv in flight is the short one after a splice
+  bool discard_output_ = false;  // drop the output once the chain in flight is over
+  bool parked_ = false;
   size_t high_watermark_ = kHighWatermarkDefault;
   Completion recv_c_;
-  Completion send_c_;
   Completion connect_c_;
-  Completion send_poll_c_;    // POLLOUT linked before a pipe -> socket splice
   Completion splice_poll_c_;  // POLLIN linked before a socket -> pipe splice
   Completion splice_c_;       // the socket -> pipe splice
   Timer linger_timer_;
-  // Output: a FIFO of segments: bytes we own, a span of a held receive buffer (zero-copy
-  // forwarding), or bytes waiting in a pipe (splice). Only the front segment is ever in flight;
-  // appends never touch it while the kernel may be reading it.
-  enum class SegmentKind : uint8_t { owned, lent, piped };
-  struct Segment {
-    ByteBuffer owned;
-    std::span<const uint8_t> lent;
-    Pipe* pipe = nullptr;
-    uint32_t piped_bytes = 0;
-    uint16_t buffer_id = 0;
-    SegmentKind kind = SegmentKind::owned;
-    size_t size() const {
-      return kind == SegmentKind::lent ? lent.size() : kind == SegmentKind::piped ? piped_bytes : owned.size();
-    }
-    std::span<const uint8_t> bytes() const { return kind == SegmentKind::lent ? lent : owned.data(); }
-  };
-  void release_segment(Segment& seg);
-  std::deque<Segment> out_;
-  size_t out_bytes_ = 0;    // queued and not yet sent
-  size_t send_offset_ = 0;  // into out_.front()
+  // Output: see output_queue.h. `send_` is the chain in flight (from the worker's pool), null
+  // when none; only the segments it covers are in the kernel, appends never touch them.
+  OutputQueue out_;
+  SendBatch* send_ = nullptr;
+  // The worker's list of streams parked for receive buffers.
+  TcpStream* park_prev_ = nullptr;
+  TcpStream* park_next_ = nullptr;
   // The receive buffer of the completion being delivered, and whether its receiver kept it.
   bool in_delivery_ = false;
   bool delivery_held_ = false;
@@ -160,6 +165,8 @@ class TcpStream final : public Conn {
   uint64_t splice_total_ = 0;
   bool peek_after_splice_ = false;
   static constexpr unsigned kPeekBytes = 16384;
+  // Every splice is non-blocking: io-wq must never sleep on a pipe or a socket.
+  static constexpr unsigned kSpliceFlags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
   sockaddr_storage connect_addr_{};
   socklen_t connect_addr_len_ = 0;
   __kernel_timespec connect_timeout_{};

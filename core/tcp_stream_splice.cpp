@@ -13,9 +13,6 @@
 #include "core/worker.h"
 
 namespace odp::core {
-namespace {
-constexpr unsigned kSpliceFlags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
-}  // namespace
 
 bool TcpStream::can_splice_to(const Conn& dst) const {
   const auto* d = dynamic_cast<const TcpStream*>(&dst);
@@ -26,6 +23,7 @@ bool TcpStream::can_splice_to(const Conn& dst) const {
 void TcpStream::request_splice() {
   if (state_ != State::open || failed_ || splice_state_ != SpliceState::none) return;
   splice_state_ = SpliceState::stopping;
+  worker_.unpark_reader(this);  // reads resume after the splice, not when buffers come back
   if (recv_c_.pending) {
     // Its last CQE (after bytes already on their way are delivered) leads to after_reads_stopped.
     cancel(recv_c_);
@@ -172,33 +170,8 @@ void TcpStream::stop_splicing() {
 
 void TcpStream::queue_piped(Pipe* pipe, uint32_t bytes) {
   if (state_ != State::open || failed_) return;  // left in the pipe, which is then not reused
-  // Extend the last segment when it is this pipe's and no send of it is in flight.
-  bool back_busy = out_.size() == 1 && send_c_.pending;
-  if (!out_.empty() && !back_busy && out_.back().kind == SegmentKind::piped && out_.back().pipe == pipe) {
-    out_.back().piped_bytes += bytes;
-  } else {
-    Segment& seg = out_.emplace_back();
-    seg.kind = SegmentKind::piped;
-    seg.pipe = pipe;
-    seg.piped_bytes = bytes;
-    worker_.pipes().add_ref(pipe);
-  }
-  out_bytes_ += bytes;
+  out_.append_piped(worker_.output_pool(), worker_.pipes(), pipe, bytes);
   commit_output();
-}
-
-void TcpStream::arm_piped_send() {
-  const Segment& seg = out_.front();
-  Ring& ring = worker_.ring();
-  ring.reserve(2);
-  io_uring_sqe* poll = ring.prepare(send_poll_c_);
-  io_uring_prep_poll_add(poll, slot_ >= 0 ? slot_ : fd_, POLLOUT);
-  set_fd_flags(poll);
-  poll->flags |= IOSQE_IO_LINK;
-  io_uring_sqe* sqe = ring.prepare(send_c_);
-  io_uring_prep_splice(sqe, seg.pipe->read_fd, -1, slot_ >= 0 ? slot_ : fd_, -1,
-                       static_cast<unsigned>(seg.piped_bytes - send_offset_), kSpliceFlags);
-  set_fd_flags(sqe);  // the output descriptor is the registered one
 }
 
 void TcpStream::took_from_pipe(Pipe* pipe, uint32_t bytes) {

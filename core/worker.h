@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/buffer_ring.h"
+#include "core/output_queue.h"
 #include "core/pipe_pool.h"
 #include "core/ring.h"
 #include "core/stats.h"
@@ -21,11 +22,29 @@ namespace odp::core {
 
 class TcpStream;
 
+// When prepared sends reach the kernel.
+enum class SubmitPolicy : uint8_t {
+  // Once per loop iteration, after every callback of the batch ran: one io_uring_enter carries
+  // all of them (fewest syscalls; the first peer of a batch waits for the last callback).
+  end_of_iteration,
+  // Right after the callback that queued them: the peer wakes sooner, at the cost of one
+  // io_uring_enter per callback that sent something.
+  immediate,
+};
+
 struct WorkerOptions {
   uint32_t id = 0;
   RingOptions ring;
   uint32_t recv_buffers = 256;  // power of two
   uint32_t recv_buffer_bytes = 65536;
+  uint32_t recv_max_held = 0;  // receive buffers lent to zero-copy sends at once (0: half of them)
+  OutputPoolOptions output;
+  // The environment variable ODP_IO_SUBMIT (end_of_iteration | immediate) overrides this, so the
+  // two can be measured against each other on the same binary. end_of_iteration measured better:
+  // as fast at 8 sysbench threads and faster at 64, with about half the CPU per query
+  // (docs/ARCHITECTURE.md, "IO model").
+  SubmitPolicy submit = SubmitPolicy::end_of_iteration;
+  bool register_ring_fd = true;
 };
 
 class Worker {
@@ -42,6 +61,8 @@ class Worker {
   Ring& ring() { return ring_; }
   BufferRing& buffers() { return buffers_; }
   PipePool& pipes() { return pipes_; }
+  OutputPool& output_pool() { return output_pool_; }
+  SubmitPolicy submit_policy() const { return submit_policy_; }
   TimerWheel& timers() { return timers_; }
   Stats& stats() { return stats_; }
   const Stats& stats() const { return stats_; }
@@ -70,9 +91,21 @@ class Worker {
   // Stream bookkeeping (used by TcpStream).
   void schedule_flush(TcpStream* s);
   void retire(TcpStream* s);
+  // A chain of sends was prepared (the immediate policy submits it after the callback).
+  void note_send_prepared() { send_prepared_ = true; }
+  // Streams whose multishot recv ended for lack of buffers wait here, first in first out, and
+  // are re-armed at the end of a loop iteration once buffers came back: at most as many as
+  // there are free buffers, so a wake-up is not wasted on an immediate ENOBUFS again.
+  void park_reader(TcpStream* s);
+  void unpark_reader(TcpStream* s);
+  size_t parked_readers() const { return parked_count_; }
 
  private:
   static void on_mailbox(Completion& c, int32_t res, uint32_t flags);
+  static void after_callback(void* ctx);
+  void wake_parked_readers();
+  void end_iteration();
+  void after_submit();
   void arm_mailbox();
   void drain_mailbox();
   void flush_streams();
@@ -82,10 +115,14 @@ class Worker {
   Ring ring_;
   BufferRing buffers_;
   PipePool pipes_;
+  OutputPool output_pool_;
   TimerWheel timers_;
   Stats stats_;
   uint64_t now_ms_ = 0;
   std::atomic<bool> stop_requested_{false};
+  SubmitPolicy submit_policy_ = SubmitPolicy::end_of_iteration;
+  bool register_ring_fd_ = true;
+  bool send_prepared_ = false;
 
   int event_fd_ = -1;
   uint64_t event_value_ = 0;
@@ -94,8 +131,13 @@ class Worker {
   std::vector<std::function<void()>> mailbox_;
   std::vector<std::function<void()>> mailbox_local_;
 
+  // Two lists swapped on each flush, so neither is reallocated once warm.
   std::vector<TcpStream*> flush_list_;
+  std::vector<TcpStream*> flushing_;
   std::vector<TcpStream*> retired_;
+  TcpStream* parked_head_ = nullptr;
+  TcpStream* parked_tail_ = nullptr;
+  size_t parked_count_ = 0;
   std::function<void()> idle_hook_;
   std::function<void()> before_wait_;
   std::function<void()> after_wait_;

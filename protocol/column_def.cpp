@@ -2,7 +2,8 @@
 
 namespace odp::protocol {
 
-Result<ColumnDefinition41, DecodeError> decode_column_definition41(std::span<const uint8_t> payload) {
+Result<ColumnDefinition41, DecodeError> decode_column_definition41(std::span<const uint8_t> payload,
+                                                                   bool extended_type_info) {
   Reader r(payload);
   ColumnDefinition41 c;
   std::string_view catalog, schema, table, org_table, name, org_name;
@@ -16,6 +17,11 @@ Result<ColumnDefinition41, DecodeError> decode_column_definition41(std::span<con
   c.org_table.assign(org_table);
   c.name.assign(name);
   c.org_name.assign(org_name);
+  if (extended_type_info) {
+    std::string_view ext;
+    if (!r.lenenc_str(ext)) return Err{DecodeError{"column definition: truncated extended type info"}};
+    c.extended_type_info.assign(ext);
+  }
   uint64_t fixed_len = 0;
   if (!r.lenenc_int(fixed_len) || fixed_len < 10 || fixed_len > r.remaining()) {
     return Err{DecodeError{"column definition: bad fixed-fields length"}};

@@ -25,10 +25,14 @@ struct ColumnDefinition41 {
   uint8_t decimals = 0;
   // COM_FIELD_LIST responses append the column's default value (lenenc) after the fixed fields.
   bool has_default = false;
+  std::string extended_type_info;  // MariaDB EXTENDED_TYPE_INFO entries, raw (when agreed)
   std::string default_value;
 };
 
-Result<ColumnDefinition41, DecodeError> decode_column_definition41(std::span<const uint8_t> payload);
+// `extended_type_info`: MariaDB's EXTENDED_TYPE_INFO was agreed: a lenenc block of typed entries
+// (type name, format) follows the column's original name.
+Result<ColumnDefinition41, DecodeError> decode_column_definition41(std::span<const uint8_t> payload,
+                                                                   bool extended_type_info = false);
 void encode_column_definition41(const ColumnDefinition41& c, std::vector<uint8_t>& payload);
 
 }  // namespace odp::protocol

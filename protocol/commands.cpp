@@ -19,7 +19,7 @@ void put_cmd(std::vector<uint8_t>& out, Command cmd) {
 
 bool is_stmt_id_command(Command c) {
   return c == Command::stmt_execute || c == Command::stmt_fetch || c == Command::stmt_close ||
-         c == Command::stmt_reset || c == Command::stmt_send_long_data;
+         c == Command::stmt_reset || c == Command::stmt_send_long_data || c == Command::stmt_bulk_execute;
 }
 
 Result<ComStmtId, DecodeError> decode_stmt_id(std::span<const uint8_t> payload, Command cmd) {

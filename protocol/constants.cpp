@@ -52,6 +52,8 @@ const char* command_name(Command cmd) {
       return "COM_STMT_PREPARE";
     case Command::stmt_execute:
       return "COM_STMT_EXECUTE";
+    case Command::stmt_bulk_execute:
+      return "COM_STMT_BULK_EXECUTE";
     case Command::stmt_send_long_data:
       return "COM_STMT_SEND_LONG_DATA";
     case Command::stmt_close:

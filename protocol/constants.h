@@ -47,6 +47,18 @@ constexpr uint32_t REMEMBER_OPTIONS = 1u << 31;
 constexpr uint32_t MARIADB_CLIENT_MYSQL = 1u << 0;
 }  // namespace cap
 
+// MariaDB's extended capabilities (the handshake's 4 extra bytes; bit n is 1 << (32 + n) in
+// MariaDB's 64-bit flags).
+namespace mariadb_cap {
+constexpr uint32_t PROGRESS = 1u << 0;              // progress reports (ERR packets with code 0xFFFF)
+constexpr uint32_t COM_MULTI = 1u << 1;             // several commands in one packet (not offered)
+constexpr uint32_t STMT_BULK_OPERATIONS = 1u << 2;  // COM_STMT_BULK_EXECUTE
+constexpr uint32_t EXTENDED_TYPE_INFO = 1u << 3;    // column definitions carry type name / format
+constexpr uint32_t CACHE_METADATA = 1u << 4;        // result sets may omit metadata (not offered)
+// What odp can forward (it follows responses by their packets' heads only).
+constexpr uint32_t kForwardable = PROGRESS | STMT_BULK_OPERATIONS | EXTENDED_TYPE_INFO;
+}  // namespace mariadb_cap
+
 namespace status {
 constexpr uint16_t SERVER_STATUS_IN_TRANS = 0x0001;
 constexpr uint16_t SERVER_STATUS_AUTOCOMMIT = 0x0002;
@@ -112,6 +124,7 @@ enum class Command : uint8_t {
   daemon = 0x1d,
   binlog_dump_gtid = 0x1e,
   reset_connection = 0x1f,
+  stmt_bulk_execute = 0xfa,  // MariaDB: one prepared statement, many rows of parameters
 };
 
 // "COM_QUERY" etc.; "COM_UNKNOWN" for bytes outside the enum.

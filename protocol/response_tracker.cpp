@@ -37,6 +37,7 @@ void ResponseTracker::begin(Command cmd, uint32_t caps, const uint8_t* cmd_paylo
     case Command::query:
     case Command::process_info:
     case Command::stmt_execute:
+    case Command::stmt_bulk_execute:
       state_ = State::first;
       break;
     case Command::stmt_fetch:

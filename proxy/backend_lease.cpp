@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/ascii.h"
 #include "core/log.h"
 #include "protocol/commands.h"
 #include "protocol/packet.h"
@@ -98,7 +99,7 @@ void BackendLease::acquire(ServerId server, const Needs& needs) {
 void BackendLease::open(ServerId server) {
   core::Stats::inc(env_.stats().route_connects_total);
   state_ = State::connecting;
-  held_.push_back(Held{std::make_unique<ServerConn>(env_, owner_), model_.vars().fresh_connection(env_.globals_epoch())});
+  held_.push_back(Held{std::make_unique<ServerConn>(env_, owner_), model_.vars().fresh_connection(env_.now_ms())});
   readying_ = held_.back().conn.get();
   ServerLogin login = login_;
   login.host_port = env_.directory().host_port(server);
@@ -183,7 +184,7 @@ void BackendLease::ready(Held& h, bool fresh) {
     events_.on_lease_ready(conn);
     return;
   }
-  SessionState::Replay r = model_.vars().plan(h.sync, model_.baseline(), env_.globals_epoch());
+  SessionState::Replay r = model_.vars().plan(h.sync, model_.baseline());
   ran_reset_ = r.reset;
   if (r.reset) {
     core::Stats::inc(env_.stats().pool_resets_total);
@@ -191,6 +192,17 @@ void BackendLease::ready(Held& h, bool fresh) {
   }
   if (r.init_db) add(StepKind::init_db, Command::init_db, *r.init_db);
   if (!r.set_sql.empty()) add(StepKind::set, Command::query, r.set_sql);
+  if (r.role) {
+    std::string sql = "SET ROLE ";
+    if (core::iequals(*r.role, "NONE")) {
+      sql += "NONE";
+    } else {
+      sql += '`';
+      for (char c : *r.role) sql += c == '`' ? std::string("``") : std::string(1, c);
+      sql += '`';
+    }
+    add(StepKind::role, Command::query, sql);
+  }
   if (needs_.last_insert_id && (r.reset || h.sync.last_insert_id != model_.last_insert_id())) {
     add(StepKind::last_insert_id, Command::query, "DO LAST_INSERT_ID(" + std::to_string(model_.last_insert_id()) + ")");
   }
@@ -209,7 +221,7 @@ void BackendLease::ready(Held& h, bool fresh) {
   core::Stats::inc(env_.stats().server_bytes_sent_total, static_cast<int64_t>(out.size()));
   conn.write(out);
   conn.expect_reply(env_.config().limits.server_connect_timeout_ms);
-  internal_.expect(steps_[0] == StepKind::reset   ? Command::reset_connection
+  internal_.expect(steps_[0] == StepKind::reset     ? Command::reset_connection
                    : steps_[0] == StepKind::init_db ? Command::init_db
                    : steps_[0] == StepKind::prepare ? Command::stmt_prepare
                    : steps_[0] == StepKind::ping    ? Command::ping
@@ -285,7 +297,7 @@ void BackendLease::on_conn_data(ServerConn& conn, std::span<const uint8_t> data)
 
 void BackendLease::finish_steps(Held& h) {
   bool began = std::find(steps_.begin(), steps_.end(), StepKind::begin) != steps_.end();
-  if (ran_reset_) h.sync.globals_epoch = env_.globals_epoch();
+  if (ran_reset_) h.sync.baseline_ms = env_.now_ms();
   model_.vars().mark_synced(h.sync);
   if (needs_.last_insert_id) h.sync.last_insert_id = model_.last_insert_id();
   if (began) model_.held_begin_sent();
@@ -387,6 +399,9 @@ void BackendLease::drop_others(ServerConn& keep) {
 void BackendLease::release(bool keep_current) {
   ServerPool* pool = env_.pool();
   if (pool == nullptr || held_.empty() || model_.tied() || state_ != State::idle) return;
+  // A role the session set survives COM_RESET_CONNECTION (MariaDB): such a connection serves this
+  // session only (its statements still move between servers), and closes with it.
+  if (!model_.vars().role().empty()) return;
   if (keep_current && current_ != nullptr) pool->keep(this, current_->server());
   for (auto& h : held_) {
     if (h.conn->state() != ServerConn::State::ready) continue;
@@ -399,7 +414,8 @@ void BackendLease::release(bool keep_current) {
     if (h.conn.get() == current_) current_ = nullptr;
     // Paused for a slow client's sake: idle in the pool it must hear the server close it.
     h.conn->resume_reading();
-    remember_ticket(server, pool->release(key(server), PooledConn{std::move(h.conn), std::move(h.sync)}, env_.now_ms()));
+    remember_ticket(server,
+                    pool->release(key(server), PooledConn{std::move(h.conn), std::move(h.sync)}, env_.now_ms()));
   }
   std::erase_if(held_, [](const Held& h) { return h.conn == nullptr; });
 }
@@ -414,7 +430,7 @@ void BackendLease::close_all(ServerConn* busy) {
       h.conn->close(false);
       continue;
     }
-    if (pool == nullptr) {
+    if (pool == nullptr || (h.sync.applied && !h.sync.applied->role.empty())) {
       h.conn->quit();
       continue;
     }

@@ -108,7 +108,7 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
     ConnSync sync;
   };
   enum class State { idle, waiting, connecting, syncing };
-  enum class StepKind : uint8_t { reset, init_db, set, last_insert_id, begin, prepare, ping };
+  enum class StepKind : uint8_t { reset, init_db, set, role, last_insert_id, begin, prepare, ping };
 
   Held* find(const ServerConn& conn);
   PoolKey key(ServerId server) const { return PoolKey{server, dialect_}; }

@@ -59,6 +59,8 @@ Result<BackendInfo, std::string> probe_backend(const std::string& host_port, int
         info.server_version = hs->server_version;
         info.capabilities = hs->capabilities;
         info.charset = hs->charset;
+        if (!(hs->capabilities & protocol::cap::MARIADB_CLIENT_MYSQL))
+          info.mariadb_ext_capabilities = hs->mariadb_ext_capabilities;
         return info;
       }
     }

@@ -193,8 +193,8 @@ void ClientSession::terminate(const char* why) {
 
 void ClientSession::fail_protocol(const char* what, bool client_side) {
   core::Stats::inc(client_side ? env_.stats().client_protocol_errors_total : env_.stats().server_protocol_errors_total);
-  LOG_WARN("protocol error conn_id=%u peer=%s side=%s what=\"%s\"", id_, peer_.c_str(), client_side ? "client" : "server",
-           what);
+  LOG_WARN("protocol error conn_id=%u peer=%s side=%s what=\"%s\"", id_, peer_.c_str(),
+           client_side ? "client" : "server", what);
   close_session(true);
 }
 

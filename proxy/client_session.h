@@ -128,9 +128,9 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
     uint64_t deadline_ms = 0;
     uint64_t generation = 0;
     std::string table_database, table_name;  // the routed table ("" = none)
-    bool streamed = false;         // readying for a streamed request still in the client's input
-    bool login = false;            // readying stands in for the login to the server
-    bool from_text = false;        // routed by SQL text (query or prepared statement)
+    bool streamed = false;                   // readying for a streamed request still in the client's input
+    bool login = false;                      // readying stands in for the login to the server
+    bool from_text = false;                  // routed by SQL text (query or prepared statement)
     BackendLease::Needs needs;
   };
   // The prepared-statement command in flight.
@@ -157,6 +157,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   // --- login (session_login.cpp) ---
   void send_greeting();
   uint32_t advertised_capabilities() const;
+  uint32_t advertised_mariadb_capabilities() const;
   void handle_login_packet(std::span<const uint8_t> payload, uint8_t seq);
   void handle_handshake_response(std::span<const uint8_t> payload, uint8_t seq);
   void request_native_password();
@@ -240,16 +241,16 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
     uint8_t next_seq = 0;  // sequence id of our next packet to the client during login
     std::string pending_auth_response;
     SessionIdentity identity;
-    bool changing_user = false;      // a COM_CHANGE_USER is being verified and replayed
-    std::string change_user_attrs;   // its connect attributes, passed through raw
+    bool changing_user = false;     // a COM_CHANGE_USER is being verified and replayed
+    std::string change_user_attrs;  // its connect attributes, passed through raw
     std::optional<protocol::PacketAssembler> change_user_in;
   } login_;
 
   // The command in flight.
   Plan plan_;
-  StatementFacts query_facts_;                    // facts of the current COM_QUERY (reused)
-  const StatementFacts* facts_ = &query_facts_;   // this command's (a prepared statement's own)
-  std::array<routing::SqlValue, 16> params_{};    // COM_STMT_EXECUTE values for routing
+  StatementFacts query_facts_;                   // facts of the current COM_QUERY (reused)
+  const StatementFacts* facts_ = &query_facts_;  // this command's (a prepared statement's own)
+  std::array<routing::SqlValue, 16> params_{};   // COM_STMT_EXECUTE values for routing
   size_t param_count_ = 0;
   PsCommand ps_;
   ReadBack read_back_;

@@ -40,7 +40,7 @@ struct ResponseConsumer {
       rewrite_payload_len = p.payload_len;
       rewrite_seq = p.seq;
     } else if (x.tracker_.last_packet_was_ok() && (x.tracker_.last_status_flags() & status::SESSION_STATE_CHANGED) &&
-        p.head.size() == p.payload_len) {
+               p.head.size() == p.payload_len) {
       x.note_ok(p.head, conn, client_caps, x.rewrite_);
       if (!x.rewrite_.empty()) {
         rewrote = true;
@@ -202,8 +202,7 @@ Exchange::Step Exchange::on_server_data(ServerConn& conn, std::span<const uint8_
       data.size() >= kPacketHeaderBytes + 3) {
     PacketHeader h = decode_header(data.data());
     uint16_t code = static_cast<uint16_t>(data[kPacketHeaderBytes + 1] | (data[kPacketHeaderBytes + 2] << 8));
-    if (data.size() == kPacketHeaderBytes + h.length && data[kPacketHeaderBytes] == 0xFF &&
-        code == errc::OB_NOT_MASTER)
+    if (data.size() == kPacketHeaderBytes + h.length && data[kPacketHeaderBytes] == 0xFF && code == errc::OB_NOT_MASTER)
       return Step::not_master;
   }
   size_t pos = 0;

@@ -111,7 +111,7 @@ void InternalQuery::take(std::span<const uint8_t> payload) {
     uint64_t n = 0;
     if (r.lenenc_int(n) && n > 0 && n < 4096) columns_expected_ = n;
   } else if (columns_expected_ > columns_.size()) {
-    auto def = decode_column_definition41(payload);
+    auto def = decode_column_definition41(payload, extended_type_info_);
     if (def) columns_.push_back(std::move(def.value()));
     if (columns_.size() == columns_expected_ && (caps_ & cap::DEPRECATE_EOF)) in_rows_ = true;
   } else if (!in_rows_ && columns_expected_ != 0 && columns_.size() == columns_expected_) {

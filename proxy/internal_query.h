@@ -32,6 +32,8 @@ class InternalQuery {
   std::vector<uint8_t> begin_query(std::string_view sql, uint32_t server_caps);
   // Prepares to collect the response to a command already written (requests sent back to back).
   void expect(protocol::Command cmd, uint32_t server_caps);
+  // Column definitions carry MariaDB's extended type info on this connection.
+  void set_extended_type_info(bool on) { extended_type_info_ = on; }
 
   // Feeds server bytes; *used tells how many were consumed (the rest belongs to what follows).
   Step feed(std::span<const uint8_t> data, size_t* used);
@@ -58,6 +60,7 @@ class InternalQuery {
   void take(std::span<const uint8_t> payload);
 
   size_t max_keep_;
+  bool extended_type_info_ = false;
   uint32_t caps_ = 0;
   protocol::ResponseTracker tracker_;
   PacketScanner scanner_;

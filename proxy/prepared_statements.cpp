@@ -129,7 +129,8 @@ Result<size_t, std::string> execute_params(std::span<const uint8_t> payload, Cli
     if (!skip) {
       if (!have_types) return Err(std::string("malformed COM_STMT_EXECUTE: parameter types were never bound"));
       v.type = stmt.types[i];
-      if (!read_binary_value(r, v.type, v)) return Err(std::string("malformed COM_STMT_EXECUTE: malformed parameter value"));
+      if (!read_binary_value(r, v.type, v))
+        return Err(std::string("malformed COM_STMT_EXECUTE: malformed parameter value"));
     }
     if (i < out.size()) {
       out[i] = stmt.long_data[i] != 0 ? routing::SqlValue{} : to_sql_value(v);

@@ -44,6 +44,7 @@ void ProxyWorker::run(int listen_fd, std::promise<std::string>& started) {
   listener_ = std::make_unique<core::Listener>(worker_, listen_fd, [this](int fd) { on_accept(fd); });
   listener_->start();
   pool_ = std::make_unique<ServerPool>(pool_limits());
+  routing::parse_route_policy(config_->routing.route_policy, route_policy_);
   worker_.set_idle_hook([this] {
     reap_sessions();
     pool_->run_wakeups(now_ms());
@@ -77,6 +78,7 @@ void ProxyWorker::run(int listen_fd, std::promise<std::string>& started) {
 void ProxyWorker::post_config(std::shared_ptr<const admin::Config> config) {
   worker_.post([this, config = std::move(config)]() mutable {
     config_ = std::move(config);
+    routing::parse_route_policy(config_->routing.route_policy, route_policy_);
     if (pool_) pool_->set_limits(pool_limits());
   });
 }
@@ -87,7 +89,7 @@ ServerPool::Limits ProxyWorker::pool_limits() const {
   uint32_t cpus = static_cast<uint32_t>(std::max(1u, std::thread::hardware_concurrency()));
   // 0: sized from the machine (server_pool.h); a number: that many per server and worker.
   l.max_per_server = config_->pool.max_server_connections != 0 ? config_->pool.max_server_connections
-                                                                : auto_server_connection_cap(cpus, workers);
+                                                               : auto_server_connection_cap(cpus, workers);
   l.max_idle_per_key = config_->pool.max_idle_per_server;
   l.max_wait_ms = config_->pool.max_wait_ms;
   return l;

@@ -18,8 +18,8 @@
 #include "core/worker.h"
 #include "proxy/client_session.h"
 #include "proxy/client_statements.h"
-#include "proxy/server_directory.h"
 #include "proxy/job_pool.h"
+#include "proxy/server_directory.h"
 #include "proxy/server_health.h"
 #include "proxy/server_pool.h"
 #include "proxy/session_env.h"
@@ -100,7 +100,6 @@ struct SharedState {
   CongestionBoard congestion;
   std::atomic<int64_t> clients{0};  // client sessions over all workers (client_max_connections)
   std::atomic<uint32_t> next_connection_id{1};
-  std::atomic<uint64_t> globals_epoch{0};  // SET GLOBAL statements seen through odp
   std::atomic<bool> draining{false};
   SSL_CTX* tls = nullptr;
   std::vector<ProxyWorker*> workers;  // fixed once started
@@ -144,6 +143,7 @@ class ProxyWorker final : public SessionEnv {
   core::TimerWheel& timers() override { return worker_.timers(); }
   core::Stats& stats() override { return worker_.stats(); }
   const admin::Config& config() const override { return *config_; }
+  routing::RoutePolicy route_policy() const override { return route_policy_; }
   const BackendInfo& backend() const override { return backend_; }
   SSL_CTX* client_tls() const override { return shared_.tls; }
   Conn* connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err,
@@ -152,7 +152,9 @@ class ProxyWorker final : public SessionEnv {
                          CredentialCallback callback) override;
   void session_finished(ClientSession* session) override;
   admin::InternalResult run_internal_command(std::string_view sql) override;
-  void session_started(uint32_t conn_id, const SessionLocation& who) override { shared_.sessions.publish(conn_id, who); }
+  void session_started(uint32_t conn_id, const SessionLocation& who) override {
+    shared_.sessions.publish(conn_id, who);
+  }
   void session_ended(uint32_t conn_id) override { shared_.sessions.withdraw(conn_id); }
   void locate_session(uint32_t conn_id, uint64_t requester, LocateCallback callback) override;
   bool terminate_session(uint32_t conn_id) override {
@@ -172,15 +174,15 @@ class ProxyWorker final : public SessionEnv {
                         const std::string& table) override {
     if (shared_.mark_table_dirty) shared_.mark_table_dirty(cluster, tenant, database, table);
   }
-  void note_server_failure(const std::string& host_port) override {
+  void note_server_failure(std::string_view host_port) override {
     health_.failure(host_port, now_ms());
     auto [failures, until] = health_.record(host_port);
-    shared_.congestion.set(worker_index(), host_port, failures, until);
+    shared_.congestion.set(worker_index(), std::string(host_port), failures, until);
   }
-  void note_server_success(const std::string& host_port) override {
-    if (health_.success(host_port)) shared_.congestion.erase(worker_index(), host_port);
+  void note_server_success(std::string_view host_port) override {
+    if (health_.success(host_port)) shared_.congestion.erase(worker_index(), std::string(host_port));
   }
-  bool server_avoided(const std::string& host_port) const override { return health_.avoided(host_port, now_ms()); }
+  bool server_avoided(std::string_view host_port) const override { return health_.avoided(host_port, now_ms()); }
   ServerPool* pool() override { return pool_.get(); }
   ServerDirectory& directory() override { return directory_; }
   StatementShapes& shapes() override { return shapes_; }
@@ -190,8 +192,6 @@ class ProxyWorker final : public SessionEnv {
   void server_connection_closed(ServerId server) override {
     if (pool_) pool_->closed(server);
   }
-  uint64_t globals_epoch() const override { return shared_.globals_epoch.load(std::memory_order_relaxed); }
-  void note_global_change() override { shared_.globals_epoch.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   void on_accept(int fd);
@@ -202,6 +202,7 @@ class ProxyWorker final : public SessionEnv {
   uint32_t index_;
   SharedState& shared_;
   std::shared_ptr<const admin::Config> config_;
+  routing::RoutePolicy route_policy_ = routing::RoutePolicy::follower_first;
   BackendInfo backend_;
   core::Worker worker_;
   std::unique_ptr<core::Listener> listener_;

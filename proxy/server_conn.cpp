@@ -18,7 +18,7 @@ uint32_t proxy_capabilities() {
          cap::LOCAL_FILES | cap::IGNORE_SPACE | cap::PROTOCOL_41 | cap::INTERACTIVE | cap::IGNORE_SIGPIPE |
          cap::TRANSACTIONS | cap::RESERVED | cap::SECURE_CONNECTION | cap::MULTI_STATEMENTS | cap::MULTI_RESULTS |
          cap::PS_MULTI_RESULTS | cap::PLUGIN_AUTH | cap::CONNECT_ATTRS | cap::PLUGIN_AUTH_LENENC_DATA |
-         cap::CAN_HANDLE_EXPIRED_PASSWORDS | cap::SESSION_TRACK | cap::DEPRECATE_EOF;
+         cap::CAN_HANDLE_EXPIRED_PASSWORDS | cap::SESSION_TRACK | cap::DEPRECATE_EOF | cap::REMEMBER_OPTIONS;
 }
 
 ServerConn::ServerConn(SessionEnv& env, Owner& owner) : env_(env), owner_(&owner) {
@@ -285,6 +285,13 @@ void ServerConn::send_handshake_response(const HandshakeV10& hs) {
     wanted |= cap::CONNECT_WITH_DB;
   r.capabilities = wanted & (hs.capabilities | cap::CONNECT_ATTRS);
   if (!(hs.capabilities & cap::CONNECT_ATTRS)) r.capabilities &= ~cap::CONNECT_ATTRS;
+  if (!(hs.capabilities & cap::MARIADB_CLIENT_MYSQL)) {
+    // A MariaDB server: the client's extended capabilities odp forwards go along.
+    r.capabilities &= ~cap::MARIADB_CLIENT_MYSQL;
+    r.mariadb_ext_capabilities =
+        login_.mariadb_ext_capabilities & hs.mariadb_ext_capabilities & mariadb_cap::kForwardable;
+    mariadb_capabilities_ = r.mariadb_ext_capabilities;
+  }
   capabilities_ = r.capabilities;
   r.max_packet_size = login_.max_packet_size != 0 ? login_.max_packet_size : (1u << 30);
   r.charset = login_.charset;

@@ -40,6 +40,7 @@ struct ServerLogin {
   std::optional<std::array<uint8_t, 20>> stage1;  // nullopt: the account has no password
   std::string database;
   uint32_t client_capabilities = 0;  // what the client asked of us
+  uint32_t mariadb_ext_capabilities = 0;
   uint8_t charset = 45;
   uint32_t max_packet_size = 0;
   std::vector<std::pair<std::string, std::string>> attributes;
@@ -78,6 +79,7 @@ class ServerConn final : public core::StreamHandler {
   State state() const { return state_; }
   // Capabilities agreed with the server (valid once ready).
   uint32_t capabilities() const { return capabilities_; }
+  uint32_t mariadb_capabilities() const { return mariadb_capabilities_; }
   uint32_t thread_id() const { return thread_id_; }
   const std::array<uint8_t, 20>& scramble() const { return scramble_; }
   const std::string& host_port() const { return login_.host_port; }
@@ -141,6 +143,7 @@ class ServerConn final : public core::StreamHandler {
   State state_ = State::idle;
   ServerLogin login_;
   uint32_t capabilities_ = 0;
+  uint32_t mariadb_capabilities_ = 0;
   uint32_t thread_id_ = 0;
   std::array<uint8_t, 20> scramble_{};
   protocol::PacketAssembler login_in_{kMaxLoginPacketBytes};  // login-phase packets, bounded

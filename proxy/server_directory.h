@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace odp::proxy {
@@ -25,8 +26,10 @@ class ServerDirectory {
   size_t size() const { return servers_.size(); }
 
   // The id of a login dialect: connections of one dialect are interchangeable between sessions.
+  // `attributes`: the client's connect attributes (the server shows them for the connection).
   DialectId dialect(std::string_view cluster, std::string_view tenant, std::string_view user, uint32_t caps,
-                    uint8_t charset);
+                    uint8_t charset, uint32_t mariadb_ext_caps = 0,
+                    const std::vector<std::pair<std::string, std::string>>& attributes = {});
 
  private:
   struct Hash {
@@ -37,6 +40,10 @@ class ServerDirectory {
   std::unordered_map<std::string, ServerId, Hash, std::equal_to<>> by_name_;
   std::unordered_map<std::string, DialectId, Hash, std::equal_to<>> dialects_;
 };
+
+// Connect attributes a pooled connection presents: the client's, but for those that differ between
+// the connections of one client program (process and thread ids) and odp's own.
+bool shared_attribute(std::string_view name);
 
 // The client capabilities that change what a server does for a session, beyond the protocol odp
 // speaks to it: they are part of a pooled connection's dialect (CLIENT_IGNORE_SPACE puts

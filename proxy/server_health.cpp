@@ -4,8 +4,10 @@
 
 namespace odp::proxy {
 
-void ServerHealth::failure(const std::string& host_port, uint64_t now_ms) {
-  Entry& e = servers_[host_port];
+void ServerHealth::failure(std::string_view host_port, uint64_t now_ms) {
+  auto found = servers_.find(host_port);
+  if (found == servers_.end()) found = servers_.emplace(std::string(host_port), Entry{}).first;
+  Entry& e = found->second;
   if (now_ms - e.window_start_ms > kWindowMs || e.failures == 0) {
     e.window_start_ms = now_ms;
     e.failures = 0;
@@ -15,14 +17,14 @@ void ServerHealth::failure(const std::string& host_port, uint64_t now_ms) {
   e.avoid_until_ms = std::max(e.avoid_until_ms, until);
 }
 
-bool ServerHealth::success(const std::string& host_port) {
+bool ServerHealth::success(std::string_view host_port) {
   auto it = servers_.find(host_port);
   if (it == servers_.end()) return false;
   servers_.erase(it);
   return true;
 }
 
-bool ServerHealth::avoided(const std::string& host_port, uint64_t now_ms) const {
+bool ServerHealth::avoided(std::string_view host_port, uint64_t now_ms) const {
   if (servers_.empty()) return false;
   auto it = servers_.find(host_port);
   return it != servers_.end() && now_ms < it->second.avoid_until_ms;

@@ -5,6 +5,7 @@
 // one refused connect before it is avoided).
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -19,12 +20,13 @@ class ServerHealth {
   static constexpr uint64_t kWindowMs = 120000;
   static constexpr uint64_t kCongestedMs = 20000;
 
-  void failure(const std::string& host_port, uint64_t now_ms);
+  void failure(std::string_view host_port, uint64_t now_ms);
   // True when the server had failures on record (they are forgotten now).
-  bool success(const std::string& host_port);
-  bool avoided(const std::string& host_port, uint64_t now_ms) const;
+  bool success(std::string_view host_port);
+  // No allocation: asked for every candidate of every statement.
+  bool avoided(std::string_view host_port, uint64_t now_ms) const;
   // The record of one server: failures in the window and until when it is avoided (0, 0: none).
-  std::pair<uint32_t, uint64_t> record(const std::string& host_port) const {
+  std::pair<uint32_t, uint64_t> record(std::string_view host_port) const {
     auto it = servers_.find(host_port);
     return it == servers_.end() ? std::pair<uint32_t, uint64_t>{0, 0}
                                 : std::pair<uint32_t, uint64_t>{it->second.failures, it->second.avoid_until_ms};
@@ -36,7 +38,11 @@ class ServerHealth {
     uint64_t window_start_ms = 0;
     uint64_t avoid_until_ms = 0;
   };
-  std::unordered_map<std::string, Entry> servers_;
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Entry, Hash, std::equal_to<>> servers_;
 };
 
 }  // namespace odp::proxy

@@ -233,7 +233,7 @@ void ServerPool::cancel(PoolWaiter* w) {
   unlink(w);
   for (auto* list : {&deliveries_, &delivering_}) {
     for (auto& d : *list) {
-    if (d.waiter != w) continue;
+      if (d.waiter != w) continue;
       d.waiter = nullptr;
       if (d.pooled.conn != nullptr) {
         d.pooled.conn->quit();

@@ -142,7 +142,7 @@ class ServerPool final : public ServerConn::Owner {
   };
   struct Delivery {
     PoolWaiter* waiter;
-    PooledConn pooled;  // empty: a slot to open, not a connection
+    PooledConn pooled;              // empty: a slot to open, not a connection
     PoolKeeper* reclaim = nullptr;  // instead: ask this keeper for its connection
   };
 

@@ -53,7 +53,6 @@ bool decode_change_user(std::span<const uint8_t> payload, uint32_t caps, ChangeU
 }
 }  // namespace
 
-
 void ClientSession::begin_change_user(std::span<const uint8_t> payload) {
   const SessionIdentity& current = model_.identity();
   ChangeUser cu;

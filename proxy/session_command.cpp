@@ -200,7 +200,7 @@ size_t ClientSession::start_streamed(std::span<const uint8_t> in, bool& stop) {
   }
   ServerConn* server = lease_.current();
   if (server == nullptr) server = lease_.any_held();
-  if (server == nullptr || !model_.vars().plan(*lease_.sync_of(*server), model_.baseline(), env_.globals_epoch()).empty() ||
+  if (server == nullptr || !model_.vars().plan(*lease_.sync_of(*server), model_.baseline()).empty() ||
       !model_.held_begin().empty()) {
     // Take (or bring up to date) a connection first; the request waits in the input buffer and
     // comes back here once it is ready.
@@ -219,8 +219,17 @@ size_t ClientSession::start_streamed(std::span<const uint8_t> in, bool& stop) {
       if (ClientStmt* stmt = id ? model_.statements().find(*id) : nullptr) plan_.needs.prepare = stmt->shape.get();
     }
     execute_plan();
-    stop = true;
-    return 0;
+    if (phase_ != Phase::ready) {
+      stop = true;  // the request waits in the input buffer; it comes back here once the connection is ready
+      return 0;
+    }
+    // Ready at once (nothing to replay): go on with it.
+    set_timeout(env_.config().limits.server_query_timeout_ms);
+    server = lease_.current();
+    if (server == nullptr) {
+      stop = true;
+      return 0;
+    }
   }
   lease_.set_current(server);
   std::optional<uint32_t> patch;
@@ -315,7 +324,10 @@ void ClientSession::handle_small_command(std::span<const uint8_t> packet, std::s
     // CONNECTION_ID() answers odp's id (the handshake's, the one KILL takes), with the function's
     // own column name and type.
     std::string_view sql(reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1);
-    if (auto replaced = rewrite_connection_id(sql, id_)) {
+    // A statement that reads the process list compares CONNECTION_ID() with the server's thread
+    // ids: there it stays the server's (the statement runs on that connection).
+    auto replaced = core::icontains(sql, "processlist") ? std::nullopt : rewrite_connection_id(sql, id_);
+    if (replaced) {
       std::vector<uint8_t> p, rewritten;
       p.push_back(payload[0]);
       p.insert(p.end(), replaced->begin(), replaced->end());
@@ -361,7 +373,6 @@ void ClientSession::run_command(std::span<const uint8_t> packet, Command cmd) {
   facts_for_sql(c, sql, query_facts_);
   facts_ = &query_facts_;
   if (local_answer(c, sql)) return;
-  if (c.sets_global_variables) env_.note_global_change();
   route_and_run(&c, cmd);
 }
 

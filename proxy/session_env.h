@@ -20,6 +20,7 @@
 #include "core/stats.h"
 #include "core/timer_wheel.h"
 #include "proxy/server_directory.h"
+#include "routing/router.h"
 #include "routing/topology.h"
 
 namespace odp::proxy {
@@ -42,7 +43,8 @@ using CredentialCallback = std::function<void(Result<UserCredential, std::string
 struct BackendInfo {
   std::string server_version = "5.7.25-odp";
   uint32_t capabilities = 0xFFFFFFFF;
-  uint8_t charset = 45;  // utf8mb4_general_ci
+  uint8_t charset = 45;                   // utf8mb4_general_ci
+  uint32_t mariadb_ext_capabilities = 0;  // a MariaDB server's extended capabilities (protocol::mariadb_cap)
 };
 
 // Where a session's statements run right now (for KILL, which names odp's connection ids).
@@ -68,6 +70,12 @@ class SessionLoop {
   virtual SSL_CTX* client_tls() const = 0;
   // The session has finished closing and may be destroyed (after the loop iteration).
   virtual void session_finished(ClientSession* session) = 0;
+  // routing.route_policy, parsed when the configuration changes (not per statement).
+  virtual routing::RoutePolicy route_policy() const {
+    routing::RoutePolicy p = routing::RoutePolicy::follower_first;
+    routing::parse_route_policy(config().routing.route_policy, p);
+    return p;
+  }
 };
 
 // Server connections: sockets, the worker's pool and its interned names.
@@ -87,10 +95,6 @@ class ServerAccess {
   // Every server connection opened and closed, for the per-server cap.
   virtual void server_connection_opened(ServerId /*server*/) {}
   virtual void server_connection_closed(ServerId /*server*/) {}
-  // SET GLOBAL statements seen through odp (pooled connections logged in before one are reset
-  // before another session uses them).
-  virtual uint64_t globals_epoch() const { return 0; }
-  virtual void note_global_change() {}
 };
 
 // Location tables and server health, as routing reads them.
@@ -109,9 +113,9 @@ class Locations {
                                 const std::string& /*database*/, const std::string& /*table*/) {}
   // Server health as this worker saw it: a server that refused or dropped connections is avoided
   // for a while (congestion), then tried again.
-  virtual void note_server_failure(const std::string& /*host_port*/) {}
-  virtual void note_server_success(const std::string& /*host_port*/) {}
-  virtual bool server_avoided(const std::string& /*host_port*/) const { return false; }
+  virtual void note_server_failure(std::string_view /*host_port*/) {}
+  virtual void note_server_success(std::string_view /*host_port*/) {}
+  virtual bool server_avoided(std::string_view /*host_port*/) const { return false; }
 };
 
 // Logins: credentials (looked up off the worker) and the admin commands of root@proxysys.

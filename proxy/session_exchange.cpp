@@ -160,6 +160,7 @@ void ClientSession::start_read_back(const ReadBack& rb) {
   read_back_ = rb;
   ServerConn* conn = lease_.current();
   enter(Phase::reading_back);
+  read_back_query_.set_extended_type_info((conn->mariadb_capabilities() & mariadb_cap::EXTENDED_TYPE_INFO) != 0);
   auto bytes = read_back_query_.begin_query(read_back_.sql(), conn->capabilities());
   conn->write(bytes);
   conn->expect_reply(env_.config().limits.server_connect_timeout_ms);

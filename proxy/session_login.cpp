@@ -49,9 +49,16 @@ std::string peer_host(const std::string& peer) {
 uint32_t ClientSession::advertised_capabilities() const {
   uint32_t caps = (proxy_capabilities() & env_.backend().capabilities) | cap::LONG_PASSWORD | cap::PROTOCOL_41 |
                   cap::SECURE_CONNECTION | cap::PLUGIN_AUTH;
+  // In front of MariaDB, odp speaks MariaDB: bit 0 (CLIENT_MYSQL) clear announces the extended
+  // capabilities it can forward (bulk executes, extended type info, progress reports).
+  if (advertised_mariadb_capabilities() != 0) caps &= ~cap::MARIADB_CLIENT_MYSQL;
   if (env_.client_tls() != nullptr) caps |= cap::SSL;
   if (env_.config().protocol.compression_to_client) caps |= cap::COMPRESS;
   return caps;
+}
+
+uint32_t ClientSession::advertised_mariadb_capabilities() const {
+  return env_.backend().mariadb_ext_capabilities & mariadb_cap::kForwardable;
 }
 
 void ClientSession::send_greeting() {
@@ -64,6 +71,7 @@ void ClientSession::send_greeting() {
   hs.charset = env_.backend().charset;
   hs.status_flags = status::AUTOCOMMIT;
   hs.auth_plugin_name = kNativePasswordPlugin;
+  hs.mariadb_ext_capabilities = advertised_mariadb_capabilities();
   std::vector<uint8_t> payload, framed;
   encode_handshake_v10(hs, payload);
   login_.next_seq = encode_packet(0, payload, framed);
@@ -120,6 +128,7 @@ void ClientSession::handle_handshake_response(std::span<const uint8_t> payload, 
   id.peer = peer_;
   id.connection_id = id_;
   id.client_caps = hello.capabilities & (advertised_capabilities() | cap::CONNECT_ATTRS);
+  id.mariadb_ext_caps = hello.mariadb_ext_capabilities & advertised_mariadb_capabilities();
   id.charset = hello.charset;
   id.max_packet_size = hello.max_packet_size;
   id.login_database = hello.database;
@@ -232,7 +241,7 @@ void ClientSession::on_credential(Result<UserCredential, std::string> result) {
   }
   login_.pending_auth_response.clear();
   if (login_.identity.admin) {
-    model_.start(login_.identity);
+    model_.start(login_.identity, env_.now_ms());
     LOG_INFO("proxysys login conn_id=%u peer=%s", id_, peer_.c_str());
     OkPacket welcome;
     welcome.status_flags = status::AUTOCOMMIT;
@@ -255,28 +264,30 @@ ServerLogin ClientSession::make_server_login() const {
   const SessionIdentity& id = model_.identity();
   const admin::ClusterConfig* cluster = env_.config().find_cluster(id.login.cluster);
   ServerLogin sl;
-  sl.user = cluster != nullptr && cluster->server_mode == admin::ServerMode::mysql ? id.login.user
-                                                                                   : id.login.user + "@" + id.login.tenant;
+  sl.user = cluster != nullptr && cluster->server_mode == admin::ServerMode::mysql
+                ? id.login.user
+                : id.login.user + "@" + id.login.tenant;
   sl.stage1 = id.stage1;
   sl.client_capabilities = id.client_caps;
+  sl.mariadb_ext_capabilities = id.mariadb_ext_caps;
   sl.opener = id.connection_id;
   sl.charset = id.charset;
   sl.max_packet_size = id.max_packet_size;
-  // Connections are shared between the sessions of a login dialect: they present odp, never one
-  // client (another client's statements would run under its name).
-  sl.attributes.emplace_back("_client_name", "odp");
-  sl.attributes.emplace_back("_client_version", ODP_VERSION_STRING);
-  sl.attributes.emplace_back("program_name", "odp");
+  // Connections are shared only between sessions of one login dialect, which includes the client's
+  // connect attributes: a server connection presents the attributes of whoever uses it (but for
+  // the process and thread ids, which differ between the connections of one program).
+  for (const auto& kv : id.attributes)
+    if (shared_attribute(kv.first)) sl.attributes.push_back(kv);
   return sl;
 }
 
 // The session's identity is known (login or COM_CHANGE_USER): the model starts a new history and
 // new server connections log in as it.
 void ClientSession::start_identity(SessionIdentity identity) {
-  model_.start(std::move(identity));
+  model_.start(std::move(identity), env_.now_ms());
   const SessionIdentity& id = model_.identity();
-  lease_.set_dialect(
-      env_.directory().dialect(id.login.cluster, id.login.tenant, id.login.user, id.client_caps, id.charset));
+  lease_.set_dialect(env_.directory().dialect(id.login.cluster, id.login.tenant, id.login.user, id.client_caps,
+                                              id.charset, id.mariadb_ext_caps, id.attributes));
   lease_.set_login(make_server_login());
 }
 

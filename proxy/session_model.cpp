@@ -1,5 +1,7 @@
 #include "proxy/session_model.h"
 
+#include <algorithm>
+
 #include "core/ascii.h"
 #include "protocol/constants.h"
 
@@ -40,8 +42,9 @@ std::string ReadBack::sql() const {
   return sql;
 }
 
-void SessionModel::start(SessionIdentity identity) {
+void SessionModel::start(SessionIdentity identity, uint64_t now_ms) {
   identity_ = std::move(identity);
+  login_ms_ = now_ms;
   vars_.reset(identity_.login_database);
   ties_ = TieSet{};
   autocommit_ = true;
@@ -57,6 +60,7 @@ Baseline SessionModel::baseline() const {
   b.charset = identity_.charset;
   b.ignore_space = (identity_.client_caps & IGNORE_SPACE) != 0;
   b.interactive = (identity_.client_caps & INTERACTIVE) != 0;
+  b.login_ms = login_ms_;
   return b;
 }
 
@@ -86,8 +90,9 @@ ReadBack SessionModel::apply(const StatementFacts& facts, const ResponseOutcome&
     consistency_ = routing::Consistency::unset;
     statements_.clear();
     if (sync != nullptr) {
-      uint64_t epoch = sync->globals_epoch;
-      *sync = vars_.fresh_connection(epoch);
+      // The server took its globals of now: at least as new as the session's login.
+      uint64_t baseline = std::max(sync->baseline_ms, login_ms_);
+      *sync = vars_.fresh_connection(baseline);
       // COM_CHANGE_USER resets session tracking; COM_RESET_CONNECTION too (on MariaDB), and both
       // drop IGNORE_SPACE from sql_mode: the next statement's replay turns them back on.
       sync->tracking = false;
@@ -133,13 +138,18 @@ ReadBack SessionModel::apply(const StatementFacts& facts, const ResponseOutcome&
 
 void SessionModel::learn_variables(const StatementFacts& facts, const ResponseOutcome& outcome, ReadBack& read_back) {
   // The server says session state changed. A statement whose changes odp models (SET, USE, user
-  // variables) explains it; anything else (a procedure that created a temporary table, a role...)
-  // changed state odp cannot see: the session stays where that state is.
-  if (outcome.state_change && !facts.explains_state_change) ties_.add(Tie::unexplained_state);
+  // variables) explains it, and so do the records that came with it (a write reports last_gtid).
+  // A flag alone, or from a procedure (which may create a temporary table, set a role...), is
+  // state odp cannot see: the session stays where that state is.
+  const bool named = !outcome.system_variables.empty() || outcome.schema.has_value();
+  const bool may_do_anything = facts.type == routing::StmtType::call || facts.type == routing::StmtType::execute;
+  if (outcome.state_change && !facts.explains_state_change && (!named || may_do_anything))
+    ties_.add(Tie::unexplained_state);
   for (const auto& [name, value] : outcome.system_variables) {
     std::string key = core::ascii_lowered(name);
     switch (classify_system_variable(key)) {
       case VarClass::replay:
+      case VarClass::privileged:
         // SET timestamp = DEFAULT reports the old fixed value; the clock runs again.
         if (key == "timestamp" && facts.resets_timestamp) break;
         vars_.set_system_variable(key, value);
@@ -149,12 +159,10 @@ void SessionModel::learn_variables(const StatementFacts& facts, const ResponseOu
       case VarClass::one_shot:
         ties_.add(Tie::one_shot_variable);
         break;
-      case VarClass::privileged:
-        ties_.add(Tie::privileged_variable);
-        break;
     }
   }
   if (facts.resets_timestamp && !outcome.error) vars_.clear_system_variable("timestamp");
+  if (!facts.role.empty() && !outcome.error) vars_.set_role(facts.role);
   if (outcome.schema) {
     vars_.set_database(*outcome.schema);
   } else if (!facts.database.empty() && !outcome.error) {
@@ -187,15 +195,13 @@ void SessionModel::apply_read_back(const ReadBack& asked, const std::vector<prot
     const std::string& name = asked.system_variables[i];
     switch (classify_system_variable(name)) {
       case VarClass::replay:
+      case VarClass::privileged:
         vars_.set_system_variable(name, value ? std::string_view(*value) : std::string_view("NULL"));
         break;
       case VarClass::ignore:
         break;
       case VarClass::one_shot:
         ties_.add(Tie::one_shot_variable);
-        break;
-      case VarClass::privileged:
-        ties_.add(Tie::privileged_variable);
         break;
     }
   }

@@ -32,10 +32,11 @@ namespace odp::proxy {
 // Who the session is, fixed at login (COM_CHANGE_USER replaces it).
 struct SessionIdentity {
   LoginName login;
-  std::string peer;            // client address "ip:port"
-  uint32_t connection_id = 0;  // odp's id: the handshake's, CONNECTION_ID(), KILL
-  uint32_t client_caps = 0;    // capabilities agreed with the client
-  uint8_t charset = 45;        // the handshake's collation id
+  std::string peer;               // client address "ip:port"
+  uint32_t connection_id = 0;     // odp's id: the handshake's, CONNECTION_ID(), KILL
+  uint32_t client_caps = 0;       // capabilities agreed with the client
+  uint32_t mariadb_ext_caps = 0;  // MariaDB extended capabilities agreed with the client
+  uint8_t charset = 45;           // the handshake's collation id
   uint32_t max_packet_size = 0;
   std::string login_database;
   std::vector<std::pair<std::string, std::string>> attributes;  // the client's connect attributes
@@ -45,16 +46,16 @@ struct SessionIdentity {
 
 // What the server answered to one client command, gathered while the response streamed by.
 struct ResponseOutcome {
-  bool error = false;          // an ERR ended it
+  bool error = false;  // an ERR ended it
   uint16_t error_code = 0;
-  bool status_known = false;   // an OK/EOF carried status flags
-  uint16_t status_flags = 0;   // of the last OK/EOF
+  bool status_known = false;  // an OK/EOF carried status flags
+  uint16_t status_flags = 0;  // of the last OK/EOF
   uint64_t last_insert_id = 0;
   uint64_t affected_rows = 0;
   uint16_t warnings = 0;
   bool cursor_opened = false;  // COM_STMT_EXECUTE left a cursor open
   // Session-track records of its OK packets, in order.
-  bool state_change = false;   // SESSION_TRACK_STATE_CHANGE seen
+  bool state_change = false;  // SESSION_TRACK_STATE_CHANGE seen
   std::optional<std::string> schema;
   std::vector<std::pair<std::string, std::string>> system_variables;
   void clear();
@@ -76,7 +77,7 @@ class SessionModel {
   // --- identity and login --------------------------------------------------------------------
   const SessionIdentity& identity() const { return identity_; }
   // Logged in (or COM_CHANGE_USER succeeded): a new history begins with the login's database.
-  void start(SessionIdentity identity);
+  void start(SessionIdentity identity, uint64_t now_ms = 0);
   Baseline baseline() const;
 
   // --- variables and database ----------------------------------------------------------------
@@ -138,6 +139,7 @@ class SessionModel {
   void learn_variables(const StatementFacts& facts, const ResponseOutcome& outcome, ReadBack& read_back);
 
   SessionIdentity identity_;
+  uint64_t login_ms_ = 0;
   SessionState vars_;
   TieSet ties_;
   bool autocommit_ = true;

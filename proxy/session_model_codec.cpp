@@ -92,10 +92,9 @@ Result<SessionModel, std::string> SessionModel::deserialize(std::span<const uint
   SessionIdentity id;
   uint8_t flags = 0;
   uint64_t n = 0;
-  if (!str(r, id.login.user) || !str(r, id.login.tenant) || !str(r, id.login.cluster) ||
-      !str(r, id.login.cluster_id) || !r.u8(flags) || !str(r, id.peer) || !r.u32(id.connection_id) ||
-      !r.u32(id.client_caps) || !r.u8(id.charset) || !r.u32(id.max_packet_size) || !str(r, id.login_database) ||
-      !count(r, n))
+  if (!str(r, id.login.user) || !str(r, id.login.tenant) || !str(r, id.login.cluster) || !str(r, id.login.cluster_id) ||
+      !r.u8(flags) || !str(r, id.peer) || !r.u32(id.connection_id) || !r.u32(id.client_caps) || !r.u8(id.charset) ||
+      !r.u32(id.max_packet_size) || !str(r, id.login_database) || !count(r, n))
     return bad("truncated identity");
   id.login.tenant_given = flags & 1;
   id.login.cluster_given = flags & 2;
@@ -131,8 +130,8 @@ Result<SessionModel, std::string> SessionModel::deserialize(std::span<const uint
   }
   uint32_t ties = 0;
   uint8_t autocommit = 0, consistency = 0;
-  if (!r.u32(ties) || !r.u8(autocommit) || !str(r, m.held_begin_) || !r.u64(m.last_insert_id_) ||
-      !r.u8(consistency) || consistency > static_cast<uint8_t>(routing::Consistency::weak))
+  if (!r.u32(ties) || !r.u8(autocommit) || !str(r, m.held_begin_) || !r.u64(m.last_insert_id_) || !r.u8(consistency) ||
+      consistency > static_cast<uint8_t>(routing::Consistency::weak))
     return bad("truncated session flags");
   m.ties_ = TieSet::from_bits(ties);
   m.autocommit_ = autocommit != 0;

@@ -16,7 +16,8 @@ using namespace protocol;
 
 bool ClientSession::is_statement_command(Command cmd) {
   return cmd == Command::stmt_prepare || cmd == Command::stmt_execute || cmd == Command::stmt_fetch ||
-         cmd == Command::stmt_close || cmd == Command::stmt_reset || cmd == Command::stmt_send_long_data;
+         cmd == Command::stmt_close || cmd == Command::stmt_reset || cmd == Command::stmt_send_long_data ||
+         cmd == Command::stmt_bulk_execute;
 }
 
 void ClientSession::run_stmt_command(std::span<const uint8_t> packet, Command cmd) {
@@ -106,6 +107,14 @@ void ClientSession::run_stmt_command(std::span<const uint8_t> packet, Command cm
       route_and_run(&stmt->shape->classified, Command::query);
       return;
     }
+    case Command::stmt_bulk_execute:
+      // Many rows of parameters: routed by the statement's text alone (its rows may span
+      // partitions); the types travel with it, only the statement id changes.
+      core::Stats::inc(env_.stats().ps_executes_total);
+      facts_ = &stmt->shape->facts;
+      plan_.needs.prepare = stmt->shape.get();
+      route_and_run(&stmt->shape->classified, Command::query);
+      return;
     default:  // fetch: the cursor ties the session to its connection
       break;
   }
@@ -123,8 +132,8 @@ void ClientSession::send_stmt_command(ServerConn& conn) {
     return;
   }
   ClientStmt* stmt = model_.statements().find(ps_.stmt_id);
-  ServerStmt* ss = stmt != nullptr ? conn.statements().find(stmt->shape.get(), model_.vars().current()->context)
-                                   : nullptr;
+  ServerStmt* ss =
+      stmt != nullptr ? conn.statements().find(stmt->shape.get(), model_.vars().current()->context) : nullptr;
   if (ss == nullptr) {
     // The client closed it meanwhile, or preparing it here failed (the client has the ERR).
     finish_command();
@@ -140,6 +149,9 @@ void ClientSession::send_stmt_command(ServerConn& conn) {
     }
   } else {
     patch_statement_id(std::span<uint8_t>(request).subspan(kPacketHeaderBytes), ss->id);
+    // Which types a bulk execute leaves bound is the server's business: the next execute that
+    // does not send types gets the client's inserted.
+    if (ps_.cmd == Command::stmt_bulk_execute) ss->types.clear();
   }
   send_command(conn);
 }
@@ -176,6 +188,7 @@ void ClientSession::after_stmt_command() {
       return;
     }
     case Command::stmt_execute:
+    case Command::stmt_bulk_execute:
     case Command::stmt_reset:
       if (ClientStmt* stmt = model_.statements().find(ps_.stmt_id)) stmt->clear_long_data();
       if (!std::any_of(model_.statements().all().begin(), model_.statements().all().end(),
@@ -232,8 +245,8 @@ bool ClientSession::start_streamed_stmt(std::span<const uint8_t> in, Command cmd
       if (in.size() >= flag_at + 1 + 2 * n) {
         stmt->types.resize(n);
         for (size_t i = 0; i < n; ++i)
-          stmt->types[i] = ParamType{static_cast<ColumnType>(in[flag_at + 1 + 2 * i]),
-                                     (in[flag_at + 2 + 2 * i] & 0x80) != 0};
+          stmt->types[i] =
+              ParamType{static_cast<ColumnType>(in[flag_at + 1 + 2 * i]), (in[flag_at + 2 + 2 * i] & 0x80) != 0};
         ss->types = stmt->types;
       } else {
         ss->types.clear();  // unknown: the next execute re-sends the client's
@@ -241,9 +254,8 @@ bool ClientSession::start_streamed_stmt(std::span<const uint8_t> in, Command cmd
     }
   }
   if (cmd == Command::stmt_send_long_data) {
-    uint16_t param = static_cast<uint16_t>(in.size() >= kPacketHeaderBytes + 7
-                                               ? in[kPacketHeaderBytes + 5] | (in[kPacketHeaderBytes + 6] << 8)
-                                               : 0);
+    uint16_t param = static_cast<uint16_t>(
+        in.size() >= kPacketHeaderBytes + 7 ? in[kPacketHeaderBytes + 5] | (in[kPacketHeaderBytes + 6] << 8) : 0);
     stmt->long_data.resize(stmt->num_params, 0);
     if (param < stmt->num_params) stmt->long_data[param] = 1;
     model_.tie(Tie::long_data);

@@ -19,7 +19,7 @@ constexpr uint64_t kPollMs = 5;
 constexpr uint32_t kMaxRouteAttempts = 3;
 
 bool avoided_by(const void* ctx, std::string_view host_port) {
-  return static_cast<const Locations*>(ctx)->server_avoided(std::string(host_port));
+  return static_cast<const Locations*>(ctx)->server_avoided(host_port);
 }
 }  // namespace
 
@@ -32,8 +32,7 @@ bool ClientSession::sticky() const {
   return model_.tied() && lease_.current() != nullptr;
 }
 
-ClientSession::RouteOutcome ClientSession::plan_route(const routing::ClassifiedSql* c, Command cmd,
-                                                      bool give_up_wait) {
+ClientSession::RouteOutcome ClientSession::plan_route(const routing::ClassifiedSql* c, Command cmd, bool give_up_wait) {
   plan_.count = 0;
   plan_.next = 0;
   plan_.reason = "";
@@ -51,8 +50,8 @@ ClientSession::RouteOutcome ClientSession::plan_route(const routing::ClassifiedS
     return only(current, "same server as the last statement");
   if (c != nullptr && current != nullptr) {
     // Results the last statement left on its connection (warnings, found rows).
-    bool needs_same = facts_->reads_connection_results ||
-                      (c->uses_user_variables && !c->assigns_user_variables && model_.vars().user_variable_count() == 0);
+    bool needs_same = facts_->reads_connection_results || (c->uses_user_variables && !c->assigns_user_variables &&
+                                                           model_.vars().user_variable_count() == 0);
     if (needs_same) return only(current, "same server as the last statement (session function or warnings)");
   }
 
@@ -66,14 +65,13 @@ ClientSession::RouteOutcome ClientSession::plan_route(const routing::ClassifiedS
   req.sql = c;
   req.params = std::span<const routing::SqlValue>(params_.data(), param_count_);
   req.session_consistency = model_.consistency();
-  req.default_consistency = cfg.routing.read_consistency == admin::ReadConsistency::weak
-                                ? routing::Consistency::weak
-                                : routing::Consistency::strong;
+  req.default_consistency = cfg.routing.read_consistency == admin::ReadConsistency::weak ? routing::Consistency::weak
+                                                                                         : routing::Consistency::strong;
   req.in_transaction = model_.in_transaction() || !model_.held_begin().empty() || !model_.autocommit();
   req.tied = model_.tied();
   req.give_up_table_wait = give_up_wait;
   req.leader_confirmed = plan_.leader_confirmed;
-  routing::parse_route_policy(cfg.routing.route_policy, req.policy);
+  req.policy = env_.route_policy();
   req.place.idc = cfg.routing.proxy_idc;
   req.place.region = cfg.routing.proxy_region;
   req.avoided = &avoided_by;

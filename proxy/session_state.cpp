@@ -61,9 +61,8 @@ VarClass classify_system_variable(std::string_view name) {
   if (one_of(name, {"last_gtid", "in_transaction", "warning_count", "error_count", "external_user", "proxy_user",
                     "wsrep_sync_wait", "last_insert_id", "identity", "gtid_seq_no", "gtid_domain_id", "server_id"}))
     return VarClass::ignore;
-  if (name == "insert_id") return VarClass::one_shot;
-  if (one_of(name, {"sql_log_bin", "pseudo_thread_id", "rand_seed1", "rand_seed2", "pseudo_slave_mode", "sql_log_off",
-                    "wsrep_on"}))
+  if (one_of(name, {"insert_id", "rand_seed1", "rand_seed2"})) return VarClass::one_shot;
+  if (one_of(name, {"sql_log_bin", "pseudo_thread_id", "pseudo_slave_mode", "sql_log_off", "wsrep_on"}))
     return VarClass::privileged;
   return VarClass::replay;
 }
@@ -71,8 +70,8 @@ VarClass classify_system_variable(std::string_view name) {
 std::string baseline_literal(std::string_view name, const Baseline& base) {
   // A login sets the connection's character set variables from the handshake's collation id;
   // a numeric value assigns them by that id.
-  if (one_of(name, {"character_set_client", "character_set_connection", "character_set_results",
-                    "collation_connection"}))
+  if (one_of(name,
+             {"character_set_client", "character_set_connection", "character_set_results", "collation_connection"}))
     return std::to_string(base.charset);
   if (name == "sql_mode" && base.ignore_space) return "CONCAT(@@GLOBAL.sql_mode, ',IGNORE_SPACE')";
   if (name == "wait_timeout" && base.interactive) return "@@GLOBAL.interactive_timeout";
@@ -84,10 +83,12 @@ SessionVars& SessionState::mutate() {
   return const_cast<SessionVars&>(*vars_);  // sole owner: nobody else sees the change
 }
 
-void SessionState::refresh_context(SessionVars& v) {
+void SessionState::refresh(SessionVars& v) {
+  v.exclusive = !v.uservars.empty() || !v.role.empty();
   v.context.assign(v.database);
   v.context.push_back('\0');
   for (const auto& [name, var] : v.sysvars) {
+    if (classify_system_variable(name) == VarClass::privileged) v.exclusive = true;
     v.context.append(name);
     v.context.push_back('=');
     v.context.append(var.sql);
@@ -103,7 +104,7 @@ void SessionState::reset(std::string database) {
   v->owner = next_owner.fetch_add(1, std::memory_order_relaxed);
   v->database = std::move(database);
   v->db_version = next_version_++;
-  refresh_context(*v);
+  refresh(*v);
   vars_ = std::move(v);
 }
 
@@ -112,19 +113,20 @@ void SessionState::set_database(std::string_view db) {
   SessionVars& v = mutate();
   v.database = std::string(db);
   v.db_version = next_version_++;
-  refresh_context(v);
+  refresh(v);
 }
 
 void SessionState::set_system_variable(std::string_view name, std::string_view value) {
   std::string key = lower(name);
-  if (classify_system_variable(key) != VarClass::replay) return;
+  VarClass cls = classify_system_variable(key);
+  if (cls != VarClass::replay && cls != VarClass::privileged) return;
   std::string sql = system_variable_literal(key, value);
   auto it = vars_->sysvars.find(key);
   if (it != vars_->sysvars.end() && it->second.sql == sql) return;
   SessionVars& v = mutate();
   v.var_version = next_version_++;
   v.sysvars[key] = SessionVars::Var{std::move(sql), v.var_version};
-  refresh_context(v);
+  refresh(v);
 }
 
 void SessionState::set_system_variable_literal(std::string_view name, std::string literal) {
@@ -134,7 +136,7 @@ void SessionState::set_system_variable_literal(std::string_view name, std::strin
   SessionVars& v = mutate();
   v.var_version = next_version_++;
   v.sysvars[key] = SessionVars::Var{std::move(literal), v.var_version};
-  refresh_context(v);
+  refresh(v);
 }
 
 void SessionState::clear_system_variable(std::string_view name) {
@@ -143,7 +145,7 @@ void SessionState::clear_system_variable(std::string_view name) {
   SessionVars& v = mutate();
   v.var_version = next_version_++;
   v.sysvars.erase(key);
-  refresh_context(v);
+  refresh(v);
   // A removed variable has no version left to compare: histories of this session that had it
   // must learn it by value, so the removal counts as a change of every variable.
   v.removed_version = v.var_version;
@@ -156,17 +158,28 @@ void SessionState::set_user_variable(std::string_view name, std::string literal)
   SessionVars& v = mutate();
   v.var_version = next_version_++;
   v.uservars[key] = SessionVars::Var{std::move(literal), v.var_version};
+  refresh(v);
 }
 
-SessionState::Replay SessionState::plan(const ConnSync& sync, const Baseline& base, uint64_t globals_epoch) const {
+void SessionState::set_role(std::string_view role) {
+  if (role == vars_->role) return;
+  SessionVars& v = mutate();
+  v.var_version = next_version_++;
+  v.role.assign(role);
+  v.role_version = v.var_version;
+  refresh(v);
+}
+
+SessionState::Replay SessionState::plan(const ConnSync& sync, const Baseline& base) const {
   Replay r;
   const SessionVars& want = *vars_;
   const bool same_history = sync.applied && sync.applied->owner == want.owner && want.owner != 0;
   static const SessionVars kNothing;
   const SessionVars* have = sync.applied ? sync.applied.get() : &kNothing;
   // Another session's connection keeps what no value undoes: its user variables (a variable set
-  // to NULL keeps its type), globals older than a SET GLOBAL odp saw, and state marked dirty.
-  r.reset = !same_history && (sync.dirty || !have->uservars.empty() || sync.globals_epoch < globals_epoch);
+  // to NULL keeps its type), privileged variables another user could not set back, state marked
+  // dirty (a lock...), and global values older than this session's login.
+  r.reset = !same_history && (sync.dirty || have->exclusive || sync.baseline_ms < base.login_ms);
   if (!r.reset && sync.tracking && have == &want) return r;
   SessionVars after_reset;
   if (r.reset) {
@@ -192,6 +205,7 @@ SessionState::Replay SessionState::plan(const ConnSync& sync, const Baseline& ba
   if (same_history && !r.reset && want.removed_version <= have->var_version) {
     // The connection has an older value of this session: only newer versions go.
     if (have->db_version != want.db_version && !want.database.empty()) r.init_db = want.database;
+    if (have->role_version != want.role_version && !want.role.empty()) r.role = want.role;
     if (have->var_version < want.var_version) {
       for (const auto& [name, var] : want.sysvars)
         if (var.version > have->var_version) add("@@SESSION.", name, " = " + var.sql);
@@ -201,6 +215,7 @@ SessionState::Replay SessionState::plan(const ConnSync& sync, const Baseline& ba
   } else {
     // Another client's (or a fresh login's, or a reset) state: the difference by value.
     if (have->database != want.database && !want.database.empty()) r.init_db = want.database;
+    if (have->role != want.role && !want.role.empty()) r.role = want.role;
     for (const auto& [name, var] : want.sysvars) {
       auto it = have->sysvars.find(name);
       if (it == have->sysvars.end() || it->second.sql != var.sql) add("@@SESSION.", name, " = " + var.sql);
@@ -225,13 +240,13 @@ void SessionState::mark_synced(ConnSync& sync) const {
   sync.needs_baseline = false;
 }
 
-ConnSync SessionState::fresh_connection(uint64_t globals_epoch) const {
+ConnSync SessionState::fresh_connection(uint64_t now_ms) const {
   auto v = std::make_shared<SessionVars>();
   v->owner = 0;
   v->database = vars_->database;
   ConnSync s;
   s.applied = std::move(v);
-  s.globals_epoch = globals_epoch;
+  s.baseline_ms = now_ms;
   return s;
 }
 

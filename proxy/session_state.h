@@ -34,11 +34,16 @@ struct SessionVars {
   uint64_t db_version = 0;
   uint64_t var_version = 0;
   uint64_t removed_version = 0;  // the last time a system variable went back to its login value
+  uint64_t role_version = 0;
   std::map<std::string, Var, std::less<>> sysvars;   // lower-cased names
   std::map<std::string, Var, std::less<>> uservars;  // lower-cased names (MySQL: case-insensitive)
+  std::string role;                                  // SET ROLE by the session ("" = the login's default role)
   // The database and every system variable, as one string: what a statement prepared in this
   // state was parsed under (prepared statements are shared only between equal contexts).
   std::string context;
+  // Holds what no value undoes for another session (user variables: a variable set to NULL keeps
+  // its type; privileged variables; a role): a connection with it is reset before another uses it.
+  bool exclusive = false;
 };
 using SessionVarsPtr = std::shared_ptr<const SessionVars>;
 
@@ -46,8 +51,10 @@ using SessionVarsPtr = std::shared_ptr<const SessionVars>;
 enum class VarClass {
   replay,      // the client's setting: modelled by value, replayed on other connections
   ignore,      // odp's own (session tracking) or describes the connection, not the client's wish
-  one_shot,    // consumed by the next statement (insert_id): ties the session to the connection
-  privileged,  // another user could not set it back (sql_log_bin...): ties the session
+  one_shot,    // consumed by the next statement (insert_id), or a sequence that moves on
+               // (rand_seed1/2): ties the session to the connection
+  privileged,  // replayed for this session, but another user could not set it back (sql_log_bin,
+               // pseudo_thread_id): the connection is reset before another session uses it
 };
 VarClass classify_system_variable(std::string_view lower_name);
 
@@ -59,6 +66,10 @@ struct Baseline {
   uint8_t charset = 45;
   bool ignore_space = false;
   bool interactive = false;
+  // When the session logged in: a connection that logged in (or was reset) before has the global
+  // variables of an earlier time (a SET GLOBAL since, through odp or not), so a session takes it
+  // only after a reset, and sees globals no older than its login.
+  uint64_t login_ms = 0;
 };
 // The value that puts `name` back where a fresh login of this dialect had it ("DEFAULT" for most).
 std::string baseline_literal(std::string_view lower_name, const Baseline& base);
@@ -77,7 +88,7 @@ struct ConnSync {
   bool dirty = false;
   bool tracking = true;         // session tracking is on (off after a reset or COM_CHANGE_USER)
   bool needs_baseline = false;  // reset: IGNORE_SPACE / interactive wait_timeout are gone
-  uint64_t globals_epoch = 0;   // SET GLOBAL statements odp had seen when it logged in or was reset
+  uint64_t baseline_ms = 0;     // when it logged in or was last reset: its global values are of then
 };
 
 class SessionState {
@@ -99,6 +110,9 @@ class SessionState {
   void clear_system_variable(std::string_view name);
   // A user variable's value as an SQL literal (see user_variable_literal).
   void set_user_variable(std::string_view name, std::string literal);
+  // SET ROLE succeeded (role as written, e.g. "r1" or "NONE").
+  void set_role(std::string_view role);
+  const std::string& role() const { return vars_->role; }
 
   // What must be run on a connection that has `sync` before this session's next statement: a
   // COM_RESET_CONNECTION (the connection holds state of another session that no value can undo),
@@ -108,14 +122,15 @@ class SessionState {
     bool reset = false;
     std::optional<std::string> init_db;
     std::string set_sql;
-    bool empty() const { return !reset && !init_db && set_sql.empty(); }
+    std::optional<std::string> role;  // SET ROLE to run
+    bool empty() const { return !reset && !init_db && set_sql.empty() && !role; }
   };
-  Replay plan(const ConnSync& sync, const Baseline& base = {}, uint64_t globals_epoch = 0) const;
+  Replay plan(const ConnSync& sync, const Baseline& base = {}) const;
   // The connection now has everything (after a replay, or because the change happened there).
-  // (A replay that began with a reset also sets sync.globals_epoch: the caller knows.)
+  // (A replay that began with a reset also sets sync.baseline_ms: the caller knows.)
   void mark_synced(ConnSync& sync) const;
   // A connection that just logged in with the current database and no variables set.
-  ConnSync fresh_connection(uint64_t globals_epoch = 0) const;
+  ConnSync fresh_connection(uint64_t now_ms = 0) const;
 
   size_t system_variable_count() const { return vars_->sysvars.size(); }
   size_t user_variable_count() const { return vars_->uservars.size(); }
@@ -124,7 +139,7 @@ class SessionState {
 
  private:
   SessionVars& mutate();  // copy-on-write
-  static void refresh_context(SessionVars& v);
+  static void refresh(SessionVars& v);
 
   SessionVarsPtr vars_ = std::make_shared<SessionVars>();
   uint64_t next_version_ = 1;

@@ -7,20 +7,7 @@ namespace odp::proxy {
 
 using routing::StmtType;
 
-namespace {
-// Session variables whose value odp must not carry to another connection: one-shot values a
-// statement consumes (insert_id), and privileged ones another user could not set back.
-bool one_shot_variable(std::string_view name) {
-  return core::iequals(name, "insert_id") || core::iequals(name, "last_insert_id") || core::iequals(name, "identity");
-}
-bool privileged_variable(std::string_view name) {
-  return core::iequals(name, "sql_log_bin") || core::iequals(name, "pseudo_thread_id") ||
-         core::iequals(name, "rand_seed1") || core::iequals(name, "rand_seed2") ||
-         core::iequals(name, "gtid_seq_no") || core::iequals(name, "gtid_domain_id") ||
-         core::iequals(name, "server_id") || core::iequals(name, "pseudo_slave_mode") ||
-         core::iequals(name, "sql_log_off") || core::iequals(name, "wsrep_on");
-}
-}  // namespace
+namespace {}  // namespace
 
 void facts_for_command(protocol::Command cmd, StatementFacts& out) {
   out = StatementFacts{};
@@ -73,7 +60,13 @@ void facts_for_sql(const routing::ClassifiedSql& c, std::string_view sql, Statem
   if (c.type == StmtType::xa) out.ties.add(Tie::xa);
   if (c.type == StmtType::prepare) out.ties.add(Tie::sql_prepare);
   if (c.one_shot_transaction) out.ties.add(Tie::one_shot_transaction);
-  if (c.sets_role) out.ties.add(Tie::role);
+  if (c.sets_role && !c.multi_statement) {
+    if (c.role.empty()) {
+      out.ties.add(Tie::unexplained_state);  // a role odp could not read: stay where it is
+    } else {
+      out.role.assign(c.role);
+    }
+  }
 
   // What the server's tracker reports for these statements is what odp models.
   out.explains_state_change = c.type == StmtType::set || c.type == StmtType::use || c.uses_user_variables ||
@@ -81,13 +74,17 @@ void facts_for_sql(const routing::ClassifiedSql& c, std::string_view sql, Statem
 
   if (c.type == StmtType::set && !c.set_statement) {
     for (uint8_t i = 0; i < c.session_variable_count; ++i) {
-      std::string_view name = c.session_variables[i];
-      if (one_shot_variable(name)) {
-        out.ties.add(Tie::one_shot_variable);
-      } else if (privileged_variable(name)) {
-        out.ties.add(Tie::privileged_variable);
-      } else {
-        out.system_variables.push_back(core::ascii_lowered(name));
+      std::string name = core::ascii_lowered(c.session_variables[i]);
+      switch (classify_system_variable(name)) {
+        case VarClass::one_shot:
+          out.ties.add(Tie::one_shot_variable);
+          break;
+        case VarClass::ignore:
+          break;
+        case VarClass::replay:
+        case VarClass::privileged:
+          out.system_variables.push_back(std::move(name));
+          break;
       }
     }
     if (c.session_variables_truncated) out.ties.add(Tie::unexplained_state);

@@ -20,12 +20,12 @@ struct StatementFacts {
   TieSet ties;      // server-side state the statement creates when it succeeds
   TieSet releases;  // ties it ends when it succeeds (UNLOCK TABLES, BACKUP STAGE END...)
   bool begins_transaction = false;
-  bool consistent_snapshot = false;   // START TRANSACTION WITH CONSISTENT SNAPSHOT: not held
-  bool ends_transaction = false;      // COMMIT / ROLLBACK
-  bool multi_statement = false;       // several statements in one COM_QUERY
-  bool resets_session = false;        // COM_RESET_CONNECTION / COM_CHANGE_USER
-  bool sets_global_variables = false; // SET GLOBAL: pooled connections hold older globals
-  bool resets_timestamp = false;      // SET timestamp = DEFAULT
+  bool consistent_snapshot = false;    // START TRANSACTION WITH CONSISTENT SNAPSHOT: not held
+  bool ends_transaction = false;       // COMMIT / ROLLBACK
+  bool multi_statement = false;        // several statements in one COM_QUERY
+  bool resets_session = false;         // COM_RESET_CONNECTION / COM_CHANGE_USER
+  bool sets_global_variables = false;  // SET GLOBAL: pooled connections hold older globals
+  bool resets_timestamp = false;       // SET timestamp = DEFAULT
   bool sets_session_variables = false;
   // A state change the server reports for this statement is explained by what odp models or
   // reads back (SET, USE, user variables), so it ties nothing by itself.
@@ -44,6 +44,7 @@ struct StatementFacts {
   // The database the command selects when it succeeds (COM_INIT_DB, USE db): learned even from a
   // server that does not report schema changes.
   std::string database;
+  std::string role;  // SET ROLE's role: replayed on the session's other connections
 };
 
 // Facts of a COM_QUERY (or of a prepared statement's text) from its classification.

@@ -684,7 +684,10 @@ class Parser {
       return;
     }
     if (peek().is("ROLE")) {
+      next();
+      Token role = next();
       out_.sets_role = true;
+      if (is_name(role) || role.kind == Tok::string) out_.role = role.text;
       return;
     }
     bool global = false;
@@ -1052,6 +1055,7 @@ void reset(ClassifiedSql& o) {
   o.resets_timestamp = false;
   o.one_shot_transaction = false;
   o.sets_role = false;
+  o.role = {};
   o.set_statement = false;
   o.global_read_lock = false;
   o.backup_lock = false;

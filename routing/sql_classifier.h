@@ -123,12 +123,13 @@ struct ClassifiedSql {
   bool resets_timestamp = false;             // SET timestamp = DEFAULT | 0 (the clock runs again)
   bool one_shot_transaction = false;         // SET TRANSACTION ... without a scope: the next transaction only
   bool sets_role = false;                    // SET ROLE
+  std::string_view role;                     // its role (NONE for SET ROLE NONE), as written
   bool set_statement = false;                // SET STATEMENT ... FOR <statement> (MariaDB): for one statement
   bool global_read_lock = false;             // FLUSH TABLES [...] WITH READ LOCK | FOR EXPORT
   bool backup_lock = false;                  // BACKUP STAGE <not END> | BACKUP LOCK | LOCK INSTANCE FOR BACKUP
   bool backup_unlock = false;                // BACKUP STAGE END | BACKUP UNLOCK | UNLOCK INSTANCE
-  std::string_view use_database;   // USE db: the database (without backquotes)
-  uint16_t placeholder_count = 0;  // `?` markers (prepared statements)
+  std::string_view use_database;             // USE db: the database (without backquotes)
+  uint16_t placeholder_count = 0;            // `?` markers (prepared statements)
 
   // Convenience.
   bool is_read() const { return type == StmtType::select && !for_update && !assigns_user_variables; }

@@ -18,15 +18,15 @@ struct StatementRouteRequest {
   const Snapshot* snapshot = nullptr;
   std::string_view cluster;
   std::string_view tenant;
-  std::string_view database;          // the session's current database
-  const ClassifiedSql* sql = nullptr;  // nullptr: no statement (a login): the tenant's servers
-  std::span<const SqlValue> params;   // COM_STMT_EXECUTE parameters
+  std::string_view database;                             // the session's current database
+  const ClassifiedSql* sql = nullptr;                    // nullptr: no statement (a login): the tenant's servers
+  std::span<const SqlValue> params;                      // COM_STMT_EXECUTE parameters
   Consistency session_consistency = Consistency::unset;  // SET ob_read_consistency
   Consistency default_consistency = Consistency::strong;
   // The session is in a transaction (or holds a BEGIN, or runs with autocommit off): no weak
   // reads, no hidden retries.
   bool in_transaction = false;
-  bool tied = false;            // the session must stay on its connection (no hidden retries)
+  bool tied = false;                // the session must stay on its connection (no hidden retries)
   bool give_up_table_wait = false;  // the table's location did not come in time: route without it
   bool leader_confirmed = false;    // fresh metadata after a 4038: try its leader even if avoided
   RoutePolicy policy = RoutePolicy::follower_first;

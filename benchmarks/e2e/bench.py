@@ -2,13 +2,20 @@
 """End-to-end benchmarks, side by side: direct to s1, through odp (workers = 1), through HAProxy
 (mode tcp, nbthread 1). Follows shared BENCH-METHOD.md: alternating rounds, medians, ratios per round,
 proxy CPU per query from /proc (user and system), added latency at 1 thread, a 1 GiB stream, idle
-connections' RSS. Run it through scripts/bench (which raises `ulimit -n` and brings servers up).
+connections' RSS; multiplexing at 8/64/1,000 clients (mux.py), connection churn (churn.py), JDBC
+batch inserts (jdbc.py) and the session's allocations per statement (alloc.py). Run it through
+scripts/bench (which raises `ulimit -n` and brings servers up).
 
 Environment (defaults in brackets):
   BENCH_ROUNDS [2]  BENCH_TIME [10] seconds per sysbench run  BENCH_THREADS [1,8,64]
   BENCH_TABLES [4]  BENCH_TABLE_SIZE [100000]  BENCH_IDLE_CONNS [10000]  BENCH_STREAM_ROUNDS [2]
-  BENCH_SKIP  comma list of parts to skip: sysbench,stream,idle,micro,syscalls
-  ODP_BIN [build/odp]  ODP_SANDBOX_PORT_BASE [3400]
+  multiplex: BENCH_MUX_THREADS [8,64,1000]  BENCH_MUX_MODES [text,prepared]  BENCH_MUX_ROUNDS [BENCH_ROUNDS]
+             BENCH_MUX_TIME [BENCH_TIME]  BENCH_MUX_DIRECT [0] (1: direct too)
+  churn: BENCH_CHURN_COUNT [1000] sequential cycles  BENCH_CHURN_PARALLEL [32] threads
+         BENCH_CHURN_PARALLEL_COUNT [3200] cycles over those threads  BENCH_CHURN_ROUNDS [2]  BENCH_CHURN_TLS [1]
+  jdbc: BENCH_JDBC_ROWS [100000]      alloc: BENCH_ALLOC_MIN_TIME [0.5] seconds per case
+  BENCH_SKIP  comma list of parts to skip: sysbench,syscalls,stream,idle,multiplex,churn,jdbc,alloc,micro
+  ODP_BIN [build/odp]  ODP_SANDBOX_PORT_BASE [3400]  ODP_SANDBOX_DIR [build/sandbox] (TLS material)
 """
 
 import argparse
@@ -20,38 +27,27 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 import mysqlwire as W  # noqa: E402
+from benchcommon import (BUILD, HOST, ODP_BIN, OUT, ROOT, ROUNDS, SANDBOX, SECS, SERVER_PORT, SKIP,  # noqa: E402,F401
+                         TABLE_SIZE, TABLES, OdpLog, env_list, log, med, prepare_tables, proc_cpu, rss_kib, sb_args)
+import alloc  # noqa: E402
+import churn  # noqa: E402
+import jdbc  # noqa: E402
+import mux  # noqa: E402
 
-HOST = "127.0.0.1"
-BUILD = os.environ.get("ODP_BUILD_DIR", os.path.join(ROOT, "build"))
-ODP_BIN = os.environ.get("ODP_BIN", os.path.join(BUILD, "odp"))
-SANDBOX = os.environ.get("ODP_SANDBOX_DIR", os.path.join(BUILD, "sandbox"))
-OUT = os.path.join(BUILD, "bench")
-SERVER_PORT = int(os.environ.get("ODP_SANDBOX_PORT_BASE", "3400")) + 1
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
-SECS = int(os.environ.get("BENCH_TIME", "10"))
-THREADS = [int(x) for x in os.environ.get("BENCH_THREADS", "1,8,64").split(",") if x]
-TABLES = int(os.environ.get("BENCH_TABLES", "4"))
-TABLE_SIZE = int(os.environ.get("BENCH_TABLE_SIZE", "100000"))
+THREADS = [int(x) for x in env_list("BENCH_THREADS", "1,8,64")]
 IDLE = int(os.environ.get("BENCH_IDLE_CONNS", "10000"))
 STREAM_ROUNDS = int(os.environ.get("BENCH_STREAM_ROUNDS", "2"))
-SKIP = set(x for x in os.environ.get("BENCH_SKIP", "").split(",") if x)
-DB = "test_bench"
 STREAM_SQL = "select repeat('x', 1048576) from seq_1_to_1024"
-TICK = os.sysconf("SC_CLK_TCK")
 PATHS = ["direct", "odp", "haproxy"]
-
-
-def log(msg):
-    print("[bench %s] %s" % (time.strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
+# odp's default limits.client_max_connections; the idle part raises it only when asked for more.
+ODP_DEFAULT_MAX_CLIENTS = 10000
 
 
 def free_port():
@@ -73,37 +69,14 @@ def wait_port(port, proc, deadline_s=20):
     raise RuntimeError("port %d not listening after %ds" % (port, deadline_s))
 
 
-def proc_cpu(pid):
-    """(user_s, sys_s, context switches) of a process and all its threads."""
-    with open("/proc/%d/stat" % pid) as f:
-        d = f.read()
-    fields = d[d.rindex(")") + 2:].split()
-    ctx = 0
-    for st in glob.glob("/proc/%d/task/*/status" % pid):
-        try:
-            with open(st) as f:
-                for line in f:
-                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                        ctx += int(line.split()[1])
-        except OSError:
-            pass
-    return int(fields[11]) / TICK, int(fields[12]) / TICK, ctx
-
-
-def rss_kib(pid, field="VmRSS"):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 # ------------------------------------------------------------------------------------------------
 # the proxies
 
 class Proxy:
-    def __init__(self, name, port, proc, workdir):
+    def __init__(self, name, port, proc, workdir, admin_port=None):
         self.name, self.port, self.proc, self.workdir = name, port, proc, workdir
+        self.admin_port = admin_port
+        self.log = OdpLog(os.path.join(workdir, "log")) if name == "odp" else None
 
     @property
     def pid(self):
@@ -123,17 +96,26 @@ def start_odp():
     port, admin = free_port(), free_port()
     d = os.path.join(OUT, "odp")
     os.makedirs(os.path.join(d, "log"), exist_ok=True)
+    for old in glob.glob(os.path.join(d, "log", "*")):
+        os.remove(old)  # so that what the log holds afterwards is this run's
     cfg = os.path.join(d, "odp.toml")
+    # odp's defaults everywhere (pool sizes included): only addresses, the cluster, one worker, the
+    # log, TLS towards clients (the churn part's TLS rounds) and, when the idle part is asked for
+    # more than odp's default 10,000 clients, that limit.
+    limits = ""
+    if "idle" not in SKIP and IDLE > ODP_DEFAULT_MAX_CLIENTS:
+        limits = "\n[limits]\nclient_max_connections = %d\n" % (IDLE + 1000)
+    tls = ""
+    cert, key = os.path.join(SANDBOX, "tls", "server.pem"), os.path.join(SANDBOX, "tls", "server.key")
+    if os.path.isfile(cert) and os.path.isfile(key):
+        tls = '\n[tls]\nclient_cert = "%s"\nclient_key = "%s"\n' % (cert, key)
     with open(cfg, "w") as f:
         f.write("""# generated by scripts/bench
 [listen]
 address = "{h}:{p}"
 admin_http = "{h}:{a}"
 workers = 1
-
-[limits]
-client_max_connections = {maxc}
-
+{limits}{tls}
 [cluster.bench]
 rootservice_list = ["{h}:{s}"]
 server_mode = "mysql"
@@ -144,7 +126,7 @@ default_tenant = "t1"
 [log]
 level = "warn"
 dir = "{d}/log"
-""".format(h=HOST, p=port, a=admin, s=SERVER_PORT, d=d, maxc=max(IDLE + 1000, 10000)))
+""".format(h=HOST, p=port, a=admin, s=SERVER_PORT, d=d, limits=limits, tls=tls))
     err = open(os.path.join(d, "odp.stderr"), "wb")
     if not os.access(ODP_BIN, os.X_OK):
         raise RuntimeError("%s missing" % ODP_BIN)
@@ -156,8 +138,8 @@ dir = "{d}/log"
             proc.kill()
             proc.wait()
         raise
-    log("odp (workers = 1) on %d, pid %d" % (port, proc.pid))
-    return Proxy("odp", port, proc, d)
+    log("odp (workers = 1) on %d, pid %d%s" % (port, proc.pid, ", TLS on" if tls else ", no TLS material"))
+    return Proxy("odp", port, proc, d, admin)
 
 
 def start_haproxy():
@@ -198,34 +180,6 @@ listen mysql
 # ------------------------------------------------------------------------------------------------
 # sysbench oltp_point_select
 
-def sb_args(port, extra):
-    return ["sysbench", "oltp_point_select", "--db-driver=mysql", "--mysql-host=" + HOST,
-            "--mysql-port=%d" % port, "--mysql-user=app", "--mysql-password=app", "--mysql-db=" + DB,
-            "--mysql-ssl=off", "--tables=%d" % TABLES, "--table-size=%d" % TABLE_SIZE] + extra
-
-
-def prepare_tables():
-    q = ("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='%s' AND table_name LIKE 'sbtest%%' "
-         "AND table_rows > %d" % (DB, TABLE_SIZE * 0.8))
-    have = subprocess.run(["mariadb", "--no-defaults", "-h", HOST, "-P%d" % SERVER_PORT, "-uapp", "-papp", "-N",
-                           "-B", "-e", "CREATE DATABASE IF NOT EXISTS %s; %s" % (DB, q)],
-                          stdout=subprocess.PIPE, check=True).stdout.decode().split()
-    ok = have and int(have[-1]) >= TABLES
-    if ok:
-        # table_rows is an estimate: check the real count of the last table
-        cnt = subprocess.run(["mariadb", "--no-defaults", "-h", HOST, "-P%d" % SERVER_PORT, "-uapp", "-papp", "-N",
-                              "-B", "-e", "SELECT COUNT(*) FROM %s.sbtest%d" % (DB, TABLES)],
-                             stdout=subprocess.PIPE).stdout.decode().split()
-        ok = cnt and int(cnt[0]) == TABLE_SIZE
-    if ok:
-        log("sysbench tables present (%d x %d rows in %s)" % (TABLES, TABLE_SIZE, DB))
-        return
-    log("preparing sysbench tables: %d x %d rows (directly on s1)" % (TABLES, TABLE_SIZE))
-    subprocess.run(sb_args(SERVER_PORT, ["cleanup"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run(sb_args(SERVER_PORT, ["--threads=%d" % TABLES, "prepare"]), check=True,
-                   stdout=subprocess.DEVNULL)
-
-
 def run_sysbench(port, threads, secs, proxy=None):
     before = proc_cpu(proxy.pid) if proxy else None
     p = subprocess.run(sb_args(port, ["--threads=%d" % threads, "--time=%d" % secs, "--percentile=95",
@@ -248,11 +202,6 @@ def run_sysbench(port, threads, secs, proxy=None):
         r["sys_us_q"] = (after[1] - before[1]) / queries * 1e6
         r["ctx_q"] = (after[2] - before[2]) / queries
     return r
-
-
-def med(xs):
-    xs = [x for x in xs if x == x]
-    return statistics.median(xs) if xs else float("nan")
 
 
 def sysbench_part(proxies, md):
@@ -460,8 +409,9 @@ def syscall_part(proxies, md):
 # Google Benchmark binaries
 
 def micro_part(md):
+    # bench_session has a part of its own ("alloc").
     bins = sorted(b for b in glob.glob(os.path.join(BUILD, "**", "bench_*"), recursive=True)
-                  if os.path.isfile(b) and os.access(b, os.X_OK))
+                  if os.path.isfile(b) and os.access(b, os.X_OK) and os.path.basename(b) != alloc.BINARY)
     if not bins:
         md.append("(no `bench_*` micro benchmark binaries in %s)\n" % os.path.relpath(BUILD, ROOT))
         return
@@ -475,6 +425,17 @@ def micro_part(md):
 
 
 # ------------------------------------------------------------------------------------------------
+
+def report_odp_log(odp, part, md, keep=8):
+    """What odp logged (warnings and errors) during a part, so that trouble shows in the results."""
+    lines = odp.log.news()
+    if not lines:
+        return
+    log("odp logged %d lines during %s, e.g. %s" % (len(lines), part, lines[0][:300]))
+    md.append("odp logged %d warning/error lines during %s (all in `%s`); the first %d:\n\n```\n%s\n```\n" % (
+        len(lines), part, os.path.relpath(odp.log.dir, ROOT), min(keep, len(lines)),
+        "\n".join(x[:400] for x in lines[:keep])))
+
 
 def write_results(md_text):
     path = os.path.join(ROOT, "BENCHMARKS.md")
@@ -506,11 +467,14 @@ def main():
     except OSError:
         pass
     ver = lambda cmd: subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout.decode().splitlines()[0]  # noqa: E731
-    md.append("Run %s UTC with `scripts/bench` (BENCH_ROUNDS=%d BENCH_TIME=%d BENCH_THREADS=%s), `nproc` = %d, "
+    # Every BENCH_* knob that was set, so the command can be run again as it was.
+    knobs = " ".join("%s=%s" % (k, v) for k, v in sorted(os.environ.items())
+                     if k.startswith("BENCH_") and k not in ("BENCH_ROUNDS", "BENCH_TIME", "BENCH_THREADS"))
+    md.append("Run %s UTC with `scripts/bench` (BENCH_ROUNDS=%d BENCH_TIME=%d BENCH_THREADS=%s%s), `nproc` = %d, "
               "kernel %s, %s; %s; %s; %s; load average at start %.1f. Client, proxies and server share the "
               "same CPUs.\n" % (
                   datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"), ROUNDS, SECS,
-                  ",".join(map(str, THREADS)), os.cpu_count(), kernel, cpu,
+                  ",".join(map(str, THREADS)), (" " + knobs) if knobs else "", os.cpu_count(), kernel, cpu,
                   ver(["mariadbd", "--version"]).split(" for ")[0].replace("mariadbd  Ver ", "MariaDB "),
                   ver(["haproxy", "-v"]).split(" - ")[0], ver(["sysbench", "--version"]), os.getloadavg()[0]))
     proxies = {}
@@ -522,8 +486,9 @@ def main():
             md.append("**odp did not start** (`%s`): only direct and HAProxy were measured.\n" % e)
         proxies["haproxy"] = start_haproxy()
         PATHS[:] = ["direct"] + [p for p in ("odp", "haproxy") if p in proxies]
-        parts = [("sysbench", sysbench_part), ("syscalls", syscall_part), ("stream", stream_part),
-                 ("idle", idle_part)]
+        # idle last: it leaves odp with 10,000 sessions to tear down.
+        parts = [("sysbench", sysbench_part), ("syscalls", syscall_part), ("multiplex", mux.part),
+                 ("churn", churn.part), ("jdbc", jdbc.part), ("stream", stream_part), ("idle", idle_part)]
         for name, fn in parts:
             if name in SKIP:
                 continue
@@ -534,6 +499,8 @@ def main():
                 log("%s failed: %r" % (name, e))
                 md.append("**%s failed:** `%s`\n" % (name, str(e).replace("\n", " ")[:500]))
             log("%s took %.0fs" % (name, time.monotonic() - t))
+            if "odp" in proxies:
+                report_odp_log(proxies["odp"], name, md)
             for p in proxies.values():
                 if p.proc.poll() is not None:
                     md.append("**%s exited (status %s) during %s**\n" % (p.name, p.proc.returncode, name))
@@ -543,6 +510,14 @@ def main():
     finally:
         for p in proxies.values():
             p.stop()
+    if "alloc" not in SKIP:
+        t = time.monotonic()
+        try:
+            alloc.part(md)
+        except Exception as e:  # noqa: BLE001
+            log("alloc failed: %r" % e)
+            md.append("**alloc failed:** `%s`\n" % str(e).replace("\n", " ")[:500])
+        log("alloc took %.0fs" % (time.monotonic() - t))
     if "micro" not in SKIP:
         micro_part(md)
     md.append("Total bench time: %.0f s.\n" % (time.monotonic() - t0))

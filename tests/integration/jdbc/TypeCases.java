@@ -81,7 +81,10 @@ final class TypeCases {
       x.o.add("handshake status", status);
       // The SSL bit differs when a side has no certificate; both have one in the sandbox.
       x.o.line("handshake capabilities: " + flags(caps, CAPS));
-      x.o.line("handshake mariadb capabilities: " + flags(mariadbCaps, MARIADB_CAPS));
+      // CACHE_METADATA (result sets may leave out metadata the client cached) is not offered by odp:
+      // it forwards responses by their packets' heads, and a statement prepared again on another
+      // server connection would make the server's idea of what the client cached wrong.
+      x.o.line("handshake mariadb capabilities: " + flags(mariadbCaps & ~(1L << 4), MARIADB_CAPS));
     }
     try (Connection c = x.connect()) {
       DatabaseMetaData md = c.getMetaData();

@@ -53,3 +53,22 @@ TEST_CASE("stop() from another thread wakes a sleeping loop; a stop before run()
   stopper.join();
   CHECK(true);
 }
+
+TEST_CASE("the ring fd is registered while the loop runs, and only then") {
+  for (bool want : {true, false}) {
+    Worker w;
+    WorkerOptions opt;
+    opt.recv_buffers = 8;
+    opt.register_ring_fd = want;
+    REQUIRE(w.init(opt).ok());
+    bool during = false;
+    w.set_idle_hook([&] {
+      during = w.ring().ring_fd_registered();
+      w.stop();
+    });
+    w.post([] {});  // something to wake the loop for one iteration
+    w.run();
+    CHECK(during == want);  // kernels before 5.18 refuse; this one does not
+    CHECK_FALSE(w.ring().ring_fd_registered());
+  }
+}

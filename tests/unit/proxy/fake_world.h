@@ -112,9 +112,9 @@ class FakeEnv final : public proxy::SessionEnv, public ServerWorld, public Clien
                      const std::string& table) override;
   void mark_table_dirty(const std::string& cluster, const std::string& tenant, const std::string& database,
                         const std::string& table) override;
-  void note_server_failure(const std::string& host_port) override { health_.failure(host_port, now_ms()); }
-  void note_server_success(const std::string& host_port) override { health_.success(host_port); }
-  bool server_avoided(const std::string& host_port) const override { return health_.avoided(host_port, now_ms()); }
+  void note_server_failure(std::string_view host_port) override { health_.failure(host_port, now_ms()); }
+  void note_server_success(std::string_view host_port) override { health_.success(host_port); }
+  bool server_avoided(std::string_view host_port) const override { return health_.avoided(host_port, now_ms()); }
   void session_started(uint32_t conn_id, const proxy::SessionLocation& who) override { published_[conn_id] = who.user; }
   void session_ended(uint32_t conn_id) override { published_.erase(conn_id); }
   void locate_session(uint32_t conn_id, uint64_t requester, proxy::LocateCallback callback) override;

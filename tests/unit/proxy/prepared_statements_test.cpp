@@ -67,8 +67,7 @@ TEST_CASE("prepared statements: long data parameters have no bytes in the execut
   stmt.shape = make_statement_shape("SELECT ? AS a, CONCAT('[', ?, ']') AS b, ? IS NULL AS c");
   stmt.num_params = 3;
   stmt.long_data = {1, 1, 1};
-  std::vector<uint8_t> p = {0x17, 1, 0, 0, 0, 0, 1, 0, 0, 0, /*null bitmap*/ 0, /*bound*/ 1,
-                            0xfd, 0, 0xfd, 0, 0xfd, 0};
+  std::vector<uint8_t> p = {0x17, 1, 0, 0, 0, 0, 1, 0, 0, 0, /*null bitmap*/ 0, /*bound*/ 1, 0xfd, 0, 0xfd, 0, 0xfd, 0};
   std::array<routing::SqlValue, 4> params{};
   auto n = execute_params(p, stmt, params);
   REQUIRE(n.ok());
@@ -142,7 +141,7 @@ TEST_CASE("prepared statements: per-connection statements by text and context, b
     stmts.insert(std::move(s), to_close);
   }
   CHECK(to_close.empty());
-  CHECK(stmts.find(shapes[0].get(), "db") != nullptr);  // q0 is now recent
+  CHECK(stmts.find(shapes[0].get(), "db") != nullptr);     // q0 is now recent
   CHECK(stmts.find(shapes[0].get(), "other") == nullptr);  // another sql_mode / database
   ServerStmt s;
   s.shape = make_statement_shape("new");

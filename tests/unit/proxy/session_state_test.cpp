@@ -75,7 +75,7 @@ TEST_CASE("session state: a connection another client used is brought to this cl
   CHECK(r2.reset);  // its own old user variables are another history's now
 }
 
-TEST_CASE("session state: dirty connections and SET GLOBAL force a reset for another session only") {
+TEST_CASE("session state: dirty or older connections are reset for another session only") {
   SessionState a, b;
   a.reset("test");
   b.reset("test");
@@ -85,9 +85,12 @@ TEST_CASE("session state: dirty connections and SET GLOBAL force a reset for ano
   CHECK_FALSE(a.plan(conn).reset);
   CHECK(b.plan(conn).reset);
   conn.dirty = false;
-  CHECK_FALSE(b.plan(conn, {}, 0).reset);
-  CHECK(b.plan(conn, {}, 1).reset);  // a SET GLOBAL after the connection logged in
-  CHECK_FALSE(a.plan(conn, {}, 1).reset);
+  Baseline later;
+  later.login_ms = 10;  // b logged in after the connection (conn.baseline_ms = 0): older globals
+  CHECK(b.plan(conn, later).reset);
+  CHECK_FALSE(a.plan(conn, later).reset);  // its own connection: its own values
+  conn.baseline_ms = 10;
+  CHECK_FALSE(b.plan(conn, later).reset);
   // After a reset the connection's session tracking is off: the replay turns it on.
   ConnSync fresh = b.fresh_connection();
   fresh.tracking = false;
