@@ -36,7 +36,10 @@ FakeClient::FakeClient(Sim& sim, ClientWorld& world, FakeConn& conn, uint32_t id
 }
 
 Tag FakeClient::solo_tag() const {
-  if (outstanding_.empty() || !outstanding_.front().solo) return {};
+  // A closed client's last untagged command may still reach a server: odp read it before it saw
+  // the connection end.
+  if (outstanding_.empty()) return state_ == State::closed ? lost_solo_ : Tag{};
+  if (!outstanding_.front().solo) return {};
   return outstanding_.front().tag;
 }
 
@@ -70,6 +73,7 @@ void FakeClient::trace(const Sent& s, const Outcome& o) const {
 void FakeClient::lose_outstanding() {
   if (consumed_ < got_.size()) truncated_ = true;
   while (!outstanding_.empty()) {
+    if (outstanding_.front().solo) lost_solo_ = outstanding_.front().tag;
     Outcome o;
     o.kind = Outcome::Kind::lost;
     trace(outstanding_.front(), o);

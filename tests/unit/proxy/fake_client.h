@@ -121,6 +121,7 @@ class FakeClient final : public core::StreamHandler {
   size_t step_ = 0;
   uint32_t seq_ = 0;
   std::deque<Sent> outstanding_;
+  Tag lost_solo_;  // the last untagged command the client sent and lost with its connection
   std::array<uint8_t, 20> proxy_scramble_{};
   std::vector<uint8_t> got_;
   size_t consumed_ = 0;  // bytes of got_ matched to answers
