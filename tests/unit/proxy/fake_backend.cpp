@@ -26,6 +26,8 @@ const std::map<std::string, std::string, std::less<>>& fake_globals() {
       {"time_zone", "SYSTEM"},
       {"group_concat_max_len", "1048576"},
       {"div_precision_increment", "4"},
+      {"timestamp", "1700000000"},  // a real server's clock; a fixed one here
+      {"tx_isolation", "REPEATABLE-READ"},
       {"character_set_client", "utf8mb4"},
       {"character_set_connection", "utf8mb4"},
       {"character_set_results", "utf8mb4"},

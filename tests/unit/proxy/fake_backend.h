@@ -23,8 +23,11 @@ namespace odp::fakeio {
 // The server's global variables: what a session starts with and what DEFAULT means. The ones
 // clients set are listed in kClientVariables.
 const std::map<std::string, std::string, std::less<>>& fake_globals();
-inline constexpr const char* kClientVariables[] = {"sql_mode", "time_zone", "group_concat_max_len",
-                                                   "div_precision_increment"};
+// Two take strings, three integers (timestamp: SET timestamp = DEFAULT lets the clock run
+// again, which odp models apart), tx_isolation one of the four levels.
+inline constexpr const char* kClientVariables[] = {
+    "sql_mode", "time_zone", "group_concat_max_len", "div_precision_increment", "timestamp", "tx_isolation"};
+inline constexpr uint32_t kClientVariableCount = sizeof(kClientVariables) / sizeof(kClientVariables[0]);
 inline constexpr const char* kDatabases[] = {"test", "db1", "db2"};
 bool known_database(std::string_view db);
 

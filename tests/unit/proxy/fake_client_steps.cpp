@@ -209,9 +209,23 @@ bool FakeClient::build(const Step& step, Sent& s, std::vector<uint8_t>& p) {
       break;
     }
     case StepKind::set_sysvar: {
-      s.var = kClientVariables[st.a % 4];
-      s.value = st.a % 4 < 2 ? string_value(id_, seq) : std::to_string(int_value(id_, seq));
-      std::string literal = st.a % 4 < 2 ? "'" + s.value + "'" : s.value;
+      uint32_t v = st.a % kClientVariableCount;
+      s.var = kClientVariables[v];
+      std::string literal;
+      if (st.b >= 4) {
+        s.value = fake_globals().at(s.var);  // = DEFAULT: the global value
+        literal = "DEFAULT";
+      } else if (v < 2) {
+        s.value = string_value(id_, seq);
+        literal = "'" + s.value + "'";
+      } else if (v < 5) {
+        s.value = std::to_string(int_value(id_, seq));
+        literal = s.value;
+      } else {
+        static const char* kLevels[] = {"READ-UNCOMMITTED", "READ-COMMITTED", "REPEATABLE-READ", "SERIALIZABLE"};
+        s.value = kLevels[(id_ + seq) % 4];
+        literal = "'" + s.value + "'";
+      }
       static const char* kForms[] = {"SET SESSION ", "SET @@SESSION.", "SET ", "SET @@"};
       query(kForms[st.b % 4] + s.var + " = " + literal);
       break;
@@ -243,7 +257,7 @@ bool FakeClient::build(const Step& step, Sent& s, std::vector<uint8_t>& p) {
       break;
     }
     case StepKind::read_sysvar:
-      s.var = kClientVariables[st.a % 4];
+      s.var = kClientVariables[st.a % kClientVariableCount];
       query(std::string(r.chance(500) ? "SELECT @@SESSION." : "SELECT @@") + s.var);
       break;
     case StepKind::read_uservar:

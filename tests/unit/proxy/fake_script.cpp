@@ -162,7 +162,7 @@ void transaction(Rng& r, std::vector<Step>& out) {
         out.emplace_back(StepKind::set_uservar, static_cast<uint32_t>(r.below(3)));
         break;
       default:
-        out.emplace_back(StepKind::read_sysvar, static_cast<uint32_t>(r.below(4)));
+        out.emplace_back(StepKind::read_sysvar, static_cast<uint32_t>(r.below(kClientVariableCount)));
         break;
     }
   }
@@ -181,11 +181,11 @@ std::vector<Step> random_script(Rng& r, const ScriptOptions& o) {
       uint32_t rows = static_cast<uint32_t>(r.chance(50) ? r.range(100, 2000) : r.below(30));
       out.emplace_back(k, k == StepKind::init_db ? var(3) : k == StepKind::change_user ? var(3) : rows);
     } else if (pick < 24) {
-      out.emplace_back(StepKind::set_sysvar, var(4), var(4));
+      out.emplace_back(StepKind::set_sysvar, var(kClientVariableCount), r.chance(100) ? 4 : var(4));
     } else if (pick < 32) {
       out.emplace_back(StepKind::set_uservar, var(3), r.chance(150) ? 1 : 0);
     } else if (pick < 42) {
-      out.emplace_back(StepKind::read_sysvar, var(4));
+      out.emplace_back(StepKind::read_sysvar, var(kClientVariableCount));
     } else if (pick < 50) {
       out.emplace_back(StepKind::read_uservar, var(3));
     } else if (pick < 53) {

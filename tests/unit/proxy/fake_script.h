@@ -31,7 +31,7 @@ enum class StepKind : uint8_t {
   sleep,        // SELECT SLEEP(1000000): never answers
   change_user,  // COM_CHANGE_USER (a: database index, 0 = none)
   // --- session state ---
-  set_sysvar,        // a: variable, b: syntax (0 SESSION x, 1 @@SESSION.x, 2 x, 3 @@x)
+  set_sysvar,        // a: variable, b: syntax (0 SESSION x, 1 @@SESSION.x, 2 x, 3 @@x; 4: SESSION x = DEFAULT)
   set_uservar,       // a: variable (0 string, 1 integer, 2 real), b: 1 = NULL
   read_sysvar,       // a: variable
   read_uservar,      // a: variable
