@@ -89,8 +89,10 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
   void drop(ServerConn& conn);
   // Every connection but `keep` is closed (they were logged in as a user the session left).
   void drop_others(ServerConn& keep);
-  // Frees dropped connections (call when no callback of theirs is on the stack).
-  void reap() { dead_.clear(); }
+  // Between commands: dropped connections go to the pool, which frees them from the worker loop
+  // (a command may end inside a dropped connection's own callback: a server login that failed).
+  // Without a pool they stay until the session goes.
+  void reap();
   // The session ends: idle connections go back to the pool (reset first if they hold more than
   // the model says), the one mid-command (`busy`) is cut.
   void close_all(ServerConn* busy);
