@@ -46,7 +46,9 @@ ClientStmt two_params() {
 TEST_CASE("prepared statements: parameters for routing, read without allocating") {
   ClientStmt stmt = two_params();
   std::array<routing::SqlValue, 4> params{};
-  auto n = execute_params(execute_payload(7, true, 42, "bob"), stmt, params);
+  // The values point into the payload: it must outlive them.
+  std::vector<uint8_t> first = execute_payload(7, true, 42, "bob");
+  auto n = execute_params(first, stmt, params);
   REQUIRE(n.ok());
   CHECK(*n == 2);
   CHECK(params[0].kind == routing::SqlValue::Kind::integer);
@@ -54,7 +56,8 @@ TEST_CASE("prepared statements: parameters for routing, read without allocating"
   CHECK(params[1].text == "bob");
   CHECK(stmt.types.size() == 2);
   // Later executes reuse the types the client bound.
-  n = execute_params(execute_payload(7, false, -5, "al"), stmt, params);
+  std::vector<uint8_t> second = execute_payload(7, false, -5, "al");
+  n = execute_params(second, stmt, params);
   REQUIRE(n.ok());
   CHECK(params[0].integer == -5);
   CHECK_FALSE(execute_params(std::vector<uint8_t>{0x17, 1}, stmt, params).ok());
