@@ -87,6 +87,12 @@ class ServerConn final : public core::StreamHandler {
   // is how odp keeps the client's state in step across servers.
   bool tracks_session_state() const { return tracks_session_state_; }
   ServerId server() const { return login_.server; }
+  // Unit tests of the pool: a connection that is ready without a socket (the pool never does IO
+  // on an idle connection but to close it).
+  void force_ready_for_test(ServerId server) {
+    login_.server = server;
+    state_ = State::ready;
+  }
   // Statements prepared on this connection (by text and session context, whoever prepared them).
   ServerStatements& statements() { return statements_; }
 

@@ -1,17 +1,129 @@
+// The worker's pool: the cap, the FIFO of waiters, hand-offs, tickets and kept connections
+// (server_pool.h), with ServerConns that never connect (their state is all the pool looks at).
 #include "proxy/server_pool.h"
 
 #include <functional>
 
 #include <doctest/doctest.h>
 
+#include "tests/unit/proxy/fake_world.h"
+
+using namespace odp;
+using namespace odp::proxy;
+
+namespace {
+// A ServerConn in state `ready` without a socket: the pool never does IO on idle connections
+// until it closes them.
+struct Rig {
+  Rig() : env(fakeio::quiet_scenario(1, {})) {}
+  fakeio::FakeEnv env;
+  std::unique_ptr<ServerConn> conn(ServerId server) {
+    auto c = std::make_unique<ServerConn>(env, pool);
+    c->force_ready_for_test(server);
+    return c;
+  }
+  ServerPool pool{ServerPool::Limits{2, 8, 1000}};
+};
+
+struct Waiter : PoolWaiter {
+  std::vector<std::string> heard;
+  std::unique_ptr<ServerConn> got;
+  void on_pool_handoff(PooledConn p) override {
+    heard.push_back("handoff");
+    got = std::move(p.conn);
+  }
+  void on_pool_slot() override { heard.push_back("slot"); }
+  void on_pool_timeout() override { heard.push_back("timeout"); }
+};
+
+struct Keeper : PoolKeeper {
+  int asked = 0;
+  void on_pool_reclaim() override { ++asked; }
+};
+}  // namespace
+
+TEST_CASE("pool: the connection a session gave back is the one it gets (ticket), else the newest") {
+  Rig r;
+  PoolKey key{0, 7};
+  auto a = r.conn(0);
+  auto b = r.conn(0);
+  ServerConn* pa = a.get();
+  ServerConn* pb = b.get();
+  auto ta = r.pool.release(key, PooledConn{std::move(a), {}}, 0);
+  r.pool.release(key, PooledConn{std::move(b), {}}, 0);
+  CHECK(r.pool.idle_count() == 2);
+  auto got = r.pool.acquire(key, 0, ta);
+  REQUIRE(got);
+  CHECK(got->conn.get() == pa);
+  auto stale = r.pool.acquire(key, 0, ta);  // the ticket is spent: the other one
+  REQUIRE(stale);
+  CHECK(stale->conn.get() == pb);
+  CHECK_FALSE(r.pool.acquire(key, 0));
+  CHECK_FALSE(r.pool.acquire(PoolKey{0, 8}, 0));  // another dialect
+}
+
+TEST_CASE("pool: at the cap sessions wait in line; a connection given back goes to the first") {
+  Rig r;
+  PoolKey key{3, 1};
+  r.pool.opened(3);
+  r.pool.opened(3);
+  CHECK_FALSE(r.pool.may_open(3));
+  Waiter w1, w2;
+  r.pool.wait(&w1, key, 0);
+  r.pool.wait(&w2, key, 0);
+  CHECK(r.pool.waiting_count() == 2);
+  r.pool.release(key, PooledConn{r.conn(3), {}}, 1);
+  CHECK(r.pool.idle_count() == 0);  // never to the idle list while someone waits
+  r.pool.run_wakeups(1);
+  CHECK(w1.heard == std::vector<std::string>{"handoff"});
+  CHECK(w2.heard.empty());
+  // A closed connection frees a slot: the next in line opens one.
+  r.pool.closed(3);
+  r.pool.run_wakeups(2);
+  CHECK(w2.heard == std::vector<std::string>{"slot"});
+  CHECK(r.pool.waiting_count() == 0);
+}
+
+TEST_CASE("pool: waiters past max_wait_ms hear it; a cancelled waiter hears nothing") {
+  Rig r;
+  PoolKey key{1, 1};
+  r.pool.opened(1);
+  r.pool.opened(1);
+  Waiter late, gone;
+  r.pool.wait(&late, key, 0);
+  r.pool.wait(&gone, key, 0);
+  r.pool.cancel(&gone);
+  r.pool.run_wakeups(999);
+  CHECK(late.heard.empty());
+  r.pool.run_wakeups(1000);
+  CHECK(late.heard == std::vector<std::string>{"timeout"});
+  CHECK(gone.heard.empty());
+}
+
+TEST_CASE("pool: a kept connection is asked back for a waiter") {
+  Rig r;
+  PoolKey key{2, 1};
+  r.pool.opened(2);
+  r.pool.opened(2);
+  Keeper k;
+  r.pool.keep(&k, 2);
+  Waiter w;
+  r.pool.wait(&w, key, 0);
+  r.pool.run_wakeups(0);
+  CHECK(k.asked == 1);
+  CHECK_FALSE(k.pool_keeping());
+}
+
+TEST_CASE("pool: the automatic cap follows the machine") {
+  CHECK(auto_server_connection_cap(2, 1) == 32);
+  CHECK(auto_server_connection_cap(2, 2) == 16);
+  CHECK(auto_server_connection_cap(16, 4) == 64);
+  CHECK(auto_server_connection_cap(1, 64) == 4);
+}
+
 namespace {
 
-using odp::proxy::PooledConn;
-using odp::proxy::PoolKey;
-using odp::proxy::PoolWaiter;
-using odp::proxy::ServerPool;
-
-struct Waiter final : PoolWaiter {
+struct GrowingWaiter final : PoolWaiter {
   std::function<void()> on_timeout;
   int timeouts = 0;
   void on_pool_handoff(PooledConn) override {}
@@ -33,9 +145,9 @@ TEST_CASE("pool: a waiter that times out and opens a connection to a new server 
   limits.max_wait_ms = 10;
   ServerPool pool(limits);
   pool.opened(0);  // the only slot of server 0 is taken
-  Waiter first, second;
+  GrowingWaiter first, second;
   first.on_timeout = [&] {
-    for (odp::proxy::ServerId id = 1; id < 64; ++id) pool.opened(id);
+    for (ServerId id = 1; id < 64; ++id) pool.opened(id);
   };
   pool.wait(&first, PoolKey{0, 0}, 0);
   pool.wait(&second, PoolKey{0, 0}, 0);

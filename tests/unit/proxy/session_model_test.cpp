@@ -1,0 +1,236 @@
+// The session model without sockets: statements and the server's answers in, ties, variables and
+// what to read back out (session_model.h).
+#include "proxy/session_model.h"
+
+#include <doctest/doctest.h>
+
+#include "protocol/constants.h"
+
+using namespace odp;
+using namespace odp::proxy;
+namespace status = odp::protocol::status;
+
+namespace {
+StatementFacts facts(std::string_view sql) {
+  routing::ClassifiedSql c;
+  routing::classify_sql(sql, c);
+  StatementFacts f;
+  facts_for_sql(c, sql, f);
+  return f;
+}
+
+ResponseOutcome ok(uint16_t flags = status::AUTOCOMMIT) {
+  ResponseOutcome o;
+  o.status_known = true;
+  o.status_flags = flags;
+  return o;
+}
+
+SessionModel started() {
+  SessionModel m;
+  SessionIdentity id;
+  id.login.user = "app";
+  id.login_database = "test";
+  id.charset = 8;
+  id.client_caps = protocol::cap::IGNORE_SPACE;
+  m.start(id, 100);
+  return m;
+}
+}  // namespace
+
+TEST_CASE("session model: a plain statement leaves nothing tied and nothing to read back") {
+  SessionModel m = started();
+  ConnSync sync = m.vars().fresh_connection(100);
+  ReadBack rb = m.apply(facts("SELECT * FROM t WHERE id = 1"), ok(), &sync);
+  CHECK(rb.empty());
+  CHECK_FALSE(m.tied());
+  CHECK_FALSE(sync.dirty);
+  CHECK(m.vars().plan(sync, m.baseline()).empty());
+  Baseline b = m.baseline();
+  CHECK(b.charset == 8);
+  CHECK(b.ignore_space);
+  CHECK(b.login_ms == 100);
+}
+
+TEST_CASE("session model: transactions tie by the status flags; a one-shot SET TRANSACTION until the next one") {
+  SessionModel m = started();
+  ConnSync sync;
+  m.apply(facts("INSERT INTO t VALUES (1)"), ok(status::AUTOCOMMIT | status::IN_TRANS), &sync);
+  CHECK(m.in_transaction());
+  CHECK(m.ties().has(Tie::transaction));
+  CHECK(sync.dirty);  // if the session ended now, the connection would be reset first
+  m.apply(facts("COMMIT"), ok(), &sync);
+  CHECK_FALSE(m.tied());
+  CHECK_FALSE(sync.dirty);
+
+  m.apply(facts("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"), ok(), &sync);
+  CHECK(m.ties().has(Tie::one_shot_transaction));
+  m.apply(facts("SELECT 1"), ok(), &sync);  // that was the next transaction
+  CHECK_FALSE(m.tied());
+}
+
+TEST_CASE("session model: locks tie until their unlock") {
+  SessionModel m = started();
+  ConnSync sync;
+  m.apply(facts("FLUSH TABLES WITH READ LOCK"), ok(), &sync);
+  CHECK(m.ties().has(Tie::global_read_lock));
+  m.apply(facts("UNLOCK TABLES"), ok(), &sync);
+  CHECK_FALSE(m.tied());
+  m.apply(facts("BACKUP STAGE START"), ok(), &sync);
+  CHECK(m.ties().has(Tie::backup_lock));
+  m.apply(facts("BACKUP STAGE END"), ok(), &sync);
+  CHECK_FALSE(m.tied());
+  m.apply(facts("LOCK TABLES t WRITE"), ok(), &sync);
+  CHECK(m.ties().has(Tie::lock_tables));
+  // A failed unlock releases nothing.
+  ResponseOutcome err = ok();
+  err.error = true;
+  m.apply(facts("UNLOCK TABLES"), err, &sync);
+  CHECK(m.ties().has(Tie::lock_tables));
+}
+
+TEST_CASE("session model: state changes nothing explains tie the session; a write's last_gtid does not") {
+  SessionModel m = started();
+  ConnSync sync;
+  ResponseOutcome o = ok();
+  o.state_change = true;
+  m.apply(facts("CALL make_temp_table()"), o, &sync);
+  CHECK(m.ties().has(Tie::unexplained_state));
+
+  SessionModel w = started();
+  ResponseOutcome written = ok();
+  written.state_change = true;
+  written.system_variables.emplace_back("last_gtid", "0-1-7");
+  written.schema = "test";
+  w.apply(facts("INSERT INTO t VALUES (2)"), written, &sync);
+  CHECK_FALSE(w.tied());
+  CHECK(w.vars().system_variable_count() == 0);  // last_gtid describes the connection
+
+  // A procedure's flag is never explained by the records that come with it.
+  SessionModel p = started();
+  p.apply(facts("CALL p()"), written, &sync);
+  CHECK(p.ties().has(Tie::unexplained_state));
+}
+
+TEST_CASE("session model: variables the tracker misses are read back; user variables always") {
+  SessionModel m = started();
+  ConnSync sync;
+  // MariaDB reports `SET sql_mode = x` but not `SET @@sql_mode = x`.
+  ResponseOutcome reported = ok();
+  reported.system_variables.emplace_back("sql_mode", "ANSI_QUOTES");
+  ReadBack rb = m.apply(facts("SET sql_mode = 'ANSI_QUOTES', @@optimizer_switch = 'index_merge=off'"), reported, &sync);
+  REQUIRE(rb.system_variables.size() == 1);
+  CHECK(rb.system_variables[0] == "optimizer_switch");
+  CHECK(m.vars().system_variable("sql_mode") == "'ANSI_QUOTES'");
+
+  protocol::ColumnDefinition41 col;
+  col.type = protocol::ColumnType::var_string;
+  m.apply_read_back(rb, {col}, {std::string("index_merge=off")}, &sync);
+  CHECK(m.vars().system_variable("optimizer_switch") == "'index_merge=off'");
+
+  ReadBack users = m.apply(facts("SET @a = 1, @B := 2"), ok(), &sync);
+  REQUIRE(users.user_variables.size() == 2);
+  CHECK(users.sql() == "SELECT @`a`, @`b`");
+  protocol::ColumnDefinition41 num;
+  num.type = protocol::ColumnType::longlong;
+  m.apply_read_back(users, {num, num}, {std::string("1"), std::nullopt}, &sync);
+  CHECK(m.vars().user_variable("a") == "1");
+  CHECK(m.vars().user_variable("b") == "CAST(NULL AS SIGNED)");
+  // Values that could not be read back cannot be replayed: the session stays.
+  m.read_back_failed();
+  CHECK(m.ties().has(Tie::unreadable_variables));
+}
+
+TEST_CASE("session model: timestamp is modelled and reset; one-shot and privileged variables") {
+  SessionModel m = started();
+  ConnSync sync;
+  ResponseOutcome set = ok();
+  set.system_variables.emplace_back("timestamp", "1000000000.000000");
+  m.apply(facts("SET timestamp = 1000000000"), set, &sync);
+  CHECK(m.vars().system_variable("timestamp") == "1000000000.000000");
+  // SET timestamp = DEFAULT reports the old fixed value: the clock runs again.
+  m.apply(facts("SET timestamp = DEFAULT"), set, &sync);
+  CHECK_FALSE(m.vars().system_variable("timestamp"));
+
+  m.apply(facts("SET insert_id = 5"), ok(), &sync);
+  CHECK(m.ties().has(Tie::one_shot_variable));
+
+  SessionModel p = started();
+  ResponseOutcome bin = ok();
+  bin.system_variables.emplace_back("sql_log_bin", "OFF");
+  p.apply(facts("SET sql_log_bin = 0"), bin, &sync);
+  CHECK_FALSE(p.tied());  // replayed for this session...
+  CHECK(p.vars().system_variable("sql_log_bin") == "'OFF'");
+  CHECK(p.vars().current()->exclusive);  // ...and reset before another session uses its connection
+}
+
+TEST_CASE("session model: roles are replayed for the session; USE and COM_INIT_DB set the database") {
+  SessionModel m = started();
+  ConnSync sync;
+  m.apply(facts("SET ROLE `r1`"), ok(), &sync);
+  CHECK(m.vars().role() == "r1");
+  ConnSync other = m.vars().fresh_connection(100);
+  auto r = m.vars().plan(other, m.baseline());
+  REQUIRE(r.role);
+  CHECK(*r.role == "r1");
+  m.apply(facts("USE other"), ok(), &sync);
+  CHECK(m.database() == "other");
+  StatementFacts init;
+  facts_for_command(protocol::Command::init_db, init);
+  init.database = "third";
+  m.apply(init, ok(), &sync);
+  CHECK(m.database() == "third");
+}
+
+TEST_CASE("session model: COM_RESET_CONNECTION forgets everything and the connection re-arms tracking") {
+  SessionModel m = started();
+  ConnSync sync;
+  m.apply(facts("CREATE TEMPORARY TABLE tt (a INT)"), ok(), &sync);
+  CHECK(m.ties().has(Tie::temporary_table));
+  StatementFacts reset;
+  facts_for_command(protocol::Command::reset_connection, reset);
+  m.apply(reset, ok(), &sync);
+  CHECK_FALSE(m.tied());
+  CHECK_FALSE(sync.tracking);
+  CHECK(sync.needs_baseline);
+  auto r = m.vars().plan(sync, m.baseline());
+  CHECK(r.set_sql.find("session_track_system_variables") != std::string::npos);
+  CHECK(r.set_sql.find("IGNORE_SPACE") != std::string::npos);  // MariaDB's reset drops it
+}
+
+TEST_CASE("session model: serialised and read back whole") {
+  SessionModel m = started();
+  ConnSync sync;
+  ResponseOutcome o = ok();
+  o.system_variables.emplace_back("sql_mode", "ANSI");
+  m.apply(facts("SET sql_mode = 'ANSI'"), o, &sync);
+  ReadBack rb = m.apply(facts("SET @x = 42"), ok(), &sync);
+  protocol::ColumnDefinition41 num;
+  num.type = protocol::ColumnType::longlong;
+  m.apply_read_back(rb, {num}, {std::string("42")}, &sync);
+  m.set_consistency(routing::Consistency::weak);
+  ClientStmt stmt;
+  stmt.shape = make_statement_shape("SELECT ?");
+  stmt.num_params = 1;
+  stmt.types = {protocol::ParamType{protocol::ColumnType::longlong, true}};
+  uint32_t id = m.statements().add(std::move(stmt));
+
+  std::vector<uint8_t> bytes;
+  m.serialize(bytes);
+  auto back = SessionModel::deserialize(bytes);
+  REQUIRE(back.ok());
+  CHECK(back->identity().login.user == "app");
+  CHECK(back->identity().charset == 8);
+  CHECK(back->database() == "test");
+  CHECK(back->vars().system_variable("sql_mode") == "'ANSI'");
+  CHECK(back->vars().user_variable("x") == "42");
+  CHECK(back->consistency() == routing::Consistency::weak);
+  REQUIRE(back->statements().find(id) != nullptr);
+  CHECK(back->statements().find(id)->sql() == "SELECT ?");
+  CHECK(back->statements().find(id)->types == std::vector<protocol::ParamType>{{protocol::ColumnType::longlong, true}});
+
+  // Every truncation is refused, never read past.
+  for (size_t n = 0; n < bytes.size(); ++n) CHECK_FALSE(SessionModel::deserialize(std::span(bytes).first(n)).ok());
+  bytes.push_back(0);
+  CHECK_FALSE(SessionModel::deserialize(bytes).ok());
+}
