@@ -3,8 +3,8 @@
 // with partial reads, short writes, delays, resets, corruption, timeouts, dying and hanging
 // servers and failing look-ups chosen from a seed (fake_world.h). Replay one seed with
 // ODP_FAKE_IO_SEED=N (debug logs on; ODP_FAKE_IO_TRACE=1 adds every command and server packet);
-// change how many seeds run with ODP_FAKE_IO_SEEDS=N (default 2000, 500 under ASan); ODP_FAKE_IO_STRICT=1 stops
-// tolerating the odp issues listed in fake_known_issues.h.
+// change how many seeds run with ODP_FAKE_IO_SEEDS=N (default 2000, 500 under ASan);
+// ODP_FAKE_IO_STRICT=1 stops tolerating the odp issues listed in fake_known_issues.h.
 #include <unistd.h>
 
 #include <csignal>
