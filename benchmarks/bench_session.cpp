@@ -34,9 +34,9 @@
 
 #include <benchmark/benchmark.h>
 
+#include "base/log.h"
 #include "benchmarks/counting_allocator.h"
 #include "benchmarks/session_bench_env.h"
-#include "base/log.h"
 
 namespace {
 

@@ -40,14 +40,14 @@ BenchEnv::~BenchEnv() {
 }
 
 void BenchEnv::start_client(std::vector<StepKind> script, bool deprecate_eof, bool quit_at_end) {
-  fakeio::ClientPlan plan;
+  benchfake::ClientPlan plan;
   plan.script = std::move(script);
   plan.rows.assign(plan.script.size(), 1);
   plan.deprecate_eof = deprecate_eof;
   plan.quit_at_end = quit_at_end;
   // The fake servers write what they answer into the transcript of the client they serve; pooled
   // connections serve each client in turn, so all of them record for the new one from now on.
-  transcripts_.push_back(std::make_unique<fakeio::Transcript>());
+  transcripts_.push_back(std::make_unique<benchfake::Transcript>());
   for (auto& server : servers_) server->set_transcript(transcripts_.back().get());
   FakeConn& client_end = new_fake("client", fast_link(1u << 30));
   FakeConn& proxy_end = new_fake("proxy-client", fast_link(config_.limits.max_output_buffer_bytes));
@@ -89,7 +89,7 @@ proxy::Conn* BenchEnv::connect(const std::string& /*host_port*/, uint32_t /*time
   uint32_t thread_id = next_thread_id_++;
   sim_.at(0, [this, &proxy_end, &server_end, &side, thread_id] {
     if (proxy_end.closed()) return;
-    servers_.push_back(std::make_unique<FakeServer>(sim_, server_end, fakeio::ServerPlan{}, thread_id,
+    servers_.push_back(std::make_unique<FakeServer>(sim_, server_end, benchfake::ServerPlan{}, thread_id,
                                                     [this](uint32_t) { return transcripts_.back().get(); }));
     servers_.back()->set_transcript(transcripts_.back().get());
     servers_.back()->start();
@@ -107,9 +107,9 @@ void BenchEnv::lookup_credential(const proxy::CredentialQuery& query, uint64_t t
   sim_.at(0, [this, user, token, callback = std::move(callback)] {
     if (session_ == nullptr || session_->token() != token || session_->finished()) return;
     proxy::UserCredential cred;
-    if (user == fakeio::kUser) {
+    if (user == benchfake::kUser) {
       cred.exists = true;
-      cred.stage2 = protocol::native_password_stage2(fakeio::kPassword);
+      cred.stage2 = protocol::native_password_stage2(benchfake::kPassword);
     }
     In proxy_in(Region::proxy);
     callback(cred);

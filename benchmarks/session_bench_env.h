@@ -1,12 +1,12 @@
 #pragma once
 // One client session at a time of the real proxy code (ClientSession and everything under it, with
-// the worker's ServerPool) between the unit tests' fake peers (tests/unit/proxy/fake_*: FakeConn
-// links, FakeClient, FakeServer, used unchanged), for bench_session. Like FakeEnv (fake_world.cpp)
-// and ProxyWorker: FakeEnv itself is final, runs a scenario to quiescence with no way to step it,
-// and has no pool, while a real worker has one (a point select takes a pooled connection and gives
-// it back). The pool is sized as ProxyWorker sizes it from the default config; the proxy's timers
-// live on a TimerWheel of this env, advanced in the proxy region after every simulated event (the
-// Sim's own wheel stays empty), together with what ProxyWorker's idle hook does.
+// the worker's ServerPool) between minimal fake peers (the unit tests' FakeConn links; FakeClient
+// and FakeServer of session_fakes.h), for bench_session. Like ProxyWorker: the unit tests' FakeEnv
+// (fake_world.cpp) runs a whole seeded simulation to quiescence with no way to step it, and its
+// peers keep every answer for its oracle, while a benchmark steps one session; a real worker has a pool (a point select
+// takes a pooled connection and gives it back). The pool is sized as ProxyWorker sizes it from the default config; the
+// proxy's timers live on a TimerWheel of this env, advanced in the proxy region after every simulated event (the Sim's
+// own wheel stays empty), together with what ProxyWorker's idle hook does.
 //
 // Regions (counting_allocator.h): the fake network calls the proxy in the "proxy" region, and the
 // proxy's calls into the fake network (Conn methods, connect, lookup_credential) run in "other".
@@ -16,21 +16,21 @@
 #include <vector>
 
 #include "benchmarks/counting_allocator.h"
+#include "benchmarks/session_fakes.h"
 #include "proxy/client_session.h"
 #include "proxy/client_statements.h"
 #include "proxy/server_pool.h"
 #include "proxy/session_env.h"
 #include "tests/unit/proxy/fake_io.h"
-#include "tests/unit/proxy/fake_mysql.h"
 
 namespace odp::bench {
 
-using fakeio::FakeClient;
+using benchfake::FakeClient;
+using benchfake::FakeServer;
+using benchfake::StepKind;
 using fakeio::FakeConn;
-using fakeio::FakeServer;
 using fakeio::LinkParams;
 using fakeio::Sim;
-using fakeio::StepKind;
 
 // The proxy's end of a fake link: calls from the proxy go to the FakeConn in the "other" region,
 // callbacks from the fake network reach the proxy's handler in the "proxy" region.
@@ -147,7 +147,7 @@ class BenchEnv final : public proxy::SessionEnv {
   proxy::ServerPool pool_;
   proxy::ServerDirectory directory_;
   proxy::StatementShapes shapes_;
-  std::vector<std::unique_ptr<fakeio::Transcript>> transcripts_;
+  std::vector<std::unique_ptr<benchfake::Transcript>> transcripts_;
   std::vector<std::unique_ptr<FakeConn>> fakes_;
   std::vector<std::unique_ptr<ProxySideConn>> sides_;
   std::vector<std::unique_ptr<FakeServer>> servers_;

@@ -396,6 +396,13 @@ void BackendLease::abandon() {
   pipelined_ = false;
 }
 
+void BackendLease::reap() {
+  ServerPool* pool = env_.pool();
+  if (pool == nullptr) return;
+  for (auto& conn : dead_) pool->bury(std::move(conn));
+  dead_.clear();
+}
+
 void BackendLease::drop(ServerConn& conn) {
   conn.close(false);
   if (current_ == &conn) current_ = nullptr;

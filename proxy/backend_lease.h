@@ -84,6 +84,8 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
 
   // Server events for a connection being opened or readied (the session forwards them).
   bool readying(const ServerConn& conn) const;
+  // The session's command went out behind replay steps whose answers are still being read.
+  bool replaying_under_command() const { return pipelined_; }
   void on_conn_ready(ServerConn& conn);
   void on_conn_login_failed(ServerConn& conn, const protocol::ErrPacket& err);
   // Returns the bytes it took: the rest, after a pipelined replay, is the command's answer.
@@ -97,8 +99,10 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
   void drop(ServerConn& conn);
   // Every connection but `keep` is closed (they were logged in as a user the session left).
   void drop_others(ServerConn& keep);
-  // Frees dropped connections (call when no callback of theirs is on the stack).
-  void reap() { dead_.clear(); }
+  // Between commands: dropped connections go to the pool, which frees them from the worker loop
+  // (a command may end inside a dropped connection's own callback: a server login that failed).
+  // Without a pool they stay until the session goes.
+  void reap();
   // The session ends: idle connections go back to the pool (reset first if they hold more than
   // the model says), the one mid-command (`busy`) is cut.
   void close_all(ServerConn* busy);

@@ -86,6 +86,8 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void kill_running_query();
   // Where this session's statements run now (KILL through another session).
   SessionLocation location() const;
+  // odp's own replay steps run on the connection ahead of the command already sent behind them.
+  bool replaying_under_command() const { return lease_.replaying_under_command(); }
 
   uint32_t id() const { return id_; }
   uint64_t token() const { return token_; }

@@ -246,9 +246,11 @@ void ServerPool::cancel(PoolWaiter* w) {
 void ServerPool::run_wakeups(uint64_t now_ms) {
   graveyard_.clear();
   if (waiting_total_ > 0) {
-    for (PerServer& ps : servers_) {
-      while (ps.head != nullptr && ps.head->deadline_ms_ <= now_ms) {
-        PoolWaiter* w = ps.head;
+    // By index: a timed-out session may go on to its next command at once and open a connection
+    // to a server this pool has not seen yet, which grows servers_.
+    for (size_t id = 0; id < servers_.size(); ++id) {
+      while (servers_[id].head != nullptr && servers_[id].head->deadline_ms_ <= now_ms) {
+        PoolWaiter* w = servers_[id].head;
         unlink(w);
         w->on_pool_timeout();
       }

@@ -112,6 +112,8 @@ class ServerPool final : public ServerConn::Owner {
   // From the worker loop, never from inside a session's callback: delivers hand-offs and slots,
   // times out waiters past max_wait_ms.
   void run_wakeups(uint64_t now_ms);
+  // A closed connection that may still be inside its own callback: freed by the next run_wakeups.
+  void bury(std::unique_ptr<ServerConn> conn) { graveyard_.push_back(std::move(conn)); }
   // Closes connections idle for longer than max_idle_ms.
   void expire(uint64_t now_ms, uint64_t max_idle_ms);
   size_t idle_count() const { return idle_total_; }

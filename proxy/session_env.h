@@ -15,8 +15,8 @@
 
 #include "admin/config.h"
 #include "admin/internal_commands.h"
-#include "core/conn.h"
 #include "base/result.h"
+#include "core/conn.h"
 #include "core/stats.h"
 #include "core/timer_wheel.h"
 #include "proxy/server_directory.h"

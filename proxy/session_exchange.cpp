@@ -81,6 +81,17 @@ void ClientSession::on_lease_failed(const BackendLease::Failure& f) {
     return;
   }
   if (phase_ != Phase::acquiring) return;
+  if (model_.tied() && lease_.current() == nullptr &&
+      (f.kind == BackendLease::Failure::Kind::replay || f.kind == BackendLease::Failure::Kind::lost)) {
+    // The connection the session is tied to (a temporary table, a transaction...) was dropped
+    // while it was readied (a statement prepared again, a replay): as when it closes between
+    // commands, the client must learn that its session state is gone.
+    LOG_WARN("tied server connection lost while readied conn_id=%u server=%s code=%u: %s", id_, f.host_port.c_str(),
+             f.err.code, f.err.message.c_str());
+    link_.send_err(1, f.err);
+    close_session(true);
+    return;
+  }
   if (unreachable) {
     LOG_INFO("route candidate failed conn_id=%u server=%s code=%u: %s", id_, f.host_port.c_str(), f.err.code,
              f.err.message.c_str());

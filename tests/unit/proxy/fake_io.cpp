@@ -58,7 +58,7 @@ void Sim::give_back(uint16_t id, const char* who) {
 }
 
 FakeConn::FakeConn(Sim& sim, std::string name, LinkParams params)
-    : sim_(sim), name_(std::move(name)), params_(params) {}
+    : sim_(sim), name_(std::move(name)), params_(params), serial_(sim.next_serial()) {}
 
 void FakeConn::link(FakeConn& a, FakeConn& b, bool connected) {
   a.peer_ = &b;
@@ -89,6 +89,7 @@ size_t FakeConn::window_left() const {
 
 void FakeConn::write(std::span<const uint8_t> bytes) {
   if (closed_ || broken_ || bytes.empty()) return;
+  written_total_ += bytes.size();
   out_.append(bytes);
   if (above_high_watermark()) was_above_high_ = true;
   schedule_pump();
@@ -182,6 +183,7 @@ void FakeConn::deliver() {
     if (peer_ != nullptr) peer_->schedule_pump();  // the window opened
     schedule_deliver();
     ++net_counters().reads;
+    delivered_total_ += n;
     handler_->on_stream_data(chunk);
     delivering_.reset();  // back to the "kernel" unless the handler kept it
     return;

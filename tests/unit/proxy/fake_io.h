@@ -48,6 +48,7 @@ class Sim {
   Rng& rng() { return rng_; }
   core::TimerWheel& timers() { return timers_; }
   uint64_t events_run() const { return events_run_; }
+  uint64_t next_serial() { return ++serials_; }
 
   // Runs fn at now + delay_ms; events at the same time run in the order they were scheduled.
   void at(uint64_t delay_ms, std::function<void()> fn);
@@ -84,6 +85,7 @@ class Sim {
   std::vector<Event> heap_;
   std::map<uint16_t, std::unique_ptr<std::vector<uint8_t>>> held_;
   uint16_t next_buffer_id_ = 0;
+  uint64_t serials_ = 0;
   std::string violation_;
 };
 
@@ -138,6 +140,12 @@ class FakeConn final : public core::Conn {
   bool heard_closed() const { return heard_closed_; }
   core::StreamHandler* handler() const { return handler_; }
   uint64_t bytes_sent() const { return sent_total_; }
+  // Bytes ever written by this end's owner, and bytes handed to its handler: a byte offset in
+  // one end's written stream is known to the other end once that end's delivered count passes it.
+  uint64_t written_total() const { return written_total_; }
+  uint64_t delivered_total() const { return delivered_total_; }
+  uint64_t serial() const { return serial_; }
+  FakeConn* peer() const { return peer_; }
   bool corrupted_something() const { return corrupted_; }
   const std::string& name() const { return name_; }
 
@@ -172,6 +180,9 @@ class FakeConn final : public core::Conn {
   bool corrupted_ = false;
   uint64_t corrupt_at_ = UINT64_MAX;
   uint64_t sent_total_ = 0;
+  uint64_t written_total_ = 0;
+  uint64_t delivered_total_ = 0;
+  uint64_t serial_ = 0;
   uint64_t last_arrival_ms_ = 0;
   size_t in_flight_ = 0;  // bytes on their way to this end
   core::ByteBuffer out_;

@@ -1,7 +1,10 @@
-// The fake-IO suite: the real ClientSession/ServerConn code against fake clients and servers over
-// FakeConn links, with partial reads, short writes, delays, resets, corruption, timeouts and
-// failing look-ups chosen from a seed. Replay one seed with ODP_FAKE_IO_SEED=N; change how many
-// seeds run with ODP_FAKE_IO_SEEDS=N (default 1000).
+// The fake-IO suite: the whole proxy (the real ClientSession/ServerConn/ServerPool code, routing
+// snapshots, KILL between sessions) against fake clients and fake servers over FakeConn links,
+// with partial reads, short writes, delays, resets, corruption, timeouts, dying and hanging
+// servers and failing look-ups chosen from a seed (fake_world.h). Replay one seed with
+// ODP_FAKE_IO_SEED=N (debug logs on; ODP_FAKE_IO_TRACE=1 adds every command and server packet);
+// change how many seeds run with ODP_FAKE_IO_SEEDS=N (default 2000, 500 under ASan);
+// ODP_FAKE_IO_STRICT=1 stops tolerating the odp issues listed in fake_known_issues.h.
 #include <unistd.h>
 
 #include <csignal>
@@ -12,6 +15,7 @@
 #include <doctest/doctest.h>
 
 #include "base/log.h"
+#include "tests/unit/proxy/fake_known_issues.h"
 #include "tests/unit/proxy/fake_world.h"
 
 // Under ASan (which the sanitizer builds pair with UBSan) a report also names the seed.
@@ -44,6 +48,14 @@ void on_fatal_signal(int sig) {
   std::raise(sig);
 }
 
+// About 13 s in a Release build; ASan and UBSan make a seed about 20 times slower, and the
+// sanitizer stage's ctest gives unit_proxy 600 s.
+#ifdef ODP_FAKE_IO_DEATH_CALLBACK
+constexpr uint64_t kDefaultSeeds = 500;
+#else
+constexpr uint64_t kDefaultSeeds = 2000;
+#endif
+
 uint64_t env_u64(const char* name, uint64_t fallback) {
   const char* v = std::getenv(name);
   if (v == nullptr || *v == '\0') return fallback;
@@ -56,7 +68,7 @@ TEST_CASE("fake IO: sessions survive partial reads, short writes, resets, corrup
   odp::log::Level saved = odp::log::level();
   odp::log::set_level(std::getenv("ODP_FAKE_IO_SEED") != nullptr ? odp::log::Level::debug : odp::log::Level::off);
   uint64_t first = 1;
-  uint64_t count = env_u64("ODP_FAKE_IO_SEEDS", 1000);
+  uint64_t count = env_u64("ODP_FAKE_IO_SEEDS", kDefaultSeeds);
   if (const char* one = std::getenv("ODP_FAKE_IO_SEED"); one != nullptr && *one != '\0') {
     first = std::strtoull(one, nullptr, 10);
     count = 1;
@@ -79,6 +91,9 @@ TEST_CASE("fake IO: sessions survive partial reads, short writes, resets, corrup
     }
   }
   g_seed_line[0] = '\0';
+  // What the tolerated odp issues amounted to (fake_known_issues.h), so that they stay visible.
+  std::fprintf(stderr, "fake IO: %llu seeds; odp issues tolerated: %s\n", static_cast<unsigned long long>(count),
+               odp::fakeio::KnownIssues::counts().summary().c_str());
   if (std::getenv("ODP_FAKE_IO_VERBOSE") != nullptr) {
     std::fprintf(stderr, "fake IO: counters over %llu seeds:\n%s", static_cast<unsigned long long>(count),
                  odp::fakeio::totals_summary().c_str());
@@ -119,16 +134,32 @@ TEST_CASE("fake IO: 16 MiB rows and requests (split packets) pass verbatim, with
     const bool loose = mode == 2;
     CAPTURE(compress);
     CAPTURE(loose);
-    auto sc = odp::fakeio::quiet_scenario(7, {StepKind::big_select, StepKind::select, StepKind::big_insert,
-                                              StepKind::infile, StepKind::multi, StepKind::change_user});
+    // (DO ok leaves an affected row: the session keeps its server connection for the streamed
+    // request, see the test below.)
+    auto sc =
+        odp::fakeio::quiet_scenario(7, {StepKind::big_select, StepKind::select, StepKind::ok, StepKind::big_insert,
+                                        StepKind::infile, StepKind::multi, StepKind::change_user});
     sc.clients[0].plan.compress = compress;
     sc.clients[0].plan.loose_inner_seq = loose;
     FakeEnv env(sc);
     CHECK(env.run() == "");
-    CHECK(env.client(0).steps_done() == 6);
+    CHECK(env.client(0).steps_done() == 7);
     CHECK(env.client(0).received().size() > (32u << 20));
     CHECK(env.stats().client_compressed_sessions_total.load() == (compress ? 1 : 0));
   }
+}
+
+// odp issue (fake_known_issues.h): a request too large to inspect that starts in the session's
+// input buffer (always, for a compressed client) while the session holds no server connection and
+// the pool has one idle: the lease is ready at once, inside the input loop, and the request stays
+// in the buffer. Allowed to fail until odp handles it; ODP_FAKE_IO_STRICT=1 runs show it in seeds.
+TEST_CASE("fake IO: a streamed request from a session that holds no server connection goes out" * doctest::may_fail()) {
+  QuietLogs quiet;
+  auto sc = odp::fakeio::quiet_scenario(16, {StepKind::select, StepKind::big_insert, StepKind::select});
+  sc.clients[0].plan.compress = true;
+  FakeEnv env(sc);
+  CHECK(env.run() == "");
+  CHECK(env.client(0).steps_done() == 3);
 }
 
 TEST_CASE("fake IO: a client that never finishes its login is cut off by the handshake timeout") {
@@ -150,7 +181,8 @@ TEST_CASE("fake IO: a server that never answers is cut off by the query timeout"
   sc.config.limits.server_query_timeout_ms = 3000;
   FakeEnv env(sc);
   CHECK(env.run() == "");
-  CHECK(env.client(0).steps_done() == 2);
+  // (The client may send its next command before it sees odp close the connection.)
+  CHECK(env.client(0).steps_done() >= 2);
   CHECK(env.stats().server_query_timeouts_total.load() == 1);
   const auto& got = env.client(0).received();
   // The last packet the client saw is the proxy's ERR 1317.
@@ -220,12 +252,15 @@ TEST_CASE("fake IO: COM_CHANGE_USER after a failed statement is not counted as a
   CHECK(env.stats().sql_request_errors_total.load() == 1);
 }
 
-TEST_CASE("fake IO: seeds that once found bugs") {
+TEST_CASE("fake IO: a server killed right after its LOCAL INFILE request closes the session cleanly") {
   QuietLogs quiet;
-  // 3509: a server killed the connection right after its LOCAL INFILE request; the bytes of its
-  // ERR that came in the same read were dropped and the rest forwarded out of step.
-  for (uint64_t seed : {3509ull}) {
-    CAPTURE(seed);
-    CHECK(odp::fakeio::run_seed(seed) == "");
-  }
+  // (Seed 3509 of the first suite found it: the bytes of the ERR that came in the same read as
+  // the request were dropped and the rest forwarded out of step.)
+  auto sc = odp::fakeio::quiet_scenario(15, {StepKind::infile, StepKind::select});
+  sc.faulty = true;
+  sc.kill_after_infile = 1000;
+  FakeEnv env(sc);
+  CHECK(env.run() == "");
+  CHECK(env.client(0).state() == FakeClient::State::closed);
+  CHECK(env.stats().server_protocol_errors_total.load() == 1);
 }

@@ -1,15 +1,20 @@
+// The fake server's protocol: its life (hangs, death), login, COM_CHANGE_USER and the commands
+// (see fake_mysql.h).
 #include "tests/unit/proxy/fake_mysql.h"
 
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
 
 #include "protocol/auth.h"
+#include "protocol/binary_value.h"
 #include "protocol/column_def.h"
 #include "protocol/constants.h"
 #include "protocol/handshake.h"
 #include "protocol/prepare_ok.h"
-#include "protocol/result_packets.h"
 #include "protocol/resultset_writer.h"
 #include "proxy/server_conn.h"
+#include "tests/unit/proxy/fake_known_issues.h"
 #include "tests/unit/proxy/fake_mysql_util.h"
 
 namespace odp::fakeio {
@@ -17,184 +22,161 @@ namespace odp::fakeio {
 using namespace protocol;
 using namespace detail;
 
-FakeServer::FakeServer(Sim& sim, FakeConn& conn, ServerPlan plan, uint32_t thread_id,
-                       std::function<Transcript*(uint32_t)> find_transcript)
-    : sim_(sim), conn_(conn), plan_(plan), thread_id_(thread_id), find_transcript_(std::move(find_transcript)) {}
+FakeServer::FakeServer(ServerWorld& world, size_t server, FakeConn& conn, ServerPlan plan, uint32_t thread_id)
+    : world_(world), sim_(world.sim()), server_(server), conn_(conn), plan_(plan), thread_id_(thread_id) {}
 
 void FakeServer::start() {
   conn_.set_handler(this);
   conn_.start_reading();
-  if (plan_.silent_greeting) return;
-  HandshakeV10 hs;
-  hs.server_version = "5.7.25-fake";
-  hs.connection_id = thread_id_;
-  scramble_ = sim_scramble(sim_.rng());
-  handshake_scramble_ = scramble_;
-  hs.scramble = scramble_;
-  hs.capabilities = proxy::proxy_capabilities();
-  hs.charset = charset::utf8mb4_general_ci;
-  hs.status_flags = status::AUTOCOMMIT;
-  hs.auth_plugin_name = kNativePasswordPlugin;
-  std::vector<uint8_t> payload;
-  encode_handshake_v10(hs, payload);
-  conn_.write(framed_packet(0, payload));
+  world_.cluster().attach(server_, this);
   if (plan_.kill_at_ms >= 0) {
     sim_.at(static_cast<uint64_t>(plan_.kill_at_ms), [this] {
       if (state_ == State::done) return;
-      // A KILL lands while a statement runs: the statement gets the ERR and the connection ends.
-      // An idle connection is killed when its next command arrives (the client would otherwise
-      // never see the ERR; odp drops idle connections the server closes and reconnects later).
-      if (busy_) {
-        kill_now();
+      // A kill lands while a statement runs: it gets the ERR and the connection ends. An idle
+      // connection is killed when its next command arrives (odp drops idle connections the server
+      // closes and reconnects later).
+      if (sleeping_) {
+        sleeping_ = false;
+        ++sleep_generation_;
+        kill_now(sleep_tag_);
       } else {
         kill_pending_ = true;
       }
     });
   }
+  process();
 }
 
-void FakeServer::kill_now() {
-  std::vector<uint8_t> out;
-  encode_err_packet(0, ErrPacket{1927, "70100", "Connection was killed (fake server)"}, out);
-  send(out, true);
+bool FakeServer::paused() const {
+  return world_.cluster().hung(server_);
+}
+
+void FakeServer::die() {
+  if (state_ == State::done) return;
   state_ = State::done;
-  conn_.close(true);
+  sleeping_ = false;
+  queue_.clear();
+  s_.reset("");  // the transaction dies with the process: nothing of it is applied
+  conn_.reset_link();
+}
+
+void FakeServer::resume() {
+  if (state_ == State::done) return;
+  if (sleep_due_) {
+    sleep_due_ = false;
+    finish_sleep();
+  }
+  process();
 }
 
 void FakeServer::fail() {
   state_ = State::done;
+  queue_.clear();
   conn_.close(false);
 }
 
-void FakeServer::on_stream_closed(int /*err*/) {
-  state_ = State::done;
-  conn_.close(false);
+void FakeServer::on_stream_closed(int err) {
+  if (state_ == State::done) return;
+  if (err == 0 && (!queue_.empty() || (sleeping_ && !sleep_forever_) || paused())) {
+    // odp hung up, but what it sent before is still read and run (a hung server, woken up, runs
+    // the statements waiting in its socket before it notices the end).
+    peer_gone_ = true;
+    return;
+  }
+  fail();
 }
 
 void FakeServer::on_stream_data(std::span<const uint8_t> data) {
   if (state_ == State::done) return;
   bool ok = assemble(in_, data, [this](std::span<const uint8_t> payload, uint8_t seq, uint8_t last) {
-    handle(payload, seq, last);
-    return state_ != State::done;
+    queue_.push_back(Packet{std::vector<uint8_t>(payload.begin(), payload.end()), seq, last});
+    return true;
   });
-  if (!ok) fail();
-}
-
-bool FakeServer::from_client(std::span<const uint8_t> payload) {
-  if (transcript_ == nullptr || transcript_->pending.empty() || payload.empty()) return false;
-  const std::vector<uint8_t>& next = transcript_->pending.front();
-  if (payload[0] == static_cast<uint8_t>(Command::stmt_close)) return false;
-  bool same = next[0] == payload[0];
-  // Statement ids differ (odp's towards the client, the connection's towards the server); SQL
-  // text must be the client's.
-  if (same && (payload[0] == static_cast<uint8_t>(Command::query) ||
-               payload[0] == static_cast<uint8_t>(Command::stmt_prepare) ||
-               payload[0] == static_cast<uint8_t>(Command::init_db)))
-    same = std::equal(next.begin(), next.end(), payload.begin(), payload.end());
-  if (same) transcript_->pending.pop_front();
-  return same;
-}
-
-void FakeServer::send(const std::vector<uint8_t>& framed, bool complete) {
-  conn_.write(framed);
-  if (complete) busy_ = false;
-  if (transcript_ == nullptr || !recording_) return;
-  if (framed.size() >= kPacketHeaderBytes + 12 && framed[kPacketHeaderBytes] == 0x00 && prepare_ok_pending_) {
-    transcript_->statement_ids.push_back(transcript_->sent.size() + kPacketHeaderBytes + 1);
+  if (!ok) {
+    fail();
+    return;
   }
-  prepare_ok_pending_ = false;
-  transcript_->sent.insert(transcript_->sent.end(), framed.begin(), framed.end());
-  if (complete) {
-    transcript_->responses++;
-    transcript_->boundaries.push_back(transcript_->sent.size());
-    transcript_->infile_wanted = false;
-  } else {
-    transcript_->infile_wanted = true;
-  }
+  process();
 }
 
-void FakeServer::handle(std::span<const uint8_t> payload, uint8_t seq, uint8_t last_seq) {
+void FakeServer::process() {
+  if (state_ == State::done || paused()) return;
+  if (!greeted_) {
+    greeted_ = true;
+    if (plan_.silent_greeting) return;
+    HandshakeV10 hs;
+    hs.server_version = "5.7.25-fake";
+    hs.connection_id = thread_id_;
+    scramble_ = sim_scramble(sim_.rng());
+    handshake_scramble_ = scramble_;
+    hs.scramble = scramble_;
+    hs.capabilities = proxy::proxy_capabilities();
+    hs.charset = charset::utf8mb4_general_ci;
+    hs.status_flags = status::AUTOCOMMIT;
+    hs.auth_plugin_name = kNativePasswordPlugin;
+    std::vector<uint8_t> payload;
+    encode_handshake_v10(hs, payload);
+    conn_.write(framed_packet(0, payload));
+  }
+  while (!queue_.empty() && !sleeping_ && state_ != State::done && !paused()) {
+    Packet p = std::move(queue_.front());
+    queue_.pop_front();
+    handle(p);
+  }
+  if (peer_gone_ && queue_.empty() && !sleeping_ && state_ != State::done) fail();
+}
+
+// --- packets ---------------------------------------------------------------------------------
+
+void FakeServer::handle(const Packet& p) {
+  std::span<const uint8_t> payload(p.payload);
+  static const bool trace = std::getenv("ODP_FAKE_IO_TRACE") != nullptr;
+  if (trace) {
+    // ODP_FAKE_IO_TRACE=1: every packet a server takes, with the client's trace.
+    std::string what(reinterpret_cast<const char*>(p.payload.data()), std::min<size_t>(p.payload.size(), 90));
+    for (char& c : what)
+      if (static_cast<unsigned char>(c) < 32 || static_cast<unsigned char>(c) > 126) c = '.';
+    std::fprintf(stderr, "%llu ms: server %zu thread %u state %d seq %u: %s\n",
+                 static_cast<unsigned long long>(sim_.now_ms()), server_, thread_id_, static_cast<int>(state_), p.seq,
+                 what.c_str());
+  }
   switch (state_) {
     case State::greeting:
     case State::switching:
-      handle_login(payload, seq);
+      handle_login(payload, p.seq);
       return;
     case State::ready:
-      if (seq != 0 || payload.empty()) {
+      if (p.seq != 0 || payload.empty()) {
         fail();
         return;
       }
       handle_command(payload);
       return;
     case State::infile:
+      infile_seq_ = p.last_seq;
       if (!payload.empty()) {
         infile_bytes_ += payload.size();
         return;
       }
       {
+        state_ = State::ready;
+        tag_ = infile_tag_;
+        record_ = infile_record_;
+        out_.clear();
+        seq_ = static_cast<uint8_t>(p.last_seq + 1);
+        info_ = ResultInfo{};
         OkPacket ok;
         ok.affected_rows = infile_bytes_;
-        ok.status_flags = status::AUTOCOMMIT;
-        std::vector<uint8_t> out;
-        encode_ok_packet(static_cast<uint8_t>(last_seq + 1), ok, caps_, out);
-        state_ = State::ready;
-        send(out, true);
+        put_ok(ok, Changes{});
+        end_answer();
+        infile_record_.reset();
       }
       return;
     case State::change_user_switch:
-      finish_change_user({reinterpret_cast<const char*>(payload.data()), payload.size()}, seq);
+      finish_change_user({reinterpret_cast<const char*>(payload.data()), payload.size()}, p.seq);
       return;
     case State::done:
       return;
-  }
-}
-
-void FakeServer::handle_change_user(std::span<const uint8_t> payload) {
-  Reader r(payload.data() + 1, payload.size() - 1);
-  std::string_view user, auth;
-  uint8_t len = 0;
-  if (!r.null_str(user) || !r.u8(len) || !r.fixed_str(len, auth) || user != kUser) {
-    ErrPacket err{errc::ER_ACCESS_DENIED_ERROR, "28000", "Access denied (fake server, COM_CHANGE_USER)"};
-    std::vector<uint8_t> out;
-    encode_err_packet(1, err, out);
-    send(out, true);
-    return;
-  }
-  if (plan_.auth_switch) {
-    scramble_ = sim_scramble(sim_.rng());
-    AuthSwitchRequest sw;
-    sw.plugin_name = kNativePasswordPlugin;
-    sw.plugin_data.assign(scramble_.begin(), scramble_.end());
-    sw.plugin_data.push_back('\0');
-    std::vector<uint8_t> body;
-    encode_auth_switch_request(sw, body);
-    conn_.write(framed_packet(1, body));  // answered by the proxy itself: not client-visible
-    state_ = State::change_user_switch;
-    return;
-  }
-  scramble_ = handshake_scramble_;
-  finish_change_user(auth, 0);
-}
-
-void FakeServer::finish_change_user(std::string_view auth, uint8_t seq) {
-  state_ = State::ready;
-  std::vector<uint8_t> payload;
-  bool ok = native_password_verify(auth, scramble_, native_password_stage2(kPassword)).has_value();
-  if (ok) {
-    OkPacket pkt;
-    pkt.status_flags = status::AUTOCOMMIT;
-    encode_ok(pkt, caps_, payload);
-  } else {
-    encode_err(ErrPacket{errc::ER_ACCESS_DENIED_ERROR, "28000", "Access denied (fake server, COM_CHANGE_USER)"},
-               payload);
-  }
-  conn_.write(framed_packet(static_cast<uint8_t>(seq + 1), payload));
-  // The proxy relays the verdict with the client's numbering: the client sees sequence id 1.
-  if (transcript_ != nullptr) {
-    std::vector<uint8_t> seen = framed_packet(1, payload);
-    transcript_->sent.insert(transcript_->sent.end(), seen.begin(), seen.end());
-    transcript_->responses++;
-    transcript_->boundaries.push_back(transcript_->sent.size());
   }
 }
 
@@ -207,12 +189,9 @@ void FakeServer::handle_login(std::span<const uint8_t> payload, uint8_t seq) {
       return;
     }
     caps_ = r->capabilities;
-    for (const auto& [k, v] : r->attributes) {
-      if (k == "_odp_connection_id")
-        transcript_ = find_transcript_(static_cast<uint32_t>(std::strtoul(v.c_str(), nullptr, 10)));
-    }
-    if (r->username != kUser) {
-      ErrPacket err{errc::ER_ACCESS_DENIED_ERROR, "28000", "Access denied for user"};
+    if (r->username != kUser || (!r->database.empty() && !known_database(r->database))) {
+      ErrPacket err = r->username != kUser ? ErrPacket{errc::ER_ACCESS_DENIED_ERROR, "28000", "Access denied for user"}
+                                           : ErrPacket{errc::ER_BAD_DB_ERROR, "42000", "Unknown database"};
       std::vector<uint8_t> out;
       encode_err_packet(static_cast<uint8_t>(seq + 1), err, out);
       conn_.write(out);
@@ -220,6 +199,7 @@ void FakeServer::handle_login(std::span<const uint8_t> payload, uint8_t seq) {
       conn_.close(true);
       return;
     }
+    s_.reset(r->database);
     if (plan_.auth_switch) {
       scramble_ = sim_scramble(sim_.rng());
       AuthSwitchRequest sw;
@@ -250,181 +230,167 @@ void FakeServer::handle_login(std::span<const uint8_t> payload, uint8_t seq) {
   encode_ok_packet(static_cast<uint8_t>(seq + 1), ok, caps_, out);
   conn_.write(out);
   state_ = State::ready;
-  if (transcript_ != nullptr) transcript_->server_logged_in = true;
 }
 
-void FakeServer::send_resultset(size_t rows, size_t cols, uint16_t flags, uint8_t& seq, std::vector<uint8_t>& out,
-                                size_t big_bytes) {
-  std::vector<std::string> names;
-  for (size_t c = 0; c < cols; ++c) names.push_back("c" + std::to_string(c));
-  std::vector<std::vector<std::optional<std::string>>> data;
-  for (size_t r = 0; r < rows; ++r) {
-    std::vector<std::optional<std::string>> row;
-    for (size_t c = 0; c < cols; ++c) {
-      if (big_bytes > 0) {
-        row.emplace_back(std::string(big_bytes + r, static_cast<char>('a' + r % 26)));
-      } else if (sim_.rng().chance(100)) {
-        row.emplace_back(std::nullopt);
-      } else {
-        row.emplace_back(std::string(sim_.rng().below(40), static_cast<char>('a' + sim_.rng().below(26))));
-      }
+std::optional<Tag> FakeServer::scan_tag(std::span<const uint8_t> payload) {
+  std::string_view text(reinterpret_cast<const char*>(payload.data()), payload.size());
+  if (auto t = find_tag_comment(text)) return t;
+  size_t at = text.find("sim:");
+  if (at == std::string_view::npos) return std::nullopt;
+  size_t end = at + 4;
+  while (end < text.size() && (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.')) ++end;
+  return parse_tag_value(text.substr(at, end - at));
+}
+
+Tag FakeServer::attribute(std::optional<Tag> tag, std::string_view what) {
+  Attribution a = world_.running_on(world_.cluster().host_port(server_), thread_id_);
+  if (tag) {
+    if (a.client != 0 && a.client != tag->client) {
+      world_.cluster().violate("server " + std::to_string(server_) + " thread " + std::to_string(thread_id_) +
+                               " got client " + std::to_string(tag->client) + "'s command " + tag_text(*tag) +
+                               " while client " + std::to_string(a.client) +
+                               "'s session waits for an answer on that connection");
     }
-    data.push_back(std::move(row));
+    return *tag;
   }
-  seq = encode_text_resultset(names, data, caps_, seq, out, flags);
-}
-
-// Statements odp sends on its own behalf: their answers never reach the client.
-bool FakeServer::odp_internal(std::string_view sql) {
-  return sql.rfind("SET @@SESSION.", 0) == 0 || sql.rfind("DO LAST_INSERT_ID(", 0) == 0;
-}
-
-void FakeServer::handle_query(std::string_view sql) {
-  std::vector<uint8_t> out;
-  uint8_t seq = 1;
-  auto number_after = [&](std::string_view prefix) {
-    return std::strtoull(std::string(sql.substr(prefix.size())).c_str(), nullptr, 10);
-  };
-  if (sql.rfind("SELECT rows=", 0) == 0) {
-    send_resultset(std::min<uint64_t>(number_after("SELECT rows="), 100000), 3, status::AUTOCOMMIT, seq, out);
-  } else if (sql.rfind("SELECT big=", 0) == 0) {
-    send_resultset(2, 1, status::AUTOCOMMIT, seq, out, std::min<uint64_t>(number_after("SELECT big="), 40u << 20));
-  } else if (sql.rfind("CALL multi(", 0) == 0) {
-    uint64_t n = std::min<uint64_t>(number_after("CALL multi("), 10);
-    for (uint64_t i = 0; i < n; ++i) {
-      send_resultset(1 + sim_.rng().below(5), 2, status::AUTOCOMMIT | status::MORE_RESULTS_EXISTS, seq, out);
-    }
-    OkPacket ok;
-    ok.status_flags = status::AUTOCOMMIT;
-    seq = encode_ok_packet(seq, ok, caps_, out);
-  } else if (sql.rfind("LOAD DATA LOCAL INFILE", 0) == 0) {
-    std::vector<uint8_t> payload{0xFB};
-    put_bytes(payload, std::string_view("data.csv"));
-    state_ = State::infile;
-    infile_bytes_ = 0;
-    send(framed_packet(1, payload), false);
-    return;
-  } else if (sql.rfind("SELECT SLEEP(", 0) == 0) {
-    return;  // never answers: the proxy's query timeout must cut it off
-  } else if (odp_internal(sql)) {
-    // odp's own statements (session-tracking set-up, state replay): answered, but not part of
-    // what the client sees.
-    OkPacket ok;
-    ok.status_flags = status::AUTOCOMMIT;
-    encode_ok_packet(seq, ok, caps_, out);
-    conn_.write(out);
-    busy_ = false;
-    return;
-  } else if (sql == "DO ok" || sql.rfind("INSERT", 0) == 0) {
-    OkPacket ok;
-    ok.affected_rows = 1;
-    ok.status_flags = status::AUTOCOMMIT;
-    encode_ok_packet(seq, ok, caps_, out);
-  } else {
-    ErrPacket err{errc::ER_PARSE_ERROR, "42000", "You have an error in your SQL syntax (fake server)"};
-    encode_err_packet(seq, err, out);
+  if (a.client != 0 && !a.solo.valid() && !a.replaying) {
+    world_.cluster().violate("server " + std::to_string(server_) + " thread " + std::to_string(thread_id_) +
+                             " got an untagged " + std::string(what) + " on the connection client " +
+                             std::to_string(a.client) + " waits on, but that client sent no such command");
   }
-  send(out, true);
+  return a.solo;
 }
 
 void FakeServer::handle_command(std::span<const uint8_t> payload) {
   auto cmd = static_cast<Command>(payload[0]);
-  recording_ = from_client(payload);
-  prepare_ok_pending_ = cmd == Command::stmt_prepare;
-  busy_ = cmd != Command::stmt_close && cmd != Command::stmt_send_long_data && cmd != Command::quit;
-  std::string_view text(reinterpret_cast<const char*>(payload.data()) + 1, payload.size() - 1);
-  bool setup = cmd == Command::query && odp_internal(text);
-  if (setup) busy_ = false;
-  if (kill_pending_ && busy_ && !setup) {
-    kill_now();
+  if (kill_pending_ && cmd != Command::stmt_close && cmd != Command::quit) {
+    kill_now(attribute(scan_tag(payload), command_name(cmd)));
     return;
   }
-  std::vector<uint8_t> out;
-  std::vector<uint8_t> p;
-  const bool deprecate_eof = (caps_ & cap::DEPRECATE_EOF) != 0;
-  auto column = [&](const char* name, uint8_t& seq) {
-    ColumnDefinition41 col;
-    col.name = col.org_name = name;
-    p.clear();
-    encode_column_definition41(col, p);
-    seq = encode_packet(seq, p, out);
-  };
-  auto eof = [&](uint8_t& seq) {
-    if (deprecate_eof) return;
-    p.clear();
-    encode_eof(EofPacket{0, status::AUTOCOMMIT}, p);
-    seq = encode_packet(seq, p, out);
-  };
   switch (cmd) {
     case Command::quit:
       state_ = State::done;
       conn_.close(true);
       return;
-    case Command::ping:
-    case Command::reset_connection:
-    case Command::init_db: {
-      OkPacket ok;
-      ok.status_flags = status::AUTOCOMMIT;
-      encode_ok_packet(1, ok, caps_, out);
-      break;
-    }
-    case Command::query:
-      handle_query({reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1});
-      return;
-    case Command::stmt_prepare: {
-      PrepareOk pok;
-      pok.statement_id = next_stmt_id_++;
-      pok.num_columns = 1;
-      pok.num_params = 1;
-      encode_prepare_ok(pok, p);
-      uint8_t seq = encode_packet(1, p, out);
-      column("?", seq);
-      eof(seq);
-      column("v", seq);
-      eof(seq);
-      break;
-    }
-    case Command::stmt_execute: {
+    case Command::stmt_close: {
       Reader r(payload.data() + 1, payload.size() - 1);
       uint32_t id = 0;
-      if (!r.u32(id) || id == 0 || id >= next_stmt_id_) {
-        ErrPacket err{errc::ER_UNKNOWN_STMT_HANDLER, "HY000", "Unknown prepared statement handler"};
-        encode_err_packet(1, err, out);
-        break;
-      }
-      p.clear();
-      put_lenenc_int(p, 1);
-      uint8_t seq = encode_packet(1, p, out);
-      column("v", seq);
-      eof(seq);
-      p.clear();
-      put_u8(p, 0x00);
-      put_u8(p, 0x00);  // NULL bitmap for one column (offset 2)
-      put_lenenc_str(p, "value");
-      seq = encode_packet(seq, p, out);
-      p.clear();
-      if (deprecate_eof) {
-        OkPacket ok;
-        ok.status_flags = status::AUTOCOMMIT;
-        encode_ok(ok, caps_, p, 0xFE);
-      } else {
-        encode_eof(EofPacket{0, status::AUTOCOMMIT}, p);
-      }
-      encode_packet(seq, p, out);
-      break;
+      if (r.u32(id)) s_.statements.erase(id);
+      return;
     }
-    case Command::stmt_close:
+    case Command::query:
+      run_query({reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1});
+      return;
+    case Command::stmt_prepare: {
+      std::string_view sql(reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1);
+      begin_answer(attribute(find_tag_comment(sql), "COM_STMT_PREPARE"));
+      handle_prepare(sql);
+      return;
+    }
+    case Command::stmt_execute:
+      handle_execute(payload);
       return;
     case Command::change_user:
       handle_change_user(payload);
       return;
-    default: {
-      ErrPacket err{errc::ER_UNKNOWN_COM_ERROR, "08S01", "Unknown command (fake server)"};
-      encode_err_packet(1, err, out);
+    case Command::process_kill:
+      begin_answer(attribute(std::nullopt, "COM_PROCESS_KILL"));
+      handle_process_kill(payload);
+      return;
+    default:
+      break;
+  }
+  begin_answer(attribute(std::nullopt, command_name(cmd)));
+  switch (cmd) {
+    case Command::ping:
+      put_ok(OkPacket{}, Changes{});
+      break;
+    case Command::init_db: {
+      std::string db(reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1);
+      if (!known_database(db)) {
+        put_err(SqlError{errc::ER_BAD_DB_ERROR, "42000", "Unknown database '" + db + "'"});
+        break;
+      }
+      Changes changes;
+      s_.set_database(db, changes);
+      put_ok(OkPacket{}, changes);
       break;
     }
+    case Command::reset_connection:
+      s_.reset(s_.database());
+      put_ok(OkPacket{}, Changes{});
+      break;
+    default:
+      put_err(SqlError{errc::ER_UNKNOWN_COM_ERROR, "08S01", "Unknown command (fake server)"});
+      break;
   }
-  send(out, true);
+  end_answer();
+}
+
+void FakeServer::handle_change_user(std::span<const uint8_t> payload) {
+  Reader r(payload.data() + 1, payload.size() - 1);
+  std::string_view user, auth, db, plugin;
+  uint8_t len = 0;
+  uint16_t cs = 0;
+  std::optional<Tag> tag;
+  bool parsed = r.null_str(user) && r.u8(len) && r.fixed_str(len, auth) && r.null_str(db) && r.u16(cs);
+  if (parsed && !r.empty() && (caps_ & cap::PLUGIN_AUTH)) parsed = r.null_str(plugin);
+  if (parsed && !r.empty() && (caps_ & cap::CONNECT_ATTRS)) {
+    // The client's connect attributes, passed through by odp: one of them is the command's tag.
+    uint64_t total = 0;
+    if (r.lenenc_int(total)) {
+      while (!r.empty()) {
+        std::string_view k, v;
+        if (!r.lenenc_str(k) || !r.lenenc_str(v)) break;
+        if (k == "_sim_tag") tag = parse_tag_value(v);
+      }
+    }
+  }
+  std::string database(db);
+  change_user_tag_ = attribute(tag, "COM_CHANGE_USER");
+  if (!parsed || user != kUser || (!database.empty() && !known_database(database))) {
+    begin_answer(change_user_tag_);
+    put_err(SqlError{errc::ER_ACCESS_DENIED_ERROR, "28000", "Access denied (fake server, COM_CHANGE_USER)"});
+    end_answer();
+    return;
+  }
+  s_.reset(database);
+  if (plan_.auth_switch) {
+    scramble_ = sim_scramble(sim_.rng());
+    AuthSwitchRequest sw;
+    sw.plugin_name = kNativePasswordPlugin;
+    sw.plugin_data.assign(scramble_.begin(), scramble_.end());
+    sw.plugin_data.push_back('\0');
+    std::vector<uint8_t> body;
+    encode_auth_switch_request(sw, body);
+    conn_.write(framed_packet(1, body));  // answered by the proxy itself: not client-visible
+    state_ = State::change_user_switch;
+    return;
+  }
+  scramble_ = handshake_scramble_;
+  finish_change_user(auth, 0);
+}
+
+void FakeServer::finish_change_user(std::string_view auth, uint8_t seq) {
+  state_ = State::ready;
+  Tag t = change_user_tag_;
+  bool ok = native_password_verify(auth, scramble_, native_password_stage2(kPassword)).has_value();
+  // odp relays the verdict with the client's numbering: the record has sequence id 1, the wire
+  // the server's.
+  begin_answer(t, 1);
+  if (ok) {
+    put_ok(OkPacket{}, Changes{});
+  } else {
+    put_err(SqlError{errc::ER_ACCESS_DENIED_ERROR, "28000", "Access denied (fake server, COM_CHANGE_USER)"});
+  }
+  if (seq != 0) {
+    // Renumber what goes on the wire only.
+    for (size_t off = 0; off + kPacketHeaderBytes <= out_.size();) {
+      out_[off + 3] = static_cast<uint8_t>(seq + 1);
+      off += kPacketHeaderBytes + decode_header(out_.data() + off).length;
+    }
+  }
+  end_answer();
 }
 
 }  // namespace odp::fakeio

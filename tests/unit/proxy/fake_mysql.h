@@ -1,180 +1,170 @@
 #pragma once
-// Scripted MySQL peers for the fake-IO simulation: a fake server that speaks the real protocol
-// (handshake, mysql_native_password against stage2("secret"), result sets, multi-results, ERR,
-// LOCAL INFILE, big split rows, prepared statements) and a fake client driver that logs in
-// through the proxy, runs a script of commands and checks every response byte for byte against
-// what the fake server sent (the proxy must forward responses verbatim).
+// A fake MariaDB server connection for the fake-IO simulation: the real protocol (handshake,
+// mysql_native_password against stage2("secret"), COM_CHANGE_USER, COM_RESET_CONNECTION,
+// COM_INIT_DB, COM_PING, COM_PROCESS_KILL, prepared statements, LOCAL INFILE, big split rows,
+// multi-results) over a session with real state (fake_backend.h) and the SQL of fake_sql.h
+// (fake_server_query.cpp). Every answer to a client's command is filed in ResponseRecords under
+// the command's tag; a command without one (COM_PING, COM_INIT_DB, KILL as odp rewrites it...)
+// is attributed to the client whose session waits for an answer on this connection.
 #include <cstdint>
 #include <deque>
-#include <memory>
+#include <functional>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "core/conn.h"
-#include "protocol/compress.h"
 #include "protocol/packet.h"
+#include "protocol/result_packets.h"
+#include "tests/unit/proxy/fake_backend.h"
+#include "tests/unit/proxy/fake_cluster.h"
 #include "tests/unit/proxy/fake_io.h"
+#include "tests/unit/proxy/fake_records.h"
 
 namespace odp::fakeio {
 
 inline constexpr const char* kUser = "app";
 inline constexpr const char* kPassword = "secret";
 
-// What the fake server sent one client's session after login, in order, with the offsets at
-// which each complete response ended.
-struct Transcript {
-  std::vector<uint8_t> sent;
-  std::vector<size_t> boundaries{0};
-  uint64_t responses = 0;      // complete responses
-  bool infile_wanted = false;  // the last thing sent is a LOCAL INFILE request
-  bool server_logged_in = false;
-  // The client's commands not yet seen by its server, in order (command byte, and the SQL of a
-  // query): a command the server gets that is not the next of these is odp's own (a state replay,
-  // a statement prepared again on another connection), and its answer is not the client's.
-  std::deque<std::vector<uint8_t>> pending;
-  // Where statement ids of PREPARE_OK packets are in `sent`: the client gets odp's ids there.
-  std::vector<size_t> statement_ids;
+// Who is waiting for an answer on a connection now.
+struct Attribution {
+  uint32_t client = 0;     // the client whose session sent a command on it and waits (0: nobody)
+  Tag solo;                // that client's outstanding untagged command (invalid: none)
+  bool replaying = false;  // odp's replay steps precede that client's command (pipelined): untagged ones are odp's
+};
+
+// What a fake server needs from the world around it.
+class ServerWorld {
+ public:
+  virtual ~ServerWorld() = default;
+  virtual Sim& sim() = 0;
+  virtual FakeCluster& cluster() = 0;
+  virtual ResponseRecords& records() = 0;
+  virtual Attribution running_on(const std::string& host_port, uint32_t thread_id) = 0;
+  // Some client sent a KILL naming this client's connection id.
+  virtual bool kill_requested(uint32_t client) const = 0;
+  // The client a client's outstanding KILL names (0: none).
+  virtual uint32_t kill_target(uint32_t killer) const = 0;
 };
 
 struct ServerPlan {
-  bool silent_greeting = false;  // never sends its handshake
-  bool auth_switch = false;      // asks the proxy to switch to native password again
-  int64_t kill_at_ms = -1;       // sends an unsolicited ERR (like wait_timeout) and closes
+  bool silent_greeting = false;    // never sends its handshake
+  bool auth_switch = false;        // asks the proxy to switch to native password again
+  int64_t kill_at_ms = -1;         // kills its own connection then (like wait_timeout): ERR 1927, close
+  bool kill_after_infile = false;  // kills its connection right after asking for a LOCAL INFILE
 };
 
 class FakeServer final : public core::StreamHandler {
  public:
-  FakeServer(Sim& sim, FakeConn& conn, ServerPlan plan, uint32_t thread_id,
-             std::function<Transcript*(uint32_t)> find_transcript);
+  FakeServer(ServerWorld& world, size_t server, FakeConn& conn, ServerPlan plan, uint32_t thread_id);
   void start();
-  void set_transcript(Transcript* t) { transcript_ = t; }
+  bool alive() const { return state_ != State::done; }
+  uint32_t thread_id() const { return thread_id_; }
+  // The server process died: the connection resets, the session (and its transaction) is gone.
+  void die();
+  // The server woke up from a hang: what arrived meanwhile is served now.
+  void resume();
+  // KILL [QUERY] of this connection, said on connection `by` of the same server.
+  void kill(bool query_only, const FakeServer& by);
 
   void on_stream_data(std::span<const uint8_t> data) override;
   void on_stream_closed(int err) override;
 
  private:
-  void handle(std::span<const uint8_t> payload, uint8_t seq, uint8_t last_seq);
+  enum class State { greeting, switching, ready, infile, change_user_switch, done };
+  struct Packet {
+    std::vector<uint8_t> payload;
+    uint8_t seq = 0;
+    uint8_t last_seq = 0;
+  };
+
+  // --- protocol (fake_mysql.cpp) ---
+  bool paused() const;
+  void process();
+  void handle(const Packet& p);
   void handle_login(std::span<const uint8_t> payload, uint8_t seq);
   void handle_command(std::span<const uint8_t> payload);
-  void handle_query(std::string_view sql);
-  void send(const std::vector<uint8_t>& framed, bool complete);
-  // The command is the client's next own one (not one odp sent on its own behalf).
-  bool from_client(std::span<const uint8_t> payload);
   void handle_change_user(std::span<const uint8_t> payload);
   void finish_change_user(std::string_view auth, uint8_t seq);
+  void handle_prepare(std::string_view sql);
+  void handle_execute(std::span<const uint8_t> payload);
+  void handle_process_kill(std::span<const uint8_t> payload);
+  Tag attribute(std::optional<Tag> tag, std::string_view what);
+  static std::optional<Tag> scan_tag(std::span<const uint8_t> payload);
+  void kill_now(Tag t);
+  void check_kill_target(const FakeServer& by);
   void fail();
-  void kill_now();
-  static bool odp_internal(std::string_view sql);
-  void send_resultset(size_t rows, size_t cols, uint16_t flags, uint8_t& seq, std::vector<uint8_t>& out,
-                      size_t big_bytes = 0);
+  void close_after_answer();
+  void end_infile_with(const SqlError& e);
 
+  // --- answers: framed, written once whole, filed under the command's tag ---
+  void begin_answer(Tag tag, uint8_t first_seq = 1);
+  void ensure_record();
+  void put(const std::vector<uint8_t>& payload);
+  void put_framed(const std::vector<uint8_t>& framed, uint8_t next_seq);
+  void put_ok(protocol::OkPacket ok, const Changes& changes, uint8_t header = 0x00);
+  void put_err(const SqlError& e);
+  void end_answer(bool complete = true);
+  uint16_t status() const;
+  ResultInfo& info() { return info_; }
+
+  // --- SQL (fake_server_query.cpp) ---
+  void run_query(std::string_view sql);
+  // Runs a parsed statement; `binary`: as a prepared statement's execute.
+  void run(const Stmt& s, std::span<const FakeValue> params, bool binary);
+  void run_select(const Stmt& s, std::span<const FakeValue> params, bool binary);
+  void run_write(const Stmt& s, std::span<const FakeValue> params);
+  void run_kill(const Stmt& s);
+  void run_call(const Stmt& s);
+  void run_transaction(const Stmt& s);
+  void run_legacy(const Stmt& s);
+  void start_sleep(uint64_t seconds, std::string column);
+  void finish_sleep();
+  void send_columns(const std::vector<std::string>& names, const std::vector<protocol::ColumnType>& types,
+                    const std::vector<uint8_t>& charsets);
+  void send_rows(const std::vector<std::vector<std::optional<std::string>>>& rows, bool binary);
+  void send_eof_or_ok(uint16_t flags);
+  void commit(Tag by);
+
+  ServerWorld& world_;
   Sim& sim_;
+  size_t server_;
   FakeConn& conn_;
   ServerPlan plan_;
   uint32_t thread_id_;
-  std::function<Transcript*(uint32_t)> find_transcript_;
-  Transcript* transcript_ = nullptr;
+  BackendSession s_;
   protocol::PacketAssembler in_{64u << 20};
+  std::deque<Packet> queue_;
+  State state_ = State::greeting;
+  bool greeted_ = false;
+  bool peer_gone_ = false;  // EOF from odp: serve what came before it, then close
   std::array<uint8_t, 20> scramble_{};
-  enum class State { greeting, switching, ready, infile, change_user_switch, done } state_ = State::greeting;
   std::array<uint8_t, 20> handshake_scramble_{};
   uint32_t caps_ = 0;
-  uint32_t next_stmt_id_ = 1;
-  bool busy_ = false;          // a command is waiting for its response
-  bool kill_pending_ = false;  // killed while idle: the next command gets the ERR
   uint64_t infile_bytes_ = 0;
-  bool recording_ = true;  // the command being answered is the client's
-  bool prepare_ok_pending_ = false;
-};
+  uint8_t infile_seq_ = 1;     // of the last file packet seen
+  bool kill_pending_ = false;  // killed while idle: the next command gets the ERR
+  bool closing_ = false;       // the answer being written is the connection's last
+  Tag change_user_tag_;
 
-enum class StepKind {
-  select,
-  big_select,
-  ok,
-  err,
-  multi,
-  infile,
-  big_insert,
-  ping,
-  init_db,
-  prepare,
-  execute,
-  stmt_close,
-  sleep,
-  change_user
-};
+  // The statement in progress (a SLEEP waits; nothing else is read meanwhile).
+  bool sleeping_ = false;
+  bool sleep_due_ = false;  // its time came while the server hung
+  bool sleep_forever_ = false;
+  uint64_t sleep_generation_ = 0;
+  std::string sleep_column_;
+  Tag sleep_tag_;
 
-struct ClientPlan {
-  std::string user = kUser;
-  std::string password = kPassword;
-  bool other_plugin = false;  // starts with caching_sha2_password: the proxy switches it
-  bool compress = false;
-  bool deprecate_eof = false;
-  std::string database;
-  bool stall_login = false;  // never answers the greeting
-  bool quit_at_end = true;
-  uint64_t vanish_after_bytes = UINT64_MAX;  // aborts after this many response bytes
-  std::vector<StepKind> script;
-  std::vector<uint32_t> rows;  // per select step
-  bool pipeline = false;       // sends simple commands without waiting for the previous response
-  // Compressed: numbers inner packets as Connector/J does (a command's first chunk 1, its further
-  // chunks counting by 2, file contents from 7); servers must still see 0, 1, 2, ...
-  bool loose_inner_seq = false;
-};
-
-class FakeClient final : public core::StreamHandler {
- public:
-  enum class State { greeting, auth, running, waiting, quitting, idle, closed };
-  FakeClient(Sim& sim, FakeConn& conn, ClientPlan plan, Transcript& transcript);
-  void start() { conn_.start_reading(); }
-
-  void on_stream_data(std::span<const uint8_t> data) override;
-  void on_stream_closed(int err) override;
-
-  State state() const { return state_; }
-  bool logged_in() const { return logged_in_; }
-  uint16_t login_error() const { return login_error_; }
-  size_t steps_done() const { return step_; }
-  const std::vector<uint8_t>& received() const { return got_; }
-  bool vanished() const { return vanished_; }
-  int closed_err() const { return closed_err_; }
-  // Empty when what arrived is consistent with what the server sent (see the .cpp).
-  std::string check_received(bool allow_truncation) const;
-  // Empty unless a compressed frame was numbered other than a strict client (libmysqlclient)
-  // expects: one past the last frame it sent, then consecutively.
-  const std::string& frame_seq_error() const { return frame_seq_error_; }
-
- private:
-  void on_login_packet(std::span<const uint8_t> payload, uint8_t seq);
-  void on_plain(std::span<const uint8_t> plain);
-  void progress();
-  void next_step();
-  void send_command(const std::vector<uint8_t>& payload);
-  void send_packets(const std::vector<uint8_t>& framed);
-  void close_now(bool flush);
-
-  Sim& sim_;
-  FakeConn& conn_;
-  ClientPlan plan_;
-  Transcript& t_;
-  State state_ = State::greeting;
-  protocol::PacketAssembler login_in_{1u << 20};
-  std::unique_ptr<protocol::CompressedDecoder> decoder_;
-  bool asked_compression_ = false;
-  bool compressed_ = false;
-  bool logged_in_ = false;
-  bool vanished_ = false;
-  uint16_t login_error_ = 0;
-  int closed_err_ = -1;
-  uint8_t comp_seq_ = 0;
-  uint8_t expect_comp_seq_ = 0;  // of the next frame from the proxy
-  std::string frame_seq_error_;
-  size_t step_ = 0;
-  uint64_t expect_responses_ = 0;
-  uint32_t stmt_id_ = 0;
-  size_t last_id_offset_ = 0;
-  std::array<uint8_t, 20> proxy_scramble_{};
-  std::vector<uint8_t> got_;
+  // The answer being built.
+  Tag tag_;
+  std::optional<size_t> record_;
+  std::vector<uint8_t> out_;
+  uint8_t seq_ = 1;
+  ResultInfo info_;
+  Tag infile_tag_;
+  std::optional<size_t> infile_record_;
+  size_t pending_apply_ = SIZE_MAX;  // the ledger entry whose answer is being written
 };
 
 }  // namespace odp::fakeio

@@ -1,0 +1,70 @@
+#pragma once
+// odp behaviours the oracle flags that are tolerated (and counted) until odp changes, so that the
+// suite keeps checking everything else. Each is an odp issue written up in the fake-IO report;
+// ODP_FAKE_IO_STRICT=1 tolerates none of them (the run then fails where they happen).
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+namespace odp::fakeio {
+
+struct KnownIssues {
+  // An OK packet that reached odp split over reads goes to a client without
+  // CLIENT_SESSION_TRACK with the session-state records odp asked the server for
+  // (Exchange::on_server_data: "The packet began in an earlier chunk...: it passes unchanged").
+  uint64_t unstripped_session_state = 0;
+  // A session without a current database takes a pooled connection another client left in its
+  // database: SessionState::plan cannot undo a database (COM_INIT_DB needs a name), so
+  // DATABASE() and unqualified names are the other client's.
+  uint64_t database_not_cleared = 0;
+  // Same cause as unstripped_session_state, worse effect: a PREPARE_OK split over reads reaches
+  // the client with the server's statement id instead of odp's; the client's executes then name
+  // a statement odp does not know (ERR 1243) or another one of the client's.
+  uint64_t unrewritten_statement_id = 0;
+  // KILL through odp hits another client: odp locates the target's server connection, then
+  // opens or waits for a connection of its own to say KILL there; meanwhile the target's pooled
+  // connection went back to the pool and serves someone else.
+  uint64_t kill_hit_other_client = 0;
+  // Sessions wait in the pool's line while holding a connection kept for results
+  // (BackendLease::acquire unkeeps it, so nobody can reclaim it): with a small cap, sessions holding
+  // one server's connection and waiting for another's deadlock in a cycle until pool.max_wait_ms.
+  // Scenarios without faults bound the wait (unless strict) and count the waits that timed out.
+  uint64_t pool_wait_timeouts_without_faults = 0;
+  // Not counted, avoided: a KILL (KILL [QUERY] n, COM_PROCESS_KILL) from a session tied to its
+  // connection (a transaction, a temporary table...) goes to the target's server, and the
+  // connection it runs on becomes the session's current one: the session's next statements, tied
+  // to "the current connection" (ClientSession::sticky), run there, away from its state. Scenarios
+  // do not let clients that create temporary tables KILL, unless strict.
+  // Not counted, avoided: a request too large to inspect (over 64 KiB) that starts in the
+  // session's input buffer (always for a compressed client) while the session holds no server
+  // connection waits for one; when the pool has one idle the lease is ready at once, inside the
+  // input loop (ClientSession::consuming_), and nothing takes the request out of the buffer again:
+  // the client waits until a timeout. Scenarios do not compress for clients with such requests
+  // unless strict.
+  // Not counted, avoided: a session that keeps its connection for the next statement (the last
+  // one left results: an error, warnings, affected rows) is asked for it only by sessions that
+  // start waiting later (ServerPool::wait); those already waiting when it began keeping wait until
+  // it sends another statement, forever if it stays idle. Scenarios end the script of a client
+  // that stays connected with a plain SELECT unless ODP_FAKE_IO_STRICT is set.
+
+  static KnownIssues& counts() {
+    static KnownIssues k;
+    return k;
+  }
+  static bool strict() {
+    static const bool s = [] {
+      const char* v = std::getenv("ODP_FAKE_IO_STRICT");
+      return v != nullptr && *v != '\0' && *v != '0';
+    }();
+    return s;
+  }
+  std::string summary() const {
+    return "unstripped_session_state=" + std::to_string(unstripped_session_state) +
+           " database_not_cleared=" + std::to_string(database_not_cleared) +
+           " unrewritten_statement_id=" + std::to_string(unrewritten_statement_id) +
+           " kill_hit_other_client=" + std::to_string(kill_hit_other_client) +
+           " pool_wait_timeouts_without_faults=" + std::to_string(pool_wait_timeouts_without_faults);
+  }
+};
+
+}  // namespace odp::fakeio
