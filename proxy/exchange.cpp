@@ -10,6 +10,11 @@ namespace odp::proxy {
 
 using namespace protocol;
 
+namespace {
+// The largest packet held back whole when reads split it: OK and PREPARE_OK packets are far smaller.
+constexpr uint32_t kMaxHeldPacket = 64 * 1024;
+}  // namespace
+
 void patch_statement_id_in_prepare_ok(std::span<uint8_t> payload, uint32_t id);
 
 // Walks response packets for the tracker, noting what the session model needs.
@@ -107,6 +112,7 @@ bool Exchange::send(ServerConn& conn, uint32_t client_caps) {
   outcome_.clear();
   response_started_ = false;
   response_scanner_.reset();
+  held_.clear();
   failure_ = nullptr;
   if (!tracker_.expects_response(command_)) return false;
   tracker_.begin(command_, conn.capabilities(), request_.data() + kPacketHeaderBytes,
@@ -123,6 +129,7 @@ void Exchange::start_upload(ServerConn& conn, std::span<const uint8_t> head, std
   outcome_.clear();
   response_started_ = false;
   response_scanner_.reset();
+  held_.clear();
   request_bytes_ = 0;
   request_scanner_.reset();
   if (link_.channel().compressed()) request_scanner_.renumber_from(0);
@@ -210,26 +217,55 @@ Exchange::Step Exchange::on_server_data(ServerConn& conn, std::span<const uint8_
   while (pos < data.size()) {
     ResponseConsumer consumer{*this, conn, client_caps};
     std::span<const uint8_t> rest = data.subspan(pos);
+    size_t held_before = held_.size();
     size_t used = response_scanner_.scan(rest, consumer);
+    if (used > 0) response_started_ = true;
     if (consumer.rewrote) {
       rewrote_any = true;
       size_t packet_bytes = kPacketHeaderBytes + consumer.rewrite_payload_len;
-      if (used >= packet_bytes) {
+      if (held_before > 0 && held_before + used == packet_bytes) {
+        // The held-back packet: its rewrite takes its place.
+        held_.clear();
+        rewrite_[3] = consumer.rewrite_seq;
+        link_.send(rewrite_);
+      } else if (used >= packet_bytes) {
+        // What came before the packet goes first (a held packet that ended unchanged, then the
+        // packets of this chunk); the rewritten packet takes the place of the server's.
+        if (held_before > 0) link_.send(held_);
+        held_.clear();
         if (used > packet_bytes) link_.send(rest.first(used - packet_bytes));
         rewrite_[3] = consumer.rewrite_seq;
         link_.send(rewrite_);
       } else {
-        // The packet began in an earlier chunk that already went out: it passes unchanged.
+        // Began in an earlier chunk too large to hold back (over kMaxHeldPacket): unchanged.
+        if (held_before > 0) link_.send(held_);
+        held_.clear();
         link_.send(rest.first(used));
       }
       rewrite_.clear();
-      response_started_ = true;
     } else if (used > 0) {
-      response_started_ = true;
-      if (rewrote_any) {
+      bool same_packet = held_before > 0 && !response_scanner_.at_boundary() &&
+                         response_scanner_.packet_bytes_seen() == held_before + used;
+      if (same_packet && holdable()) {
+        held_.insert(held_.end(), rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(used));
+      } else if (same_packet) {
+        // Its first byte or length now says odp will not rewrite it: no more holding back.
+        link_.send(held_);
+        held_.clear();
+        rewrote_any = true;
         link_.send(rest.first(used));
       } else {
-        link_.forward(conn.conn(), rest.first(used));
+        if (held_before > 0) {
+          link_.send(held_);  // the held packet ended in this chunk, unchanged
+          held_.clear();
+          rewrote_any = true;  // order: what follows must not overtake it
+        }
+        size_t tail = tail_to_hold(used);
+        pass(conn, rest.first(used - tail), rewrote_any);
+        if (tail > 0) {
+          auto from = rest.begin() + static_cast<std::ptrdiff_t>(used - tail);
+          held_.assign(from, from + static_cast<std::ptrdiff_t>(tail));
+        }
       }
     }
     pos += used;
@@ -238,6 +274,31 @@ Exchange::Step Exchange::on_server_data(ServerConn& conn, std::span<const uint8_
     if (used == 0) break;
   }
   return Step::more;
+}
+
+bool Exchange::holdable() const {
+  const PacketScanner& s = response_scanner_;
+  if (s.at_boundary()) return false;
+  // Only packets odp may rewrite are held: OK (0x00; 0xFE closing a result without EOF) and
+  // PREPARE_OK (0x00), all small. Until the first byte is known, anything may be one.
+  if (s.header_complete() && s.payload_length() > kMaxHeldPacket) return false;
+  if (s.first_byte_seen() && s.first_byte() != 0x00 && s.first_byte() != 0xFE) return false;
+  return true;
+}
+
+size_t Exchange::tail_to_hold(size_t scanned) const {
+  const PacketScanner& s = response_scanner_;
+  if (!holdable() || s.packet_bytes_seen() > scanned) return 0;
+  return s.packet_bytes_seen();
+}
+
+void Exchange::pass(ServerConn& conn, std::span<const uint8_t> bytes, bool copy) {
+  if (bytes.empty()) return;
+  if (copy) {
+    link_.send(bytes);
+  } else {
+    link_.forward(conn.conn(), bytes);
+  }
 }
 
 Exchange::Step Exchange::settle(bool done, bool local_infile, bool failed, bool bytes_follow) {
@@ -283,7 +344,7 @@ uint32_t Exchange::response_splice_bytes() const {
 }
 
 void Exchange::maybe_splice_response(ServerConn& conn) {
-  if (!link_.open() || !link_.passthrough() || response_splice_bytes() == 0) return;
+  if (!held_.empty() || !link_.open() || !link_.passthrough() || response_splice_bytes() == 0) return;
   // Refused while this connection already splices or is stopping its reads for it.
   if (!conn.conn().can_splice_to(*link_.conn())) return;
   conn.conn().request_splice();

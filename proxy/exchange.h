@@ -70,6 +70,7 @@ class Exchange {
   // Forget a partial header a dead server left (the command runs again elsewhere).
   void reset_response() {
     response_scanner_.reset();
+    held_.clear();
     response_started_ = false;
     outcome_.clear();
   }
@@ -92,6 +93,10 @@ class Exchange {
   void note_ok(std::span<const uint8_t> ok_payload, const ServerConn& conn, uint32_t client_caps,
                std::vector<uint8_t>& rewrite);
   Step settle(bool done, bool local_infile, bool failed, bool bytes_follow);
+  // Bytes at the end of `scanned` that belong to a packet still under way and must be held back.
+  size_t tail_to_hold(size_t scanned) const;
+  bool holdable() const;  // the packet under way may still need a rewrite
+  void pass(ServerConn& conn, std::span<const uint8_t> bytes, bool copy);
 
   SessionEnv& env_;
   ClientLink& link_;
@@ -102,7 +107,10 @@ class Exchange {
   protocol::ResponseTracker tracker_;
   ResponseOutcome outcome_;
   std::vector<uint8_t> rewrite_;  // an OK packet rewritten for the client (reused)
-  uint64_t request_bytes_ = 0;    // logical size of a streamed request so far
+  // The start of a packet odp may have to rewrite (an OK with session state, a PREPARE_OK) that
+  // the server's bytes split over reads: held back until the packet is whole.
+  std::vector<uint8_t> held_;
+  uint64_t request_bytes_ = 0;  // logical size of a streamed request so far
   std::optional<uint32_t> patch_stmt_id_;
   std::optional<uint32_t> prepare_id_;
   uint8_t last_seq_ = 0;

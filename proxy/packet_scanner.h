@@ -35,7 +35,9 @@ class PacketScanner {
       if (header_have_ < protocol::kPacketHeaderBytes) {
         size_t take = std::min(protocol::kPacketHeaderBytes - header_have_, data.size() - pos);
         for (size_t i = 0; i < take; ++i) header_[header_have_ + i] = data[pos + i];
+        if (header_have_ == 0) packet_bytes_seen_ = 0;
         header_have_ += take;
+        packet_bytes_seen_ += take;
         pos += take;
         if (header_have_ < protocol::kPacketHeaderBytes) break;
         if constexpr (!std::is_const_v<Byte>) {
@@ -60,6 +62,7 @@ class PacketScanner {
       if (pos == data.size()) break;
       if (!first_seen_) {
         first_seen_ = true;
+        first_byte_ = data[pos];
         capture_want_ = consumer.capture_bytes(data[pos], payload_len_, continuation_);
         if (capture_want_ > payload_len_) capture_want_ = payload_len_;
       }
@@ -70,6 +73,7 @@ class PacketScanner {
                         data.begin() + static_cast<std::ptrdiff_t>(pos + c));
       }
       payload_left_ -= static_cast<uint32_t>(take);
+      packet_bytes_seen_ += take;
       pos += take;
       if (payload_left_ == 0 && finish(consumer)) return pos;
     }
@@ -92,6 +96,13 @@ class PacketScanner {
 
   // True between packets (nothing of a packet seen yet).
   bool at_boundary() const { return header_have_ == 0; }
+  // Of the packet under way (not at a boundary): bytes seen so far, header included; whether its
+  // header and its first payload byte have been seen, and what they say.
+  size_t packet_bytes_seen() const { return packet_bytes_seen_; }
+  bool header_complete() const { return header_have_ == protocol::kPacketHeaderBytes; }
+  bool first_byte_seen() const { return header_complete() && first_seen_; }
+  uint8_t first_byte() const { return first_byte_; }
+  uint32_t payload_length() const { return payload_len_; }
   // True when the last complete packet was 0xFFFFFF long: a continuation must follow.
   bool expecting_continuation() const { return prev_was_max_; }
   void reset() {
@@ -124,6 +135,8 @@ class PacketScanner {
   bool continuation_ = false;
   bool prev_was_max_ = false;
   bool first_seen_ = false;
+  uint8_t first_byte_ = 0;
+  size_t packet_bytes_seen_ = 0;
   bool renumber_ = false;
   uint8_t next_seq_ = 0;
   size_t capture_want_ = 0;

@@ -9,17 +9,15 @@
 namespace odp::fakeio {
 
 struct KnownIssues {
-  // An OK packet that reached odp split over reads goes to a client without
-  // CLIENT_SESSION_TRACK with the session-state records odp asked the server for
-  // (Exchange::on_server_data: "The packet began in an earlier chunk...: it passes unchanged").
+  // Fixed, now a failure (counted still): an OK packet that reached odp split over reads went to
+  // a client without CLIENT_SESSION_TRACK with the session-state records odp asked the server for.
   uint64_t unstripped_session_state = 0;
   // A session without a current database takes a pooled connection another client left in its
   // database: SessionState::plan cannot undo a database (COM_INIT_DB needs a name), so
   // DATABASE() and unqualified names are the other client's.
   uint64_t database_not_cleared = 0;
-  // Same cause as unstripped_session_state, worse effect: a PREPARE_OK split over reads reaches
-  // the client with the server's statement id instead of odp's; the client's executes then name
-  // a statement odp does not know (ERR 1243) or another one of the client's.
+  // Fixed, now a failure (counted still): a PREPARE_OK split over reads reached the client with
+  // the server's statement id instead of odp's.
   uint64_t unrewritten_statement_id = 0;
   // KILL through odp hits another client: odp locates the target's server connection, then
   // opens or waits for a connection of its own to say KILL there; meanwhile the target's pooled
