@@ -260,12 +260,13 @@ Exchange::Step Exchange::on_server_data(ServerConn& conn, std::span<const uint8_
           held_.clear();
           rewrote_any = true;  // order: what follows must not overtake it
         }
+        // The tail is copied first: forwarding may give the server's buffer back at once.
         size_t tail = tail_to_hold(used);
-        pass(conn, rest.first(used - tail), rewrote_any);
         if (tail > 0) {
           auto from = rest.begin() + static_cast<std::ptrdiff_t>(used - tail);
           held_.assign(from, from + static_cast<std::ptrdiff_t>(tail));
         }
+        pass(conn, rest.first(used - tail), rewrote_any);
       }
     }
     pos += used;
