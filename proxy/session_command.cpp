@@ -233,7 +233,7 @@ size_t ClientSession::start_streamed(std::span<const uint8_t> in, bool& stop) {
   }
   lease_.set_current(server);
   std::optional<uint32_t> patch;
-  if (cmd == Command::stmt_execute || cmd == Command::stmt_send_long_data) {
+  if (cmd == Command::stmt_execute || cmd == Command::stmt_send_long_data || cmd == Command::stmt_bulk_execute) {
     if (in.size() < kPacketHeaderBytes + 16) {
       stop = true;
       return 0;

@@ -253,6 +253,8 @@ bool ClientSession::start_streamed_stmt(std::span<const uint8_t> in, Command cmd
       }
     }
   }
+  // Which types a bulk execute leaves bound is the server's business (as for a buffered one).
+  if (cmd == Command::stmt_bulk_execute) ss->types.clear();
   if (cmd == Command::stmt_send_long_data) {
     uint16_t param = static_cast<uint16_t>(
         in.size() >= kPacketHeaderBytes + 7 ? in[kPacketHeaderBytes + 5] | (in[kPacketHeaderBytes + 6] << 8) : 0);
