@@ -126,7 +126,7 @@ final class BatchCases {
   /**
    * Case 2b: does Connector/J really use MariaDB's COM_STMT_BULK_EXECUTE? It does only when the
    * handshake advertises STMT_BULK_OPERATIONS. The server's own session counters tell: a bulk
-   * insert of 1,000 rows is one command (Questions), the per-row fallback is a thousand (Com_insert
+   * insert of 3,000 rows is one command (Questions), the per-row fallback is 3,000 (Com_insert
    * counts rows either way). The counters are read inside a transaction so that, through odp, they come from the
    * one server connection that ran the batch.
    */
@@ -141,7 +141,8 @@ final class BatchCases {
       Ctx.exec(c, "INSERT INTO " + t + " (id, s) VALUES (0, 'pins the transaction to one server')");
       Map<String, Long> before = sessionCounters(c);
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + t + " (id, s, d, n) VALUES (?, ?, ?, ?)")) {
-        fill(ps, 1, 1000, false);
+        // 3,000 rows make a request over 64 KiB, which odp streams instead of buffering.
+        fill(ps, 1, 3000, false);
         x.o.add("bulk insert counts", (Object) ps.executeBatch());
       }
       Map<String, Long> after = sessionCounters(c);
@@ -151,7 +152,7 @@ final class BatchCases {
       x.o.add("server counted", "Com_insert +" + inserts, "Com_stmt_execute +" + executes, "Questions +" + questions);
       // Per row the server counts a statement (Questions) for each COM_QUERY or COM_STMT_EXECUTE; a
       // bulk execution is one command for all the rows.
-      x.o.add("COM_STMT_BULK_EXECUTE used (a few commands for 1,000 rows)", questions <= 10);
+      x.o.add("COM_STMT_BULK_EXECUTE used (a few commands for 3,000 rows)", questions <= 10);
       c.commit();
       c.setAutoCommit(true);
       x.tableDigest("bulk rows", c, t, BatchCases.ROW);
