@@ -17,6 +17,7 @@
 #include "core/listener.h"
 #include "core/tcp_stream.h"
 #include "core/worker.h"
+#include "tests/unit/core/loopback.h"
 
 namespace {
 std::atomic<bool> g_counting{false};
@@ -57,25 +58,12 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
 }
 
 using namespace odp::core;
+using odp::core::testing::loopback;
+using odp::core::testing::port_of;
 
 void* volatile g_sink = nullptr;  // where test allocations escape to
 
 namespace {
-
-sockaddr_in loopback(uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
-
-uint16_t port_of(int fd) {
-  sockaddr_in a{};
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  return ntohs(a.sin_port);
-}
 
 // Echoes each request back as soon as it is complete: small requests as one copied write,
 // larger ones partly from the held receive buffers (zero-copy) and partly as several copied

@@ -18,25 +18,13 @@
 #include "core/listener.h"
 #include "core/tcp_stream.h"
 #include "core/worker.h"
+#include "tests/unit/core/loopback.h"
 
 using namespace odp::core;
+using odp::core::testing::loopback;
+using odp::core::testing::port_of;
 
 namespace {
-
-sockaddr_in loopback(uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
-
-uint16_t port_of(int fd) {
-  sockaddr_in a{};
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  return ntohs(a.sin_port);
-}
 
 // Keeps every receive buffer it is given while `hoard` is on.
 struct Hoarder : StreamHandler {
