@@ -18,6 +18,11 @@ struct Credential {
   // kNativePasswordPlugin when stage2 is usable; any other value: the account exists but odp
   // cannot verify its password (another auth plugin), so the log-in must be refused with a reason.
   std::string plugin;
+  // The server refuses the account a new login even with the right password: ACCOUNT LOCK
+  // (MariaDB ERROR 4151) or an expired password (its sandbox mode, or ERROR 1862). Read with the
+  // credential, so either takes effect within refresh_interval_ms, like a changed password.
+  bool locked = false;
+  bool password_expired = false;
 };
 
 }  // namespace odp::admin

@@ -1,6 +1,9 @@
 #include "admin/credentials.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
 #include <memory>
 
 #include "admin/address.h"
@@ -70,6 +73,8 @@ Credential credential_from_rows(std::vector<UserRow> rows) {
   });
   const UserRow& row = rows.front();
   c.exists = true;
+  c.locked = row.locked;
+  c.password_expired = row.password_expired;
   if (!native_plugin(row.plugin)) {
     c.plugin = row.plugin;
     return c;
@@ -88,8 +93,58 @@ Credential credential_from_rows(std::vector<UserRow> rows) {
   return c;
 }
 
-std::string user_rows_query(std::string_view escaped_user) {
-  return "SELECT host, authentication_string, plugin FROM mysql.user WHERE user = '" + std::string(escaped_user) + "'";
+std::string user_rows_query(std::string_view escaped_user, UserQueryDialect dialect) {
+  const std::string user(escaped_user);
+  switch (dialect) {
+    case UserQueryDialect::mariadb:
+      // MariaDB keeps the lock and the password's age only in global_priv's JSON; its mysql.user
+      // view has password_expired (a password expired by hand) but no account_locked.
+      return "SELECT u.host, u.authentication_string, u.plugin, u.password_expired, "
+             "JSON_VALUE(g.priv, '$.account_locked'), JSON_VALUE(g.priv, '$.password_last_changed'), "
+             "JSON_VALUE(g.priv, '$.password_lifetime'), @@global.default_password_lifetime, UNIX_TIMESTAMP() "
+             "FROM mysql.user u LEFT JOIN mysql.global_priv g ON g.user = u.user AND g.host = u.host "
+             "WHERE u.user = '" +
+             user + "'";
+    case UserQueryDialect::mysql:
+      return "SELECT host, authentication_string, plugin, password_expired, account_locked, "
+             "UNIX_TIMESTAMP(password_last_changed), password_lifetime, @@global.default_password_lifetime, "
+             "UNIX_TIMESTAMP() FROM mysql.user WHERE user = '" +
+             user + "'";
+    case UserQueryDialect::bare:
+      break;
+  }
+  return "SELECT host, authentication_string, plugin FROM mysql.user WHERE user = '" + user + "'";
+}
+
+namespace {
+std::optional<int64_t> integer_of(const std::optional<std::string>& text) {
+  if (!text || text->empty()) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(text->c_str(), &end, 10);
+  if (errno != 0 || end == text->c_str()) return std::nullopt;
+  return static_cast<int64_t>(v);
+}
+}  // namespace
+
+UserRow user_row_from_columns(const std::vector<std::optional<std::string>>& columns, UserQueryDialect dialect) {
+  auto col = [&](size_t i) -> std::optional<std::string> { return i < columns.size() ? columns[i] : std::nullopt; };
+  UserRow row{col(0).value_or(""), col(1).value_or(""), col(2).value_or("")};
+  if (dialect == UserQueryDialect::bare) return row;
+  const std::string locked = col(4).value_or("");
+  row.locked = locked == "true" || locked == "1" || locked == "Y";  // MariaDB's JSON true; MySQL's 'Y'
+  row.password_expired = col(3).value_or("N") == "Y";
+  // A lifetime of its own (days; 0 never expires) or, when there is none (NULL; MariaDB's -1,
+  // PASSWORD EXPIRE DEFAULT), the server's default_password_lifetime.
+  std::optional<int64_t> lifetime = integer_of(col(6));
+  if (!lifetime || *lifetime < 0) lifetime = integer_of(col(7));
+  std::optional<int64_t> changed = integer_of(col(5));
+  std::optional<int64_t> now = integer_of(col(8));
+  // MariaDB marks a password expired by hand with a last change of 0 (password_expired says so).
+  if (lifetime && *lifetime > 0 && changed && *changed > 0 && now && *changed + *lifetime * 86400 <= *now) {
+    row.password_expired = true;
+  }
+  return row;
 }
 
 std::string meta_login_user(const ClusterConfig& cluster) {
@@ -101,14 +156,31 @@ Result<std::vector<UserRow>, std::string> fetch_user_rows(const ClusterConfig& c
                                                           unsigned connect_timeout_s, unsigned read_timeout_s) {
   MetaConnection meta(connect_timeout_s, read_timeout_s);
   if (auto st = meta.connect(cluster); !st) return Err{st.error()};
-  auto result = meta.query(user_rows_query(meta.escape(user)));
-  if (!result) return Err{"cluster " + cluster.name + ": reading mysql.user: " + result.error()};
-  std::vector<UserRow> rows;
-  for (const auto& row : result->rows) {
-    auto col = [&](size_t i) { return i < row.size() && row[i] ? *row[i] : std::string(); };
-    rows.push_back(UserRow{col(0), col(1), col(2)});
+  const std::string escaped = meta.escape(user);
+  std::string errors;
+  for (UserQueryDialect dialect : kUserQueryDialects) {
+    auto result = meta.query(user_rows_query(escaped, dialect));
+    if (!result) {
+      // A server of another kind, or a meta account that may not read global_priv: the next,
+      // plainer form (the bare one knows no lock nor expiry; say so once).
+      errors += (errors.empty() ? "" : "; ") + result.error();
+      if (auto st = meta.connect(cluster); !st) return Err{st.error()};  // a failed query closed it
+      continue;
+    }
+    if (dialect == UserQueryDialect::bare) {
+      static std::atomic<bool> warned{false};
+      if (!warned.exchange(true)) {
+        LOG_WARN(
+            "credentials: cluster %s: account locks and password expiry are not read (%s); grant the meta "
+            "account SELECT on mysql.global_priv (MariaDB) to have them checked at login",
+            cluster.name.c_str(), errors.c_str());
+      }
+    }
+    std::vector<UserRow> rows;
+    for (const auto& columns : result->rows) rows.push_back(user_row_from_columns(columns, dialect));
+    return rows;
   }
-  return rows;
+  return Err{"cluster " + cluster.name + ": reading mysql.user: " + errors};
 }
 
 CredentialStore::CredentialStore(CredentialStoreOptions options, Fetcher fetcher, Clock clock)

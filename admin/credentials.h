@@ -24,12 +24,31 @@
 
 namespace odp::admin {
 
-// One mysql.user row as the metadata query returns it.
+// One mysql.user row as odp needs it.
 struct UserRow {
   std::string host;
   std::string authentication_string;
   std::string plugin;
+  bool locked = false;
+  bool password_expired = false;  // expired by hand or by its lifetime, at the server's clock
 };
+
+// The dialects of the account query, tried in this order until one is accepted: MariaDB 10.4+
+// (mysql.user joined with mysql.global_priv, whose JSON holds the lock and the password's age),
+// MySQL 5.7+ (all in mysql.user), and the bare columns any server has (no lock, no expiry known).
+enum class UserQueryDialect { mariadb, mysql, bare };
+inline constexpr UserQueryDialect kUserQueryDialects[] = {UserQueryDialect::mariadb, UserQueryDialect::mysql,
+                                                          UserQueryDialect::bare};
+
+// The SQL that reads a user's rows; `escaped_user` must already be escaped for a quoted literal.
+// The mariadb and mysql forms return, after host, authentication_string and plugin: the
+// password_expired flag, the lock, the password's last change (unix seconds), its lifetime in
+// days, the server's default_password_lifetime and its clock (UNIX_TIMESTAMP()).
+std::string user_rows_query(std::string_view escaped_user, UserQueryDialect dialect = UserQueryDialect::bare);
+
+// One row of user_rows_query's answer (NULL columns as nullopt) -> what the row says, with the
+// lock and the expiry decided as the server decides them at login.
+UserRow user_row_from_columns(const std::vector<std::optional<std::string>>& columns, UserQueryDialect dialect);
 
 // "*" + 40 hex digits (either case) -> 20 bytes.
 Result<std::array<uint8_t, 20>, std::string> parse_stage2(std::string_view text);
@@ -40,9 +59,6 @@ Result<Credential, std::string> credential_from_config(std::string_view stage2_t
 // Chooses among a user's mysql.user rows (one per host): host '%' first, then the others in host
 // order, preferring rows that use mysql_native_password (or no plugin). No rows: exists = false.
 Credential credential_from_rows(std::vector<UserRow> rows);
-
-// The SQL that reads a user's rows; `escaped_user` must already be escaped for a quoted literal.
-std::string user_rows_query(std::string_view escaped_user);
 
 // The meta account's login name on the wire: in mysql mode "proxyro@sys" becomes "proxyro"
 // (MySQL servers know no tenants); in oceanbase mode it is used as written.

@@ -226,7 +226,9 @@ constexpr uint16_t ER_QUERY_INTERRUPTED = 1317;
 constexpr uint16_t ER_LOCK_WAIT_TIMEOUT = 1205;
 constexpr uint16_t ER_OPTION_PREVENTS_STATEMENT = 1290;
 constexpr uint16_t ER_MUST_CHANGE_PASSWORD = 1820;
-constexpr uint16_t ER_CONNECTION_KILLED = 1927;  // MariaDB
+constexpr uint16_t ER_MUST_CHANGE_PASSWORD_LOGIN = 1862;
+constexpr uint16_t ER_ACCOUNT_HAS_BEEN_LOCKED = 4151;  // MariaDB 10.4+ (MySQL says 3118)
+constexpr uint16_t ER_CONNECTION_KILLED = 1927;        // MariaDB
 // A server could not be reached or refused the login ("Unable to connect to foreign data source").
 constexpr uint16_t ER_CONNECT_TO_FOREIGN_DATA_SOURCE = 1429;
 constexpr uint16_t ER_WRONG_VALUE_FOR_VAR = 1231;

@@ -170,6 +170,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void verify_credentials(const std::string& auth_response);
   void look_up_credential(bool recheck);
   void on_credential(Result<UserCredential, std::string> result);
+  void refuse_account(const UserCredential& cred);
   bool may_log_in_locally(const UserCredential& cred) const;
   void log_in_locally();
   void start_identity(SessionIdentity identity);

@@ -178,6 +178,8 @@ Result<UserCredential, std::string> to_user_credential(const admin::CredentialAn
   if (c.exists && c.plugin != admin::kNativePasswordPlugin) uc.unusable_plugin = c.plugin;
   uc.from_cache = a.from_cache;
   uc.database_known = a.database_known;
+  uc.locked = c.locked;
+  uc.password_expired = c.password_expired;
   return uc;
 }
 }  // namespace

@@ -35,9 +35,11 @@ struct UserCredential {
   bool exists = false;
   bool empty_password = false;
   std::array<uint8_t, 20> stage2{};
-  std::string unusable_plugin;  // non-empty: the account uses an auth plugin odp cannot check
-  bool from_cache = false;      // answered from memory: a password that does not match is re-checked
-  bool database_known = false;  // a server accepted the login's database for this user lately
+  std::string unusable_plugin;    // non-empty: the account uses an auth plugin odp cannot check
+  bool from_cache = false;        // answered from memory: a password that does not match is re-checked
+  bool database_known = false;    // a server accepted the login's database for this user lately
+  bool locked = false;            // ACCOUNT LOCK: refused after a right password, as the server does
+  bool password_expired = false;  // refused after a right password (see ClientSession::on_credential)
 };
 // What a login asks about its user.
 struct CredentialQuery {

@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """Logins answered as the server would answer them (issue 12): a wrong password, an unknown
-database, a database the user may not use, a changed password and a dropped user give the same
-error code, SQLSTATE and message through odp as directly against a server, with and without a
-pooled server connection of the same user present. odp checks passwords against its cached
-credential and lets a client in without a server round trip; these cases prove that the cache
-never says yes where the server would say no beyond the cluster's refresh_interval_ms. One more
-case covers what such a login's first statement does on a pooled connection: it goes out behind
-the replay steps, and a failed step still answers it in step.
+database, a database the user may not use, a changed password, a dropped user and a locked account
+give the same error code, SQLSTATE and message through odp as directly against a server, with and
+without a pooled server connection of the same user present. odp checks passwords against its
+cached credential and lets a client in without a server round trip; these cases prove that the
+cache never says yes where the server would say no beyond the cluster's refresh_interval_ms. An
+expired password is refused at login (1862) where MariaDB would let the client into its password
+sandbox (see case_expired_password). One more case covers what such a login's first statement
+does on a pooled connection: it goes out behind the replay steps, and a failed step still answers
+it in step.
 
 Each case runs against a private odp (one worker, refresh_interval_ms = 1000) and uses its own
 user, created on every sandbox server without binary logging so all servers agree at once."""
@@ -187,6 +189,60 @@ def case_dropped_user(pooled):
     return run
 
 
+def case_locked_account(pooled):
+    def run():
+        user = "it_login_lock%d" % pooled
+        with private_odp() as odp:
+            prepare(odp, user, "secret", pooled)
+            all_servers("ALTER USER '%s'@'127.0.0.1' ACCOUNT LOCK;" % user)
+            took = until_same_as_direct(odp, user, "secret", "test", "a locked account refused")
+            print("locked account refused after %.2fs" % took)
+            r = attempt(odp.port, user, "secret")
+            L.check(r == (4151, "HY000", "Access denied, this account is locked"), "locked: %r" % (r,))
+            # The password is checked first, as the server does.
+            r = same_as_direct(odp, user, "wrong", "test", "locked account, wrong password")
+            L.check(r[0] == 1045, "wrong password: %r" % (r,))
+            # An unlock works at once: a refusal from memory is checked again with the cluster.
+            all_servers("ALTER USER '%s'@'127.0.0.1' ACCOUNT UNLOCK;" % user)
+            took = until_same_as_direct(odp, user, "secret", "test", "an unlocked account let in")
+            print("unlocked account let in after %.2fs" % took)
+            L.check(took < REFRESH_MS / 1000.0, "the unlock needed no wait for the refresh interval")
+        drop_user(user)
+    return run
+
+
+def case_expired_password(pooled):
+    def run():
+        user = "it_login_exp%d" % pooled
+        with private_odp() as odp:
+            prepare(odp, user, "secret", pooled)
+            all_servers("ALTER USER '%s'@'127.0.0.1' PASSWORD EXPIRE;" % user)
+            # Directly, MariaDB lets the login into its sandbox: statements fail with 1820 until SET
+            # PASSWORD. odp refuses the login (1862, the server's own refusal when it disconnects
+            # on expired passwords) so that no pooled connection from before the expiry runs the
+            # client's statements.
+            L.wait_for(lambda: attempt(L.DIRECT_PORT, user, "secret")[0] == 1820, 5, 0.05, "expired directly")
+            expected = (1862, "HY000", "Your password has expired. To log in you must change it using a client "
+                        "that supports expired passwords")
+            last = [None]
+
+            def refused():
+                last[0] = attempt(odp.port, user, "secret")
+                return last[0] == expected
+            try:
+                L.wait_for(refused, EFFECT_S, 0.05, "expired password refused")
+            except AssertionError:
+                L.check_eq(last[0], expected, "expired password refused")
+            r = same_as_direct(odp, user, "wrong", "test", "expired, wrong password")
+            L.check(r[0] == 1045, "wrong password: %r" % (r,))
+            # A new password (set on the server) ends the expiry, like any changed password.
+            all_servers("ALTER USER '%s'@'127.0.0.1' IDENTIFIED BY 'renewed';" % user)
+            took = until_same_as_direct(odp, user, "renewed", "test", "the renewed password")
+            print("renewed password accepted after %.2fs" % took)
+        drop_user(user)
+    return run
+
+
 def case_pipelined_read_after_failed_replay():
     """The first statement of a login answered from memory goes out behind the replay steps on a
     pooled connection. When a step fails (here COM_INIT_DB of a database dropped meanwhile), its
@@ -234,7 +290,9 @@ for _pooled in (False, True):
     CASES += [("wrong_password" + _tag, case_wrong_password(_pooled)),
               ("databases" + _tag, case_databases(_pooled)),
               ("changed_password" + _tag, case_changed_password(_pooled)),
-              ("dropped_user" + _tag, case_dropped_user(_pooled))]
+              ("dropped_user" + _tag, case_dropped_user(_pooled)),
+              ("locked_account" + _tag, case_locked_account(_pooled)),
+              ("expired_password" + _tag, case_expired_password(_pooled))]
 
 if __name__ == "__main__":
     sys.exit(L.run_cases(CASES))

@@ -90,6 +90,62 @@ TEST_CASE("credentials: choosing among mysql.user rows") {
   CHECK(invalid.plugin == odp::admin::kInvalidHashPlugin);
 }
 
+TEST_CASE("credentials: account lock and password expiry from the account query") {
+  using odp::admin::user_row_from_columns;
+  using odp::admin::UserQueryDialect;
+  using Cols = std::vector<std::optional<std::string>>;
+  const std::string now = "1800000000";
+  // MariaDB: the lock and the age come from global_priv's JSON (absent keys are NULL).
+  UserRow plain = user_row_from_columns(
+      {"%", kAppHash, "mysql_native_password", "N", std::nullopt, "1799999000", std::nullopt, "0", now},
+      UserQueryDialect::mariadb);
+  CHECK(plain.host == "%");
+  CHECK(plain.authentication_string == kAppHash);
+  CHECK_FALSE(plain.locked);
+  CHECK_FALSE(plain.password_expired);
+  CHECK(user_row_from_columns({"%", kAppHash, "", "N", "true", "1", std::nullopt, "0", now}, UserQueryDialect::mariadb)
+            .locked);
+  // PASSWORD EXPIRE: MariaDB's view says password_expired = 'Y' (last change 0, lifetime -1).
+  CHECK(user_row_from_columns({"%", kAppHash, "", "Y", std::nullopt, "0", "-1", "0", now}, UserQueryDialect::mariadb)
+            .password_expired);
+  // A lifetime of its own: 1 day, changed 2 days ago: expired; changed an hour ago: not.
+  const std::string two_days_ago = std::to_string(1800000000 - 2 * 86400);
+  const std::string hour_ago = std::to_string(1800000000 - 3600);
+  CHECK(user_row_from_columns({"%", kAppHash, "", "N", std::nullopt, two_days_ago, "1", "0", now},
+                              UserQueryDialect::mariadb)
+            .password_expired);
+  CHECK_FALSE(
+      user_row_from_columns({"%", kAppHash, "", "N", std::nullopt, hour_ago, "1", "0", now}, UserQueryDialect::mariadb)
+          .password_expired);
+  // No lifetime of its own (NULL or -1): the server's default_password_lifetime; 0 never expires.
+  CHECK(user_row_from_columns({"%", kAppHash, "", "N", std::nullopt, two_days_ago, "-1", "1", now},
+                              UserQueryDialect::mariadb)
+            .password_expired);
+  CHECK_FALSE(user_row_from_columns({"%", kAppHash, "", "N", std::nullopt, two_days_ago, std::nullopt, "0", now},
+                                    UserQueryDialect::mariadb)
+                  .password_expired);
+  CHECK_FALSE(user_row_from_columns({"%", kAppHash, "", "N", std::nullopt, two_days_ago, "0", "1", now},
+                                    UserQueryDialect::mariadb)
+                  .password_expired);
+  // MySQL: account_locked 'Y'/'N' in mysql.user.
+  CHECK(user_row_from_columns({"%", kAppHash, "", "N", "Y", hour_ago, std::nullopt, "0", now}, UserQueryDialect::mysql)
+            .locked);
+  CHECK_FALSE(
+      user_row_from_columns({"%", kAppHash, "", "N", "N", hour_ago, std::nullopt, "0", now}, UserQueryDialect::mysql)
+          .locked);
+  // The bare form knows neither; short or garbage rows do not throw.
+  CHECK_FALSE(user_row_from_columns({"%", kAppHash, ""}, UserQueryDialect::bare).locked);
+  CHECK_FALSE(user_row_from_columns(Cols{}, UserQueryDialect::mariadb).password_expired);
+  CHECK_FALSE(user_row_from_columns({"%", kAppHash, "", "N", "x", "abc", "zz", "", "?"}, UserQueryDialect::mariadb)
+                  .password_expired);
+
+  // The chosen row's lock and expiry are the credential's.
+  UserRow locked{"%", kAppHash, "mysql_native_password", true, false};
+  Credential c = odp::admin::credential_from_rows({locked, UserRow{"localhost", kAppHash, ""}});
+  CHECK(c.locked);
+  CHECK_FALSE(c.password_expired);
+}
+
 TEST_CASE("credentials: query text and meta login") {
   CHECK(odp::admin::user_rows_query("a\\'b") ==
         "SELECT host, authentication_string, plugin FROM mysql.user WHERE user = 'a\\'b'");
