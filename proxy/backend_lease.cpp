@@ -4,6 +4,7 @@
 
 #include "base/ascii.h"
 #include "base/log.h"
+#include "protocol/auth.h"
 #include "protocol/commands.h"
 #include "protocol/packet.h"
 
@@ -46,7 +47,8 @@ bool BackendLease::holds(const ServerConn& conn) const {
 }
 
 bool BackendLease::readying(const ServerConn& conn) const {
-  return readying_ == &conn && (state_ == State::connecting || state_ == State::syncing);
+  return readying_ == &conn &&
+         (state_ == State::connecting || state_ == State::changing_user || state_ == State::syncing);
 }
 
 ServerPool::Ticket BackendLease::ticket_for(ServerId server) const {
@@ -71,6 +73,7 @@ void BackendLease::acquire(ServerId server, const Needs& needs) {
   if (env_.pool() != nullptr) env_.pool()->unkeep(this);
   needs_ = needs;
   target_ = server;
+  changed_user_ = false;
   for (auto& h : held_) {
     if (h.conn->server() == server && h.conn->state() == ServerConn::State::ready) {
       ready(h);
@@ -80,7 +83,7 @@ void BackendLease::acquire(ServerId server, const Needs& needs) {
   ServerPool* pool = env_.pool();
   if (pool != nullptr) {
     uint64_t history = model_.vars().current()->owner;
-    if (auto idle = pool->acquire(key(server), history, ticket_for(server))) {
+    if (auto idle = pool->acquire(key(server), history, ticket_for(server), model_.database().empty())) {
       core::Stats::inc(env_.stats().pool_reuses_total);
       adopt(std::move(*idle));
       return;
@@ -188,6 +191,10 @@ void BackendLease::ready(Held& h, bool fresh) {
     return;
   }
   SessionState::Replay r = model_.vars().plan(h.sync, model_.baseline());
+  if (r.change_user) {
+    change_user(h);
+    return;
+  }
   ran_reset_ = r.reset;
   if (r.reset) {
     core::Stats::inc(env_.stats().pool_resets_total);
@@ -206,7 +213,7 @@ void BackendLease::ready(Held& h, bool fresh) {
     }
     add(StepKind::role, Command::query, sql);
   }
-  if (needs_.last_insert_id && (r.reset || h.sync.last_insert_id != model_.last_insert_id())) {
+  if (needs_.last_insert_id && (r.reset || changed_user_ || h.sync.last_insert_id != model_.last_insert_id())) {
     add(StepKind::last_insert_id, Command::query, "DO LAST_INSERT_ID(" + std::to_string(model_.last_insert_id()) + ")");
   }
   if (!steps_.empty()) core::Stats::inc(env_.stats().session_replays_total);
@@ -246,9 +253,109 @@ void BackendLease::hand_over(Held& h) {
   events_.on_lease_ready(*h.conn);
 }
 
+// The connection is in a database and the session in none: it logs in again as the session's
+// login without a database. Alone on the wire: the server may answer with an auth switch, and would
+// take whatever followed for the answer to it.
+void BackendLease::change_user(Held& h) {
+  state_ = State::changing_user;
+  ServerConn& conn = *h.conn;
+  core::Stats::inc(env_.stats().pool_database_clears_total);
+  ComChangeUser cu;
+  cu.username = login_.user;
+  // The server checks the response against the scramble of its own handshake.
+  if (login_.stage1) cu.auth_response = native_password_response(*login_.stage1, conn.scramble());
+  cu.charset = login_.charset;
+  cu.auth_plugin_name = kNativePasswordPlugin;
+  cu.attributes = login_.attributes;  // the pool key's: the connection presents them already
+  std::vector<uint8_t> payload, out;
+  encode_com_change_user(cu, conn.capabilities(), payload);
+  encode_packet(0, payload, out);
+  change_user_in_.emplace(kMaxLoginPacketBytes);
+  LOG_DEBUG("pooled connection leaves its database (COM_CHANGE_USER) server=%s", conn.host_port().c_str());
+  core::Stats::inc(env_.stats().server_bytes_sent_total, static_cast<int64_t>(out.size()));
+  conn.write(out);
+  conn.expect_reply(env_.config().limits.server_connect_timeout_ms);
+}
+
+void BackendLease::on_change_user_data(Held& h, std::span<const uint8_t> data) {
+  ServerConn& conn = *h.conn;
+  while (state_ == State::changing_user && change_user_in_) {
+    auto fed = change_user_in_->feed(data);
+    if (!fed) {
+      lose(conn, "an oversized answer to COM_CHANGE_USER");
+      return;
+    }
+    data = data.subspan(*fed);
+    if (!change_user_in_->has_packet()) return;
+    std::vector<uint8_t> payload(change_user_in_->payload().begin(), change_user_in_->payload().end());
+    uint8_t seq = change_user_in_->seq();
+    change_user_in_->pop();
+    if (!payload.empty() && payload[0] == 0xFE) {
+      auto answer = conn.answer_auth_switch(payload, login_.stage1);
+      if (!answer) {
+        lose(conn, "an authentication method odp cannot answer after COM_CHANGE_USER");
+        return;
+      }
+      std::vector<uint8_t> framed;
+      encode_packet(static_cast<uint8_t>(seq + 1), {reinterpret_cast<const uint8_t*>(answer->data()), answer->size()},
+                    framed);
+      conn.write(framed);
+      conn.expect_reply(env_.config().limits.server_connect_timeout_ms);
+      continue;
+    }
+    if (!payload.empty() && payload[0] == 0xFF) {
+      // The step's ERR is the answer, as for any replay step, and the connection (logged in as
+      // nobody now) goes. A refused password is the server's verdict on the login (changed since).
+      auto err = decode_err(payload);
+      if (!err) {
+        lose(conn, "a malformed ERR for COM_CHANGE_USER");
+        return;
+      }
+      LOG_WARN("session replay failed server=%s code=%u msg=\"%s\" (COM_CHANGE_USER)", conn.host_port().c_str(),
+               err->code, err->message.c_str());
+      core::Stats::inc(env_.stats().session_replay_failures_total);
+      change_user_in_.reset();
+      state_ = State::idle;
+      readying_ = nullptr;
+      std::string hp = conn.host_port();
+      drop(conn);
+      fail(err->code == errc::ER_ACCESS_DENIED_ERROR ? Failure::Kind::refused : Failure::Kind::replay, *err, hp);
+      return;
+    }
+    if (payload.empty() || payload[0] != 0x00 || !data.empty() || change_user_in_->mid_packet()) {
+      lose(conn, "an unexpected answer to COM_CHANGE_USER");
+      return;
+    }
+    // Logged in again without a database: the server closed its statements and forgot the state.
+    change_user_in_.reset();
+    conn.statements().clear();
+    SessionState::changed_user(h.sync, env_.now_ms());
+    changed_user_ = true;
+    ready(h);
+    return;
+  }
+}
+
+void BackendLease::lose(ServerConn& conn, const std::string& why) {
+  core::Stats::inc(env_.stats().server_protocol_errors_total);
+  std::string hp = conn.host_port();
+  LOG_WARN("server %s sent %s: connection dropped", hp.c_str(), why.c_str());
+  change_user_in_.reset();
+  drop(conn);
+  ErrPacket err;
+  err.code = errc::ER_NET_READ_ERROR;
+  err.sql_state = "08S01";
+  err.message = "odp: server " + hp + " sent " + why;
+  fail(Failure::Kind::lost, err, hp);
+}
+
 size_t BackendLease::on_conn_data(ServerConn& conn, std::span<const uint8_t> data) {
   const size_t total = data.size();
   Held* h = find(conn);
+  if (h != nullptr && state_ == State::changing_user && readying_ == &conn) {
+    on_change_user_data(*h, data);
+    return total;
+  }
   if (h == nullptr || state_ != State::syncing || readying_ != &conn) return total;
   while (!data.empty()) {
     size_t used = 0;
@@ -387,13 +494,14 @@ void BackendLease::on_conn_closed(ServerConn& conn, int err) {
 
 void BackendLease::abandon() {
   if (state_ == State::waiting && env_.pool() != nullptr) env_.pool()->cancel(this);
-  if (state_ == State::syncing && readying_ != nullptr) {
+  if ((state_ == State::syncing || state_ == State::changing_user) && readying_ != nullptr) {
     // Answers to the steps are still on their way: this connection cannot serve anything else.
     drop(*readying_);
   }
   state_ = State::idle;
   readying_ = nullptr;
   pipelined_ = false;
+  change_user_in_.reset();
 }
 
 void BackendLease::reap() {

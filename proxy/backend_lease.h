@@ -5,7 +5,10 @@
 // the cap. A connection is then brought up to date with the session model in one round trip: the
 // steps (COM_RESET_CONNECTION when another session left state no value undoes, the database, one
 // SET with the variables that differ, LAST_INSERT_ID, the held BEGIN, the statement prepared
-// there) go out back to back and their answers are read in order.
+// there) go out back to back and their answers are read in order. A connection another session
+// left in a database, taken by a session in none, first logs in again without one
+// (COM_CHANGE_USER as the session's login, answering an auth switch itself): one more round trip,
+// which the pool avoids when it has an idle connection in no database.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -119,7 +122,8 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
     std::unique_ptr<ServerConn> conn;
     ConnSync sync;
   };
-  enum class State { idle, waiting, connecting, syncing };
+  // changing_user: COM_CHANGE_USER without a database is out (SessionState::Replay::change_user).
+  enum class State { idle, waiting, connecting, changing_user, syncing };
   enum class StepKind : uint8_t { reset, init_db, set, role, last_insert_id, begin, prepare, ping };
 
   Held* find(const ServerConn& conn);
@@ -129,6 +133,10 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
   // `fresh`: it just logged in (it answered just now: no COM_PING needed to prove it).
   void ready(Held& h, bool fresh = false);
   void finish_steps(Held& h);
+  void change_user(Held& h);
+  void on_change_user_data(Held& h, std::span<const uint8_t> data);
+  // The connection being readied broke the protocol or went quiet: it goes, the command fails.
+  void lose(ServerConn& conn, const std::string& why);
   void fail(Failure::Kind kind, const protocol::ErrPacket& err, const std::string& host_port);
   void hand_over(Held& h);
   void take_prepared(Held& h);
@@ -153,7 +161,9 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
   std::vector<StepKind> steps_;
   size_t step_ = 0;
   bool ran_reset_ = false;
-  bool pipelined_ = false;  // the command went out behind the steps being answered
+  bool changed_user_ = false;                                // the connection being readied answered COM_CHANGE_USER
+  std::optional<protocol::PacketAssembler> change_user_in_;  // its answer (an auth switch, OK, ERR)
+  bool pipelined_ = false;                                   // the command went out behind the steps being answered
   InternalQuery internal_;
   std::vector<std::pair<ServerId, ServerPool::Ticket>> tickets_;
   std::vector<uint8_t> scratch_;

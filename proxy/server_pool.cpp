@@ -46,7 +46,7 @@ PooledConn ServerPool::take(uint32_t index) {
   return out;
 }
 
-std::optional<PooledConn> ServerPool::acquire(PoolKey key, uint64_t history, Ticket ticket) {
+std::optional<PooledConn> ServerPool::acquire(PoolKey key, uint64_t history, Ticket ticket, bool no_database) {
   if (ticket.slot < slots_.size()) {
     const Slot& s = slots_[ticket.slot];
     if (s.used && s.generation == ticket.generation && s.key == key) return take(ticket.slot);
@@ -55,14 +55,25 @@ std::optional<PooledConn> ServerPool::acquire(PoolKey key, uint64_t history, Tic
   if (it == idle_.end() || it->second.empty()) return std::nullopt;
   const auto& list = it->second;
   // Most recently given back first (warm), but one that last ran this session's state wins; a few
-  // are looked at, not all.
+  // are looked at, not all. A session in no database passes over connections in one (each would
+  // cost it a COM_CHANGE_USER), looking further.
+  auto in_database = [&](uint32_t slot) {
+    const ConnSync& sync = slots_[slot].pooled.sync;
+    return sync.applied && !sync.applied->database.empty();
+  };
   uint32_t pick = list.back();
-  size_t looked = 0;
-  for (size_t i = list.size(); i-- > 0 && looked < 8; ++looked) {
+  bool fits = !no_database || !in_database(pick);
+  const size_t look = no_database ? 32 : 8;
+  for (size_t i = list.size(), looked = 0; i-- > 0 && looked < look; ++looked) {
+    if (no_database && in_database(list[i])) continue;
     const ConnSync& sync = slots_[list[i]].pooled.sync;
     if (sync.applied && sync.applied->owner == history) {
       pick = list[i];
       break;
+    }
+    if (!fits) {
+      pick = list[i];  // the most recent one in no database
+      fits = true;
     }
   }
   return take(pick);

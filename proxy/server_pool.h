@@ -5,7 +5,8 @@
 // Connections are interchangeable when they reach the same server in the same login dialect
 // (PoolKey: interned integers, server_directory.h). A session gives its connections back when the
 // session model says nothing ties it to them, and takes one back for its next statement: the one
-// it gave back last when still idle (O(1), nothing to replay), else the most recently used one.
+// it gave back last when still idle (O(1), nothing to replay), else the most recently used one (for
+// a session without a database, one in no database: another costs a COM_CHANGE_USER).
 // At the cap, sessions wait in FIFO order per server; a connection given back while sessions wait
 // goes straight to the first of them (it never returns to the idle list to be taken by a
 // newcomer), and a waiter past pool.max_wait_ms hears on_pool_timeout. Single-threaded.
@@ -91,8 +92,10 @@ class ServerPool final : public ServerConn::Owner {
   const Limits& limits() const { return limits_; }
 
   // An idle connection of `key`: the one `ticket` names if it is still idle, else one whose state
-  // came from `history`, else the most recently given back.
-  std::optional<PooledConn> acquire(PoolKey key, uint64_t history, Ticket ticket = {});
+  // came from `history`, else the most recently given back. `no_database`: the session has no
+  // current database, and only a new login takes a connection out of one (SessionState::plan), so
+  // one in none wins over the others, and one of `history` must be in none too.
+  std::optional<PooledConn> acquire(PoolKey key, uint64_t history, Ticket ticket = {}, bool no_database = false);
   // Takes an idle, ready connection: to the first session waiting for its server (FIFO), or to
   // the idle list (closed when the key's list is full or it is not ready).
   Ticket release(PoolKey key, PooledConn pooled, uint64_t now_ms);

@@ -176,6 +176,11 @@ SessionState::Replay SessionState::plan(const ConnSync& sync, const Baseline& ba
   const bool same_history = sync.applied && sync.applied->owner == want.owner && want.owner != 0;
   static const SessionVars kNothing;
   const SessionVars* have = sync.applied ? sync.applied.get() : &kNothing;
+  // A database no value undoes: only a new login without one leaves it (whoever's state it is).
+  if (want.database.empty() && !have->database.empty()) {
+    r.change_user = true;
+    return r;
+  }
   // Another session's connection keeps what no value undoes: its user variables (a variable set
   // to NULL keeps its type), privileged variables another user could not set back, state marked
   // dirty (a lock...), and global values older than this session's login.
@@ -238,6 +243,15 @@ void SessionState::mark_synced(ConnSync& sync) const {
   sync.dirty = false;
   sync.tracking = true;
   sync.needs_baseline = false;
+}
+
+void SessionState::changed_user(ConnSync& sync, uint64_t now_ms) {
+  sync.applied = std::make_shared<const SessionVars>();  // owner 0 (a login's state), no database
+  sync.dirty = false;
+  sync.tracking = false;
+  sync.needs_baseline = true;
+  sync.baseline_ms = now_ms;
+  sync.last_insert_id = 0;
 }
 
 ConnSync SessionState::fresh_connection(uint64_t now_ms) const {

@@ -11,7 +11,9 @@
 //   - it has an older value of this session: replay only the variables whose version is newer;
 //   - it has another client's value (a pooled connection) or a fresh login's: replay the difference
 //     by value (variables the other client set and this one did not go back to DEFAULT / NULL).
-// One SET statement, plus COM_INIT_DB when the database differs.
+// One SET statement, plus COM_INIT_DB when the database differs. A database is undone only by
+// COM_CHANGE_USER without one (COM_INIT_DB needs a name; MariaDB's COM_RESET_CONNECTION keeps it):
+// a connection left in a database is logged in again for a session in none.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -118,17 +120,29 @@ class SessionState {
   // COM_RESET_CONNECTION (the connection holds state of another session that no value can undo),
   // a database to select (nullopt = none) and one SET statement ("" = none), which also turns
   // session tracking back on after a reset.
+  //
+  // Or, when the connection is in a database and the session in none, only `change_user`: the
+  // connection logs in again as the session's login without a database (COM_CHANGE_USER, which
+  // resets everything COM_RESET_CONNECTION does). Its answer may be an auth switch, so nothing can
+  // follow it on the wire: once it succeeded, changed_user() records the connection's new state and
+  // plan() is asked again for the rest.
   struct Replay {
+    bool change_user = false;
     bool reset = false;
     std::optional<std::string> init_db;
     std::string set_sql;
     std::optional<std::string> role;  // SET ROLE to run
-    bool empty() const { return !reset && !init_db && set_sql.empty() && !role; }
+    bool empty() const { return !change_user && !reset && !init_db && set_sql.empty() && !role; }
   };
   Replay plan(const ConnSync& sync, const Baseline& base = {}) const;
   // The connection now has everything (after a replay, or because the change happened there).
   // (A replay that began with a reset also sets sync.baseline_ms: the caller knows.)
   void mark_synced(ConnSync& sync) const;
+  // The connection answered COM_CHANGE_USER without a database at `now_ms`: it has a fresh login's
+  // state (no database, no variables, session tracking off, the login dialect's values gone) and
+  // the global values of now. (What LAST_INSERT_ID() answers on it is not known: the caller
+  // replays it when asked for, as after a reset.)
+  static void changed_user(ConnSync& sync, uint64_t now_ms);
   // A connection that just logged in with the current database and no variables set.
   ConnSync fresh_connection(uint64_t now_ms = 0) const;
 

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Session hygiene, session state: what one client sets in its session (timestamp, insert_id, role,
 one-shot isolation level, sql_log_bin, pseudo_thread_id, RAND seeds, names and charsets, sql_mode and
-optimizer_switch, user variables, database) never shows through a pooled server connection to
+optimizer_switch, user variables, database, also for a client that names no database) never shows
+through a pooled server connection to
 another client, a new client sees the server's current defaults, and a client keeps its own state
 wherever its statements run; in the text protocol and in the binary protocol (prepared statements).
 test_session_hygiene_objects.py has the server-side objects (locks, temporary tables, prepared
@@ -16,7 +17,7 @@ server thread B ran on, odp_pool_reuses_total). A sub-check fails when anything 
 odp differs from what it saw directly.
 
 usage: test_session_hygiene.py C_CLIENT CASE [PROTOCOL [SUBCHECK...]]
-  CASE 1, 2, 4, 5, 6, 10, 11, 12, 13, 14, 18; PROTOCOL text (c_client script --text), binary
+  CASE 1, 2, 4, 5, 6, 10, 11, 12, 13, 14, 18, 19; PROTOCOL text (c_client script --text), binary
   (c_client script --prepared), pymysql (case 10 only); SUBCHECK as printed (e.g. latin1/idle).
 Setup creates what the cases use (tables hygNN*, roles hyg_role_*, databases test_hyg_*) and drops it
 at the end; global variables are restored.
@@ -26,7 +27,8 @@ import sys
 import time
 
 import odplib as L
-from hygienelib import ORDERS, VARIANTS, everywhere, handover, main, on_every_server, pool_for, tag, uniq, wait_gone
+from hygienelib import (ORDERS, VARIANTS, direct_sql, everywhere, handover, main, on_every_server, pool_for, tag, uniq,
+                        wait_gone)
 
 # ------------------------------------------------------------------------------------------------
 # the cases: each returns {subcheck: (scenario(run), pool_max)} or that with (setup, cleanup), each
@@ -330,8 +332,50 @@ def case18(protocol):
             ["DROP DATABASE IF EXISTS %s" % db])
 
 
+def case19(protocol):
+    db = "test_hyg19_" + protocol  # app may use test_%
+    t = tag(19, protocol)
+
+    def scenario(variant):
+        def run(r):
+            r.connect("A")
+            wa = r.where("A")
+            r.q("A", "USE %s" % db, expect="^ok")
+            r.q("A", "SELECT DATABASE(), COUNT(*) FROM %s" % t, expect="row: %s 1" % db)
+            before = handover(r, variant)
+            clears = r.odp.metrics().get("odp_pool_database_clears_total", 0) if r.via_odp else 0
+            # B names no database: A's database must not show through the connection A left.
+            r.connect("B", db=None)
+            r.q("B", "SELECT DATABASE()", expect=r"row: \\N")
+            r.q("B", "SELECT COUNT(*) FROM %s" % t, expect="ERROR 1046 ")
+            wb = r.where("B")
+            r.proof(wa, wb, variant == "disconnect", before)
+            if r.via_odp:
+                cleared = r.odp.metrics().get("odp_pool_database_clears_total", 0) - clears
+                r.notes.append("connections taken out of a database +%d" % cleared)
+                if wb == wa and cleared <= 0:
+                    r.failures.append("B ran on A's connection but odp_pool_database_clears_total did not grow")
+            r.q("B", "SELECT @@time_zone = @@GLOBAL.time_zone", expect="row: 1")
+            # Later, B selects a database of its own; A still has its own.
+            r.q("B", "USE test", expect="^ok")
+            r.q("B", "SELECT DATABASE(), COUNT(*) >= 0 FROM items", expect="row: test 1")
+            if variant == "idle":
+                r.q("A", "SELECT DATABASE(), COUNT(*) FROM %s" % t, expect="row: %s 1" % db)
+        return run
+
+    def setup():
+        direct_sql(["CREATE DATABASE IF NOT EXISTS %s" % db, "DROP TABLE IF EXISTS %s.%s" % (db, t),
+                    "CREATE TABLE %s.%s (id INT PRIMARY KEY)" % (db, t), "INSERT INTO %s.%s VALUES (1)" % (db, t)])
+        for i in range(1, len(L.SERVER_PORTS) + 1):  # B's statements may run on any server
+            L.wait_for(lambda i=i: L.root_sql("SELECT COUNT(*) FROM %s.%s" % (db, t), i).strip() == "1", 10,
+                       what="%s.%s on server %d (replication)" % (db, t, i))
+
+    subs = {v: (scenario(v), pool_for(v)) for v in VARIANTS}
+    return subs, setup, ["DROP DATABASE IF EXISTS %s" % db]
+
+
 CASES = {1: case1, 2: case2, 4: case4, 5: case5, 6: case6, 10: case10, 11: case11, 12: case12, 13: case13,
-         14: case14, 18: case18}
+         14: case14, 18: case18, 19: case19}
 
 if __name__ == "__main__":
     sys.exit(main(CASES, __doc__, sys.argv))

@@ -12,9 +12,9 @@ struct KnownIssues {
   // Fixed, now a failure (counted still): an OK packet that reached odp split over reads went to
   // a client without CLIENT_SESSION_TRACK with the session-state records odp asked the server for.
   uint64_t unstripped_session_state = 0;
-  // A session without a current database takes a pooled connection another client left in its
-  // database: SessionState::plan cannot undo a database (COM_INIT_DB needs a name), so
-  // DATABASE() and unqualified names are the other client's.
+  // Fixed, now a failure (counted still): a session without a current database took a pooled
+  // connection another client left in its database (COM_INIT_DB cannot undo one), so DATABASE()
+  // and unqualified names were the other client's.
   uint64_t database_not_cleared = 0;
   // Fixed, now a failure (counted still): a PREPARE_OK split over reads reached the client with
   // the server's statement id instead of odp's.

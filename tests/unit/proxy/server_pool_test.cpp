@@ -62,6 +62,44 @@ TEST_CASE("pool: the connection a session gave back is the one it gets (ticket),
   CHECK_FALSE(r.pool.acquire(PoolKey{0, 8}, 0));  // another dialect
 }
 
+TEST_CASE("pool: a session in no database gets a connection in none when there is one") {
+  Rig r;
+  PoolKey key{0, 7};
+  auto synced = [](const std::string& db, SessionState& s) {
+    s.reset(db);
+    ConnSync sync;
+    s.mark_synced(sync);
+    return sync;
+  };
+  SessionState none, mine, other;
+  auto a = r.conn(0);
+  auto b = r.conn(0);
+  auto c = r.conn(0);
+  ServerConn* pa = a.get();
+  ServerConn* pb = b.get();
+  ServerConn* pc = c.get();
+  r.pool.release(key, PooledConn{std::move(a), synced("", none)}, 0);      // oldest, in no database
+  r.pool.release(key, PooledConn{std::move(b), synced("test", mine)}, 0);  // this session's own, in one
+  r.pool.release(key, PooledConn{std::move(c), synced("db1", other)}, 0);  // newest, in one
+  // A session in no database: the one in none, not its own history's in a database, nor the newest.
+  auto got = r.pool.acquire(key, mine.current()->owner, {}, true);
+  REQUIRE(got);
+  CHECK(got->conn.get() == pa);
+  r.pool.release(key, std::move(*got), 0);
+  // A session in a database: its own history's first, as before.
+  auto own = r.pool.acquire(key, mine.current()->owner, {}, false);
+  REQUIRE(own);
+  CHECK(own->conn.get() == pb);
+  auto none_again = r.pool.acquire(key, 0, {}, true);
+  REQUIRE(none_again);
+  CHECK(none_again->conn.get() == pa);
+  // None left in no database: another one (the lease logs it in again without its database).
+  auto next = r.pool.acquire(key, 0, {}, true);
+  REQUIRE(next);
+  CHECK(next->conn.get() == pc);
+  CHECK_FALSE(r.pool.acquire(key, 0, {}, true));
+}
+
 TEST_CASE("pool: at the cap sessions wait in line; a connection given back goes to the first") {
   Rig r;
   PoolKey key{3, 1};

@@ -114,6 +114,48 @@ TEST_CASE("session state: database changes replay as COM_INIT_DB") {
   CHECK(s.plan(b).empty());
 }
 
+TEST_CASE("session state: a connection left in a database logs in again for a session in none") {
+  SessionState other, mine;
+  other.reset("db1");
+  ConnSync conn;
+  other.mark_synced(conn);
+  conn.dirty = true;
+  mine.reset("");
+  mine.set_system_variable("wait_timeout", "7");
+  // COM_INIT_DB cannot leave a database, nor can MariaDB's COM_RESET_CONNECTION: COM_CHANGE_USER
+  // without one goes alone (the rest is planned on what it leaves).
+  auto r = mine.plan(conn);
+  CHECK(r.change_user);
+  CHECK_FALSE(r.reset);
+  CHECK_FALSE(r.init_db);
+  CHECK(r.set_sql.empty());
+  CHECK_FALSE(r.empty());
+  SessionState::changed_user(conn, 5);
+  CHECK_FALSE(conn.dirty);
+  CHECK(conn.applied->database.empty());
+  Baseline base;
+  base.login_ms = 5;
+  base.ignore_space = true;
+  auto r2 = mine.plan(conn, base);
+  CHECK_FALSE(r2.change_user);
+  CHECK_FALSE(r2.reset);
+  CHECK_FALSE(r2.init_db);
+  CHECK(r2.set_sql ==
+        std::string("SET ") + kSessionTrackingAssignments +
+            ", @@SESSION.sql_mode = CONCAT(@@GLOBAL.sql_mode, ',IGNORE_SPACE'), @@SESSION.wait_timeout = 7");
+  mine.mark_synced(conn);
+  CHECK(mine.plan(conn, base).empty());
+  // A session in a database takes a connection in none with COM_INIT_DB.
+  CHECK(*other.plan(conn).init_db == "db1");
+  // The session's own older connection, in the database the session has left since (dropped).
+  SessionState s;
+  s.reset("db2");
+  ConnSync own;
+  s.mark_synced(own);
+  s.set_database("");
+  CHECK(s.plan(own).change_user);
+}
+
 TEST_CASE("session state: variables odp owns are not replayed; literals are safe") {
   SessionState s;
   s.reset("");
