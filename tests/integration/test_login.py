@@ -110,137 +110,102 @@ def prepare(odp, user, password, pooled):
         L.check_eq(attempt(odp.port, user, password), ("ok",), "first login")
 
 
-def case_wrong_password(pooled):
-    def run():
-        user = "it_login_pw%d" % pooled
-        with private_odp() as odp:
-            prepare(odp, user, "secret", pooled)
-            r = same_as_direct(odp, user, "wrong", "test", "wrong password")
-            L.check(r[0] == 1045, "refused: %r" % (r,))
-            r = same_as_direct(odp, user, "", "test", "no password")
-            L.check(r[0] == 1045, "refused: %r" % (r,))
-            r = same_as_direct(odp, "it_login_nobody", "x", "test", "unknown user")
-            L.check(r[0] == 1045, "refused: %r" % (r,))
-            # The right password still works; once a server took the database, from memory (no
-            # server before the client's OK).
-            L.check_eq(attempt(odp.port, user, "secret"), ("ok",), "right password")
-            watch = local_logins(odp)
-            L.check_eq(attempt(odp.port, user, "secret"), ("ok",), "right password again")
-            L.check(watch.delta() >= 1, "the login was let in by odp's own check")
-        drop_user(user)
-    return run
+def wrong_password(odp, user):
+    r = same_as_direct(odp, user, "wrong", "test", "wrong password")
+    L.check(r[0] == 1045, "refused: %r" % (r,))
+    r = same_as_direct(odp, user, "", "test", "no password")
+    L.check(r[0] == 1045, "refused: %r" % (r,))
+    r = same_as_direct(odp, "it_login_nobody", "x", "test", "unknown user")
+    L.check(r[0] == 1045, "refused: %r" % (r,))
+    # The right password still works; once a server took the database, from memory (no
+    # server before the client's OK).
+    L.check_eq(attempt(odp.port, user, "secret"), ("ok",), "right password")
+    watch = local_logins(odp)
+    L.check_eq(attempt(odp.port, user, "secret"), ("ok",), "right password again")
+    L.check(watch.delta() >= 1, "the login was let in by odp's own check")
 
 
-def case_databases(pooled):
-    def run():
-        user = "it_login_db%d" % pooled
-        with private_odp() as odp:
-            prepare(odp, user, "secret", pooled)
-            for _ in range(2):  # the second time with the verdicts of the first in odp's memory
-                r = same_as_direct(odp, user, "secret", "test_nothere", "unknown database")
-                L.check(r[0] == 1049 and r[1] == "42000", "unknown database: %r" % (r,))
-                r = same_as_direct(odp, user, "secret", "nodb_for_you", "database without privilege")
-                L.check(r[0] == 1044 and r[1] == "42000", "no privilege: %r" % (r,))
-                r = same_as_direct(odp, user, "wrong", "nodb_for_you", "wrong password and database")
-                L.check(r[0] == 1045, "the password is checked first: %r" % (r,))
-            L.check_eq(attempt(odp.port, user, "secret", None), ("ok",), "no database")
-            L.check_eq(attempt(odp.port, user, "secret", "test"), ("ok",), "its database")
-            # Once a server took `test` for this user, logins naming it need no server first.
-            watch = local_logins(odp)
-            L.check_eq(attempt(odp.port, user, "secret", "test"), ("ok",), "its database again")
-            L.check(watch.delta() >= 1, "a known database is let in by odp's own check")
-        drop_user(user)
-    return run
+def databases(odp, user):
+    for _ in range(2):  # the second time with the verdicts of the first in odp's memory
+        r = same_as_direct(odp, user, "secret", "test_nothere", "unknown database")
+        L.check(r[0] == 1049 and r[1] == "42000", "unknown database: %r" % (r,))
+        r = same_as_direct(odp, user, "secret", "nodb_for_you", "database without privilege")
+        L.check(r[0] == 1044 and r[1] == "42000", "no privilege: %r" % (r,))
+        r = same_as_direct(odp, user, "wrong", "nodb_for_you", "wrong password and database")
+        L.check(r[0] == 1045, "the password is checked first: %r" % (r,))
+    L.check_eq(attempt(odp.port, user, "secret", None), ("ok",), "no database")
+    L.check_eq(attempt(odp.port, user, "secret", "test"), ("ok",), "its database")
+    # Once a server took `test` for this user, logins naming it need no server first.
+    watch = local_logins(odp)
+    L.check_eq(attempt(odp.port, user, "secret", "test"), ("ok",), "its database again")
+    L.check(watch.delta() >= 1, "a known database is let in by odp's own check")
 
 
-def case_changed_password(pooled):
-    def run():
-        user = "it_login_chg%d" % pooled
-        with private_odp() as odp:
-            prepare(odp, user, "old", pooled)
-            L.check_eq(attempt(odp.port, user, "old"), ("ok",), "old password before the change")
-            all_servers("ALTER USER '%s'@'127.0.0.1' IDENTIFIED BY 'new';" % user)
-            took = until_same_as_direct(odp, user, "new", "test", "the new password")
-            print("new password accepted after %.2fs" % took)
-            took = until_same_as_direct(odp, user, "old", "test", "the old password refused")
-            print("old password refused after %.2fs" % took)
-            L.check(attempt(odp.port, user, "old")[0] == 1045, "the old password stays refused")
-            L.check_eq(attempt(odp.port, user, "new"), ("ok",), "the new password")
-        drop_user(user)
-    return run
+def changed_password(odp, user):
+    L.check_eq(attempt(odp.port, user, "old"), ("ok",), "old password before the change")
+    all_servers("ALTER USER '%s'@'127.0.0.1' IDENTIFIED BY 'new';" % user)
+    took = until_same_as_direct(odp, user, "new", "test", "the new password")
+    print("new password accepted after %.2fs" % took)
+    took = until_same_as_direct(odp, user, "old", "test", "the old password refused")
+    print("old password refused after %.2fs" % took)
+    L.check(attempt(odp.port, user, "old")[0] == 1045, "the old password stays refused")
+    L.check_eq(attempt(odp.port, user, "new"), ("ok",), "the new password")
 
 
-def case_dropped_user(pooled):
-    def run():
-        user = "it_login_drop%d" % pooled
-        with private_odp() as odp:
-            prepare(odp, user, "secret", pooled)
-            L.check_eq(attempt(odp.port, user, "secret"), ("ok",), "before the drop")
-            drop_user(user)
-            t_drop = time.monotonic()
-            took = until_same_as_direct(odp, user, "secret", "test", "a dropped user refused")
-            print("dropped user refused after %.2fs" % (time.monotonic() - t_drop))
-            L.check(took <= EFFECT_S, "refused within the refresh interval")
-            # Never a yes again (a stale cache entry would answer within its lifetime).
-            for _ in range(5):
-                r = attempt(odp.port, user, "secret")
-                L.check(r[0] == 1045, "dropped user stays refused: %r" % (r,))
-                time.sleep(0.2)
-    return run
+def dropped_user(odp, user):
+    L.check_eq(attempt(odp.port, user, "secret"), ("ok",), "before the drop")
+    drop_user(user)
+    t_drop = time.monotonic()
+    took = until_same_as_direct(odp, user, "secret", "test", "a dropped user refused")
+    print("dropped user refused after %.2fs" % (time.monotonic() - t_drop))
+    L.check(took <= EFFECT_S, "refused within the refresh interval")
+    # Never a yes again (a stale cache entry would answer within its lifetime).
+    for _ in range(5):
+        r = attempt(odp.port, user, "secret")
+        L.check(r[0] == 1045, "dropped user stays refused: %r" % (r,))
+        time.sleep(0.2)
 
 
-def case_locked_account(pooled):
-    def run():
-        user = "it_login_lock%d" % pooled
-        with private_odp() as odp:
-            prepare(odp, user, "secret", pooled)
-            all_servers("ALTER USER '%s'@'127.0.0.1' ACCOUNT LOCK;" % user)
-            took = until_same_as_direct(odp, user, "secret", "test", "a locked account refused")
-            print("locked account refused after %.2fs" % took)
-            r = attempt(odp.port, user, "secret")
-            L.check(r == (4151, "HY000", "Access denied, this account is locked"), "locked: %r" % (r,))
-            # The password is checked first, as the server does.
-            r = same_as_direct(odp, user, "wrong", "test", "locked account, wrong password")
-            L.check(r[0] == 1045, "wrong password: %r" % (r,))
-            # An unlock works at once: a refusal from memory is checked again with the cluster.
-            all_servers("ALTER USER '%s'@'127.0.0.1' ACCOUNT UNLOCK;" % user)
-            took = until_same_as_direct(odp, user, "secret", "test", "an unlocked account let in")
-            print("unlocked account let in after %.2fs" % took)
-            L.check(took < REFRESH_MS / 1000.0, "the unlock needed no wait for the refresh interval")
-        drop_user(user)
-    return run
+def locked_account(odp, user):
+    all_servers("ALTER USER '%s'@'127.0.0.1' ACCOUNT LOCK;" % user)
+    took = until_same_as_direct(odp, user, "secret", "test", "a locked account refused")
+    print("locked account refused after %.2fs" % took)
+    r = attempt(odp.port, user, "secret")
+    L.check(r == (4151, "HY000", "Access denied, this account is locked"), "locked: %r" % (r,))
+    # The password is checked first, as the server does.
+    r = same_as_direct(odp, user, "wrong", "test", "locked account, wrong password")
+    L.check(r[0] == 1045, "wrong password: %r" % (r,))
+    # An unlock works at once: a refusal from memory is checked again with the cluster.
+    all_servers("ALTER USER '%s'@'127.0.0.1' ACCOUNT UNLOCK;" % user)
+    took = until_same_as_direct(odp, user, "secret", "test", "an unlocked account let in")
+    print("unlocked account let in after %.2fs" % took)
+    L.check(took < REFRESH_MS / 1000.0, "the unlock needed no wait for the refresh interval")
 
 
-def case_expired_password(pooled):
-    def run():
-        user = "it_login_exp%d" % pooled
-        with private_odp() as odp:
-            prepare(odp, user, "secret", pooled)
-            all_servers("ALTER USER '%s'@'127.0.0.1' PASSWORD EXPIRE;" % user)
-            # Directly, MariaDB lets the login into its sandbox: statements fail with 1820 until SET
-            # PASSWORD. odp refuses the login (1862, the server's own refusal when it disconnects
-            # on expired passwords) so that no pooled connection from before the expiry runs the
-            # client's statements.
-            L.wait_for(lambda: attempt(L.DIRECT_PORT, user, "secret")[0] == 1820, 5, 0.05, "expired directly")
-            expected = (1862, "HY000", "Your password has expired. To log in you must change it using a client "
-                        "that supports expired passwords")
-            last = [None]
+def expired_password(odp, user):
+    all_servers("ALTER USER '%s'@'127.0.0.1' PASSWORD EXPIRE;" % user)
+    # Directly, MariaDB lets the login into its sandbox: statements fail with 1820 until SET
+    # PASSWORD. odp refuses the login (1862, the server's own refusal when it disconnects
+    # on expired passwords) so that no pooled connection from before the expiry runs the
+    # client's statements.
+    L.wait_for(lambda: attempt(L.DIRECT_PORT, user, "secret")[0] == 1820, 5, 0.05, "expired directly")
+    expected = (1862, "HY000", "Your password has expired. To log in you must change it using a client "
+                "that supports expired passwords")
+    last = [None]
 
-            def refused():
-                last[0] = attempt(odp.port, user, "secret")
-                return last[0] == expected
-            try:
-                L.wait_for(refused, EFFECT_S, 0.05, "expired password refused")
-            except AssertionError:
-                L.check_eq(last[0], expected, "expired password refused")
-            r = same_as_direct(odp, user, "wrong", "test", "expired, wrong password")
-            L.check(r[0] == 1045, "wrong password: %r" % (r,))
-            # A new password (set on the server) ends the expiry, like any changed password.
-            all_servers("ALTER USER '%s'@'127.0.0.1' IDENTIFIED BY 'renewed';" % user)
-            took = until_same_as_direct(odp, user, "renewed", "test", "the renewed password")
-            print("renewed password accepted after %.2fs" % took)
-        drop_user(user)
-    return run
+    def refused():
+        last[0] = attempt(odp.port, user, "secret")
+        return last[0] == expected
+    try:
+        L.wait_for(refused, EFFECT_S, 0.05, "expired password refused")
+    except AssertionError:
+        L.check_eq(last[0], expected, "expired password refused")
+    r = same_as_direct(odp, user, "wrong", "test", "expired, wrong password")
+    L.check(r[0] == 1045, "wrong password: %r" % (r,))
+    # A new password (set on the server) ends the expiry, like any changed password.
+    all_servers("ALTER USER '%s'@'127.0.0.1' IDENTIFIED BY 'renewed';" % user)
+    took = until_same_as_direct(odp, user, "renewed", "test", "the renewed password")
+    print("renewed password accepted after %.2fs" % took)
 
 
 def case_pipelined_read_after_failed_replay():
@@ -284,15 +249,32 @@ def case_pipelined_read_after_failed_replay():
             drop_user(user)
 
 
+# (name, user tag, password the user is created with, body): each runs twice, without and with a
+# pooled connection of the user present, against a private odp, with its own user dropped after.
+USER_CASES = [
+    ("wrong_password", "pw", "secret", wrong_password),
+    ("databases", "db", "secret", databases),
+    ("changed_password", "chg", "old", changed_password),
+    ("dropped_user", "drop", "secret", dropped_user),
+    ("locked_account", "lock", "secret", locked_account),
+    ("expired_password", "exp", "secret", expired_password),
+]
+
+
+def user_case(tag, password, body, pooled):
+    def run():
+        user = "it_login_%s%d" % (tag, pooled)
+        with private_odp() as odp:
+            prepare(odp, user, password, pooled)
+            body(odp, user)
+        drop_user(user)
+    return run
+
+
 CASES = [("pipelined_read_after_failed_replay", case_pipelined_read_after_failed_replay)]
 for _pooled in (False, True):
-    _tag = "_pooled" if _pooled else ""
-    CASES += [("wrong_password" + _tag, case_wrong_password(_pooled)),
-              ("databases" + _tag, case_databases(_pooled)),
-              ("changed_password" + _tag, case_changed_password(_pooled)),
-              ("dropped_user" + _tag, case_dropped_user(_pooled)),
-              ("locked_account" + _tag, case_locked_account(_pooled)),
-              ("expired_password" + _tag, case_expired_password(_pooled))]
+    CASES += [(name + ("_pooled" if _pooled else ""), user_case(tag, password, body, _pooled))
+              for name, tag, password, body in USER_CASES]
 
 if __name__ == "__main__":
     sys.exit(L.run_cases(CASES))
