@@ -119,6 +119,20 @@ void FakeClient::on_stream_data(std::span<const uint8_t> data) {
   }
 }
 
+namespace {
+ClientLogin login_of(const ClientPlan& plan) {
+  ClientLogin l;
+  l.user = plan.user;
+  l.password = plan.password;
+  l.database = plan.database;
+  l.other_plugin = plan.other_plugin;
+  l.compress = plan.compress;
+  l.deprecate_eof = plan.deprecate_eof;
+  l.session_track = plan.session_track;
+  return l;
+}
+}  // namespace
+
 void FakeClient::on_login_packet(std::span<const uint8_t> payload, uint8_t seq) {
   if (payload.empty()) {
     close_now(false);
@@ -136,32 +150,7 @@ void FakeClient::on_login_packet(std::span<const uint8_t> payload, uint8_t seq) 
     }
     if (plan_.stall_login) return;
     proxy_scramble_ = hs->scramble;
-    HandshakeResponse41 r;
-    r.capabilities = cap::PROTOCOL_41 | cap::SECURE_CONNECTION | cap::PLUGIN_AUTH | cap::LONG_PASSWORD |
-                     cap::TRANSACTIONS | cap::MULTI_RESULTS | cap::MULTI_STATEMENTS | cap::PS_MULTI_RESULTS |
-                     cap::LOCAL_FILES | cap::PLUGIN_AUTH_LENENC_DATA | cap::CONNECT_ATTRS;
-    if (plan_.deprecate_eof) r.capabilities |= cap::DEPRECATE_EOF;
-    if (plan_.session_track) r.capabilities |= cap::SESSION_TRACK;
-    if (plan_.compress && (hs->capabilities & cap::COMPRESS)) {
-      r.capabilities |= cap::COMPRESS;
-      asked_compression_ = true;
-    }
-    if (!plan_.database.empty()) r.capabilities |= cap::CONNECT_WITH_DB;
-    r.max_packet_size = 1u << 30;
-    r.charset = charset::utf8mb4_general_ci;
-    r.username = plan_.user;
-    r.database = plan_.database;
-    if (plan_.other_plugin) {
-      r.auth_plugin_name = kCachingSha2Plugin;
-      for (int i = 0; i < 32; ++i) r.auth_response.push_back(static_cast<char>(sim_.rng().below(256)));
-    } else {
-      r.auth_plugin_name = kNativePasswordPlugin;
-      r.auth_response = native_password_response_from_password(plan_.password, hs->scramble);
-    }
-    r.attributes.emplace_back("_client_name", "fake_client");
-    std::vector<uint8_t> p;
-    encode_handshake_response41(r, p);
-    send_packets(framed_packet(static_cast<uint8_t>(seq + 1), p));
+    send_packets(client_hello(login_of(plan_), *hs, seq, sim_.rng(), asked_compression_));
     state_ = State::auth;
     return;
   }
@@ -178,19 +167,12 @@ void FakeClient::on_login_packet(std::span<const uint8_t> payload, uint8_t seq) 
     auto e = decode_err(payload);
     login_error_ = e ? e->code : 1;
   } else if (payload[0] == 0xFE) {
-    auto sw = decode_auth_switch_request(payload);
-    if (!sw) {
+    auto answer = client_switch_answer(login_of(plan_), payload, seq);
+    if (!answer) {
       close_now(false);
       return;
     }
-    std::string_view s = auth_switch_scramble(sw.value());
-    if (s.size() != kScrambleBytes) {
-      close_now(false);
-      return;
-    }
-    std::string resp =
-        native_password_response_from_password(plan_.password, {reinterpret_cast<const uint8_t*>(s.data()), s.size()});
-    send_packets(framed_packet(static_cast<uint8_t>(seq + 1), text(resp)));
+    send_packets(*answer);
   }
 }
 

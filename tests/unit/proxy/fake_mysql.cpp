@@ -201,14 +201,7 @@ void FakeServer::handle_login(std::span<const uint8_t> payload, uint8_t seq) {
     }
     s_.reset(r->database);
     if (plan_.auth_switch) {
-      scramble_ = sim_scramble(sim_.rng());
-      AuthSwitchRequest sw;
-      sw.plugin_name = kNativePasswordPlugin;
-      sw.plugin_data.assign(scramble_.begin(), scramble_.end());
-      sw.plugin_data.push_back('\0');
-      std::vector<uint8_t> body;
-      encode_auth_switch_request(sw, body);
-      conn_.write(framed_packet(static_cast<uint8_t>(seq + 1), body));
+      conn_.write(server_auth_switch(seq, sim_.rng(), scramble_));
       state_ = State::switching;
       return;
     }
@@ -217,18 +210,13 @@ void FakeServer::handle_login(std::span<const uint8_t> payload, uint8_t seq) {
     auth.assign(payload.begin(), payload.end());
   }
   std::vector<uint8_t> out;
-  if (!native_password_verify(auth, scramble_, native_password_stage2(kPassword))) {
-    ErrPacket err{errc::ER_ACCESS_DENIED_ERROR, "28000", "Access denied for user 'app' (fake server)"};
-    encode_err_packet(static_cast<uint8_t>(seq + 1), err, out);
-    conn_.write(out);
+  const bool ok = server_login_answer(auth, scramble_, kPassword, seq, caps_, out);
+  conn_.write(out);
+  if (!ok) {
     state_ = State::done;
     conn_.close(true);
     return;
   }
-  OkPacket ok;
-  ok.status_flags = status::AUTOCOMMIT;
-  encode_ok_packet(static_cast<uint8_t>(seq + 1), ok, caps_, out);
-  conn_.write(out);
   state_ = State::ready;
 }
 
