@@ -1,5 +1,6 @@
 #include "app/upgrade.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -41,6 +42,26 @@ std::vector<std::string> split(const std::string& s, char sep) {
 // A copy of `fd` without close-on-exec, for the child.
 int inheritable(int fd) {
   return fcntl(fd, F_DUPFD, 3);
+}
+
+// Closes every descriptor above stderr but `keep`: what the old process had open without
+// close-on-exec (libmariadb's sockets to the servers, descriptors it inherited itself) is not this
+// process's to hold; keeping them would hold its server connections open forever.
+void close_others(const std::vector<int>& keep) {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return;
+  std::vector<int> doomed;
+  int own = dirfd(dir);
+  while (dirent* e = readdir(dir)) {
+    char* end = nullptr;
+    long fd = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || fd < 3 || fd == own) continue;
+    bool kept = false;
+    for (int k : keep) kept = kept || k == fd;
+    if (!kept) doomed.push_back(static_cast<int>(fd));
+  }
+  closedir(dir);
+  for (int fd : doomed) close(fd);
 }
 
 }  // namespace
@@ -86,6 +107,7 @@ Result<Inherited, std::string> take_inherited() {
       return Err{std::string(kUpgradeEnv) + ": descriptor " + std::to_string(fd) + " is not open"};
     }
   }
+  close_others(all);
   return in;
 }
 

@@ -23,8 +23,9 @@ struct Inherited {
   bool active() const { return ready_fd >= 0; }
 };
 
-// Reads and removes kUpgradeEnv; marks the descriptors close-on-exec again. A malformed value is
-// an error (one line).
+// Reads and removes kUpgradeEnv; marks the descriptors close-on-exec again and closes every other
+// descriptor above stderr (the old process's server connections are not close-on-exec). Call it
+// first thing in main, before anything opens a descriptor. A malformed value is an error.
 Result<Inherited, std::string> take_inherited();
 
 // Tells the parent this process serves (writes on and closes the ready pipe).

@@ -39,6 +39,27 @@ def set_workers(p, n):
         f.write(text)
 
 
+def socket_inodes(pid):
+    out = set()
+    for name in os.listdir("/proc/%d/fd" % pid):
+        with contextlib.suppress(OSError):
+            m = re.match(r"socket:\[(\d+)\]", os.readlink("/proc/%d/fd/%s" % (pid, name)))
+            if m:
+                out.add(m.group(1))
+    return out
+
+
+def listening_inodes():
+    out = set()
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(path) as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                if cols[3] == "0A":
+                    out.add(cols[9])
+    return out
+
+
 def pid_alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -229,11 +250,19 @@ def case_admin_command():
     p = L.start_private_odp(workers=1)
     new = None
     try:
+        with contextlib.closing(p.connect()) as c, c.cursor() as cur:
+            cur.execute("SELECT 1")  # the old process has server and metadata connections by now
+        old_sockets = socket_inodes(p.pid)
         with contextlib.closing(p.connect(user="root@proxysys", password="", database=None)) as a, a.cursor() as cur:
             # More workers than inherited sockets: the new process adds sockets to the group.
             set_workers(p, 3)
             cur.execute("alter proxy upgrade")
         new = served_by_new(p, 1)
+        # The new process holds no socket of the old one but the listening ones (libmariadb's
+        # connections are not close-on-exec: they must not leak into the new process).
+        leaked = (socket_inodes(new) & old_sockets) - listening_inodes()
+        L.check(not leaked, "sockets of the old process leaked into the new one: %s" % sorted(leaked))
+        L.check(len(socket_inodes(new) & old_sockets) == 2, "the SQL and admin listening sockets are shared")
         L.wait_for(lambda: p.proc.poll() is not None, 15, what="the old process to exit")
         L.check_eq(p.proc.returncode, 0, "old process exit status")
         L.check(pid_alive(new), "the new process serves")
