@@ -281,11 +281,41 @@ def case_admin_command():
         p.stop(check=False)
 
 
+def case_sigterm_drain():
+    """The SIGTERM drain the upgrade reuses: a statement in flight finishes, an idle client is
+    closed, new connects are refused, odp exits 0."""
+    p = L.start_private_odp({"listen": {"drain_timeout_ms": 10000}}, workers=2)
+    try:
+        idle = p.connect()
+        busy = p.connect()
+        result = {}
+
+        def run():
+            with busy.cursor() as cur:
+                cur.execute("SELECT SLEEP(1.5), 7")
+                result["rows"] = cur.fetchall()
+        t = threading.Thread(target=run)
+        t.start()
+        time.sleep(0.3)
+        p.proc.send_signal(signal.SIGTERM)
+        t.join(10)
+        L.check_eq(result.get("rows"), ((0, 7),), "statement in flight during the drain")
+        L.wait_for(lambda: p.proc.poll() is not None, 10, what="odp to exit after the drain")
+        L.check_eq(p.proc.returncode, 0, "exit status after SIGTERM")
+        with contextlib.suppress(Exception):
+            idle.close()
+        with contextlib.suppress(Exception):
+            busy.close()
+    finally:
+        p.stop(check=False)
+
+
 CASES = [
     ("upgrade_under_load", case_upgrade_under_load),
     ("bad_config_keeps_old", case_bad_config_keeps_old),
     ("drain_timeout_closes_held", case_drain_timeout_closes_held),
     ("admin_command", case_admin_command),
+    ("sigterm_drain", case_sigterm_drain),
 ]
 
 if __name__ == "__main__":
