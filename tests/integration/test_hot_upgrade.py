@@ -7,6 +7,8 @@ import ctypes
 import os
 import re
 import signal
+import socket
+import tempfile
 import threading
 import time
 
@@ -310,12 +312,57 @@ def case_sigterm_drain():
         p.stop(check=False)
 
 
+def case_systemd_notify():
+    """With NOTIFY_SOCKET (as under systemd): the new process says MAINPID=<itself> and READY=1,
+    the old one says MAINPID=<new> and never STOPPING=1 (that would stop the service)."""
+    d = tempfile.mkdtemp(prefix="odp-notify-")
+    path = os.path.join(d, "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(0.2)
+    os.environ["NOTIFY_SOCKET"] = path
+    try:
+        p = L.start_private_odp(workers=1)
+    finally:
+        del os.environ["NOTIFY_SOCKET"]
+    new = None
+    messages = []
+
+    def drain():
+        while True:
+            try:
+                messages.append(sock.recv(4096).decode())
+            except socket.timeout:
+                return
+    try:
+        drain()
+        L.check(any("READY=1" in m for m in messages), "READY=1 at start-up: %s" % messages)
+        messages.clear()
+        os.kill(p.pid, signal.SIGUSR2)
+        new = served_by_new(p, 1)
+        L.wait_for(lambda: p.proc.poll() is not None, 15, what="the old process to exit")
+        drain()
+        L.check(any(m.startswith("MAINPID=%d\nREADY=1" % new) for m in messages),
+                "the new process reports MAINPID and READY=1: %s" % messages)
+        L.check("MAINPID=%d" % new in messages, "the old process hands MAINPID over: %s" % messages)
+        L.check(not any("STOPPING=1" in m for m in messages), "no STOPPING=1 on an upgrade: %s" % messages)
+    finally:
+        if new:
+            stop_pid(new)
+        p.stop(check=False)
+        sock.close()
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+            os.rmdir(d)
+
+
 CASES = [
     ("upgrade_under_load", case_upgrade_under_load),
     ("bad_config_keeps_old", case_bad_config_keeps_old),
     ("drain_timeout_closes_held", case_drain_timeout_closes_held),
     ("admin_command", case_admin_command),
     ("sigterm_drain", case_sigterm_drain),
+    ("systemd_notify", case_systemd_notify),
 ]
 
 if __name__ == "__main__":
