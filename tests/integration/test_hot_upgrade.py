@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import os
 import re
+import shutil
 import signal
 import socket
 import tempfile
@@ -356,6 +357,45 @@ def case_systemd_notify():
             os.rmdir(d)
 
 
+def case_replaced_binary():
+    """The file at odp's path is what an upgrade starts, even after a package manager replaced
+    it (rename over it); a replacement that fails leaves the old process serving."""
+    d = tempfile.mkdtemp(prefix="odp-bin-")
+    exe = os.path.join(d, "odp")
+    shutil.copy(L.ODP_BIN, exe)
+    p = L.start_private_odp(workers=1, binary=exe)
+    new = None
+
+    def replace(text):
+        tmp = exe + ".new"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o755)
+        os.rename(tmp, exe)
+    try:
+        replace("#!/bin/sh\necho 'broken odp build' >&2\nexit 3\n")
+        os.kill(p.pid, signal.SIGUSR2)
+        L.wait_for(lambda: "exited with status 3 before it served" in log_text(p), 20, what="the failure logged")
+        L.check("broken odp build" in log_text(p), "the replacement's own words on stderr")
+        L.check(p.alive(), "the old process keeps serving")
+        with contextlib.closing(p.connect()) as c, c.cursor() as cur:
+            cur.execute("SELECT 5")
+            L.check_eq(cur.fetchall(), ((5,),), "after a failed replacement")
+        replace("#!/bin/sh\necho 'the replaced odp starts' >&2\nexec %s \"$@\"\n" % L.ODP_BIN)
+        os.kill(p.pid, signal.SIGUSR2)
+        new = served_by_new(p, 1)
+        L.check("the replaced odp starts" in log_text(p), "the file now at the path was started")
+        L.wait_for(lambda: p.proc.poll() is not None, 15, what="the old process to exit")
+        with contextlib.closing(p.connect()) as c, c.cursor() as cur:
+            cur.execute("SELECT 6")
+            L.check_eq(cur.fetchall(), ((6,),), "after the upgrade to the replaced file")
+    finally:
+        if new:
+            stop_pid(new)
+        p.stop(check=False)
+        shutil.rmtree(d, ignore_errors=True)
+
+
 CASES = [
     ("upgrade_under_load", case_upgrade_under_load),
     ("bad_config_keeps_old", case_bad_config_keeps_old),
@@ -363,6 +403,7 @@ CASES = [
     ("admin_command", case_admin_command),
     ("sigterm_drain", case_sigterm_drain),
     ("systemd_notify", case_systemd_notify),
+    ("replaced_binary", case_replaced_binary),
 ]
 
 if __name__ == "__main__":
