@@ -144,6 +144,7 @@ class Service {
       if (watchdog.count() > 0 && !handed_over_) wake = next_watchdog;
       if (draining_) wake = std::min(wake, now + std::chrono::milliseconds(50));
       if (child_.pid > 0) wake = std::min(wake, child_deadline_);
+      if (!abandoned_.empty()) wake = std::min(wake, now + std::chrono::seconds(1));
       int timeout_ms = -1;
       if (wake != Clock::time_point::max()) {
         timeout_ms = static_cast<int>(
@@ -159,6 +160,8 @@ class Service {
         if (!on_signal(static_cast<int>(si.ssi_signo))) return;
       }
       if (child_.pid > 0) check_upgrade();
+      // New processes given up on: reaped once they exit (no zombie left behind).
+      std::erase_if(abandoned_, [](pid_t pid) { return waitpid(pid, nullptr, WNOHANG) != 0; });
       now = Clock::now();
       if (watchdog.count() > 0 && !handed_over_ && now >= next_watchdog) {
         odp::app::notify("WATCHDOG=1");
@@ -263,6 +266,7 @@ class Service {
         if (got == 0) usleep(10000);
       }
       std::string how = got == child_.pid ? describe_exit(status) : "closed its ready pipe";
+      if (got != child_.pid) abandoned_.push_back(child_.pid);
       LOG_ERROR(
           "upgrade: the new process (pid %d) %s before it served (its error is on stderr / in the log above); "
           "this process (pid %d) keeps serving",
@@ -276,7 +280,8 @@ class Service {
           "process keeps serving",
           static_cast<int>(child_.pid), static_cast<long long>(kUpgradeReadyTimeout.count()));
       kill(child_.pid, SIGTERM);
-      forget_child();  // it may still drain what it accepted; it is reaped when it exits (below)
+      abandoned_.push_back(child_.pid);
+      forget_child();  // it may still drain what it accepted; reaped when it exits
     }
   }
 
@@ -351,6 +356,7 @@ class Service {
   odp::app::Inherited inherited_;
   odp::app::UpgradeChild child_;  // a new process started by SIGUSR2, until it serves or fails
   std::string child_output_;
+  std::vector<pid_t> abandoned_;
   Clock::time_point child_deadline_{};
   std::atomic<bool> accepting_{true};
   bool draining_ = false;
