@@ -1,6 +1,7 @@
 #include "admin/http_server.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -187,18 +188,40 @@ std::string serialize_http_response(const HttpResponse& response) {
 
 Result<std::unique_ptr<AdminHttpServer>, std::string> AdminHttpServer::start(const std::string& host_port,
                                                                              std::function<bool()> healthy,
-                                                                             std::string version) {
+                                                                             std::string version, int inherited_fd) {
   auto fail = [&](const std::string& why) { return Err{"admin_http " + host_port + ": " + why}; };
   auto sa = parse_sockaddr(host_port);
-  if (!sa) return fail(sa.error());
-  int fd = socket(sa->family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return fail(std::strerror(errno));
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (bind(fd, sa->addr(), sa->len) != 0 || listen(fd, 64) != 0) {
-    std::string why = std::strerror(errno);
-    close(fd);
-    return fail(why);
+  if (!sa) {
+    if (inherited_fd >= 0) close(inherited_fd);
+    return fail(sa.error());
+  }
+  int fd = -1;
+  if (inherited_fd >= 0) {
+    sockaddr_storage got{};
+    socklen_t got_len = sizeof(got);
+    int listening = 0;
+    socklen_t optlen = sizeof(listening);
+    bool same = getsockname(inherited_fd, reinterpret_cast<sockaddr*>(&got), &got_len) == 0 && got_len == sa->len &&
+                std::memcmp(&got, sa->addr(), got_len) == 0 &&
+                getsockopt(inherited_fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) == 0 && listening != 0;
+    if (same) {
+      fd = inherited_fd;
+      int flags = fcntl(fd, F_GETFL);
+      fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    } else {
+      close(inherited_fd);  // the address changed: bind the new one
+    }
+  }
+  if (fd < 0) {
+    fd = socket(sa->family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return fail(std::strerror(errno));
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, sa->addr(), sa->len) != 0 || listen(fd, 64) != 0) {
+      std::string why = std::strerror(errno);
+      close(fd);
+      return fail(why);
+    }
   }
   sockaddr_storage bound{};
   socklen_t len = sizeof(bound);

@@ -52,11 +52,13 @@ class AdminHttpServer {
   static constexpr int kRequestTimeoutMs = 2000;
   static constexpr size_t kMaxConnections = 64;
 
-  // Binds `host_port` (numeric IP; port 0 picks a free port) and starts the thread. Errors are one
+  // Binds `host_port` (numeric IP; port 0 picks a free port) and starts the thread; with
+  // `inherited_fd` (a hot upgrade's listening socket on the same address) uses that instead. Errors are one
   // line, e.g. "admin_http 127.0.0.1:2884: Address already in use".
   static Result<std::unique_ptr<AdminHttpServer>, std::string> start(const std::string& host_port,
                                                                      std::function<bool()> healthy,
-                                                                     std::string version = "unknown");
+                                                                     std::string version = "unknown",
+                                                                     int inherited_fd = -1);
   ~AdminHttpServer();
   AdminHttpServer(const AdminHttpServer&) = delete;
   AdminHttpServer& operator=(const AdminHttpServer&) = delete;
@@ -64,6 +66,8 @@ class AdminHttpServer {
   // Stops and joins the thread, closing the socket. Idempotent.
   void stop();
   uint16_t port() const { return port_; }
+  // The listening socket, to hand to a new process on a hot upgrade (valid until stop()).
+  int listen_fd() const { return listen_fd_; }
 
  private:
   AdminHttpServer(int listen_fd, int wake_fd, uint16_t port, std::function<bool()> healthy, std::string version);

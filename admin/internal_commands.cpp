@@ -29,6 +29,7 @@ enum class Command {
   show_proxystat,
   show_proxyconfig,
   alter_proxyconfig,
+  alter_proxy_upgrade,
   show_proxysession,
   show_processlist,
   show_proxyinfo,
@@ -87,6 +88,10 @@ Head identify(CommandLexer& lex) {
   }
   if (first.is_word("alter") && second.is_word("proxyconfig")) {
     return {Command::alter_proxyconfig, "alter proxyconfig", {}};
+  }
+  if (first.is_word("alter") && second.is_word("proxy")) {
+    if (lex.next().is_word("upgrade")) return {Command::alter_proxy_upgrade, "alter proxy upgrade", {}};
+    return h;
   }
   if (first.is_word("kill")) return {Command::kill, "kill", second};  // the forms are told apart by kill()
   if (first.is_word("ping") && second.is_word("proxy")) return {Command::ping_proxy, "ping proxy", {}};
@@ -408,6 +413,13 @@ InternalResult execute_internal_command(std::string_view sql, const InternalCont
       return show_proxyconfig(lex, ctx, h);
     case Command::alter_proxyconfig:
       return alter_proxyconfig(lex, ctx, h);
+    case Command::alter_proxy_upgrade: {
+      Token t;
+      if (!at_end(lex, t)) return syntax_error(h, "the end", t);
+      if (!ctx.upgrade) return error(kErUnknownError, "HY000", "odp: alter proxy upgrade is not available here");
+      if (auto r = ctx.upgrade(); !r) return error(kErUnknownError, "HY000", "odp: " + r.error());
+      return ok();
+    }
     case Command::show_proxysession:
       return show_proxysession(lex, ctx, h);
     case Command::show_processlist:

@@ -43,6 +43,8 @@ struct InternalContext {
   // `kill ...`: the session id and whether only its running query is to be cut (`kill query`).
   // Returns false when there is no such session (or it cannot be killed that way).
   std::function<bool(uint32_t, bool)> kill_session;
+  // `alter proxy upgrade`: starts a hot upgrade like SIGUSR2 (the outcome is in odp's log).
+  std::function<Result<Ok, std::string>()> upgrade;
   // Routing commands: the snapshot the calling worker holds (may be null) and what that worker
   // knows of server health.
   const routing::Snapshot* snapshot = nullptr;

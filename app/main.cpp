@@ -1,7 +1,10 @@
 // odp's main(): flags, config, logging, signals (signalfd on this thread), systemd notification,
-// then a small control loop: SIGHUP reloads, SIGTERM/SIGINT drain and exit 0.
+// then a small control loop: SIGHUP reloads, SIGTERM/SIGINT drain and exit 0, SIGUSR2 hot-upgrades
+// (app/upgrade.h: a new process takes the listening sockets; this one serves its sessions to
+// their end, then exits 0).
 #include <poll.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -19,6 +22,7 @@
 #include "admin/log_settings.h"
 #include "app/notify.h"
 #include "app/options.h"
+#include "app/upgrade.h"
 #include "base/log.h"
 #include "proxy/server.h"
 
@@ -46,6 +50,8 @@ const char* signal_name(int signo) {
       return "SIGINT";
     case SIGHUP:
       return "SIGHUP";
+    case SIGUSR2:
+      return "SIGUSR2";
     default:
       return "signal";
   }
@@ -61,13 +67,31 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
+// How long a new process started by SIGUSR2 may take to report that it serves.
+constexpr auto kUpgradeReadyTimeout = std::chrono::seconds(60);
+
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("was killed by signal ") + strsignal(WTERMSIG(status));
+  return "stopped";
+}
+
 class Service {
  public:
-  Service(std::string path, std::shared_ptr<const Config> config, int signal_fd)
-      : path_(std::move(path)), started_(config), current_(std::move(config)), signal_fd_(signal_fd) {}
+  Service(std::string path, std::shared_ptr<const Config> config, int signal_fd, std::string exe,
+          std::vector<std::string> argv, odp::app::Inherited inherited)
+      : path_(std::move(path)),
+        started_(config),
+        current_(std::move(config)),
+        signal_fd_(signal_fd),
+        exe_(std::move(exe)),
+        argv_(std::move(argv)),
+        inherited_(std::move(inherited)) {}
 
   int run() {
-    auto server = odp::proxy::Server::start(current_);
+    const bool upgraded = inherited_.active();
+    // `alter proxy upgrade` takes the SIGUSR2 path: the signal reaches this thread's signalfd.
+    auto server = odp::proxy::Server::start(current_, inherited_.sql_fds, [] { kill(getpid(), SIGUSR2); });
     if (!server) {
       std::fprintf(stderr, "odp: %s\n", server.error().c_str());
       return 1;
@@ -75,19 +99,33 @@ class Service {
     server_ = std::move(server).value();
     if (!current_->listen.admin_http.empty()) {
       auto http = odp::admin::AdminHttpServer::start(
-          current_->listen.admin_http, [this] { return accepting_.load() && !server_->draining(); }, ODP_VERSION);
+          current_->listen.admin_http, [this] { return accepting_.load() && !server_->draining(); }, ODP_VERSION,
+          inherited_.admin_fd);
+      inherited_.admin_fd = -1;
       if (!http) {
         std::fprintf(stderr, "odp: %s\n", http.error().c_str());
         server_->stop();
         return 1;
       }
       http_ = std::move(http).value();
+    } else if (inherited_.admin_fd >= 0) {
+      close(inherited_.admin_fd);
+      inherited_.admin_fd = -1;
     }
     LOG_INFO("odp %s ready config=%s listen=%s admin_http=%s%s", ODP_VERSION, path_.c_str(),
              current_->listen.address.c_str(), current_->listen.admin_http.c_str(),
              http_ ? (" (port " + std::to_string(http_->port()) + ")").c_str() : "");
     odp::admin::ControlStats::instance().config_last_reload_unix_seconds.store(unix_seconds());
-    odp::app::notify("READY=1\nSTATUS=accepting clients");
+    if (upgraded) {
+      // The process being replaced stops accepting when it reads this; systemd tracks this pid
+      // from now on (NotifyAccess=all: the message comes from a process that is not main yet).
+      odp::app::report_ready(inherited_);
+      LOG_INFO("upgrade: this process (pid %d) serves on the inherited sockets", static_cast<int>(getpid()));
+      odp::app::notify(
+          ("MAINPID=" + std::to_string(getpid()) + "\nREADY=1\nSTATUS=accepting clients (upgraded)").c_str());
+    } else {
+      odp::app::notify("READY=1\nSTATUS=accepting clients");
+    }
     loop();
     server_->stop();
     if (http_) http_->stop();
@@ -103,15 +141,17 @@ class Service {
     for (;;) {
       auto now = Clock::now();
       auto wake = Clock::time_point::max();
-      if (watchdog.count() > 0) wake = next_watchdog;
+      if (watchdog.count() > 0 && !handed_over_) wake = next_watchdog;
       if (draining_) wake = std::min(wake, now + std::chrono::milliseconds(50));
+      if (child_.pid > 0) wake = std::min(wake, child_deadline_);
+      if (!abandoned_.empty()) wake = std::min(wake, now + std::chrono::seconds(1));
       int timeout_ms = -1;
       if (wake != Clock::time_point::max()) {
         timeout_ms = static_cast<int>(
             std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(wake - now).count()));
       }
-      pollfd pfd = {signal_fd_, POLLIN, 0};
-      if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) {
+      pollfd pfds[2] = {{signal_fd_, POLLIN, 0}, {child_.ready_fd, POLLIN, 0}};
+      if (poll(pfds, child_.ready_fd >= 0 ? 2 : 1, timeout_ms) < 0 && errno != EINTR) {
         LOG_ERROR("poll on signalfd failed error=\"%s\"; stopping", std::strerror(errno));
         return;
       }
@@ -119,8 +159,11 @@ class Service {
       while (read(signal_fd_, &si, sizeof(si)) == static_cast<ssize_t>(sizeof(si))) {
         if (!on_signal(static_cast<int>(si.ssi_signo))) return;
       }
+      if (child_.pid > 0) check_upgrade();
+      // New processes given up on: reaped once they exit (no zombie left behind).
+      std::erase_if(abandoned_, [](pid_t pid) { return waitpid(pid, nullptr, WNOHANG) != 0; });
       now = Clock::now();
-      if (watchdog.count() > 0 && now >= next_watchdog) {
+      if (watchdog.count() > 0 && !handed_over_ && now >= next_watchdog) {
         odp::app::notify("WATCHDOG=1");
         next_watchdog = now + watchdog;
       }
@@ -131,7 +174,8 @@ class Service {
           return;
         }
         if (now >= drain_deadline_) {
-          LOG_WARN("drain: listen.drain_timeout_ms passed with %zu client sessions open; closing them", left);
+          LOG_WARN("drain: listen.drain_timeout_ms passed with %zu client sessions open; closing them%s", left,
+                   handed_over_ ? " (their clients reconnect to the new process)" : "");
           return;
         }
       }
@@ -140,6 +184,17 @@ class Service {
 
   // Returns false when the loop must end now.
   bool on_signal(int signo) {
+    if (signo == SIGUSR2) {
+      start_upgrade();
+      return true;
+    }
+    if (handed_over_ && !drain_after_handover_ && (signo == SIGTERM || signo == SIGINT)) {
+      // The new process is the service now; this one only finishes what it still serves.
+      drain_after_handover_ = true;
+      LOG_INFO("%s after the upgrade: closing idle clients, statements in flight finish", signal_name(signo));
+      server_->begin_drain();
+      return true;
+    }
     if (signo == SIGHUP) {
       if (draining_) {
         LOG_WARN("SIGHUP while draining: reload ignored");
@@ -160,6 +215,100 @@ class Service {
              current_->listen.drain_timeout_ms);
     server_->begin_drain();
     return true;
+  }
+
+  // SIGUSR2: starts the binary at our own path with the same arguments and the listening sockets.
+  void start_upgrade() {
+    if (draining_) {
+      LOG_WARN("upgrade: SIGUSR2 while draining: ignored");
+      return;
+    }
+    if (child_.pid > 0) {
+      LOG_WARN("upgrade: SIGUSR2 while pid %d is starting: ignored", static_cast<int>(child_.pid));
+      return;
+    }
+    std::vector<int> sql = server_->listen_fds();
+    int admin = http_ ? http_->listen_fd() : -1;
+    auto child = odp::app::spawn_upgrade(exe_, argv_, sql, admin);
+    if (!child) {
+      LOG_ERROR("upgrade: cannot start %s: %s; this process keeps serving", exe_.c_str(), child.error().c_str());
+      return;
+    }
+    child_ = child.value();
+    child_output_.clear();
+    child_deadline_ = Clock::now() + kUpgradeReadyTimeout;
+    LOG_INFO("upgrade: started %s as pid %d with %zu listening sockets%s; waiting until it serves", exe_.c_str(),
+             static_cast<int>(child_.pid), sql.size(), admin >= 0 ? " and the admin HTTP socket" : "");
+  }
+
+  // Watches the new process: "ready" hands over; EOF (it exited) or the timeout keeps us serving.
+  void check_upgrade() {
+    char buf[128];
+    bool eof = false;
+    for (;;) {
+      ssize_t n = read(child_.ready_fd, buf, sizeof buf);
+      if (n > 0) {
+        child_output_.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      if (n == 0) eof = true;
+      break;
+    }
+    if (child_output_.find('\n') != std::string::npos && child_output_.rfind("ready ", 0) == 0) {
+      hand_over();
+      return;
+    }
+    if (eof) {
+      int status = 0;
+      pid_t got = 0;
+      for (int i = 0; i < 200 && got == 0; ++i) {  // it closed the pipe by exiting: reap it (<= 2 s)
+        got = waitpid(child_.pid, &status, WNOHANG);
+        if (got == 0) usleep(10000);
+      }
+      std::string how = got == child_.pid ? describe_exit(status) : "closed its ready pipe";
+      if (got != child_.pid) abandoned_.push_back(child_.pid);
+      LOG_ERROR(
+          "upgrade: the new process (pid %d) %s before it served (its error is on stderr / in the log above); "
+          "this process (pid %d) keeps serving",
+          static_cast<int>(child_.pid), how.c_str(), static_cast<int>(getpid()));
+      forget_child();
+      return;
+    }
+    if (Clock::now() >= child_deadline_) {
+      LOG_ERROR(
+          "upgrade: the new process (pid %d) did not serve within %lld s; stopping it (SIGTERM), this "
+          "process keeps serving",
+          static_cast<int>(child_.pid), static_cast<long long>(kUpgradeReadyTimeout.count()));
+      kill(child_.pid, SIGTERM);
+      abandoned_.push_back(child_.pid);
+      forget_child();  // it may still drain what it accepted; reaped when it exits
+    }
+  }
+
+  void forget_child() {
+    close(child_.ready_fd);
+    child_ = {};
+    child_output_.clear();
+  }
+
+  void hand_over() {
+    pid_t pid = child_.pid;
+    close(child_.ready_fd);
+    child_ = {};
+    handed_over_ = true;
+    draining_ = true;
+    accepting_ = false;
+    // Tell systemd first (NotifyAccess=all lets the new process say it too); after this, this
+    // process sends systemd nothing (a STOPPING=1 from it would stop the service).
+    odp::app::notify(("MAINPID=" + std::to_string(pid)).c_str());
+    if (http_) http_->stop();  // the new process answers /healthz and /metrics on the same socket
+    server_->begin_handover();
+    drain_deadline_ = Clock::now() + std::chrono::milliseconds(current_->listen.drain_timeout_ms);
+    LOG_INFO(
+        "upgrade: pid %d serves; this process (pid %d) stopped accepting and serves its client_sessions=%zu "
+        "until they end, closing the rest after drain_timeout_ms=%u",
+        static_cast<int>(pid), static_cast<int>(getpid()), server_->client_sessions(),
+        current_->listen.drain_timeout_ms);
   }
 
   void reload() {
@@ -202,8 +351,17 @@ class Service {
   int signal_fd_;
   std::unique_ptr<odp::proxy::Server> server_;
   std::unique_ptr<odp::admin::AdminHttpServer> http_;
+  std::string exe_;
+  std::vector<std::string> argv_;
+  odp::app::Inherited inherited_;
+  odp::app::UpgradeChild child_;  // a new process started by SIGUSR2, until it serves or fails
+  std::string child_output_;
+  std::vector<pid_t> abandoned_;
+  Clock::time_point child_deadline_{};
   std::atomic<bool> accepting_{true};
   bool draining_ = false;
+  bool handed_over_ = false;
+  bool drain_after_handover_ = false;
   Clock::time_point drain_deadline_{};
 };
 
@@ -233,8 +391,25 @@ int main(int argc, char** argv) {
       break;
   }
 
+  // Resolved now: a package manager that replaces the file before SIGUSR2 leaves /proc/self/exe
+  // pointing at a deleted inode; this path names the new binary.
+  std::string exe = odp::app::executable_path();
+  std::vector<std::string> args(argv, argv + argc);
+  auto inherited = odp::app::take_inherited();
+  if (!inherited) {
+    std::fprintf(stderr, "odp: %s\n", inherited.error().c_str());
+    return 1;
+  }
+  if (inherited->active() && getenv("WATCHDOG_PID") != nullptr) {
+    // systemd's watchdog variables name the process it started; this one takes over its pings.
+    setenv("WATCHDOG_PID", std::to_string(getpid()).c_str(), 1);
+  }
+
   auto loaded = odp::admin::load_config(options.config_path);
-  if (!report_config(loaded)) return 1;
+  if (!report_config(loaded)) {
+    if (inherited->active()) std::fprintf(stderr, "odp: upgrade refused: the config has errors\n");
+    return 1;
+  }
   auto config = std::make_shared<const Config>(std::move(loaded).value());
   odp::log::set_thread_name("main");
   std::string log_error = odp::admin::apply_log_settings(config->log);
@@ -248,7 +423,7 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   sigset_t signals;
   sigemptyset(&signals);
-  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR2}) sigaddset(&signals, s);
   if (pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) {
     std::fprintf(stderr, "odp: cannot block signals\n");
     return 1;
@@ -258,7 +433,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "odp: signalfd: %s\n", std::strerror(errno));
     return 1;
   }
-  int rc = Service(options.config_path, std::move(config), signal_fd).run();
+  int rc = Service(options.config_path, std::move(config), signal_fd, std::move(exe), std::move(args),
+                   std::move(inherited).value())
+               .run();
   close(signal_fd);
   return rc;
 }

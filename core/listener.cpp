@@ -75,11 +75,10 @@ void Listener::stop() {
 void Listener::on_accept(Completion& c, int32_t res, uint32_t /*flags*/) {
   auto* self = static_cast<Listener*>(c.ctx);
   if (res >= 0) {
-    if (self->stopping_) {
-      ::close(res);
-      return;
-    }
+    // Accepted before the stop took effect: the owner decides (closes it when draining; serves
+    // it when the socket lives on in a new process after a hot upgrade).
     self->on_accept_(res);
+    if (self->stopping_) return;
     if (!c.pending && !self->stopping_) self->arm();
     return;
   }

@@ -24,7 +24,7 @@ ProxyWorker::ProxyWorker(uint32_t index, SharedState& shared, std::shared_ptr<co
 
 ProxyWorker::~ProxyWorker() = default;
 
-void ProxyWorker::run(int listen_fd, std::promise<std::string>& started) {
+void ProxyWorker::run(std::vector<int> listen_fds, std::promise<std::string>& started) {
   char name[16];
   std::snprintf(name, sizeof name, "w%u", index_);
   log::set_thread_name(name);
@@ -36,13 +36,17 @@ void ProxyWorker::run(int listen_fd, std::promise<std::string>& started) {
   options.ring.fixed_files = static_cast<uint32_t>(
       std::min<uint64_t>({65536, uint64_t{config_->limits.client_max_connections} * 2 + 64, fd_limit}));
   if (auto st = worker_.init(options); !st) {
-    ::close(listen_fd);
+    for (int fd : listen_fds) ::close(fd);
     started.set_value("worker " + std::to_string(index_) + ": " + st.error());
     return;
   }
   core::StatsRegistry::instance();  // registered by the Server before threads start
-  listener_ = std::make_unique<core::Listener>(worker_, listen_fd, [this](int fd) { on_accept(fd); });
-  listener_->start();
+  // Usually one socket; more when a hot upgrade handed over more sockets than this process has
+  // workers (each must keep accepting: closing one would reset the connections queued on it).
+  for (int listen_fd : listen_fds) {
+    listeners_.push_back(std::make_unique<core::Listener>(worker_, listen_fd, [this](int fd) { on_accept(fd); }));
+    listeners_.back()->start();
+  }
   pool_ = std::make_unique<ServerPool>(pool_limits());
   routing::parse_route_policy(config_->routing.route_policy, route_policy_);
   worker_.set_idle_hook([this] {
@@ -63,16 +67,26 @@ void ProxyWorker::run(int listen_fd, std::promise<std::string>& started) {
   worker_.run();
   if (shared_.locations != nullptr) shared_.locations->offline(index_);
   shutdown_sessions();
+  draining_ = true;  // an accept still completing now is closed, not served
+  handing_over_ = false;
   // The multishot accept completes (-ECANCELED) after the stop, and its CQE names the listener:
   // it must outlive that CQE (freeing it first was a use-after-free ASan caught at shutdown).
-  listener_->stop();
-  worker_.settle(2000, [this] { return listener_->stopped(); });
-  if (listener_->stopped()) {
-    listener_.reset();
-  } else {
-    LOG_WARN("worker %u: the kernel still holds the listener's accept at exit; not freeing it", index_);
-    (void)listener_.release();
+  for (auto& l : listeners_) l->stop();
+  auto all_stopped = [this] {
+    for (auto& l : listeners_)
+      if (!l->stopped()) return false;
+    return true;
+  };
+  worker_.settle(2000, all_stopped);
+  for (auto& l : listeners_) {
+    if (l->stopped()) {
+      l.reset();
+    } else {
+      LOG_WARN("worker %u: the kernel still holds the listener's accept at exit; not freeing it", index_);
+      (void)l.release();
+    }
   }
+  listeners_.clear();
 }
 
 void ProxyWorker::post_config(std::shared_ptr<const admin::Config> config) {
@@ -102,8 +116,18 @@ void ProxyWorker::post_backend(BackendInfo backend) {
 void ProxyWorker::post_drain() {
   worker_.post([this] {
     draining_ = true;
-    if (listener_) listener_->stop();
+    for (auto& l : listeners_) l->stop();
     for (auto& [token, session] : sessions_) session->begin_drain();
+  });
+}
+
+void ProxyWorker::post_handover() {
+  worker_.post([this] {
+    // The sockets are shared with the new process, which accepts from now on: this one stops
+    // accepting but serves its sessions until they end. A connection its accept took before the
+    // stop is served too (closing it would refuse a client the kernel had already accepted).
+    handing_over_ = true;
+    for (auto& l : listeners_) l->stop();
   });
 }
 
@@ -126,7 +150,7 @@ void ProxyWorker::reject(int fd, uint16_t code, const char* message) {
 }
 
 void ProxyWorker::on_accept(int fd) {
-  if (draining_) {
+  if (draining_ && !handing_over_) {
     ::close(fd);
     return;
   }
@@ -335,6 +359,7 @@ admin::InternalResult ProxyWorker::run_internal_command(std::string_view sql) {
   ctx.info.emplace_back("config_file", config_->source);
   ctx.info.emplace_back("client_sessions", std::to_string(shared_.clients.load(std::memory_order_relaxed)));
   ctx.alter_config = shared_.alter_config;
+  ctx.upgrade = shared_.upgrade;
   ctx.kill_session = [this](uint32_t id, bool query_only) {
     auto where = shared_.sessions.find(id);
     if (!where || where->worker >= shared_.workers.size()) return false;

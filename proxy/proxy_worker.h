@@ -106,6 +106,8 @@ struct SharedState {
   uint64_t started_ms = 0;
   // `alter proxyconfig set k = v`: applies and publishes a changed config (set by the Server).
   std::function<Result<Ok, std::string>(const std::string&, const std::string&)> alter_config;
+  // `alter proxy upgrade`: asks the control thread for a hot upgrade (set by the Server; may be empty).
+  std::function<Result<Ok, std::string>()> upgrade;
   admin::CredentialStore* credentials = nullptr;
   JobPool* jobs = nullptr;
   // Location tables: published by the control thread, read by workers (reader slot = worker index).
@@ -122,11 +124,13 @@ class ProxyWorker final : public SessionEnv {
   ~ProxyWorker() override;
 
   // The thread body: sets up the ring, reports through `started` ("" on success), runs the loop.
-  void run(int listen_fd, std::promise<std::string>& started);
+  void run(std::vector<int> listen_fds, std::promise<std::string>& started);
   // Thread-safe requests.
   void post_config(std::shared_ptr<const admin::Config> config);
   void post_backend(BackendInfo backend);
   void post_drain();
+  // Hot upgrade: stop accepting (the new process accepts on the same sockets) and keep serving.
+  void post_handover();
   void post_stop();
   // Thread-safe: closes client session `conn_id` if this worker owns it (kill proxysession).
   void post_terminate(uint32_t conn_id);
@@ -206,11 +210,12 @@ class ProxyWorker final : public SessionEnv {
   routing::RoutePolicy route_policy_ = routing::RoutePolicy::follower_first;
   BackendInfo backend_;
   core::Worker worker_;
-  std::unique_ptr<core::Listener> listener_;
+  std::vector<std::unique_ptr<core::Listener>> listeners_;
   std::unordered_map<uint64_t, std::unique_ptr<ClientSession>> sessions_;  // by token
   std::vector<ClientSession*> finished_;
   std::atomic<size_t> session_count_{0};
   bool draining_ = false;
+  bool handing_over_ = false;
   ServerHealth health_;
   ServerDirectory directory_;
   StatementShapes shapes_;

@@ -26,7 +26,16 @@ namespace {
 
 class ServerImpl final : public Server {
  public:
-  explicit ServerImpl(std::shared_ptr<const admin::Config> config) : config_(std::move(config)) {}
+  ServerImpl(std::shared_ptr<const admin::Config> config, std::vector<int> inherited, std::function<void()> on_upgrade)
+      : config_(std::move(config)), inherited_(std::move(inherited)) {
+    if (on_upgrade) {
+      shared_.upgrade = [this, on_upgrade = std::move(on_upgrade)]() -> Result<Ok, std::string> {
+        if (shared_.draining.load()) return Err{std::string("draining: no upgrade")};
+        on_upgrade();
+        return Ok{};
+      };
+    }
+  }
 
   ~ServerImpl() override {
     stop();
@@ -44,11 +53,28 @@ class ServerImpl final : public Server {
       shared_.tls = ctx.value();
     }
     unsigned workers = cfg.listen.workers != 0 ? cfg.listen.workers : std::max(1u, std::thread::hardware_concurrency());
-    // SO_REUSEPORT would let us share a port with another odp of the same user; a plain bind
-    // first makes "port in use" an error, as it should be.
-    if (auto probe = probe_port_free(addr.value(), cfg.listen.address); !probe) return probe;
     std::vector<int> fds;
-    for (unsigned i = 0; i < workers; ++i) {
+    if (!inherited_.empty()) {
+      // Hot upgrade: the sockets of the process being replaced, if they listen where this config
+      // says (else they are closed and the address bound afresh, like a restart would).
+      bool same = true;
+      for (int fd : inherited_) same = same && listens_on(fd, addr.value());
+      if (same) {
+        fds = inherited_;
+        LOG_INFO("listen %s: %zu inherited sockets", cfg.listen.address.c_str(), fds.size());
+      } else {
+        LOG_WARN("listen.address %s differs from the inherited sockets; binding it afresh", cfg.listen.address.c_str());
+        for (int fd : inherited_) ::close(fd);
+      }
+      inherited_.clear();
+    }
+    // SO_REUSEPORT would let us share a port with another odp of the same user; a plain bind
+    // first makes "port in use" an error, as it should be (not when the sockets are inherited:
+    // they hold the port, and more sockets join their group below).
+    if (fds.empty()) {
+      if (auto probe = probe_port_free(addr.value(), cfg.listen.address); !probe) return probe;
+    }
+    for (unsigned i = static_cast<unsigned>(fds.size()); i < workers; ++i) {
       auto fd =
           core::open_listen_socket(addr->addr(), addr->len, static_cast<int>(cfg.listen.backlog), cfg.listen.address);
       if (!fd) {
@@ -81,15 +107,21 @@ class ServerImpl final : public Server {
       shared_.workers.push_back(workers_.back().get());
       core::StatsRegistry::instance().add(&static_cast<const ProxyWorker&>(*workers_.back()).stats());
     }
+    listen_fds_ = fds;
+    // Socket i goes to worker i % workers: more sockets than workers only after a hot upgrade
+    // from a process with more workers.
+    std::vector<std::vector<int>> per_worker(workers);
+    for (size_t i = 0; i < fds.size(); ++i) per_worker[i % workers].push_back(fds[i]);
     for (unsigned i = 0; i < workers; ++i) {
       std::promise<std::string> started;
       auto fut = started.get_future();
       ProxyWorker* w = workers_[i].get();
-      int fd = fds[i];
-      threads_.emplace_back([w, fd, &started] { w->run(fd, started); });
+      threads_.emplace_back([w, mine = per_worker[i], &started] { w->run(mine, started); });
       std::string err = fut.get();
       if (!err.empty()) {
-        for (unsigned j = i + 1; j < workers; ++j) ::close(fds[j]);
+        for (unsigned j = i + 1; j < workers; ++j)
+          for (int fd : per_worker[j]) ::close(fd);
+        listen_fds_.clear();
         stop();
         return Err(err);
       }
@@ -118,10 +150,19 @@ class ServerImpl final : public Server {
   }
 
   void begin_drain() override {
-    if (shared_.draining.exchange(true)) return;
+    // Also after a handover (SIGTERM while the old process serves its last sessions).
+    if (drain_started_.exchange(true)) return;
+    shared_.draining.store(true);
     for (auto& w : workers_) w->post_drain();
   }
   bool draining() const override { return shared_.draining.load(); }
+
+  void begin_handover() override {
+    if (shared_.draining.exchange(true)) return;
+    for (auto& w : workers_) w->post_handover();
+  }
+
+  std::vector<int> listen_fds() const override { return shared_.draining.load() ? std::vector<int>{} : listen_fds_; }
 
   size_t client_sessions() const override {
     size_t n = 0;
@@ -154,6 +195,17 @@ class ServerImpl final : public Server {
     if (!restart.empty()) LOG_WARN("alter proxyconfig: %s needs a restart to take effect", restart.front().c_str());
     LOG_INFO("alter proxyconfig set %s = %s", key.c_str(), value.c_str());
     return Ok{};
+  }
+
+  // Whether `fd` is a listening TCP socket bound to `want` (family, address and port).
+  static bool listens_on(int fd, const admin::SockAddr& want) {
+    int listening = 0;
+    socklen_t optlen = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) != 0 || listening == 0) return false;
+    sockaddr_storage bound{};
+    socklen_t len = sizeof bound;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) != 0) return false;
+    return len == want.len && std::memcmp(&bound, want.addr(), len) == 0;
   }
 
   static Status<std::string> probe_port_free(const admin::SockAddr& addr, const std::string& label) {
@@ -194,6 +246,9 @@ class ServerImpl final : public Server {
 
   std::mutex config_mu_;
   std::shared_ptr<const admin::Config> config_;
+  std::vector<int> inherited_;
+  std::vector<int> listen_fds_;
+  std::atomic<bool> drain_started_{false};
   SharedState shared_;
   std::unique_ptr<admin::CredentialStore> credentials_;
   std::unique_ptr<JobPool> jobs_;
@@ -205,8 +260,10 @@ class ServerImpl final : public Server {
 
 }  // namespace
 
-Result<std::unique_ptr<Server>, std::string> Server::start(std::shared_ptr<const admin::Config> config) {
-  auto server = std::make_unique<ServerImpl>(std::move(config));
+Result<std::unique_ptr<Server>, std::string> Server::start(std::shared_ptr<const admin::Config> config,
+                                                           std::vector<int> inherited,
+                                                           std::function<void()> on_upgrade) {
+  auto server = std::make_unique<ServerImpl>(std::move(config), std::move(inherited), std::move(on_upgrade));
   if (auto st = server->start(); !st) return Err(st.error());
   return std::unique_ptr<Server>(std::move(server));
 }

@@ -1,5 +1,6 @@
 #pragma once
 // The running proxy: listeners, worker threads and the control thread. app/main.cpp drives it.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,7 +14,12 @@ class Server {
  public:
   // Binds one SO_REUSEPORT listener per worker and starts the workers. On failure returns one
   // clear line, e.g. "listen 127.0.0.1:2883: Address already in use".
-  static Result<std::unique_ptr<Server>, std::string> start(std::shared_ptr<const admin::Config> config);
+  // `inherited`: listening sockets handed over by the process this one hot-upgrades (same
+  // address): used instead of binding, so no connection is refused while the processes change.
+  // `on_upgrade`: what `alter proxy upgrade` calls (on a worker thread); none = not available.
+  static Result<std::unique_ptr<Server>, std::string> start(std::shared_ptr<const admin::Config> config,
+                                                            std::vector<int> inherited = {},
+                                                            std::function<void()> on_upgrade = {});
   virtual ~Server() = default;
 
   // Applies a reloaded config to what can change live. Returns the dotted keys that changed
@@ -22,6 +28,11 @@ class Server {
   // Stops accepting, closes idle clients, lets statements in flight finish.
   virtual void begin_drain() = 0;
   virtual bool draining() const = 0;
+  // Hot upgrade, once the new process accepts on the same sockets: stops accepting, keeps serving
+  // the sessions until they end (main closes what is left at listen.drain_timeout_ms).
+  virtual void begin_handover() = 0;
+  // The listening sockets (valid until a drain or handover starts), to hand to a new process.
+  virtual std::vector<int> listen_fds() const = 0;
   // Client sessions still open over all workers.
   virtual size_t client_sessions() const = 0;
   // Ends the workers (closing whatever is left) and joins them. Idempotent.

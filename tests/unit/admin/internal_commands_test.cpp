@@ -251,6 +251,30 @@ TEST_CASE("alter proxyconfig set: the callback gets the key and the unquoted val
   CHECK(contains(r.message, "unknown config key 'nope.key'"));
 }
 
+TEST_CASE("alter proxy upgrade: calls the upgrade callback; errors say why") {
+  Fixture f;
+  auto r = f.run("alter proxy upgrade");
+  CHECK(r.kind == Kind::error);  // no callback in this context
+  CHECK(contains(r.message, "not available"));
+  int calls = 0;
+  f.ctx.upgrade = [&]() -> Result<Ok, std::string> {
+    ++calls;
+    if (calls == 3) return Err{std::string("draining: no upgrade")};
+    return Ok{};
+  };
+  CHECK(f.run("alter proxy upgrade").kind == Kind::ok);
+  CHECK(f.run("ALTER PROXY UPGRADE ;").kind == Kind::ok);
+  r = f.run("alter proxy upgrade");
+  CHECK(r.kind == Kind::error);
+  CHECK(r.message == "odp: draining: no upgrade");
+  r = f.run("alter proxy upgrade now");
+  CHECK(r.kind == Kind::error);
+  CHECK(r.error_code == 1064);
+  r = f.run("alter proxy downgrade");
+  CHECK(r.kind == Kind::error);
+  CHECK(calls == 3);
+}
+
 TEST_CASE("alter proxyconfig: malformed statements never reach the callback") {
   Fixture f;
   for (const char* sql :
