@@ -311,12 +311,17 @@ start_replication() { # I: follow every other server
 
 # First `up` of a datadir set: schema, tables, seed rows, triggers, metadata, replication. Later
 # `up`s only make sure the metadata matches the state files and replication runs.
+# Bumped when the shape changes (tables, metadata columns): a sandbox made by an older version is
+# set up again on its next `up` (example tables re-created, default leaders).
+SHAPE_VERSION=2
+
 setup_cluster_shape() {
-  init_meta_state
   local i fresh=0
   for ((i = 1; i <= NSERVERS; i++)); do
-    [[ -f $(server_dir "$i")/.cluster ]] || fresh=1
+    [[ $(cat "$(server_dir "$i")/.cluster" 2>/dev/null) == "$SHAPE_VERSION" ]] || fresh=1
   done
+  ((fresh)) && rm -f "$META_DIR/leaders"
+  init_meta_state
   if ((fresh)); then
     log "setting up the cluster shape (metadata, example tables, replication)"
     for ((i = 1; i <= NSERVERS; i++)); do
@@ -330,7 +335,7 @@ $(example_tables_sql)" || die "s$i: creating the cluster schema failed"
       write_meta_to "$i"
     done
     for ((i = 1; i <= NSERVERS; i++)); do start_replication "$i"; done
-    for ((i = 1; i <= NSERVERS; i++)); do touch "$(server_dir "$i")/.cluster"; done
+    for ((i = 1; i <= NSERVERS; i++)); do echo "$SHAPE_VERSION" >"$(server_dir "$i")/.cluster"; done
   else
     write_meta_everywhere
     for ((i = 1; i <= NSERVERS; i++)); do server_sql "$i" "START ALL SLAVES;" >/dev/null 2>&1 || true; done
