@@ -339,7 +339,7 @@ bool LocationService::load_table(const ClusterConfig& cc, routing::ClusterTopolo
       table_id = "0";
     auto i = fetch_(cc, std::string("SELECT ") + kWeak +
                             " tenant_name, table_id, part_level, part_num, part_type, part_key_num, part_key_name, "
-                            "part_key_type, part_key_idx, part_key_level, part_expr FROM "
+                            "part_key_type, part_key_idx, part_key_level, part_expr, part_key_collation_type FROM "
                             "oceanbase.__all_virtual_proxy_partition_info WHERE tenant_name = " +
                             quoted(tenant) + " AND table_id = " + table_id);
     auto p = i ? fetch_(cc, std::string("SELECT ") + kWeak +

@@ -164,6 +164,8 @@ Result<TableBuild, std::string> build_table(std::string_view tenant, std::string
     if (!pi.missing.empty()) return Err("__all_virtual_proxy_partition_info: no column " + pi.missing);
     if (part_info.rows.empty()) return Err("table " + e.table + ": partitioned but no partition info");
     const auto& row = part_info.rows.front();
+    // Optional: the key column's type and collation (KEY partitioning needs both).
+    int p_ktype = part_info.column("part_key_type"), p_coll = part_info.column("part_key_collation_type");
     int64_t level = 0, type = -1, key_idx = -1, keys = 1;
     number(Cols::cell(row, p_level), level);
     number(Cols::cell(row, p_type), type);
@@ -176,6 +178,10 @@ Result<TableBuild, std::string> build_table(std::string_view tenant, std::string
       if (keys == 1 && part_info.rows.size() == 1 && name_ok(Cols::cell(row, p_key))) {
         e.part_key = lower(*Cols::cell(row, p_key));
         e.part_key_idx = static_cast<int32_t>(key_idx);
+        int32_t key_type = -1;
+        uint32_t collation = 0;
+        if (number(Cols::cell(row, p_ktype), key_type)) e.part_key_type = key_type;
+        if (number(Cols::cell(row, p_coll), collation)) e.part_key_collation = collation;
       }
     }
   }

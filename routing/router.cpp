@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
+#include <optional>
 
 #include "base/ascii.h"
+#include "routing/partition_hash.h"
 
 namespace odp::routing {
 
@@ -27,6 +30,84 @@ bool integer_of(const SqlValue& v, int64_t& out) {
     return ec == std::errc() && ptr == t.data() + t.size();
   }
   return false;
+}
+
+// OceanBase's integer column types (ObObjType): 1..5 signed, 6..10 unsigned, with their ranges.
+bool integer_type(int32_t t) {
+  return t >= 1 && t <= 10;
+}
+bool in_range(int32_t t, int64_t v) {
+  switch (t) {
+    case 1:
+      return v >= -128 && v <= 127;  // TINYINT
+    case 2:
+      return v >= -32768 && v <= 32767;  // SMALLINT
+    case 3:
+      return v >= -8388608 && v <= 8388607;  // MEDIUMINT
+    case 4:
+      return v >= INT32_MIN && v <= INT32_MAX;  // INT
+    case 5:
+      return true;  // BIGINT
+    case 6:
+      return v >= 0 && v <= 255;  // TINYINT UNSIGNED
+    case 7:
+      return v >= 0 && v <= 65535;  // SMALLINT UNSIGNED
+    case 8:
+      return v >= 0 && v <= 16777215;  // MEDIUMINT UNSIGNED
+    case 9:
+      return v >= 0 && v <= static_cast<int64_t>(UINT32_MAX);  // INT UNSIGNED
+    case 10:
+      return v >= 0;  // BIGINT UNSIGNED (as far as int64 goes)
+    default:
+      return false;
+  }
+}
+
+// A string literal that OceanBase casts to exactly this integer: an optional '-' and digits, nothing
+// else (spaces, signs, decimals and exponents are left to the server: not routed).
+bool plain_integer_text(std::string_view t, int64_t& out) {
+  if (t.empty()) return false;
+  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+  return ec == std::errc() && ptr == t.data() + t.size();
+}
+
+bool ascii_only(std::string_view s) {
+  for (char c : s)
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  return true;
+}
+
+// The KEY hash (seed 0, one column) of `value` cast to the key column's type, as OceanBase casts
+// it; nullopt when the cast is not certain (the statement then takes the default route).
+std::optional<uint64_t> key_hash_of(const TableEntry& entry, const SqlValue& value) {
+  const int32_t type = entry.part_key_type;
+  if (integer_type(type)) {
+    int64_t v = 0;
+    if (value.kind == SqlValue::Kind::integer) {
+      v = value.integer;
+    } else if (value.kind == SqlValue::Kind::string && !value.has_escapes) {
+      if (!plain_integer_text(value.text, v)) return std::nullopt;
+    } else {
+      return std::nullopt;  // NULL (no route), decimals (rounding), anything else
+    }
+    if (!in_range(type, v)) return std::nullopt;
+    return key_hash_int(v, 0);
+  }
+  const bool varchar = type == 22, fixed_char = type == 23;
+  if (!varchar && !fixed_char) return std::nullopt;
+  // BINARY(n) pads with zero bytes: its stored value is not the literal.
+  if (fixed_char && entry.part_key_collation == kCollationBinary) return std::nullopt;
+  if (value.kind == SqlValue::Kind::integer) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value.integer);
+    if (ec != std::errc()) return std::nullopt;
+    return key_hash_string(std::string_view(buf, static_cast<size_t>(end - buf)), entry.part_key_collation, 0);
+  }
+  if (value.kind != SqlValue::Kind::string || value.has_escapes) return std::nullopt;
+  // The literal's bytes are taken as utf8mb4 (the client's character set is not known here): only
+  // ASCII is certain whatever the client's or an introducer's character set.
+  if (value.introducer && !ascii_only(value.text)) return std::nullopt;
+  return key_hash_string(value.text, entry.part_key_collation, 0);
 }
 }  // namespace
 
@@ -52,8 +133,13 @@ int partition_for_value(const TableEntry& entry, const SqlValue& value) {
     case PartType::hash: {
       int64_t v = 0;
       if (!integer_of(value, v)) return -1;
-      int64_t r = v % static_cast<int64_t>(n);  // MySQL: remainder, then its absolute value
-      return static_cast<int>(r < 0 ? -r : r);
+      return static_cast<int>(hash_part_index(v, n));  // MySQL mode: |v| mod n
+    }
+    case PartType::key:
+    case PartType::key_implicit: {
+      auto h = key_hash_of(entry, value);
+      if (!h) return -1;
+      return static_cast<int>(key_part_index(*h, n));
     }
     case PartType::range: {
       int64_t v = 0;
@@ -76,7 +162,7 @@ int partition_for_value(const TableEntry& entry, const SqlValue& value) {
       return fallback;
     }
     default:
-      return -1;  // KEY needs OceanBase's own hash; *_COLUMNS forms are not routed yet
+      return -1;  // *_COLUMNS forms are not routed yet
   }
 }
 

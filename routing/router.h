@@ -23,8 +23,9 @@ struct LdcPlace {
 };
 
 // Partition lookup for one value of the partition key. Returns the partition's index in
-// entry.partitions, or -1 when the value cannot be placed (wrong type, no matching range/list, KEY
-// partitioning which needs OceanBase's own hash).
+// entry.partitions, or -1 when the value cannot be placed (wrong type, no matching range/list, a
+// NULL or uncertain KEY value, *_COLUMNS partitioning). KEY is OceanBase's hash (partition_hash.h)
+// of the value cast to the key column's type (TableEntry::part_key_type / part_key_collation).
 int partition_for_value(const TableEntry& entry, const SqlValue& value);
 
 struct PartitionChoice {

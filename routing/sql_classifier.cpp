@@ -250,7 +250,11 @@ class Parser {
       negative = t.ch() == '-';
       t = next();
     }
-    if (t.kind == Tok::word && !t.text.empty() && t.text[0] == '_' && peek().kind == Tok::string) t = next();
+    bool introducer = false;
+    if (t.kind == Tok::word && !t.text.empty() && t.text[0] == '_' && peek().kind == Tok::string) {
+      t = next();
+      introducer = true;
+    }
     switch (t.kind) {
       case Tok::integer: {
         int64_t x = 0;
@@ -272,6 +276,7 @@ class Parser {
         v.kind = SqlValue::Kind::string;
         v.text = t.text;
         v.has_escapes = t.has_escapes;
+        v.introducer = introducer;
         return true;
       case Tok::placeholder:
         v.kind = SqlValue::Kind::placeholder;

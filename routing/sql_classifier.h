@@ -52,6 +52,7 @@ struct SqlValue {
   int64_t integer = 0;       // kind integer (fits in int64; larger ones are `decimal`)
   std::string_view text;     // the literal's text as written (strings: without quotes, escapes not undone)
   bool has_escapes = false;  // string contains backslash escapes or doubled quotes
+  bool introducer = false;   // string written with a charset introducer (_latin1'...')
   uint16_t placeholder = 0;  // kind placeholder: 0-based index of the `?` in the statement
 };
 

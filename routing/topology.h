@@ -83,6 +83,11 @@ struct TableEntry {
   PartType part_type = PartType::none;
   std::string part_key;       // lower-cased column name of the (single) partition key; "" when none
   int32_t part_key_idx = -1;  // its position among the table's columns (INSERT without a column list)
+  // The key column's OceanBase type (ObObjType: 1..10 integers, 22 varchar, 23 char; -1 unknown) and
+  // collation id (45 utf8mb4_general_ci, 46 utf8mb4_bin, 63 binary; 0 unknown). KEY partitioning
+  // hashes the value as this type, so a key of unknown type is not routed.
+  int32_t part_key_type = -1;
+  uint32_t part_key_collation = 0;
   // HASH/KEY: in partition-index order (index = value mod size). RANGE: in ascending bound order.
   // LIST: any order. Non-partitioned: exactly one.
   std::vector<Partition> partitions;

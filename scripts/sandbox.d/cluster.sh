@@ -12,9 +12,25 @@ TENANT=t1
 
 # Example tables: name, partition function, partition count, key column, key position, OB type.
 #   part_of(): the partition a key value falls in, as SQL (used by the 4038 triggers).
-EXAMPLE_TABLES=(orders events regions items)
-table_id_of() { case $1 in orders) echo 500001 ;; events) echo 500002 ;; regions) echo 500003 ;; items) echo 500004 ;; esac; }
-part_count_of() { case $1 in items) echo 1 ;; *) echo 3 ;; esac; }
+EXAMPLE_TABLES=(orders events regions items accounts tags people)
+table_id_of() {
+  case $1 in
+    orders) echo 500001 ;; events) echo 500002 ;; regions) echo 500003 ;; items) echo 500004 ;;
+    accounts) echo 500005 ;; tags) echo 500006 ;; people) echo 500007 ;;
+  esac
+}
+part_count_of() { case $1 in items) echo 1 ;; accounts) echo 10 ;; tags) echo 16 ;; people) echo 8 ;; *) echo 3 ;; esac; }
+# The partition of a row (NEW or OLD), as SQL, for the 4038 triggers. KEY tables compute it the way
+# OceanBase does (key_hash_sql below).
+key_part_sql() { # TABLE ROW
+  case $1 in
+    accounts) echo "oceanbase.key_part(oceanbase.murmur64a(oceanbase.le64($2.id), 0), 10)" ;;
+    tags) echo "oceanbase.key_part(oceanbase.murmur64a($2.tag, 0), 16)" ;;
+    people) echo "oceanbase.key_part(oceanbase.general_ci_hash($2.name), 8)" ;;
+    regions) echo "oceanbase.part_of('$1', $2.code)" ;;
+    *) echo "oceanbase.part_of('$1', $2.id)" ;;
+  esac
+}
 # Default leaders (server index per partition), wrapped onto the number of servers.
 default_leader() { # TABLE PART
   local l
@@ -23,6 +39,7 @@ default_leader() { # TABLE PART
     events:0) l=2 ;; events:1) l=3 ;; events:2) l=1 ;;
     regions:0) l=3 ;; regions:1) l=1 ;; regions:2) l=2 ;;
     items:0) l=2 ;;
+    accounts:*) l=$(($2 % 3 + 1)) ;; tags:*) l=$((($2 + 1) % 3 + 1)) ;; people:*) l=$((($2 + 2) % 3 + 1)) ;;
   esac
   echo $(((l - 1) % NSERVERS + 1))
 }
@@ -87,7 +104,7 @@ CREATE TABLE IF NOT EXISTS oceanbase.__all_virtual_proxy_schema (tenant_name VAR
 CREATE TABLE IF NOT EXISTS oceanbase.__all_virtual_proxy_partition_info (tenant_name VARCHAR(128) NOT NULL,
   table_id BIGINT NOT NULL, part_level INT, part_num BIGINT, part_type INT, part_key_num INT,
   part_key_name VARCHAR(128) NOT NULL, part_key_type INT, part_key_idx INT, part_key_level INT, part_expr VARCHAR(256),
-  PRIMARY KEY (tenant_name, table_id, part_key_name));
+  part_key_collation_type INT, PRIMARY KEY (tenant_name, table_id, part_key_name));
 CREATE TABLE IF NOT EXISTS oceanbase.__all_virtual_proxy_partition (tenant_name VARCHAR(128) NOT NULL,
   table_id BIGINT NOT NULL, part_id BIGINT NOT NULL, part_name VARCHAR(128), tablet_id BIGINT,
   high_bound_val VARCHAR(256) NULL, list_val VARCHAR(256) NULL, PRIMARY KEY (tenant_name, table_id, part_id));
@@ -102,11 +119,77 @@ DROP PROCEDURE IF EXISTS oceanbase.check_leader;
 DELIMITER //
 CREATE PROCEDURE oceanbase.check_leader(tbl VARCHAR(64), part BIGINT) SQL SECURITY DEFINER
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM oceanbase.__all_virtual_proxy_schema WHERE tenant_name = 't1'
+  IF part IS NOT NULL AND NOT EXISTS (SELECT 1 FROM oceanbase.__all_virtual_proxy_schema WHERE tenant_name = 't1'
                  AND database_name = 'test' AND table_name = tbl AND partition_id = part AND role = 1
                  AND sql_port = @@port) THEN
     SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 4038, MESSAGE_TEXT = 'Not master';
   END IF;
+END//
+DELIMITER ;
+EOF
+  key_hash_sql
+}
+
+# OceanBase's KEY partitioning in SQL (OB-VECTORS.md section 4), for the 4038 triggers of the KEY
+# tables: murmurhash64A with 64-bit products taken modulo 2^64 in DECIMAL, integers as 8 bytes LE,
+# utf8mb4_general_ci as its weights (WEIGHT_STRING, big-endian, swapped to LE) in 128-byte chunks.
+key_hash_sql() {
+  cat <<'EOF'
+DROP FUNCTION IF EXISTS oceanbase.mul64;
+CREATE FUNCTION oceanbase.mul64(a BIGINT UNSIGNED, b BIGINT UNSIGNED) RETURNS BIGINT UNSIGNED DETERMINISTIC
+  RETURN CAST(MOD(CAST(a AS DECIMAL(65,0)) * CAST(b AS DECIMAL(65,0)), 18446744073709551616) AS UNSIGNED);
+DROP FUNCTION IF EXISTS oceanbase.le64;
+CREATE FUNCTION oceanbase.le64(v BIGINT) RETURNS VARBINARY(8) DETERMINISTIC
+  RETURN REVERSE(UNHEX(LPAD(HEX(v), 16, '0')));
+DROP FUNCTION IF EXISTS oceanbase.key_part;
+CREATE FUNCTION oceanbase.key_part(h BIGINT UNSIGNED, n INT) RETURNS BIGINT DETERMINISTIC
+  RETURN IF(h IS NULL, NULL, MOD(IF(h >= 9223372036854775808, 18446744073709551616 - CAST(h AS DECIMAL(65,0)), h), n));
+DROP FUNCTION IF EXISTS oceanbase.murmur64a;
+DELIMITER //
+CREATE FUNCTION oceanbase.murmur64a(data VARBINARY(1024), seed BIGINT UNSIGNED) RETURNS BIGINT UNSIGNED DETERMINISTIC
+BEGIN
+  DECLARE m BIGINT UNSIGNED DEFAULT 14313749767032793493;
+  DECLARE len INT DEFAULT LENGTH(data);
+  DECLARE i INT DEFAULT 0;
+  DECLARE k BIGINT UNSIGNED;
+  DECLARE h BIGINT UNSIGNED;
+  IF data IS NULL THEN RETURN NULL; END IF;
+  SET h = seed ^ oceanbase.mul64(len, m);
+  WHILE i + 8 <= len DO
+    SET k = CAST(CONV(HEX(REVERSE(SUBSTRING(data, i + 1, 8))), 16, 10) AS UNSIGNED);
+    SET k = oceanbase.mul64(k, m);
+    SET k = k ^ (k >> 47);
+    SET k = oceanbase.mul64(k, m);
+    SET h = oceanbase.mul64(h ^ k, m);
+    SET i = i + 8;
+  END WHILE;
+  IF len > i THEN
+    SET k = CAST(CONV(HEX(REVERSE(SUBSTRING(data, i + 1))), 16, 10) AS UNSIGNED);
+    SET h = oceanbase.mul64(h ^ k, m);
+  END IF;
+  SET h = h ^ (h >> 47);
+  SET h = oceanbase.mul64(h, m);
+  RETURN h ^ (h >> 47);
+END//
+DROP FUNCTION IF EXISTS oceanbase.general_ci_hash//
+CREATE FUNCTION oceanbase.general_ci_hash(s VARCHAR(1024) CHARACTER SET utf8mb4) RETURNS BIGINT UNSIGNED DETERMINISTIC
+BEGIN
+  DECLARE w VARBINARY(4096);
+  DECLARE le VARBINARY(4096) DEFAULT '';
+  DECLARE i INT DEFAULT 1;
+  DECLARE h BIGINT UNSIGNED DEFAULT 0;
+  IF s IS NULL THEN RETURN NULL; END IF;
+  SET w = WEIGHT_STRING(TRIM(TRAILING ' ' FROM s) COLLATE utf8mb4_general_ci);
+  WHILE i < LENGTH(w) DO
+    SET le = CONCAT(le, SUBSTRING(w, i + 1, 1), SUBSTRING(w, i, 1));
+    SET i = i + 2;
+  END WHILE;
+  SET i = 1;
+  WHILE i <= LENGTH(le) DO
+    SET h = oceanbase.murmur64a(SUBSTRING(le, i, 128), h);
+    SET i = i + 128;
+  END WHILE;
+  RETURN h;
 END//
 DELIMITER ;
 EOF
@@ -115,7 +198,7 @@ EOF
 # The example tables (real MariaDB partitioning), seed rows and the 4038 triggers.
 example_tables_sql() {
   cat <<'EOF'
-DROP TABLE IF EXISTS test.orders, test.events, test.regions, test.items;
+DROP TABLE IF EXISTS test.orders, test.events, test.regions, test.items, test.accounts, test.tags, test.people;
 CREATE TABLE test.orders (id BIGINT PRIMARY KEY, customer VARCHAR(64), amount DECIMAL(12,2))
   PARTITION BY HASH(id) PARTITIONS 3;
 CREATE TABLE test.events (id BIGINT PRIMARY KEY, kind VARCHAR(32), at DATETIME)
@@ -124,6 +207,9 @@ CREATE TABLE test.events (id BIGINT PRIMARY KEY, kind VARCHAR(32), at DATETIME)
 CREATE TABLE test.regions (code INT, id BIGINT, name VARCHAR(64), PRIMARY KEY (code, id))
   PARTITION BY LIST (code) (PARTITION p0 VALUES IN (1, 2, 3), PARTITION p1 VALUES IN (4, 5, 6), PARTITION p2 DEFAULT);
 CREATE TABLE test.items (id BIGINT PRIMARY KEY, name VARCHAR(64));
+CREATE TABLE test.accounts (id BIGINT PRIMARY KEY, owner VARCHAR(64));
+CREATE TABLE test.tags (tag VARBINARY(64) PRIMARY KEY, note VARCHAR(64));
+CREATE TABLE test.people (name VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci PRIMARY KEY, age INT);
 INSERT INTO test.orders VALUES (0, 'ann', 10.00), (1, 'bob', 11.50), (2, 'cid', 12.25), (3, 'dee', 13.00),
   (4, 'eve', 14.75), (5, 'fay', 15.10);
 INSERT INTO test.events VALUES (10, 'boot', '2026-01-01 00:00:00'), (1500, 'tick', '2026-01-02 00:00:00'),
@@ -131,22 +217,20 @@ INSERT INTO test.events VALUES (10, 'boot', '2026-01-01 00:00:00'), (1500, 'tick
 INSERT INTO test.regions VALUES (1, 1, 'north'), (5, 1, 'south'), (9, 1, 'elsewhere');
 INSERT INTO test.items VALUES (1, 'widget'), (2, 'gadget');
 EOF
-  local t key
+  local t
   for t in "${EXAMPLE_TABLES[@]}"; do
-    key=id
-    [[ $t == regions ]] && key=code
     cat <<EOF
 CREATE TRIGGER test.${t}_leader_bi BEFORE INSERT ON test.$t FOR EACH ROW
-  CALL oceanbase.check_leader('$t', oceanbase.part_of('$t', NEW.$key));
+  CALL oceanbase.check_leader('$t', $(key_part_sql "$t" NEW));
 DELIMITER //
 CREATE TRIGGER test.${t}_leader_bu BEFORE UPDATE ON test.$t FOR EACH ROW
 BEGIN
-  CALL oceanbase.check_leader('$t', oceanbase.part_of('$t', OLD.$key));
-  CALL oceanbase.check_leader('$t', oceanbase.part_of('$t', NEW.$key));
+  CALL oceanbase.check_leader('$t', $(key_part_sql "$t" OLD));
+  CALL oceanbase.check_leader('$t', $(key_part_sql "$t" NEW));
 END//
 DELIMITER ;
 CREATE TRIGGER test.${t}_leader_bd BEFORE DELETE ON test.$t FOR EACH ROW
-  CALL oceanbase.check_leader('$t', oceanbase.part_of('$t', OLD.$key));
+  CALL oceanbase.check_leader('$t', $(key_part_sql "$t" OLD));
 EOF
   done
 }
@@ -155,6 +239,8 @@ EOF
 meta_rows_sql() {
   local i t p n l tid role now
   now=$(($(date +%s) * 1000000))
+  # Sandboxes made before the column existed get it (positional INSERTs below rely on its place).
+  echo "ALTER TABLE oceanbase.__all_virtual_proxy_partition_info ADD COLUMN IF NOT EXISTS part_key_collation_type INT;"
   echo "START TRANSACTION;"
   echo "DELETE FROM oceanbase.DBA_OB_SERVERS; DELETE FROM oceanbase.DBA_OB_ZONES; DELETE FROM oceanbase.DBA_OB_TENANTS;"
   echo "DELETE FROM oceanbase.__all_virtual_proxy_schema; DELETE FROM oceanbase.__all_virtual_proxy_partition_info;"
@@ -175,10 +261,13 @@ meta_rows_sql() {
     tid=$(table_id_of "$t")
     n=$(part_count_of "$t")
     case $t in
-      orders) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 3, 0, 1, 'id', 5, 0, 1, 'id');" ;;
-      events) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 3, 3, 1, 'id', 5, 0, 1, 'id');" ;;
-      regions) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 3, 5, 1, 'code', 4, 0, 1, 'code');" ;;
-      items) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 0, 1, 0, 0, '', 0, -1, 0, '');" ;;
+      orders) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 3, 0, 1, 'id', 5, 0, 1, 'id', 63);" ;;
+      events) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 3, 3, 1, 'id', 5, 0, 1, 'id', 63);" ;;
+      regions) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 3, 5, 1, 'code', 4, 0, 1, 'code', 63);" ;;
+      items) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 0, 1, 0, 0, '', 0, -1, 0, '', 0);" ;;
+      accounts) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 10, 1, 1, 'id', 5, 0, 1, 'id', 63);" ;;
+      tags) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 16, 1, 1, 'tag', 22, 0, 1, 'tag', 63);" ;;
+      people) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 8, 1, 1, 'name', 22, 0, 1, 'name', 45);" ;;
     esac
     for ((p = 0; p < n; ++p)); do
       local high=NULL list=NULL
@@ -222,12 +311,17 @@ start_replication() { # I: follow every other server
 
 # First `up` of a datadir set: schema, tables, seed rows, triggers, metadata, replication. Later
 # `up`s only make sure the metadata matches the state files and replication runs.
+# Bumped when the shape changes (tables, metadata columns): a sandbox made by an older version is
+# set up again on its next `up` (example tables re-created, default leaders).
+SHAPE_VERSION=2
+
 setup_cluster_shape() {
-  init_meta_state
   local i fresh=0
   for ((i = 1; i <= NSERVERS; i++)); do
-    [[ -f $(server_dir "$i")/.cluster ]] || fresh=1
+    [[ $(cat "$(server_dir "$i")/.cluster" 2>/dev/null) == "$SHAPE_VERSION" ]] || fresh=1
   done
+  ((fresh)) && rm -f "$META_DIR/leaders"
+  init_meta_state
   if ((fresh)); then
     log "setting up the cluster shape (metadata, example tables, replication)"
     for ((i = 1; i <= NSERVERS; i++)); do
@@ -241,7 +335,7 @@ $(example_tables_sql)" || die "s$i: creating the cluster schema failed"
       write_meta_to "$i"
     done
     for ((i = 1; i <= NSERVERS; i++)); do start_replication "$i"; done
-    for ((i = 1; i <= NSERVERS; i++)); do touch "$(server_dir "$i")/.cluster"; done
+    for ((i = 1; i <= NSERVERS; i++)); do echo "$SHAPE_VERSION" >"$(server_dir "$i")/.cluster"; done
   else
     write_meta_everywhere
     for ((i = 1; i <= NSERVERS; i++)); do server_sql "$i" "START ALL SLAVES;" >/dev/null 2>&1 || true; done

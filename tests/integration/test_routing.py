@@ -13,7 +13,8 @@ import sys
 
 import pymysql
 
-from odplib import (HOST, ROOT, SERVER_PORTS, check, check_eq, connect, metric, run_cases, wait_for)
+from odplib import (BUILD_DIR, HOST, ODP_PORT, ROOT, SERVER_PORTS, check, check_eq, connect, metric, run_cases,
+                    wait_for)
 
 TENANT = "t1"
 # One key value per partition, per table: (table, key column, {partition_id: value}).
@@ -246,6 +247,138 @@ def case_explain_route():
         check_eq(len(cur.fetchall()), 3, "route rows for test.orders")
 
 
+# KEY tables: (table, key column, partitions, key values). The partition OceanBase would pick is
+# computed here, by a reference independent of odp (OB-VECTORS.md section 4).
+KEY_TABLES = [
+    ("accounts", "id", 10, [0, 1, 2, 7, 145, 754623846937, -1, -145, 9000000000000000000, 123456789, 42, 99]),
+    ("tags", "tag", 16, [b"partitionKey", b"alpha", b"beta", b"gamma", b"delta", b"t1", b"t2 ", b"", b"x" * 60,
+                         b"Tag-With-Case", b"0", b"zz"]),
+    ("people", "name", 8, ["abcdef", "ABCDEF  ", "alice", "Bob", "Jos\u00e9", "Zo\u00eb", "\u00c5sa", "Stra\u00dfe",
+                           "\u4e2d\u6587", "x" * 64, "carol", "dave"]),
+]
+
+
+def murmur64a_reference(data, seed):
+    m, mask = 0xC6A4A7935BD1E995, (1 << 64) - 1
+    h = (seed ^ (len(data) * m)) & mask
+    full = len(data) // 8 * 8
+    for i in range(0, full, 8):
+        k = int.from_bytes(data[i:i + 8], "little")
+        k = (k * m) & mask
+        k ^= k >> 47
+        k = (k * m) & mask
+        h = ((h ^ k) * m) & mask
+    if len(data) > full:
+        h = ((h ^ int.from_bytes(data[full:], "little")) * m) & mask
+    h ^= h >> 47
+    h = (h * m) & mask
+    return h ^ (h >> 47)
+
+
+def general_ci_weights(text):
+    """The string's utf8mb4_general_ci weights, 2 bytes LE each, read from a server (not odp)."""
+    text = text.rstrip(" ")
+    if not text:
+        return b""
+    be = bytes.fromhex(meta("SELECT HEX(WEIGHT_STRING(CONVERT(%s USING utf8mb4) COLLATE utf8mb4_general_ci))",
+                            (text,))[0][0])
+    return b"".join(be[i + 1:i + 2] + be[i:i + 1] for i in range(0, len(be), 2))
+
+
+def expected_key_partition(table, value, parts):
+    if table == "accounts":
+        h = murmur64a_reference((value & ((1 << 64) - 1)).to_bytes(8, "little"), 0)
+    elif table == "tags":
+        h = murmur64a_reference(value, 0)
+    else:
+        w, h = general_ci_weights(value), 0
+        for i in range(0, len(w), 128):
+            h = murmur64a_reference(w[i:i + 128], h)
+    r = h - (1 << 64) if h >= 1 << 63 else h
+    return abs(r) % parts
+
+
+def key_literal(value):
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, bytes):
+        return "'%s'" % value.decode("ascii")
+    return "'%s'" % value
+
+
+def case_key_partitions_as_oceanbase():
+    # The reference against OceanBase's own vectors first (ObHashUtilTest).
+    check_eq(murmur64a_reference((145).to_bytes(8, "little"), 0), 3972054043075874492, "murmur64A(145)")
+    check_eq(murmur64a_reference(b"partitionKey", 0), (1 << 64) - 6632533813747801170, "murmur64A(partitionKey)")
+    check_eq(expected_key_partition("people", "abcdef", 1 << 62), 5483367784116059036 % (1 << 62), "general_ci abcdef")
+    with contextlib.closing(connect()) as c, c.cursor() as cur, \
+            contextlib.closing(connect(user="root@proxysys", password="", database=None)) as admin, \
+            admin.cursor() as acur:
+        for table, column, parts, values in KEY_TABLES:
+            cur.execute("SELECT COUNT(*) FROM test.%s" % table)  # the entry is loaded
+            lead = leaders(table)
+            check_eq(sorted(lead), list(range(parts)), "partitions of %s" % table)
+            check(len(set(lead.values())) > 1, "the partitions of %s have different leaders" % table)
+            before = metric("odp_route_not_master_total")
+            seen = set()
+            for value in values:
+                part = expected_key_partition(table, value, parts)
+                seen.add(part)
+                lit = key_literal(value)
+                what = "%s key %r (p%d)" % (table, value, part)
+                acur.execute("explain route SELECT * FROM test.%s WHERE %s = %s" % (table, column, lit))
+                rows = dict(acur.fetchall())
+                check_eq(rows.get("partition"), "p%d" % part, "explained partition of " + what)
+                check_eq(rows.get("server"), "%s:%d" % (HOST, lead[part]), "explained server of " + what)
+                # A write on a non-leader fails with 4038 (the sandbox computes the partition in SQL).
+                cur.execute("INSERT INTO test.%s (%s) VALUES (%s)" % (table, column, lit))
+                cur.execute("SELECT @@port, COUNT(*) FROM test.%s WHERE %s = %s" % (table, column, lit))
+                port, n = cur.fetchone()
+                check_eq((int(port), n), (lead[part], 1), "server reading " + what)
+                cur.execute("DELETE FROM test.%s WHERE %s = %s" % (table, column, lit))
+            check(len(seen) >= 3, "%s keys spread over several partitions" % table)
+            check_eq(metric("odp_route_not_master_total"), before, "4038 answers during %s writes" % table)
+
+
+def case_key_partitions_from_prepared_parameters():
+    # The same through COM_STMT_EXECUTE: the key is a bound parameter (BIGINT, or a string).
+    from hygienelib import CClient
+    binary = os.environ.get("ODP_C_CLIENT") or os.path.join(BUILD_DIR, "tests", "integration", "odp_it_c_client")
+    check(os.path.exists(binary), "the C client %s is built" % binary)
+    c = CClient(binary, ODP_PORT, "prepared", "app", "app", "test")
+    check(c.dead is None, "C client login: %s" % c.login_answer)
+    try:
+        before = metric("odp_route_not_master_total")
+        for table, column, parts, values, kind in [
+                ("accounts", "id", 10, [3, 145, -9, 754623846937, 77, 1000], "l"),
+                ("tags", "tag", 16, [b"partitionKey", b"alpha", b"omega", b"t9"], "s"),
+                ("people", "name", 8, ["abcdef", "Jos\u00e9", "erin", "Frank"], "s")]:
+            lead = leaders(table)
+            check_eq(c.run(".ps ins INSERT INTO test.%s (%s) VALUES (?)" % (table, column)).strip(),
+                     "prepared params=1 columns=0", "prepare insert into %s" % table)
+            c.run(".ps sel SELECT @@port FROM test.%s WHERE %s = ?" % (table, column))
+            c.run(".ps del DELETE FROM test.%s WHERE %s = ?" % (table, column))
+            seen = set()
+            for value in values:
+                part = expected_key_partition(table, value, parts)
+                seen.add(part)
+                text = value.decode() if isinstance(value, bytes) else str(value)
+                arg = "%s:%s" % (kind, text)
+                what = "%s key %r (p%d) as a parameter" % (table, value, part)
+                out = c.run(".exec ins " + arg)
+                check("ERROR" not in out, "insert of %s: %s" % (what, out))
+                out = c.run(".exec sel " + arg)
+                check("row: %d" % lead[part] in out, "server reading %s: %s (leader %d)" % (what, out, lead[part]))
+                out = c.run(".exec del " + arg)
+                check("ERROR" not in out, "delete of %s: %s" % (what, out))
+            check(len(seen) >= 2, "%s parameters spread over partitions" % table)
+            for name in ("ins", "sel", "del"):
+                c.run(".close " + name)
+        check_eq(metric("odp_route_not_master_total"), before, "4038 answers during prepared writes")
+    finally:
+        c.close()
+
+
 def case_kill_finds_the_statement_not_the_pooled_connection():
     import threading
     import time
@@ -363,6 +496,8 @@ CASES = [
     ("session_state_follows_the_client", case_session_state_follows_the_client),
     ("stale_route_is_retried_after_switch_leader", case_stale_route_is_retried_after_switch_leader),
     ("explain_route", case_explain_route),
+    ("key_partitions_as_oceanbase", case_key_partitions_as_oceanbase),
+    ("key_partitions_from_prepared_parameters", case_key_partitions_from_prepared_parameters),
     ("kill_finds_the_statement_not_the_pooled_connection", case_kill_finds_the_statement_not_the_pooled_connection),
     ("proxysys_kill_query_stops_the_statement", case_proxysys_kill_query_stops_the_statement),
     ("connection_id_is_the_handshake_id", case_connection_id_is_the_handshake_id),

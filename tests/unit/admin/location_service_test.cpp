@@ -61,8 +61,8 @@ struct FakeMeta {
     }
     if (sql.find("partition_info") != std::string::npos) {
       return rows({"tenant_name", "table_id", "part_level", "part_num", "part_type", "part_key_num", "part_key_name",
-                   "part_key_type", "part_key_idx", "part_key_level", "part_expr"},
-                  {{"t1", "500001", "1", "2", "0", "1", "id", "5", "0", "1", "id"}});
+                   "part_key_type", "part_key_idx", "part_key_level", "part_expr", "part_key_collation_type"},
+                  {{"t1", "500001", "1", "2", "0", "1", "id", "5", "0", "1", "id", "63"}});
     }
     if (sql.find("__all_virtual_proxy_partition") != std::string::npos) {
       return rows({"tenant_name", "table_id", "part_id", "part_name", "tablet_id", "high_bound_val", "list_val"},
@@ -112,6 +112,8 @@ TEST_CASE("location service: discovery, table load, dirty refresh, negative cach
   REQUIRE(e != nullptr);
   CHECK(e->part_type == routing::PartType::hash);
   CHECK(e->part_key == "id");
+  CHECK(e->part_key_type == 5);
+  CHECK(e->part_key_collation == 63);
   REQUIRE(e->partitions.size() == 2);
   CHECK(e->partitions[1].leader()->server == 0);
   CHECK(ct->missing_tables.count(routing::table_key("t1", "test", "nosuch")) == 1);

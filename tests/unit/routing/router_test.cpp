@@ -112,7 +112,88 @@ TEST_CASE("partition for a value: HASH, RANGE, LIST") {
   CHECK(partition_for_value(r, integer(42)) == 2);
   TableEntry k = orders();
   k.part_type = PartType::key;
-  CHECK(partition_for_value(k, integer(1)) == -1);
+  CHECK(partition_for_value(k, integer(1)) == -1);  // KEY without the key column's type: no route
+}
+
+namespace {
+TableEntry key_table(int32_t type, uint32_t collation, size_t parts) {
+  TableEntry e = orders();
+  e.part_type = PartType::key;
+  e.part_key_type = type;
+  e.part_key_collation = collation;
+  e.partitions.clear();
+  for (size_t i = 0; i < parts; ++i)
+    e.partitions.push_back(part(static_cast<int64_t>(i), static_cast<ServerIndex>(i % 3)));
+  return e;
+}
+SqlValue string(std::string_view text) {
+  SqlValue s;
+  s.kind = SqlValue::Kind::string;
+  s.text = text;
+  return s;
+}
+}  // namespace
+
+TEST_CASE("partition for a value: KEY, as OceanBase (OB-VECTORS.md section 2)") {
+  // BIGINT, 10 partitions: murmur64A(le64(145), 0) = 3972054043075874492 -> p2.
+  TableEntry accounts = key_table(5, 63, 10);
+  CHECK(partition_for_value(accounts, integer(145)) == 2);
+  CHECK(partition_for_value(accounts, string("145")) == 2);    // an exact integer string is cast
+  CHECK(partition_for_value(accounts, string(" 145")) == -1);  // anything less plain is not
+  CHECK(partition_for_value(accounts, string("145.0")) == -1);
+  SqlValue null;
+  null.kind = SqlValue::Kind::null;
+  CHECK(partition_for_value(accounts, null) == -1);  // NULL: no route
+  SqlValue dec;
+  dec.kind = SqlValue::Kind::decimal;
+  dec.text = "145.4";
+  CHECK(partition_for_value(accounts, dec) == -1);
+  // Out of the column type's range: the server refuses or clamps; not routed.
+  TableEntry tiny = key_table(1, 63, 10), uns = key_table(10, 63, 10);
+  CHECK(partition_for_value(tiny, integer(300)) == -1);
+  CHECK(partition_for_value(tiny, integer(-5)) >= 0);
+  CHECK(partition_for_value(uns, integer(-5)) == -1);
+  CHECK(partition_for_value(uns, integer(145)) == 2);
+  // VARBINARY, 16 partitions: "partitionKey" hashes to -6632533813747801170 -> |r| % 16 = 2.
+  TableEntry tags = key_table(22, 63, 16);
+  CHECK(partition_for_value(tags, string("partitionKey")) == 2);
+  CHECK(partition_for_value(tags, string("partitionKey ")) !=  // binary: spaces count
+        -1);
+  SqlValue esc = string("a\\'b");
+  esc.has_escapes = true;
+  CHECK(partition_for_value(tags, esc) == -1);
+  // VARCHAR utf8mb4_general_ci, 8 partitions: "abcdef" -> 5483367784116059036 % 8 = 4; case and
+  // trailing spaces do not matter.
+  TableEntry people = key_table(22, 45, 8);
+  CHECK(partition_for_value(people, string("abcdef")) == 4);
+  CHECK(partition_for_value(people, string("ABCdef  ")) == 4);
+  CHECK(partition_for_value(people, string(std::string_view("a\xC3", 2))) == -1);  // not UTF-8
+  SqlValue intro = string("caf\xC3\xA9");
+  intro.introducer = true;
+  CHECK(partition_for_value(people, intro) == -1);  // _charset'...' with non-ASCII: charset unknown
+  intro.text = "abcdef";
+  CHECK(partition_for_value(people, intro) == 4);
+  // An integer literal on a string column is its decimal text.
+  CHECK(partition_for_value(people, integer(-12)) == partition_for_value(people, string("-12")));
+  // Unknown collation or type, BINARY(n) (zero-padded): not routed.
+  CHECK(partition_for_value(key_table(22, 0, 8), string("abc")) == -1);
+  CHECK(partition_for_value(key_table(23, 63, 8), string("abc")) == -1);
+  CHECK(partition_for_value(key_table(17, 63, 8), string("2026-01-01")) == -1);
+  TableEntry implicit = key_table(5, 63, 10);
+  implicit.part_type = PartType::key_implicit;
+  CHECK(partition_for_value(implicit, integer(145)) == 2);
+}
+
+TEST_CASE("choose_partition: KEY tables from SQL and prepared-statement parameters") {
+  TableEntry accounts = key_table(5, 63, 10);
+  accounts.part_key = "id";
+  CHECK(choose(accounts, "INSERT INTO accounts (id, owner) VALUES (145, 'x')").index == 2);
+  CHECK(choose(accounts, "SELECT * FROM accounts WHERE id = ?", {integer(145)}).index == 2);
+  CHECK(choose(accounts, "SELECT * FROM accounts WHERE id = NULL").kind == PartitionChoice::Kind::unknown);
+  TableEntry people = key_table(22, 45, 8);
+  people.part_key = "name";
+  CHECK(choose(people, "SELECT * FROM people WHERE name = 'ABCDEF'").index == 4);
+  CHECK(choose(people, "UPDATE people SET x = 1 WHERE name = ?", {string("abcdef")}).index == 4);
 }
 
 TEST_CASE("choose_partition from statements") {
