@@ -69,6 +69,7 @@ std::string join(const std::vector<std::string>& items) {
 
 // How long a new process started by SIGUSR2 may take to report that it serves.
 constexpr auto kUpgradeReadyTimeout = std::chrono::seconds(60);
+constexpr uint32_t kUpgradeIdGap = 1u << 20;  // connection ids this process may still give during an upgrade
 
 std::string describe_exit(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
@@ -91,7 +92,9 @@ class Service {
   int run() {
     const bool upgraded = inherited_.active();
     // `alter proxy upgrade` takes the SIGUSR2 path: the signal reaches this thread's signalfd.
-    auto server = odp::proxy::Server::start(current_, inherited_.sql_fds, [] { kill(getpid(), SIGUSR2); });
+    auto server = odp::proxy::Server::start(current_, inherited_.sql_fds, [] { kill(getpid(), SIGUSR2); },
+                                            inherited_.handover_fd, inherited_.next_id);
+    inherited_.handover_fd = -1;  // the Server's now
     if (!server) {
       std::fprintf(stderr, "odp: %s\n", server.error().c_str());
       return 1;
@@ -167,9 +170,14 @@ class Service {
         odp::app::notify("WATCHDOG=1");
         next_watchdog = now + watchdog;
       }
+      if (handed_over_ && !drain_after_handover_) server_->handover_tick();
       if (draining_) {
         size_t left = server_->client_sessions();
         if (left == 0) {
+          if (handed_over_) {
+            LOG_INFO("upgrade: every client session is closed or moved to the new process (%llu moved)",
+                     static_cast<unsigned long long>(server_->sessions_handed_over()));
+          }
           LOG_INFO("drain: every client session is closed");
           return;
         }
@@ -229,7 +237,11 @@ class Service {
     }
     std::vector<int> sql = server_->listen_fds();
     int admin = http_ ? http_->listen_fd() : -1;
-    auto child = odp::app::spawn_upgrade(exe_, argv_, sql, admin);
+    // The new process gives ids above any this one gives meanwhile (it accepts until the new one
+    // serves), so a session moved over keeps its id and no id is given twice.
+    uint32_t next_id = server_->next_connection_id() + kUpgradeIdGap;
+    if (next_id < kUpgradeIdGap) next_id = 1;  // wrapped
+    auto child = odp::app::spawn_upgrade(exe_, argv_, sql, admin, next_id);
     if (!child) {
       LOG_ERROR("upgrade: cannot start %s: %s; this process keeps serving", exe_.c_str(), child.error().c_str());
       return;
@@ -287,12 +299,14 @@ class Service {
 
   void forget_child() {
     close(child_.ready_fd);
+    if (child_.handover_fd >= 0) close(child_.handover_fd);
     child_ = {};
     child_output_.clear();
   }
 
   void hand_over() {
     pid_t pid = child_.pid;
+    int handover_fd = child_.handover_fd;
     close(child_.ready_fd);
     child_ = {};
     handed_over_ = true;
@@ -302,11 +316,12 @@ class Service {
     // process sends systemd nothing (a STOPPING=1 from it would stop the service).
     odp::app::notify(("MAINPID=" + std::to_string(pid)).c_str());
     if (http_) http_->stop();  // the new process answers /healthz and /metrics on the same socket
-    server_->begin_handover();
+    server_->begin_handover(handover_fd);
     drain_deadline_ = Clock::now() + std::chrono::milliseconds(current_->listen.drain_timeout_ms);
     LOG_INFO(
-        "upgrade: pid %d serves; this process (pid %d) stopped accepting and serves its client_sessions=%zu "
-        "until they end, closing the rest after drain_timeout_ms=%u",
+        "upgrade: pid %d serves; this process (pid %d) stopped accepting; its client_sessions=%zu move to it at "
+        "their next quiet point (TLS sessions and those that never reach one are served until they end), the rest "
+        "closed after drain_timeout_ms=%u",
         static_cast<int>(pid), static_cast<int>(getpid()), server_->client_sessions(),
         current_->listen.drain_timeout_ms);
   }

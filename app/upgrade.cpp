@@ -5,10 +5,12 @@
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 extern char** environ;
@@ -84,6 +86,17 @@ Result<Inherited, std::string> parse_inherited(const std::string& value) {
       if (!parse_fd(val, in.admin_fd)) return bad();
     } else if (key == "ready") {
       if (!parse_fd(val, in.ready_fd)) return bad();
+    } else if (key == "handover") {
+      if (!parse_fd(val, in.handover_fd)) return bad();
+    } else if (key == "next_id") {
+      if (val.empty() || val.size() > 10) return bad();
+      uint64_t v = 0;
+      for (char c : val) {
+        if (c < '0' || c > '9') return bad();
+        v = v * 10 + static_cast<uint64_t>(c - '0');
+      }
+      if (v > UINT32_MAX) return bad();
+      in.next_id = static_cast<uint32_t>(v);
     } else {
       return bad();
     }
@@ -102,6 +115,7 @@ Result<Inherited, std::string> take_inherited() {
   std::vector<int> all = in->sql_fds;
   all.push_back(in->ready_fd);
   if (in->admin_fd >= 0) all.push_back(in->admin_fd);
+  if (in->handover_fd >= 0) all.push_back(in->handover_fd);
   for (int fd : all) {
     if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
       return Err{std::string(kUpgradeEnv) + ": descriptor " + std::to_string(fd) + " is not open"};
@@ -127,7 +141,7 @@ std::string executable_path() {
 }
 
 Result<UpgradeChild, std::string> spawn_upgrade(const std::string& exe, const std::vector<std::string>& argv,
-                                                const std::vector<int>& sql_fds, int admin_fd) {
+                                                const std::vector<int>& sql_fds, int admin_fd, uint32_t next_id) {
   if (exe.empty()) return Err{std::string("the executable's path is unknown")};
   if (access(exe.c_str(), X_OK) != 0) return Err{exe + ": " + std::strerror(errno)};
   int pipe_fds[2];
@@ -151,10 +165,23 @@ Result<UpgradeChild, std::string> spawn_upgrade(const std::string& exe, const st
   int ready = dup_one(pipe_fds[1]);
   value += ";ready=" + std::to_string(ready);
   close(pipe_fds[1]);
-  if (dups.size() != sql_fds.size() + (admin_fd >= 0 ? 2 : 1)) {
+  // The handover socket: sessions move over it once the child serves (proxy/handover.h).
+  int pair[2] = {-1, -1};
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    std::string why = std::string("socketpair: ") + std::strerror(errno);
+    close_all();
+    close(pipe_fds[0]);
+    return Err{why};
+  }
+  int child_end = dup_one(pair[1]);
+  close(pair[1]);
+  value += ";handover=" + std::to_string(child_end);
+  if (next_id != 0) value += ";next_id=" + std::to_string(next_id);
+  if (dups.size() != sql_fds.size() + (admin_fd >= 0 ? 3 : 2)) {
     std::string why = std::string("dup: ") + std::strerror(errno);
     close_all();
     close(pipe_fds[0]);
+    close(pair[0]);
     return Err{why};
   }
 
@@ -191,9 +218,10 @@ Result<UpgradeChild, std::string> spawn_upgrade(const std::string& exe, const st
   close_all();
   if (rc != 0) {
     close(pipe_fds[0]);
+    close(pair[0]);
     return Err{exe + ": " + std::strerror(rc)};
   }
-  return UpgradeChild{pid, pipe_fds[0]};
+  return UpgradeChild{pid, pipe_fds[0], pair[0]};
 }
 
 }  // namespace odp::app

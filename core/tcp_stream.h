@@ -48,6 +48,8 @@ class TcpStream final : public Conn {
   void start_reading() override;
   void stop_reading() override;
   bool reading() const { return want_read_; }
+  // A receive is in the kernel (after stop_reading: until its cancellation completes).
+  bool receive_pending() const { return recv_c_.pending; }
 
   // Queues bytes; the send is issued by the worker's submit policy (after this callback or at
   // the end of the loop iteration).

@@ -84,6 +84,13 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void terminate(const char* why);
   // `kill query N`: stops the statement this session runs, if any (a side connection says KILL).
   void kill_running_query();
+  // Hot upgrade phase 2 (proxy/handover.h). Old process: moves the session to the new one over
+  // `sock` if it is at a quiet point; called again and again while handing over (the first call at
+  // a quiet point stops reading the client, a later one sends once no receive is in flight).
+  enum class Handover { moved, later, never };
+  Handover try_hand_over(int sock);
+  // New process: the session of a socket handed over, in Phase::ready (instead of start()).
+  void adopt(SessionModel model, uint32_t mariadb_ext_caps, bool compressed);
   // Where this session's statements run now (KILL through another session).
   SessionLocation location() const;
   // odp's own replay steps run on the connection ahead of the command already sent behind them.
@@ -243,6 +250,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   bool draining_ = false;
   bool consuming_ = false;  // inside the client input loop (callbacks must not re-enter it)
   bool published_ = false;
+  bool handover_paused_ = false;  // reading stopped to move the session to a new process
 
   // Login (until the client is in).
   struct Login {

@@ -131,6 +131,48 @@ void ProxyWorker::post_handover() {
   });
 }
 
+void ProxyWorker::post_handover_tick(int sock) {
+  worker_.post([this, sock] {
+    std::vector<ClientSession*> all;
+    for (auto& [token, session] : sessions_)
+      if (!session->finished()) all.push_back(session.get());
+    for (ClientSession* s : all) {
+      if (s->try_hand_over(sock) == ClientSession::Handover::moved)
+        shared_.sessions_handed_over.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+}
+
+void ProxyWorker::post_adopt(int fd, HandoverMessage msg) {
+  worker_.post([this, fd, msg = std::move(msg)]() mutable {
+    auto model = SessionModel::deserialize(msg.model);
+    if (!model) {
+      LOG_WARN("handover: session conn_id=%u refused: %s", msg.connection_id, model.error().c_str());
+      ::close(fd);
+      return;
+    }
+    if (shared_.sessions.find(msg.connection_id)) {
+      LOG_WARN("handover: session conn_id=%u: the id is taken here already; KILL by id may be ambiguous",
+               msg.connection_id);
+    }
+    // New sessions get ids above every adopted one.
+    uint32_t want = msg.connection_id + 1;
+    uint32_t cur = shared_.next_connection_id.load(std::memory_order_relaxed);
+    while (want != 0 && cur < want &&
+           !shared_.next_connection_id.compare_exchange_weak(cur, want, std::memory_order_relaxed)) {
+    }
+    shared_.clients.fetch_add(1, std::memory_order_relaxed);
+    core::TcpStream* stream = core::TcpStream::adopt(worker_, fd, nullptr);
+    stream->set_high_watermark(config_->limits.max_output_buffer_bytes);
+    auto session = std::make_unique<ClientSession>(*this, stream, msg.connection_id, msg.peer);
+    ClientSession* raw = session.get();
+    sessions_.emplace(raw->token(), std::move(session));
+    session_count_.store(sessions_.size(), std::memory_order_relaxed);
+    shared_.sessions_handed_over.fetch_add(1, std::memory_order_relaxed);
+    raw->adopt(std::move(model).value(), msg.mariadb_ext_caps, msg.compressed());
+  });
+}
+
 void ProxyWorker::post_stop() {
   worker_.stop();
 }

@@ -18,6 +18,7 @@
 #include "core/worker.h"
 #include "proxy/client_session.h"
 #include "proxy/client_statements.h"
+#include "proxy/handover.h"
 #include "proxy/job_pool.h"
 #include "proxy/server_directory.h"
 #include "proxy/server_health.h"
@@ -100,6 +101,7 @@ struct SharedState {
   CongestionBoard congestion;
   std::atomic<int64_t> clients{0};  // client sessions over all workers (client_max_connections)
   std::atomic<uint32_t> next_connection_id{1};
+  std::atomic<uint64_t> sessions_handed_over{0};  // hot upgrade: moved out (old) or adopted (new)
   std::atomic<bool> draining{false};
   SSL_CTX* tls = nullptr;
   std::vector<ProxyWorker*> workers;  // fixed once started
@@ -132,6 +134,10 @@ class ProxyWorker final : public SessionEnv {
   // Hot upgrade: stop accepting (the new process accepts on the same sockets) and keep serving.
   void post_handover();
   void post_stop();
+  // Hot upgrade phase 2, old process: moves the sessions at a quiet point over `sock`.
+  void post_handover_tick(int sock);
+  // New process: adopts a client socket handed over by the old process.
+  void post_adopt(int fd, HandoverMessage msg);
   // Thread-safe: closes client session `conn_id` if this worker owns it (kill proxysession).
   void post_terminate(uint32_t conn_id);
   void post_kill_query(uint32_t conn_id);

@@ -3,6 +3,7 @@
 #include "proxy/server.h"
 
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,6 +19,7 @@
 #include "core/listener.h"
 #include "proxy/backend_probe.h"
 #include "proxy/client_channel.h"
+#include "proxy/handover.h"
 #include "proxy/job_pool.h"
 #include "proxy/proxy_worker.h"
 
@@ -26,8 +28,10 @@ namespace {
 
 class ServerImpl final : public Server {
  public:
-  ServerImpl(std::shared_ptr<const admin::Config> config, std::vector<int> inherited, std::function<void()> on_upgrade)
-      : config_(std::move(config)), inherited_(std::move(inherited)) {
+  ServerImpl(std::shared_ptr<const admin::Config> config, std::vector<int> inherited, std::function<void()> on_upgrade,
+             int handover_in, uint32_t first_id)
+      : config_(std::move(config)), inherited_(std::move(inherited)), handover_in_(handover_in) {
+    if (first_id != 0) shared_.next_connection_id.store(first_id);
     if (on_upgrade) {
       shared_.upgrade = [this, on_upgrade = std::move(on_upgrade)]() -> Result<Ok, std::string> {
         if (shared_.draining.load()) return Err{std::string("draining: no upgrade")};
@@ -39,6 +43,7 @@ class ServerImpl final : public Server {
 
   ~ServerImpl() override {
     stop();
+    if (handover_out_ >= 0) ::close(handover_out_);
     if (shared_.tls != nullptr) SSL_CTX_free(shared_.tls);
   }
 
@@ -126,6 +131,10 @@ class ServerImpl final : public Server {
         return Err(err);
       }
     }
+    if (handover_in_ >= 0) {
+      // Sessions the old process moves: adopted round-robin by the workers.
+      receiver_ = std::thread([this] { receive_sessions(); });
+    }
     LOG_INFO("odp listening address=%s workers=%u backend_version=\"%s\" tls=%s", cfg.listen.address.c_str(), workers,
              backend.server_version.c_str(), shared_.tls ? "on" : "off");
     return Ok{};
@@ -157,10 +166,22 @@ class ServerImpl final : public Server {
   }
   bool draining() const override { return shared_.draining.load(); }
 
-  void begin_handover() override {
-    if (shared_.draining.exchange(true)) return;
+  void begin_handover(int handover_fd) override {
+    if (shared_.draining.exchange(true)) {
+      if (handover_fd >= 0) ::close(handover_fd);
+      return;
+    }
+    handover_out_ = handover_fd;
     for (auto& w : workers_) w->post_handover();
   }
+
+  void handover_tick() override {
+    if (handover_out_ < 0 || drain_started_.load()) return;
+    for (auto& w : workers_) w->post_handover_tick(handover_out_);
+  }
+
+  uint64_t sessions_handed_over() const override { return shared_.sessions_handed_over.load(); }
+  uint32_t next_connection_id() const override { return shared_.next_connection_id.load(); }
 
   std::vector<int> listen_fds() const override { return shared_.draining.load() ? std::vector<int>{} : listen_fds_; }
 
@@ -171,6 +192,14 @@ class ServerImpl final : public Server {
   }
 
   void stop() override {
+    if (receiver_.joinable()) {
+      ::shutdown(handover_in_, SHUT_RDWR);  // wakes the receiver
+      receiver_.join();
+    }
+    if (handover_in_ >= 0) {
+      ::close(handover_in_);
+      handover_in_ = -1;
+    }
     if (jobs_) jobs_->stop();
     for (auto& w : workers_) w->post_stop();
     for (auto& t : threads_) {
@@ -195,6 +224,33 @@ class ServerImpl final : public Server {
     if (!restart.empty()) LOG_WARN("alter proxyconfig: %s needs a restart to take effect", restart.front().c_str());
     LOG_INFO("alter proxyconfig set %s = %s", key.c_str(), value.c_str());
     return Ok{};
+  }
+
+  // New process: reads the handover socket until the old process closes it (it exits).
+  void receive_sessions() {
+    log::set_thread_name("handover");
+    size_t next = 0;
+    uint64_t adopted = 0;
+    for (;;) {
+      int fd = -1;
+      int err = 0;
+      std::vector<uint8_t> bytes = recv_handover(handover_in_, fd, err);
+      if (bytes.empty() && fd < 0) {
+        if (err == EMSGSIZE) continue;
+        if (err != 0) LOG_WARN("handover: receiving sessions failed: %s", std::strerror(err));
+        break;
+      }
+      auto msg = decode_handover(bytes);
+      if (!msg || fd < 0) {
+        LOG_WARN("handover: a message refused: %s", msg ? "no socket came with it" : msg.error().c_str());
+        if (fd >= 0) ::close(fd);
+        continue;
+      }
+      ++adopted;
+      workers_[next++ % workers_.size()]->post_adopt(fd, std::move(msg).value());
+    }
+    LOG_INFO("handover: the old process closed the handover socket after %llu sessions",
+             static_cast<unsigned long long>(adopted));
   }
 
   // Whether `fd` is a listening TCP socket bound to `want` (family, address and port).
@@ -256,14 +312,19 @@ class ServerImpl final : public Server {
   std::unique_ptr<admin::LocationService> location_service_;  // destroyed before locations_
   std::vector<std::unique_ptr<ProxyWorker>> workers_;
   std::vector<std::thread> threads_;
+  int handover_in_ = -1;   // new process: sessions arrive here
+  int handover_out_ = -1;  // old process: sessions leave here
+  std::thread receiver_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Server>, std::string> Server::start(std::shared_ptr<const admin::Config> config,
                                                            std::vector<int> inherited,
-                                                           std::function<void()> on_upgrade) {
-  auto server = std::make_unique<ServerImpl>(std::move(config), std::move(inherited), std::move(on_upgrade));
+                                                           std::function<void()> on_upgrade, int handover_fd,
+                                                           uint32_t first_id) {
+  auto server = std::make_unique<ServerImpl>(std::move(config), std::move(inherited), std::move(on_upgrade),
+                                             handover_fd, first_id);
   if (auto st = server->start(); !st) return Err(st.error());
   return std::unique_ptr<Server>(std::move(server));
 }

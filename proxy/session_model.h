@@ -79,6 +79,8 @@ class SessionModel {
   // Logged in (or COM_CHANGE_USER succeeded): a new history begins with the login's database.
   void start(SessionIdentity identity, uint64_t now_ms = 0);
   Baseline baseline() const;
+  // Hot upgrade: the MariaDB extended capabilities travel beside the serialised model.
+  void set_mariadb_ext_caps(uint32_t caps) { identity_.mariadb_ext_caps = caps; }
 
   // --- variables and database ----------------------------------------------------------------
   const SessionState& vars() const { return vars_; }

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Hot upgrade (SIGUSR2) of a private odp: the new process takes the listening sockets, so clients
 connecting all the time see no refused connection and no error; a client connected before keeps
-its session on the old process until it leaves; a broken config leaves the old process serving."""
+its session: idle sessions move to the new process (phase 2), a busy one or one in a transaction
+at its next quiet point; a broken config leaves the old process serving."""
 import contextlib
 import ctypes
 import os
@@ -9,6 +10,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import tempfile
 import threading
 import time
@@ -105,6 +107,46 @@ def stop_pid(pid, timeout=15):
     reap(pid)
 
 
+# Server-side prepared statements over pymysql's connection (it has no API for them): a raw
+# COM_STMT_PREPARE and COM_STMT_EXECUTE of a statement without parameters and one string column.
+COM_STMT_PREPARE = 0x16
+COM_STMT_EXECUTE = 0x17
+
+
+def stmt_prepare(conn, sql):
+    conn._execute_command(COM_STMT_PREPARE, sql)
+    data = conn._read_packet().get_all_data()
+    L.check_eq(data[0], 0, "COM_STMT_PREPARE answer: %r" % data)
+    stmt_id, ncols, nparams = struct.unpack("<IHH", data[1:9])
+    for n in (nparams, ncols):
+        for _ in range(n):
+            conn._read_packet()
+        if n:
+            conn._read_packet()  # EOF
+    return stmt_id
+
+
+def stmt_execute_one_string(conn, stmt_id):
+    """Executes; returns the first row's only column (a string), or raises on ERR."""
+    conn._execute_command(COM_STMT_EXECUTE, struct.pack("<IBI", stmt_id, 0, 1))
+    first = conn._read_packet()  # raises pymysql's error on ERR
+    ncols = first.read_length_encoded_integer()
+    L.check_eq(ncols, 1, "columns")
+    conn._read_packet()  # column definition
+    conn._read_packet()  # EOF
+    rows = []
+    while True:
+        pkt = conn._read_packet()
+        data = pkt.get_all_data()
+        if data[0] == 0xFE and len(data) < 9:
+            break
+        # 0x00, a null bitmap of (1 + 7 + 2) // 8 = 1 byte, then the length-encoded string.
+        n = data[2]
+        rows.append(data[3:3 + n].decode())
+    L.check_eq(len(rows), 1, "rows")
+    return rows[0]
+
+
 class Clients:
     """N threads that connect, query and disconnect in a loop; every failure is recorded."""
 
@@ -158,9 +200,8 @@ def case_upgrade_under_load():
         new1 = served_by_new(p, 1)
         new_pids.append(new1)
         L.check_eq(new1, new_pid_after(p, 1), "the pid started is the one serving")
-        L.check(pid_alive(p.pid), "the old process must serve its held session until it ends")
         time.sleep(1.5)
-        # The held session still works, on the old process, with its state.
+        # The held session still works, moved to the new process, with its state.
         with held.cursor() as cur:
             cur.execute("SELECT @v, CONNECTION_ID()")
             L.check_eq(cur.fetchall(), ((42, held_id),), "held session after the upgrade")
@@ -230,6 +271,9 @@ def case_drain_timeout_closes_held():
     new = None
     try:
         held = p.connect()
+        with held.cursor() as cur:  # a transaction: the session cannot move, the old process serves it
+            cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+            cur.execute("SELECT 1")
         os.kill(p.pid, signal.SIGUSR2)
         new = served_by_new(p, 1)
         t0 = time.monotonic()
@@ -396,7 +440,82 @@ def case_replaced_binary():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def moved_ids(p):
+    return [int(x) for x in re.findall(r"handover: session conn_id=(\d+) \S+ user=\S+ moved to the new", log_text(p))]
+
+
+def case_idle_sessions_move():
+    """Phase 2: an idle session moves to the new process with its id, variables, sql_mode,
+    database and prepared statement; one inside a transaction moves only after COMMIT; the old
+    process exits as soon as none is left (not at drain_timeout_ms)."""
+    p = L.start_private_odp({"listen": {"drain_timeout_ms": 60000}}, workers=2)
+    new = None
+    try:
+        idle = p.connect(database=None)
+        with idle.cursor() as cur:
+            cur.execute("SET @v = 1")
+            cur.execute("SET SESSION sql_mode = 'ANSI_QUOTES'")
+            cur.execute("USE test")
+            cur.execute("SELECT CONNECTION_ID()")
+            idle_id = cur.fetchall()[0][0]
+        stmt = stmt_prepare(idle, "SELECT CONCAT('ps:', DATABASE(), ':', @@session.sql_mode)")
+        L.check_eq(stmt_execute_one_string(idle, stmt), "ps:test:ANSI_QUOTES", "statement before the upgrade")
+        tx = p.connect()
+        with tx.cursor() as cur:
+            cur.execute("SELECT CONNECTION_ID()")
+            tx_id = cur.fetchall()[0][0]
+            cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+            cur.execute("SELECT 1")
+        os.kill(p.pid, signal.SIGUSR2)
+        new = served_by_new(p, 1)
+        L.wait_for(lambda: idle_id in moved_ids(p), 10, what="the idle session to move")
+        time.sleep(1.0)
+        L.check(tx_id not in moved_ids(p), "a session in a transaction must not move")
+        L.check(p.proc.poll() is None, "the old process serves the transaction")
+        with idle.cursor() as cur:
+            cur.execute("SELECT @v, @@session.sql_mode, DATABASE(), CONNECTION_ID()")
+            L.check_eq(cur.fetchall(), ((1, "ANSI_QUOTES", "test", idle_id),), "moved session's state")
+        L.check_eq(stmt_execute_one_string(idle, stmt), "ps:test:ANSI_QUOTES", "statement after the move")
+        with tx.cursor() as cur:
+            cur.execute("SELECT 2")
+            L.check_eq(cur.fetchall(), ((2,),), "in the transaction, on the old process")
+        tx.commit()
+        t0 = time.monotonic()
+        L.wait_for(lambda: p.proc.poll() is not None, 10, what="the old process to exit once every session moved")
+        took = time.monotonic() - t0
+        L.check(took < 5, "old process exited %.1fs after the COMMIT" % took)
+        L.check_eq(p.proc.returncode, 0, "old process exit status")
+        L.check(tx_id in moved_ids(p), "the transaction's session moved after COMMIT")
+        with tx.cursor() as cur:
+            cur.execute("SELECT CONNECTION_ID()")
+            L.check_eq(cur.fetchall(), ((tx_id,),), "transaction's session after the move")
+        # A new session gets an id of its own; KILL by a moved session's id reaches it.
+        with contextlib.closing(p.connect()) as c, c.cursor() as cur:
+            cur.execute("SELECT CONNECTION_ID()")
+            fresh = cur.fetchall()[0][0]
+            L.check(fresh not in (idle_id, tx_id), "a new id after the move")
+            cur.execute("KILL %d" % tx_id)
+        try:
+            with tx.cursor() as cur:
+                cur.execute("SELECT 3")
+            L.check(False, "the killed session still answers")
+        except Exception:  # noqa: BLE001
+            pass
+        with idle.cursor() as cur:
+            cur.execute("SELECT @v")
+            L.check_eq(cur.fetchall(), ((1,),), "the other moved session lives on")
+        idle.close()
+        with contextlib.suppress(Exception):
+            tx.close()
+        print("idle_sessions_move: sessions %d and %d moved to pid %d" % (idle_id, tx_id, new))
+    finally:
+        if new:
+            stop_pid(new)
+        p.stop(check=False)
+
+
 CASES = [
+    ("idle_sessions_move", case_idle_sessions_move),
     ("upgrade_under_load", case_upgrade_under_load),
     ("bad_config_keeps_old", case_bad_config_keeps_old),
     ("drain_timeout_closes_held", case_drain_timeout_closes_held),
