@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import struct
+import subprocess
 import tempfile
 import threading
 import time
@@ -514,8 +515,40 @@ def case_idle_sessions_move():
         p.stop(check=False)
 
 
+def case_compressed_session_moves():
+    """A client of the compressed protocol (the mariadb CLI with --compress) moves too (without TLS:
+    a TLS session does not move)."""
+    p = L.start_private_odp({"listen": {"drain_timeout_ms": 60000}}, workers=1)
+    new = None
+    cli = subprocess.Popen(["mariadb", "--no-defaults", "-h", L.HOST, "-P", str(p.port), "-u" + L.USER,
+                            "-p" + L.PASSWORD, "--compress", "--skip-ssl", "--unbuffered", "-N", "-B", L.DB],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        cli.stdin.write(b"SET @c = 5; SELECT CONNECTION_ID();\n")
+        cli.stdin.flush()
+        cid = int(cli.stdout.readline())
+        os.kill(p.pid, signal.SIGUSR2)
+        new = served_by_new(p, 1)
+        L.wait_for(lambda: cid in moved_ids(p), 10, what="the compressed session to move")
+        L.wait_for(lambda: p.proc.poll() is not None, 10, what="the old process to exit")
+        cli.stdin.write(b"SELECT @c, CONNECTION_ID(), REPEAT('x', 3000) = REPEAT('x', 3000);\n")
+        cli.stdin.flush()
+        L.check_eq(cli.stdout.readline().split(), [b"5", str(cid).encode(), b"1"], "compressed session after the move")
+        out, err = cli.communicate(b"", timeout=10)
+        L.check_eq(cli.returncode, 0, "mariadb CLI exit: %r" % err)
+        L.check(re.search(r"adopted session conn_id=%d .* compressed" % cid, log_text(p)), "adopted as compressed")
+    finally:
+        with contextlib.suppress(Exception):
+            cli.kill()
+            cli.wait(5)
+        if new:
+            stop_pid(new)
+        p.stop(check=False)
+
+
 CASES = [
     ("idle_sessions_move", case_idle_sessions_move),
+    ("compressed_session_moves", case_compressed_session_moves),
     ("upgrade_under_load", case_upgrade_under_load),
     ("bad_config_keeps_old", case_bad_config_keeps_old),
     ("drain_timeout_closes_held", case_drain_timeout_closes_held),
