@@ -546,9 +546,42 @@ def case_compressed_session_moves():
         p.stop(check=False)
 
 
+def case_tls_session_stays():
+    """A TLS session does not move (its TLS state cannot leave the process): the old process serves
+    it until it ends, then exits."""
+    p = L.start_private_odp({"listen": {"drain_timeout_ms": 60000}}, workers=1)
+    new = None
+    cli = subprocess.Popen(["mariadb", "--no-defaults", "-h", L.HOST, "-P", str(p.port), "-u" + L.USER,
+                            "-p" + L.PASSWORD, "--ssl", "--disable-ssl-verify-server-cert", "--unbuffered", "-N",
+                            "-B", L.DB], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        cli.stdin.write(b"SET @t = 7; SELECT CONNECTION_ID();\n")
+        cli.stdin.flush()
+        cid = int(cli.stdout.readline())
+        os.kill(p.pid, signal.SIGUSR2)
+        new = served_by_new(p, 1)
+        time.sleep(1.0)
+        L.check(cid not in moved_ids(p), "a TLS session must not move")
+        L.check(p.proc.poll() is None, "the old process serves the TLS session")
+        cli.stdin.write(b"SELECT @t, CONNECTION_ID();\n")
+        cli.stdin.flush()
+        L.check_eq(cli.stdout.readline().split(), [b"7", str(cid).encode()], "TLS session on the old process")
+        out, err = cli.communicate(b"", timeout=10)
+        L.check_eq(cli.returncode, 0, "mariadb CLI exit: %r" % err)
+        L.wait_for(lambda: p.proc.poll() is not None, 10, what="the old process to exit once the TLS session ended")
+    finally:
+        with contextlib.suppress(Exception):
+            cli.kill()
+            cli.wait(5)
+        if new:
+            stop_pid(new)
+        p.stop(check=False)
+
+
 CASES = [
     ("idle_sessions_move", case_idle_sessions_move),
     ("compressed_session_moves", case_compressed_session_moves),
+    ("tls_session_stays", case_tls_session_stays),
     ("upgrade_under_load", case_upgrade_under_load),
     ("bad_config_keeps_old", case_bad_config_keeps_old),
     ("drain_timeout_closes_held", case_drain_timeout_closes_held),
