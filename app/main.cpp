@@ -92,8 +92,8 @@ class Service {
   int run() {
     const bool upgraded = inherited_.active();
     // `alter proxy upgrade` takes the SIGUSR2 path: the signal reaches this thread's signalfd.
-    auto server = odp::proxy::Server::start(current_, inherited_.sql_fds, [] { kill(getpid(), SIGUSR2); },
-                                            inherited_.handover_fd, inherited_.next_id);
+    auto server = odp::proxy::Server::start(
+        current_, inherited_.sql_fds, [] { kill(getpid(), SIGUSR2); }, inherited_.handover_fd, inherited_.next_id);
     inherited_.handover_fd = -1;  // the Server's now
     if (!server) {
       std::fprintf(stderr, "odp: %s\n", server.error().c_str());

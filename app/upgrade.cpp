@@ -5,8 +5,8 @@
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>

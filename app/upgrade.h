@@ -23,8 +23,8 @@ struct Inherited {
   std::vector<int> sql_fds;
   int admin_fd = -1;
   int ready_fd = -1;
-  int handover_fd = -1;       // unix seqpacket socket: sessions handed over by the parent
-  uint32_t next_id = 0;       // first connection id this process gives (0: from 1)
+  int handover_fd = -1;  // unix seqpacket socket: sessions handed over by the parent
+  uint32_t next_id = 0;  // first connection id this process gives (0: from 1)
   bool active() const { return ready_fd >= 0; }
 };
 

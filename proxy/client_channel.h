@@ -42,9 +42,7 @@ class ClientChannel {
   void start_compression(uint64_t max_frame_bytes);
   bool compressed() const { return compressed_; }
   // Nothing received is held below the plain stream (no partial TLS record or compressed frame).
-  bool holds_nothing() const {
-    return tls_plain_.empty() && (decoder_ == nullptr || decoder_->buffered_bytes() == 0);
-  }
+  bool holds_nothing() const { return tls_plain_.empty() && (decoder_ == nullptr || decoder_->buffered_bytes() == 0); }
   // The session has read a whole request (a command, or the contents of a LOCAL INFILE), and
   // `bytes_after` bytes of what decode() produced follow it (pipelined input not read yet). The
   // response continues the client's compressed numbering, as a server's does: its first frame

@@ -41,8 +41,8 @@ Result<HandoverMessage, std::string> decode_handover(std::span<const uint8_t> in
   std::string_view peer;
   uint64_t n = 0;
   std::span<const uint8_t> model;
-  if (!r.u32(m.connection_id) || !r.u8(m.flags) || !r.u32(m.mariadb_ext_caps) || !r.lenenc_str(peer) || !r.lenenc_int(n) || n > r.remaining() ||
-      !r.bytes(static_cast<size_t>(n), model))
+  if (!r.u32(m.connection_id) || !r.u8(m.flags) || !r.u32(m.mariadb_ext_caps) || !r.lenenc_str(peer) ||
+      !r.lenenc_int(n) || n > r.remaining() || !r.bytes(static_cast<size_t>(n), model))
     return bad("truncated");
   if (!r.empty()) return bad("trailing bytes");
   if (m.connection_id == 0) return bad("connection id 0");

@@ -145,6 +145,11 @@ void ProxyWorker::post_handover_tick(int sock) {
 
 void ProxyWorker::post_adopt(int fd, HandoverMessage msg) {
   worker_.post([this, fd, msg = std::move(msg)]() mutable {
+    if (draining_ && !handing_over_) {  // this process is draining itself: the session ends here
+      LOG_INFO("handover: session conn_id=%u closed: this process is draining", msg.connection_id);
+      ::close(fd);
+      return;
+    }
     auto model = SessionModel::deserialize(msg.model);
     if (!model) {
       LOG_WARN("handover: session conn_id=%u refused: %s", msg.connection_id, model.error().c_str());

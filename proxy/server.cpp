@@ -320,9 +320,8 @@ class ServerImpl final : public Server {
 }  // namespace
 
 Result<std::unique_ptr<Server>, std::string> Server::start(std::shared_ptr<const admin::Config> config,
-                                                           std::vector<int> inherited,
-                                                           std::function<void()> on_upgrade, int handover_fd,
-                                                           uint32_t first_id) {
+                                                           std::vector<int> inherited, std::function<void()> on_upgrade,
+                                                           int handover_fd, uint32_t first_id) {
   auto server = std::make_unique<ServerImpl>(std::move(config), std::move(inherited), std::move(on_upgrade),
                                              handover_fd, first_id);
   if (auto st = server->start(); !st) return Err(st.error());

@@ -21,8 +21,8 @@ class Server {
   // process moves arrive on it; proxy/handover.h); `first_id`: the first connection id to give.
   static Result<std::unique_ptr<Server>, std::string> start(std::shared_ptr<const admin::Config> config,
                                                             std::vector<int> inherited = {},
-                                                            std::function<void()> on_upgrade = {},
-                                                            int handover_fd = -1, uint32_t first_id = 0);
+                                                            std::function<void()> on_upgrade = {}, int handover_fd = -1,
+                                                            uint32_t first_id = 0);
   virtual ~Server() = default;
 
   // Applies a reloaded config to what can change live. Returns the dotted keys that changed

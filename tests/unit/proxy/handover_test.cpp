@@ -2,9 +2,10 @@
 // are not one whole message; the descriptor passing over a real socketpair.
 #include "proxy/handover.h"
 
-#include <doctest/doctest.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <doctest/doctest.h>
 
 #include "proxy/session_model.h"
 
