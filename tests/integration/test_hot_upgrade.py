@@ -467,9 +467,30 @@ def case_idle_sessions_move():
             tx_id = cur.fetchall()[0][0]
             cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
             cur.execute("SELECT 1")
+        busy = p.connect()
+        with busy.cursor() as cur:
+            cur.execute("SELECT CONNECTION_ID()")
+            busy_id = cur.fetchall()[0][0]
+        result = {}
+
+        def run():
+            with busy.cursor() as cur:
+                cur.execute("SELECT SLEEP(1.5), 8")
+                result["rows"] = cur.fetchall()
+        t = threading.Thread(target=run)
+        t.start()
+        time.sleep(0.3)
         os.kill(p.pid, signal.SIGUSR2)
         new = served_by_new(p, 1)
         L.wait_for(lambda: idle_id in moved_ids(p), 10, what="the idle session to move")
+        # A statement in flight finishes on the old process; the session moves after it.
+        t.join(10)
+        L.check_eq(result.get("rows"), ((0, 8),), "statement in flight during the move")
+        L.wait_for(lambda: busy_id in moved_ids(p), 5, what="the busy session to move after its statement")
+        with busy.cursor() as cur:
+            cur.execute("SELECT CONNECTION_ID()")
+            L.check_eq(cur.fetchall(), ((busy_id,),), "busy session after the move")
+        busy.close()
         time.sleep(1.0)
         L.check(tx_id not in moved_ids(p), "a session in a transaction must not move")
         L.check(p.proc.poll() is None, "the old process serves the transaction")
