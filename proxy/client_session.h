@@ -251,6 +251,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   bool consuming_ = false;  // inside the client input loop (callbacks must not re-enter it)
   bool published_ = false;
   bool handover_paused_ = false;  // reading stopped to move the session to a new process
+  bool handover_never_ = false;   // cannot move (TLS, send failed)
 
   // Login (until the client is in).
   struct Login {

@@ -50,6 +50,7 @@ void ProxyWorker::run(std::vector<int> listen_fds, std::promise<std::string>& st
   pool_ = std::make_unique<ServerPool>(pool_limits());
   routing::parse_route_policy(config_->routing.route_policy, route_policy_);
   worker_.set_idle_hook([this] {
+    if (handover_sock_ >= 0) hand_over_sessions();
     reap_sessions();
     pool_->run_wakeups(now_ms());
     if (now_ms() >= next_pool_expiry_ms_) {
@@ -116,6 +117,8 @@ void ProxyWorker::post_backend(BackendInfo backend) {
 void ProxyWorker::post_drain() {
   worker_.post([this] {
     draining_ = true;
+    draining_by_signal_ = true;
+    handover_sock_ = -1;  // SIGTERM after a hot upgrade: sessions stop moving
     for (auto& l : listeners_) l->stop();
     for (auto& [token, session] : sessions_) session->begin_drain();
   });
@@ -132,15 +135,24 @@ void ProxyWorker::post_handover() {
 }
 
 void ProxyWorker::post_handover_tick(int sock) {
+  // The scan itself runs at the end of every loop iteration from now on (hand_over_sessions):
+  // a session is caught the moment a response leaves it quiet, before the client's next command
+  // arrives (its receive is cancelled in the same submission as the response). This post wakes
+  // the loop for sessions that are idle.
   worker_.post([this, sock] {
-    std::vector<ClientSession*> all;
-    for (auto& [token, session] : sessions_)
-      if (!session->finished()) all.push_back(session.get());
-    for (ClientSession* s : all) {
-      if (s->try_hand_over(sock) == ClientSession::Handover::moved)
-        shared_.sessions_handed_over.fetch_add(1, std::memory_order_relaxed);
-    }
+    if (!handing_over_ || draining_by_signal_) return;
+    handover_sock_ = sock;
   });
+}
+
+void ProxyWorker::hand_over_sessions() {
+  scratch_sessions_.clear();
+  for (auto& [token, session] : sessions_)
+    if (!session->finished()) scratch_sessions_.push_back(session.get());
+  for (ClientSession* s : scratch_sessions_) {
+    if (s->try_hand_over(handover_sock_) == ClientSession::Handover::moved)
+      shared_.sessions_handed_over.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 void ProxyWorker::post_adopt(int fd, HandoverMessage msg) {
@@ -173,7 +185,6 @@ void ProxyWorker::post_adopt(int fd, HandoverMessage msg) {
     ClientSession* raw = session.get();
     sessions_.emplace(raw->token(), std::move(session));
     session_count_.store(sessions_.size(), std::memory_order_relaxed);
-    shared_.sessions_handed_over.fetch_add(1, std::memory_order_relaxed);
     raw->adopt(std::move(model).value(), msg.mariadb_ext_caps, msg.compressed());
   });
 }

@@ -101,7 +101,7 @@ struct SharedState {
   CongestionBoard congestion;
   std::atomic<int64_t> clients{0};  // client sessions over all workers (client_max_connections)
   std::atomic<uint32_t> next_connection_id{1};
-  std::atomic<uint64_t> sessions_handed_over{0};  // hot upgrade: moved out (old) or adopted (new)
+  std::atomic<uint64_t> sessions_handed_over{0};  // hot upgrade: moved to the new process
   std::atomic<bool> draining{false};
   SSL_CTX* tls = nullptr;
   std::vector<ProxyWorker*> workers;  // fixed once started
@@ -209,6 +209,7 @@ class ProxyWorker final : public SessionEnv {
   void reject(int fd, uint16_t code, const char* message);
   void reap_sessions();
   void shutdown_sessions();
+  void hand_over_sessions();
 
   uint32_t index_;
   SharedState& shared_;
@@ -222,6 +223,9 @@ class ProxyWorker final : public SessionEnv {
   std::atomic<size_t> session_count_{0};
   bool draining_ = false;
   bool handing_over_ = false;
+  bool draining_by_signal_ = false;
+  int handover_sock_ = -1;  // hot upgrade phase 2: sessions move over this socket
+  std::vector<ClientSession*> scratch_sessions_;
   ServerHealth health_;
   ServerDirectory directory_;
   StatementShapes shapes_;

@@ -38,7 +38,7 @@ class Server {
   virtual void begin_handover(int handover_fd = -1) = 0;
   // While handing over: moves the sessions that reached a quiet point (the control loop calls it).
   virtual void handover_tick() = 0;
-  // Sessions moved to (old process) or adopted from (new process) the other process.
+  // Sessions moved to the new process (hot upgrade).
   virtual uint64_t sessions_handed_over() const = 0;
   // The next connection id this process would give.
   virtual uint32_t next_connection_id() const = 0;

@@ -13,10 +13,13 @@
 namespace odp::proxy {
 
 ClientSession::Handover ClientSession::try_hand_over(int sock) {
-  if (phase_ == Phase::closing) return Handover::never;
+  if (handover_never_ || phase_ == Phase::closing) return Handover::never;
   auto* stream = dynamic_cast<core::TcpStream*>(link_.conn());
   // TLS state cannot leave OpenSSL; a draining session is closing anyway.
-  if (stream == nullptr || link_.channel().tls_active() || draining_) return Handover::never;
+  if (stream == nullptr || link_.channel().tls_active() || draining_) {
+    handover_never_ = !draining_ && stream != nullptr;
+    return Handover::never;
+  }
   bool quiet = phase_ == Phase::ready && !login_.changing_user && link_.input().empty() &&
                link_.channel().holds_nothing() && stream->pending_output() == 0 && !model_.tied() &&
                !model_.in_transaction() && model_.held_begin().empty();
@@ -51,6 +54,7 @@ ClientSession::Handover ClientSession::try_hand_over(int sock) {
     LOG_WARN("handover: session conn_id=%u peer=%s cannot move (%s); it stays here", id_, peer_.c_str(),
              std::strerror(err));
     handover_paused_ = false;
+    handover_never_ = true;
     update_backpressure();
     return Handover::never;
   }

@@ -599,10 +599,51 @@ def case_tls_session_stays():
         p.stop(check=False)
 
 
+def case_sysbench_two_upgrades():
+    """sysbench oltp_read_write (prepared statements) through odp upgraded twice: every session
+    moves at a quiet point (between transactions), no error, no reconnect, each old process gone
+    within seconds of its signal."""
+    db = "test_hot_upgrade"
+    p = L.start_private_odp({"listen": {"drain_timeout_ms": 60000}}, workers=2)
+    pids = []
+    try:
+        L.query_all("direct", "DROP DATABASE IF EXISTS %s" % db)
+        L.query_all("direct", "CREATE DATABASE %s" % db)
+        base = ["sysbench", "oltp_read_write", "--db-driver=mysql", "--mysql-host=127.0.0.1",
+                "--mysql-port=%d" % p.port, "--mysql-user=" + L.USER, "--mysql-password=" + L.PASSWORD,
+                "--mysql-db=" + db, "--tables=2", "--table-size=2000", "--mysql-ssl=off"]
+        prep = subprocess.run(base + ["prepare"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        L.check_eq(prep.returncode, 0, "sysbench prepare: %s" % prep.stdout.decode()[-2000:])
+        run = subprocess.Popen(base + ["--threads=8", "--time=14", "--db-ps-mode=auto", "run"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        old = p.pid
+        for nth in (1, 2):
+            time.sleep(4)
+            t0 = time.monotonic()
+            os.kill(old, signal.SIGUSR2)
+            new = served_by_new(p, nth)
+            pids.append(new)
+            L.wait_for(lambda: not pid_alive(old), 10, what="old process %d to exit" % nth)
+            print("sysbench_two_upgrades: pid %d gone %.2fs after SIGUSR2" % (old, time.monotonic() - t0))
+            reap(old)
+            old = new
+        out = run.communicate(timeout=60)[0].decode("utf-8", "replace")
+        L.check_eq(run.returncode, 0, "sysbench run:\n%s" % out[-3000:])
+        L.check("FATAL" not in out, "sysbench errors:\n%s" % out[-3000:])
+        L.check(re.search(r"reconnects:\s+0 ", out), "sysbench reconnected:\n%s" % out[-3000:])
+        L.check(len(moved_ids(p)) >= 16, "every sysbench session moved twice (%d moves)" % len(moved_ids(p)))
+        L.query_all("direct", "DROP DATABASE IF EXISTS %s" % db)
+    finally:
+        for pid in pids:
+            stop_pid(pid)
+        p.stop(check=False)
+
+
 CASES = [
     ("idle_sessions_move", case_idle_sessions_move),
     ("compressed_session_moves", case_compressed_session_moves),
     ("tls_session_stays", case_tls_session_stays),
+    ("sysbench_two_upgrades", case_sysbench_two_upgrades),
     ("upgrade_under_load", case_upgrade_under_load),
     ("bad_config_keeps_old", case_bad_config_keeps_old),
     ("drain_timeout_closes_held", case_drain_timeout_closes_held),
