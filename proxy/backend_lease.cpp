@@ -45,6 +45,13 @@ bool BackendLease::holds(const ServerConn& conn) const {
   return std::any_of(held_.begin(), held_.end(), [&](const Held& h) { return h.conn.get() == &conn; });
 }
 
+bool BackendLease::holds_thread(std::string_view host_port, uint32_t thread_id) const {
+  return std::any_of(held_.begin(), held_.end(), [&](const Held& h) {
+    return h.conn->state() == ServerConn::State::ready && h.conn->thread_id() == thread_id &&
+           h.conn->host_port() == host_port;
+  });
+}
+
 bool BackendLease::readying(const ServerConn& conn) const {
   return readying_ == &conn && (state_ == State::connecting || state_ == State::syncing);
 }
@@ -258,7 +265,8 @@ size_t BackendLease::on_conn_data(ServerConn& conn, std::span<const uint8_t> dat
     if (step == InternalQuery::Step::error) {
       LOG_WARN("bad answer to odp's own statement server=%s: %s", conn.host_port().c_str(),
                internal_.failure() ? internal_.failure() : "?");
-      core::Stats::inc(env_.stats().server_protocol_errors_total);
+      // (A KILL CONNECTION of the session landing mid-answer is no fault of the server's.)
+      if (!doomed(conn)) core::Stats::inc(env_.stats().server_protocol_errors_total);
       std::string hp = conn.host_port();
       drop(conn);
       ErrPacket err;
@@ -295,7 +303,7 @@ size_t BackendLease::on_conn_data(ServerConn& conn, std::span<const uint8_t> dat
         return total - data.size();  // the rest is the command's answer
       }
       if (!data.empty()) {
-        core::Stats::inc(env_.stats().server_protocol_errors_total);
+        if (!doomed(conn)) core::Stats::inc(env_.stats().server_protocol_errors_total);
         std::string hp = conn.host_port();
         drop(conn);
         ErrPacket err;
@@ -442,6 +450,13 @@ void BackendLease::release(bool keep_current) {
   for (auto& h : held_) {
     if (h.conn->state() != ServerConn::State::ready) continue;
     if (keep_current && h.conn.get() == current_) continue;
+    if (!h.pins.empty()) continue;  // a KILL is on its way to it: nobody else may run there yet
+    if (h.retired) {
+      if (h.conn.get() == current_) current_ = nullptr;
+      h.conn->quit();
+      dead_.push_back(std::move(h.conn));
+      continue;
+    }
     // Statements no client holds any more are closed on the server before others use it.
     to_close_.clear();
     h.conn->statements().sweep_unused(to_close_);
@@ -466,7 +481,8 @@ void BackendLease::close_all(ServerConn* busy) {
       h.conn->close(false);
       continue;
     }
-    if (pool == nullptr || (h.sync.applied && !h.sync.applied->role.empty())) {
+    // A KILL may still land on a pinned or retired connection: nobody else may take it.
+    if (pool == nullptr || (h.sync.applied && !h.sync.applied->role.empty()) || !h.pins.empty() || h.retired) {
       h.conn->quit();
       continue;
     }
@@ -482,6 +498,28 @@ void BackendLease::close_all(ServerConn* busy) {
   }
   held_.clear();
   current_ = nullptr;
+}
+
+void BackendLease::pin(ServerConn& conn, uint64_t pin, bool connection) {
+  if (Held* h = find(conn)) h->pins.emplace_back(pin, connection);
+}
+
+void BackendLease::unpin(uint64_t pin, bool retire) {
+  for (auto& h : held_) {
+    auto it = std::find_if(h.pins.begin(), h.pins.end(), [&](const auto& p) { return p.first == pin; });
+    if (it == h.pins.end()) continue;
+    h.pins.erase(it);
+    if (retire) h.retired = true;
+    return;
+  }
+}
+
+bool BackendLease::doomed(const ServerConn& conn) const {
+  for (const auto& h : held_) {
+    if (h.conn.get() != &conn) continue;
+    return std::any_of(h.pins.begin(), h.pins.end(), [](const auto& p) { return p.second; });
+  }
+  return false;
 }
 
 }  // namespace odp::proxy

@@ -242,16 +242,6 @@ Scenario make_scenario(uint64_t seed) {
     // affected rows) keeps its connection for the next statement; sessions already waiting for it
     // then wait forever (fake_known_issues.h): one plain SELECT at the end.
     if (!p.quit_at_end && !KnownIssues::strict()) p.script.emplace_back(StepKind::read_sysvar, 0);
-    // A KILL from a session tied to its connection (here: a temporary table) moves the session to
-    // the KILL's server (fake_known_issues.h): such clients do not KILL unless strict.
-    bool temp = std::any_of(p.script.begin(), p.script.end(), [](const Step& s) {
-      return s.kind == StepKind::create_temp || s.kind == StepKind::call_make_temp;
-    });
-    if (temp && !KnownIssues::strict()) {
-      for (Step& s : p.script)
-        if (s.kind == StepKind::kill_query || s.kind == StepKind::kill_connection || s.kind == StepKind::process_kill)
-          s = Step(StepKind::read_row);
-    }
     // A request too large to inspect from a compressed client stalls when the session holds no
     // server connection (fake_known_issues.h): such clients do not compress.
     if (!KnownIssues::strict() &&
