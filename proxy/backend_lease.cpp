@@ -75,6 +75,7 @@ void BackendLease::remember_ticket(ServerId server, ServerPool::Ticket ticket) {
 void BackendLease::acquire(ServerId server, const Needs& needs) {
   // A connection paused for a slow client (backpressure) reads again for the next command.
   for (auto& h : held_) h.conn->resume_reading();
+  const bool kept = pool_keeping();
   if (env_.pool() != nullptr) env_.pool()->unkeep(this);
   needs_ = needs;
   target_ = server;
@@ -86,6 +87,10 @@ void BackendLease::acquire(ServerId server, const Needs& needs) {
   }
   ServerPool* pool = env_.pool();
   if (pool != nullptr) {
+    // The connection kept for this statement's sake serves another server: it goes back before
+    // this session takes (or waits for) one. A session waiting in line holding a connection
+    // nobody may reclaim could close a cycle with sessions waiting for that one.
+    if (kept) release(false);
     uint64_t history = model_.vars().current()->owner;
     if (auto idle = pool->acquire(key(server), history, ticket_for(server))) {
       core::Stats::inc(env_.stats().pool_reuses_total);
@@ -446,7 +451,8 @@ void BackendLease::release(bool keep_current) {
   // A role the session set survives COM_RESET_CONNECTION (MariaDB): such a connection serves this
   // session only (its statements still move between servers), and closes with it.
   if (!model_.vars().role().empty()) return;
-  if (keep_current && current_ != nullptr) pool->keep(this, current_->server());
+  // Kept only while nobody waits for its server (else it is theirs now).
+  if (keep_current && current_ != nullptr && !pool->keep(this, current_->server())) keep_current = false;
   for (auto& h : held_) {
     if (h.conn->state() != ServerConn::State::ready) continue;
     if (keep_current && h.conn.get() == current_) continue;

@@ -25,10 +25,11 @@ struct KnownIssues {
   // target now keeps that connection until the KILL is over, and the KILL goes out on a side
   // connection of the killer's own (which also leaves a killer tied to its connection on it).
   uint64_t kill_hit_other_client = 0;
-  // Sessions wait in the pool's line while holding a connection kept for results
-  // (BackendLease::acquire unkeeps it, so nobody can reclaim it): with a small cap, sessions holding
-  // one server's connection and waiting for another's deadlock in a cycle until pool.max_wait_ms.
-  // Scenarios without faults bound the wait (unless strict) and count the waits that timed out.
+  // Fixed, now a failure (counted still): a wait in the pool's line timed out without faults.
+  // Sessions waited while holding a connection kept for results that nobody could reclaim, and
+  // deadlocked in a cycle until pool.max_wait_ms; a waiter of another dialect at the head of the
+  // line starved while connections went to waiters of their dialect behind it. Scenarios without
+  // faults wait up to 600 s (a cap of 1 and a tied session on a slow link is a long, fair wait).
   uint64_t pool_wait_timeouts_without_faults = 0;
   // Not counted, avoided: a request too large to inspect (over 64 KiB) that starts in the
   // session's input buffer (always for a compressed client) while the session holds no server
@@ -36,11 +37,6 @@ struct KnownIssues {
   // input loop (ClientSession::consuming_), and nothing takes the request out of the buffer again:
   // the client waits until a timeout. Scenarios do not compress for clients with such requests
   // unless strict.
-  // Not counted, avoided: a session that keeps its connection for the next statement (the last
-  // one left results: an error, warnings, affected rows) is asked for it only by sessions that
-  // start waiting later (ServerPool::wait); those already waiting when it began keeping wait until
-  // it sends another statement, forever if it stays idle. Scenarios end the script of a client
-  // that stays connected with a plain SELECT unless ODP_FAKE_IO_STRICT is set.
 
   static KnownIssues& counts() {
     static KnownIssues k;
