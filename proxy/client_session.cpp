@@ -238,6 +238,7 @@ void ClientSession::close_session(bool flush_client) {
 }
 
 void ClientSession::resume_ready() {
+  free_done_killers();  // (a session that says nothing but KILLs frees its side connections too)
   enter(Phase::ready);
   set_timeout(idle_timeout_ms());
   process_client_input();
