@@ -46,6 +46,13 @@ bool BackendLease::holds(const ServerConn& conn) const {
   return std::any_of(held_.begin(), held_.end(), [&](const Held& h) { return h.conn.get() == &conn; });
 }
 
+bool BackendLease::holds_thread(std::string_view host_port, uint32_t thread_id) const {
+  return std::any_of(held_.begin(), held_.end(), [&](const Held& h) {
+    return h.conn->state() == ServerConn::State::ready && h.conn->thread_id() == thread_id &&
+           h.conn->host_port() == host_port;
+  });
+}
+
 bool BackendLease::readying(const ServerConn& conn) const {
   return readying_ == &conn &&
          (state_ == State::connecting || state_ == State::changing_user || state_ == State::syncing);
@@ -70,6 +77,7 @@ void BackendLease::remember_ticket(ServerId server, ServerPool::Ticket ticket) {
 void BackendLease::acquire(ServerId server, const Needs& needs) {
   // A connection paused for a slow client (backpressure) reads again for the next command.
   for (auto& h : held_) h.conn->resume_reading();
+  const bool kept = pool_keeping();
   if (env_.pool() != nullptr) env_.pool()->unkeep(this);
   needs_ = needs;
   target_ = server;
@@ -82,6 +90,10 @@ void BackendLease::acquire(ServerId server, const Needs& needs) {
   }
   ServerPool* pool = env_.pool();
   if (pool != nullptr) {
+    // The connection kept for this statement's sake serves another server: it goes back before
+    // this session takes (or waits for) one. A session waiting in line holding a connection
+    // nobody may reclaim could close a cycle with sessions waiting for that one.
+    if (kept) release(false);
     uint64_t history = model_.vars().current()->owner;
     if (auto idle = pool->acquire(key(server), history, ticket_for(server), model_.database().empty())) {
       core::Stats::inc(env_.stats().pool_reuses_total);
@@ -365,7 +377,8 @@ size_t BackendLease::on_conn_data(ServerConn& conn, std::span<const uint8_t> dat
     if (step == InternalQuery::Step::error) {
       LOG_WARN("bad answer to odp's own statement server=%s: %s", conn.host_port().c_str(),
                internal_.failure() ? internal_.failure() : "?");
-      core::Stats::inc(env_.stats().server_protocol_errors_total);
+      // (A KILL CONNECTION of the session landing mid-answer is no fault of the server's.)
+      if (!doomed(conn)) core::Stats::inc(env_.stats().server_protocol_errors_total);
       std::string hp = conn.host_port();
       drop(conn);
       ErrPacket err;
@@ -402,7 +415,7 @@ size_t BackendLease::on_conn_data(ServerConn& conn, std::span<const uint8_t> dat
         return total - data.size();  // the rest is the command's answer
       }
       if (!data.empty()) {
-        core::Stats::inc(env_.stats().server_protocol_errors_total);
+        if (!doomed(conn)) core::Stats::inc(env_.stats().server_protocol_errors_total);
         std::string hp = conn.host_port();
         drop(conn);
         ErrPacket err;
@@ -546,10 +559,18 @@ void BackendLease::release(bool keep_current) {
   // A role the session set survives COM_RESET_CONNECTION (MariaDB): such a connection serves this
   // session only (its statements still move between servers), and closes with it.
   if (!model_.vars().role().empty()) return;
-  if (keep_current && current_ != nullptr) pool->keep(this, current_->server());
+  // Kept only while nobody waits for its server (else it is theirs now).
+  if (keep_current && current_ != nullptr && !pool->keep(this, current_->server())) keep_current = false;
   for (auto& h : held_) {
     if (h.conn->state() != ServerConn::State::ready) continue;
     if (keep_current && h.conn.get() == current_) continue;
+    if (!h.pins.empty()) continue;  // a KILL is on its way to it: nobody else may run there yet
+    if (h.retired) {
+      if (h.conn.get() == current_) current_ = nullptr;
+      h.conn->quit();
+      dead_.push_back(std::move(h.conn));
+      continue;
+    }
     // Statements no client holds any more are closed on the server before others use it.
     to_close_.clear();
     h.conn->statements().sweep_unused(to_close_);
@@ -574,7 +595,8 @@ void BackendLease::close_all(ServerConn* busy) {
       h.conn->close(false);
       continue;
     }
-    if (pool == nullptr || (h.sync.applied && !h.sync.applied->role.empty())) {
+    // A KILL may still land on a pinned or retired connection: nobody else may take it.
+    if (pool == nullptr || (h.sync.applied && !h.sync.applied->role.empty()) || !h.pins.empty() || h.retired) {
       h.conn->quit();
       continue;
     }
@@ -590,6 +612,28 @@ void BackendLease::close_all(ServerConn* busy) {
   }
   held_.clear();
   current_ = nullptr;
+}
+
+void BackendLease::pin(ServerConn& conn, uint64_t pin, bool connection) {
+  if (Held* h = find(conn)) h->pins.emplace_back(pin, connection);
+}
+
+void BackendLease::unpin(uint64_t pin, bool retire) {
+  for (auto& h : held_) {
+    auto it = std::find_if(h.pins.begin(), h.pins.end(), [&](const auto& p) { return p.first == pin; });
+    if (it == h.pins.end()) continue;
+    h.pins.erase(it);
+    if (retire) h.retired = true;
+    return;
+  }
+}
+
+bool BackendLease::doomed(const ServerConn& conn) const {
+  for (const auto& h : held_) {
+    if (h.conn.get() != &conn) continue;
+    return std::any_of(h.pins.begin(), h.pins.end(), [](const auto& p) { return p.second; });
+  }
+  return false;
 }
 
 }  // namespace odp::proxy

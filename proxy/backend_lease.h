@@ -84,6 +84,7 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
   size_t held_count() const { return held_.size(); }
   ServerConn* any_held() const { return held_.empty() ? nullptr : held_.front().conn.get(); }
   bool holds(const ServerConn& conn) const;
+  bool holds_thread(std::string_view host_port, uint32_t thread_id) const;
 
   // Server events for a connection being opened or readied (the session forwards them).
   bool readying(const ServerConn& conn) const;
@@ -110,6 +111,15 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
   // the model says), the one mid-command (`busy`) is cut.
   void close_all(ServerConn* busy);
 
+  // A KILL from another session is on its way to `conn` (ClientSession::hold_for_kill): it stays
+  // with this session until unpin(pin), never given back to the pool, where another client's
+  // statement could take it before the KILL lands (the session's own statements still use it).
+  // `connection`: a KILL CONNECTION; the connection is doomed (its close ends the session).
+  void pin(ServerConn& conn, uint64_t pin, bool connection);
+  // `retire`: whether the KILL landed is unknown: the connection is closed instead of pooled.
+  void unpin(uint64_t pin, bool retire);
+  bool doomed(const ServerConn& conn) const;
+
   // PoolWaiter
   void on_pool_handoff(PooledConn pooled) override;
   void on_pool_slot() override;
@@ -121,6 +131,8 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
   struct Held {
     std::unique_ptr<ServerConn> conn;
     ConnSync sync;
+    std::vector<std::pair<uint64_t, bool>> pins;  // KILLs on their way (pin, KILL CONNECTION)
+    bool retired = false;                         // never back to the pool (a KILL may still land)
   };
   // changing_user: COM_CHANGE_USER without a database is out (SessionState::Replay::change_user).
   enum class State { idle, waiting, connecting, changing_user, syncing };

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "base/log.h"
+#include "protocol/commands.h"
 #include "protocol/packet.h"
 
 namespace odp::proxy {
@@ -48,8 +49,8 @@ SessionLocation ClientSession::location() const {
   where.user = user();
   where.client = peer_;
   where.worker = env_.worker_index();
-  // Between statements a pooled session holds no connection: no query runs to stop (a stale
-  // address would make KILL hit another client's statement).
+  // Between statements a pooled session holds no connection: none is its (the one it used last
+  // may serve another client by now).
   bool running = phase_ == Phase::command || phase_ == Phase::upload || phase_ == Phase::reading_back ||
                  phase_ == Phase::acquiring || model_.tied();
   if (ServerConn* c = lease_.current(); c != nullptr && running && c->state() == ServerConn::State::ready) {
@@ -64,11 +65,24 @@ void ClientSession::kill_running_query() {
   ServerConn* c = lease_.current();
   if (!running || c == nullptr || c->state() != ServerConn::State::ready) return;
   LOG_INFO("kill query conn_id=%u server=%s thread=%u", id_, c->host_port().c_str(), c->thread_id());
+  // The connection stays this session's until the KILL is over (as for a client's KILL).
+  uint64_t pin = ++next_kill_pin_;
+  kill_pins_.emplace_back(pin, false);
+  lease_.pin(*c, pin, false);
   ServerLogin login = lease_.login();
   login.host_port = c->host_port();
   login.server = c->server();
   login.database.clear();
-  query_killers_.push_back(std::make_unique<QueryKiller>(env_, std::move(login), c->thread_id()));
+  std::vector<uint8_t> payload, framed;
+  encode_com_query("KILL QUERY " + std::to_string(c->thread_id()), payload);
+  encode_packet(0, payload, framed);
+  start_query_killer(std::move(login), std::move(framed), [this, pin](const QueryKiller::Answer& answer) {
+    using Kind = QueryKiller::Answer::Kind;
+    release_kill_hold(pin, answer.kind == Kind::ok              ? KillOutcome::done
+                           : answer.kind == Kind::err           ? KillOutcome::refused
+                           : answer.kind == Kind::no_connection ? KillOutcome::not_sent
+                                                                : KillOutcome::unknown);
+  });
 }
 
 uint64_t ClientSession::idle_timeout_ms() const {
@@ -136,6 +150,7 @@ void ClientSession::on_deadline() {
       retry_poll();
       return;
     case Phase::locating:
+    case Phase::killing:
     case Phase::acquiring:
     case Phase::command:
     case Phase::upload:
@@ -203,6 +218,15 @@ void ClientSession::close_session(bool flush_client) {
   bool between_commands = phase_ == Phase::ready;
   enter(Phase::closing);
   if (published_) env_.session_ended(id_);
+  if (kill_.held) {
+    // The KILL this session says is left unfinished: the target need not hold its connection,
+    // but one the KILL went out for must not serve anyone else (it may still land).
+    kill_.held = false;
+    env_.release_kill_hold(
+        kill_.target, kill_.pin,
+        kill_.sender != nullptr && kill_.sender->sent() ? KillOutcome::unknown : KillOutcome::not_sent);
+  }
+  kill_.sender = nullptr;
   env_.timers().disarm(timer_);
   // Idle connections go back to the pool (reset first when the session left state on them); the
   // one mid-command is cut.
@@ -214,6 +238,7 @@ void ClientSession::close_session(bool flush_client) {
 }
 
 void ClientSession::resume_ready() {
+  free_done_killers();  // (a session that says nothing but KILLs frees its side connections too)
   enter(Phase::ready);
   set_timeout(idle_timeout_ms());
   process_client_input();
@@ -270,11 +295,18 @@ void ClientSession::on_server_data(ServerConn& conn, std::span<const uint8_t> da
     }
   }
   // Unsolicited bytes on a connection this session holds but does not use now: the server is
-  // closing it (KILL, wait_timeout, shutdown). An ERR is a lost server, not a protocol violation.
-  bool goodbye = data.size() > kPacketHeaderBytes && data[kPacketHeaderBytes] == 0xFF;
+  // closing it (KILL, wait_timeout, shutdown). An ERR is a lost server, not a protocol violation
+  // (nor are the first bytes of one, split over reads, nor anything a KILL CONNECTION of this
+  // session brings).
+  const bool whole_header = data.size() > kPacketHeaderBytes;
+  bool goodbye = !whole_header || data[kPacketHeaderBytes] == 0xFF || lease_.doomed(conn);
   if (goodbye) {
-    auto err = decode_err(data.subspan(
-        kPacketHeaderBytes, std::min<size_t>(decode_header(data.data()).length, data.size() - kPacketHeaderBytes)));
+    std::optional<ErrPacket> err;
+    if (whole_header) {
+      auto decoded = decode_err(data.subspan(
+          kPacketHeaderBytes, std::min<size_t>(decode_header(data.data()).length, data.size() - kPacketHeaderBytes)));
+      if (decoded) err = std::move(*decoded);
+    }
     LOG_WARN("server closed an idle connection conn_id=%u server=%s code=%u msg=\"%s\"", id_, conn.host_port().c_str(),
              err ? err->code : 0, err ? err->message.c_str() : "?");
     core::Stats::inc(env_.stats().server_aborts_total);
@@ -283,7 +315,8 @@ void ClientSession::on_server_data(ServerConn& conn, std::span<const uint8_t> da
              data.size());
     core::Stats::inc(env_.stats().server_protocol_errors_total);
   }
-  bool lost_state = &conn == lease_.current() && (model_.tied() || env_.pool() == nullptr);
+  // A KILL CONNECTION of this session closes the connection it was meant for: the session ends.
+  bool lost_state = (&conn == lease_.current() && (model_.tied() || env_.pool() == nullptr)) || lease_.doomed(conn);
   lease_.drop(conn);
   // Outside a transaction and without state tied to it, the session lives on and the next
   // statement reconnects; otherwise the client must learn that its session state is gone.
@@ -302,8 +335,17 @@ void ClientSession::on_server_closed(ServerConn& conn, int err) {
   bool active = &conn == lease_.current();
   bool busy = active && phase_ != Phase::ready;
   bool lost_state = active && (model_.tied() || env_.pool() == nullptr);
+  bool killed = lease_.doomed(conn);
   env_.note_server_failure(host_port);
   lease_.drop(conn);
+  if (killed) {
+    // A KILL CONNECTION of this session landed: the session ends, whatever it was doing (a read
+    // is not run again elsewhere).
+    if (busy && (phase_ == Phase::command || phase_ == Phase::upload) && !exchange_.response_started())
+      link_.send_err(1, errc::ER_CONNECTION_KILLED, "Connection was killed", "70100");
+    close_session(true);
+    return;
+  }
   if (!busy && !lost_state && !login_.changing_user) return;  // the next statement reconnects
   if (busy && !lost_state && !login_.changing_user && phase_ == Phase::command && retry_lost(host_port, false)) return;
   if ((phase_ == Phase::command || phase_ == Phase::upload) && !exchange_.response_started()) {

@@ -19,7 +19,8 @@
 //   ready          command from the client                 ready (answered locally) | routing_wait |
 //                                                          acquiring | locating (KILL) | upload
 //   routing_wait   table location loaded / deadline       acquiring
-//   locating       KILL target located                     acquiring | ready
+//   locating       KILL target held (its worker's answer)  killing | ready (nothing runs there)
+//   killing        the KILL's answer (side connection)     ready
 //   acquiring      lease ready                             command | upload (streamed request)
 //                  lease failed                            acquiring (next candidate) | rerouting | ready
 //   command        response done                           reading_back | ready
@@ -63,6 +64,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
     ready,
     routing_wait,
     locating,
+    killing,
     acquiring,
     command,
     upload,
@@ -91,8 +93,14 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   Handover try_hand_over(int sock);
   // New process: the session of a socket handed over, in Phase::ready (instead of start()).
   void adopt(SessionModel model, uint32_t mariadb_ext_caps, bool compressed);
-  // Where this session's statements run now (KILL through another session).
+  // Where this session's statements run now (the session directory, `show proxysession`).
   SessionLocation location() const;
+  // A KILL of this session from another one (on this session's worker): the server connection a
+  // statement of this session runs on (or the session is tied to), kept by the session for the
+  // KILL until release_kill_hold(pin) (it never serves another session meanwhile). Nothing
+  // running: no server to tell; a KILL CONNECTION closes the session now.
+  KillHold hold_for_kill(bool query_only);
+  void release_kill_hold(uint64_t pin, KillOutcome outcome);
   // odp's own replay steps run on the connection ahead of the command already sent behind them.
   bool replaying_under_command() const { return lease_.replaying_under_command(); }
 
@@ -105,6 +113,10 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   bool finished() const { return phase_ == Phase::closing; }
   const SessionModel& model() const { return model_; }
   size_t server_connection_count() const { return lease_.held_count(); }
+  // The session holds that server connection (tests: whose connection a KILL hit).
+  bool holds_server_thread(std::string_view host_port, uint32_t thread_id) const {
+    return lease_.holds_thread(host_port, thread_id);
+  }
 
   // core::StreamHandler (client side)
   void on_stream_data(std::span<const uint8_t> data) override;
@@ -231,7 +243,10 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
 
   // --- KILL and COM_CHANGE_USER (session_kill.cpp, session_change_user.cpp) ---
   void forward_kill(const KillStatement& kill, bool as_com_process_kill);
-  void on_kill_located(const KillStatement& kill, bool as_com_process_kill, std::optional<SessionLocation> where);
+  void on_kill_held(const KillStatement& kill, bool as_com_process_kill, std::optional<KillHold> hold);
+  void on_kill_answer(const QueryKiller::Answer& answer);
+  void start_query_killer(ServerLogin login, std::vector<uint8_t> request, QueryKiller::Callback callback);
+  void free_done_killers();
   void begin_change_user(std::span<const uint8_t> payload);
   void send_change_user_to_server(ServerConn& conn);
   void handle_change_user_reply(ServerConn& conn, std::span<const uint8_t> data);
@@ -276,7 +291,18 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   ReadBack read_back_;
   InternalQuery read_back_query_{64u << 20};
   std::vector<uint8_t> scratch_;
-  std::vector<std::unique_ptr<QueryKiller>> query_killers_;  // freed once done, when the session is idle
+  std::vector<std::unique_ptr<QueryKiller>> query_killers_;  // freed once done, outside their callbacks
+  int killer_callbacks_ = 0;                                 // inside a QueryKiller's callback
+  // The KILL this session says (phases locating, killing).
+  struct KillInFlight {
+    uint32_t target = 0;
+    uint64_t pin = 0;
+    bool held = false;  // the target keeps a connection for it: release_kill_hold is owed
+    const QueryKiller* sender = nullptr;
+  } kill_;
+  // KILLs of this session on their way to its connections (pin, KILL CONNECTION).
+  std::vector<std::pair<uint64_t, bool>> kill_pins_;
+  uint64_t next_kill_pin_ = 0;
 };
 
 }  // namespace odp::proxy

@@ -336,51 +336,65 @@ void ProxyWorker::shutdown_sessions() {
 
 namespace odp::proxy {
 
+ClientSession* ProxyWorker::find_session(uint32_t conn_id) {
+  for (auto& [token, session] : sessions_) {
+    if (session->id() == conn_id && !session->finished()) return session.get();
+  }
+  return nullptr;
+}
+
 void ProxyWorker::post_kill_query(uint32_t conn_id) {
   worker_.post([this, conn_id] {
-    for (auto& [token, session] : sessions_) {
-      if (session->id() == conn_id && !session->finished()) {
-        session->kill_running_query();
-        return;
-      }
-    }
+    if (ClientSession* s = find_session(conn_id)) s->kill_running_query();
   });
 }
 
-void ProxyWorker::locate_session(uint32_t conn_id, uint64_t requester, LocateCallback callback) {
+void ProxyWorker::hold_for_kill(uint32_t conn_id, bool query_only, uint64_t requester, KillHoldCallback callback) {
   auto where = shared_.sessions.find(conn_id);
   if (!where || where->worker >= shared_.workers.size()) {
     callback(std::nullopt);
     return;
   }
-  shared_.workers[where->worker]->post_locate(conn_id, this, requester, std::move(callback));
+  shared_.workers[where->worker]->post_hold_for_kill(conn_id, query_only, this, requester, std::move(callback));
 }
 
-void ProxyWorker::post_locate(uint32_t conn_id, ProxyWorker* reply_to, uint64_t requester, LocateCallback callback) {
-  worker_.post([this, conn_id, reply_to, requester, callback = std::move(callback)]() mutable {
-    std::optional<SessionLocation> where;
-    for (auto& [token, session] : sessions_) {
-      if (session->id() == conn_id && !session->finished()) {
-        where = session->location();
-        break;
-      }
-    }
-    reply_to->worker_.post([reply_to, requester, where = std::move(where), callback = std::move(callback)]() mutable {
+void ProxyWorker::post_hold_for_kill(uint32_t conn_id, bool query_only, ProxyWorker* reply_to, uint64_t requester,
+                                     KillHoldCallback callback) {
+  worker_.post([this, conn_id, query_only, reply_to, requester, callback = std::move(callback)]() mutable {
+    std::optional<KillHold> hold;
+    if (ClientSession* s = find_session(conn_id)) hold = s->hold_for_kill(query_only);
+    ProxyWorker* target_worker = this;
+    reply_to->worker_.post([reply_to, target_worker, conn_id, requester, hold = std::move(hold),
+                            callback = std::move(callback)]() mutable {
       auto it = reply_to->sessions_.find(requester);
-      if (it == reply_to->sessions_.end() || it->second->finished()) return;  // the requester left meanwhile
-      callback(std::move(where));
+      if (it == reply_to->sessions_.end() || it->second->finished()) {
+        // The requester left meanwhile: the target need not hold its connection.
+        if (hold && !hold->server.empty())
+          target_worker->post_release_kill_hold(conn_id, hold->pin, KillOutcome::not_sent);
+        return;
+      }
+      callback(std::move(hold));
     });
+  });
+}
+
+void ProxyWorker::release_kill_hold(uint32_t conn_id, uint64_t pin, KillOutcome outcome) {
+  auto where = shared_.sessions.find(conn_id);
+  if (!where || where->worker >= shared_.workers.size()) return;  // the target is gone, and its hold
+  shared_.workers[where->worker]->post_release_kill_hold(conn_id, pin, outcome);
+}
+
+void ProxyWorker::post_release_kill_hold(uint32_t conn_id, uint64_t pin, KillOutcome outcome) {
+  worker_.post([this, conn_id, pin, outcome] {
+    if (ClientSession* s = find_session(conn_id)) s->release_kill_hold(pin, outcome);
   });
 }
 
 void ProxyWorker::post_terminate(uint32_t conn_id) {
   worker_.post([this, conn_id] {
-    for (auto& [token, session] : sessions_) {
-      if (session->id() == conn_id && !session->finished()) {
-        session->kill_running_query();  // the server stops the statement, as a KILL CONNECTION would
-        session->terminate("kill proxysession");
-        return;
-      }
+    if (ClientSession* s = find_session(conn_id)) {
+      s->kill_running_query();  // the server stops the statement, as a KILL CONNECTION would
+      s->terminate("kill proxysession");
     }
   });
 }

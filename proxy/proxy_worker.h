@@ -141,8 +141,11 @@ class ProxyWorker final : public SessionEnv {
   // Thread-safe: closes client session `conn_id` if this worker owns it (kill proxysession).
   void post_terminate(uint32_t conn_id);
   void post_kill_query(uint32_t conn_id);
-  // Thread-safe: where session `conn_id` runs its statements, answered on worker `reply_to`.
-  void post_locate(uint32_t conn_id, ProxyWorker* reply_to, uint64_t requester, LocateCallback callback);
+  // Thread-safe: a KILL's hold on session `conn_id` (ClientSession::hold_for_kill), answered on
+  // worker `reply_to`; and its end.
+  void post_hold_for_kill(uint32_t conn_id, bool query_only, ProxyWorker* reply_to, uint64_t requester,
+                          KillHoldCallback callback);
+  void post_release_kill_hold(uint32_t conn_id, uint64_t pin, KillOutcome outcome);
   ServerPool::Limits pool_limits() const;
   size_t session_count() const { return session_count_.load(std::memory_order_relaxed); }
   const core::Stats& stats() const { return worker_.stats(); }
@@ -167,13 +170,8 @@ class ProxyWorker final : public SessionEnv {
     shared_.sessions.publish(conn_id, who);
   }
   void session_ended(uint32_t conn_id) override { shared_.sessions.withdraw(conn_id); }
-  void locate_session(uint32_t conn_id, uint64_t requester, LocateCallback callback) override;
-  bool terminate_session(uint32_t conn_id) override {
-    auto where = shared_.sessions.find(conn_id);
-    if (!where || where->worker >= shared_.workers.size()) return false;
-    shared_.workers[where->worker]->post_terminate(conn_id);
-    return true;
-  }
+  void hold_for_kill(uint32_t conn_id, bool query_only, uint64_t requester, KillHoldCallback callback) override;
+  void release_kill_hold(uint32_t conn_id, uint64_t pin, KillOutcome outcome) override;
   const routing::Snapshot* routing_snapshot() const override {
     return shared_.locations != nullptr ? shared_.locations->current() : nullptr;
   }
@@ -210,6 +208,7 @@ class ProxyWorker final : public SessionEnv {
   void reap_sessions();
   void shutdown_sessions();
   void hand_over_sessions();
+  ClientSession* find_session(uint32_t conn_id);
 
   uint32_t index_;
   SharedState& shared_;

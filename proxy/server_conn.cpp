@@ -58,9 +58,9 @@ void ServerConn::login(ServerLogin login) {
   login_ = std::move(login);
   int err = 0;
   state_ = State::connecting;
-  counted_ = true;
+  counted_ = login_.pooled;
   env_.timers().arm(timer_, env_.now_ms() + env_.config().limits.server_connect_timeout_ms);
-  env_.server_connection_opened(login_.server);
+  if (counted_) env_.server_connection_opened(login_.server);
   conn_ = env_.connect(login_.host_port, env_.config().limits.server_connect_timeout_ms, this, err, login_.opener);
   if (conn_ == nullptr) {
     fail_login(errc::ER_CONNECT_TO_FOREIGN_DATA_SOURCE,

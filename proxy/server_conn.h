@@ -44,6 +44,9 @@ struct ServerLogin {
   uint8_t charset = 45;
   uint32_t max_packet_size = 0;
   std::vector<std::pair<std::string, std::string>> attributes;
+  // Counted against the pool's cap (pool.max_server_connections). A KILL's side connection is
+  // not: it must never wait for the connection it is about to stop, and it lives for one KILL.
+  bool pooled = true;
 };
 
 class ServerConn final : public core::StreamHandler {

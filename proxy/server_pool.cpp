@@ -88,16 +88,15 @@ ServerPool::Ticket ServerPool::release(PoolKey key, PooledConn pooled, uint64_t 
   }
   // Someone waits for this server: the connection goes to the first waiter, never to a newcomer.
   PerServer& ps = server(key.server);
-  for (PoolWaiter* w = ps.head; w != nullptr; w = w->next_) {
-    if (w->key_ == key) {
-      unlink(w);
-      pooled.conn->set_owner(*this);
-      deliveries_.push_back(Delivery{w, std::move(pooled)});
-      return {};
-    }
+  if (PoolWaiter* w = ps.head; w != nullptr && w->key_ == key) {
+    unlink(w);
+    pooled.conn->set_owner(*this);
+    deliveries_.push_back(Delivery{w, std::move(pooled)});
+    return {};
   }
   if (ps.head != nullptr) {
-    // The first waiter needs another dialect: this connection's slot serves it better closed.
+    // The first waiter needs another dialect: this connection's slot serves it better closed
+    // (waiters of this dialect behind it do not pass it: it would wait for as long as they come).
     pooled.conn->quit();
     graveyard_.push_back(std::move(pooled.conn));  // its close frees the slot and wakes the waiter
     return {};
@@ -188,15 +187,17 @@ void ServerPool::wait(PoolWaiter* w, PoolKey key, uint64_t now_ms) {
   }
 }
 
-void ServerPool::keep(PoolKeeper* k, ServerId id) {
+bool ServerPool::keep(PoolKeeper* k, ServerId id) {
   if (k->keeping_) unkeep(k);
   PerServer& ps = server(id);
+  if (ps.head != nullptr) return false;  // sessions wait for this server: they come first
   k->server_ = id;
   k->prev_ = nullptr;
   k->next_ = ps.keepers;
   if (ps.keepers != nullptr) ps.keepers->prev_ = k;
   ps.keepers = k;
   k->keeping_ = true;
+  return true;
 }
 
 void ServerPool::unkeep(PoolKeeper* k) {

@@ -9,7 +9,10 @@
 // a session without a database, one in no database: another costs a COM_CHANGE_USER).
 // At the cap, sessions wait in FIFO order per server; a connection given back while sessions wait
 // goes straight to the first of them (it never returns to the idle list to be taken by a
-// newcomer), and a waiter past pool.max_wait_ms hears on_pool_timeout. Single-threaded.
+// newcomer), a connection a session keeps for its next statement is asked back for them, and a
+// waiter past pool.max_wait_ms hears on_pool_timeout. A waiting session holds no connection it
+// could give back (BackendLease gives up a kept one before it waits), so waits form no cycle.
+// Single-threaded.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -109,8 +112,10 @@ class ServerPool final : public ServerConn::Owner {
   // Queues a session for a connection to key.server (FIFO per server).
   void wait(PoolWaiter* waiter, PoolKey key, uint64_t now_ms);
   void cancel(PoolWaiter* waiter);
-  // A session keeps a connection to `server` between statements; the pool may ask for it back.
-  void keep(PoolKeeper* keeper, ServerId server);
+  // A session keeps a connection to `server` between statements; the pool asks for it back when
+  // a session starts waiting for that server. False (not kept): sessions wait for that server
+  // already, and the connection is theirs (the session gives it back now).
+  bool keep(PoolKeeper* keeper, ServerId server);
   void unkeep(PoolKeeper* keeper);
   // From the worker loop, never from inside a session's callback: delivers hand-offs and slots,
   // times out waiters past max_wait_ms.

@@ -58,7 +58,8 @@ struct BackendInfo {
   uint32_t mariadb_ext_capabilities = 0;  // a MariaDB server's extended capabilities (protocol::mariadb_cap)
 };
 
-// Where a session's statements run right now (for KILL, which names odp's connection ids).
+// Who a session is and where its statements run (the session directory: `show proxysession`,
+// and which worker a KILL of it goes to).
 struct SessionLocation {
   std::string server;  // "" while the session holds no server connection
   uint32_t server_thread_id = 0;
@@ -66,7 +67,24 @@ struct SessionLocation {
   std::string client;
   uint32_t worker = 0;
 };
-using LocateCallback = std::function<void(std::optional<SessionLocation>)>;
+
+// A KILL's target as its own worker found it (KILL names odp's connection ids). While a statement
+// of the target runs (or the target is tied to its connection), the target keeps that server
+// connection for the KILL: it does not go back to the pool, where another client's statement
+// could take it before the KILL lands, until release_kill_hold(pin).
+struct KillHold {
+  std::string server;  // "" : nothing of the target runs on a server (a KILL CONNECTION closed it already)
+  uint32_t server_thread_id = 0;
+  uint64_t pin = 0;
+};
+using KillHoldCallback = std::function<void(std::optional<KillHold>)>;
+// How the KILL said under a hold ended.
+enum class KillOutcome : uint8_t {
+  not_sent,  // no KILL reached the server (no connection for it)
+  refused,   // the server answered ERR (no privilege, no such thread)
+  done,      // the server answered OK (KILL CONNECTION: the target's session ends)
+  unknown,   // sent, but no answer came: the connection never serves another session
+};
 
 // The worker's loop: clock, timers, counters, configuration.
 class SessionLoop {
@@ -155,14 +173,16 @@ class SessionRegistry {
   // A session logged in / left (control-plane rate: login and logout only).
   virtual void session_started(uint32_t /*conn_id*/, const SessionLocation& /*who*/) {}
   virtual void session_ended(uint32_t /*conn_id*/) {}
-  // Where session `conn_id` runs its statements now; the callback runs on this worker (not at all
-  // when `requester` is gone by then). nullopt: no such session.
-  virtual void locate_session(uint32_t /*conn_id*/, uint64_t /*requester*/, LocateCallback callback) {
+  // A KILL [QUERY] of session `conn_id`, on the target's worker (ClientSession::hold_for_kill):
+  // the server connection its statement runs on, held until release_kill_hold; nothing running: a
+  // KILL CONNECTION closes the session there and then. The callback runs on this worker (not at
+  // all when `requester` is gone by then: the hold is released instead). nullopt: no such session.
+  virtual void hold_for_kill(uint32_t /*conn_id*/, bool /*query_only*/, uint64_t /*requester*/,
+                             KillHoldCallback callback) {
     callback(std::nullopt);
   }
-  // Closes client session `conn_id` wherever it runs (stopping its statement first). False when
-  // there is no such session.
-  virtual bool terminate_session(uint32_t /*conn_id*/) { return false; }
+  // The KILL said under `pin` is over (on the target's worker; nothing when the target is gone).
+  virtual void release_kill_hold(uint32_t /*conn_id*/, uint64_t /*pin*/, KillOutcome /*outcome*/) {}
 };
 
 class SessionEnv : public SessionLoop,

@@ -148,6 +148,14 @@ void ClientSession::handle_step(ServerConn& conn, Exchange::Step step) {
     case Exchange::Step::not_master:  // handled by on_response_data
       return;
     case Exchange::Step::failed:
+      if (lease_.doomed(conn)) {
+        // A KILL CONNECTION of this session landed mid-command (its ERR may come while the client
+        // still sends a LOCAL INFILE): the session ends; the server did not break the protocol.
+        LOG_INFO("connection killed mid-command conn_id=%u server=%s", id_, conn.host_port().c_str());
+        lease_.drop(conn);
+        close_session(true);
+        return;
+      }
       LOG_WARN("server broke the protocol conn_id=%u server=%s: %s", id_, conn.host_port().c_str(),
                exchange_.failure() ? exchange_.failure() : "?");
       lease_.drop(conn);
@@ -198,6 +206,13 @@ void ClientSession::on_read_back_data(ServerConn& conn, std::span<const uint8_t>
   auto step = read_back_query_.feed(data, &used);
   if (step == InternalQuery::Step::more) return;
   if (step == InternalQuery::Step::error || used < data.size()) {
+    if (lease_.doomed(conn)) {
+      // A KILL CONNECTION of this session landed (its ERR right behind the answer): it ends.
+      LOG_INFO("connection killed while reading back conn_id=%u server=%s", id_, conn.host_port().c_str());
+      lease_.drop(conn);
+      close_session(true);
+      return;
+    }
     LOG_WARN("bad answer to reading variables back conn_id=%u server=%s: %s", id_, conn.host_port().c_str(),
              read_back_query_.failure() ? read_back_query_.failure() : "bytes after the response");
     lease_.drop(conn);
@@ -219,7 +234,7 @@ void ClientSession::on_read_back_data(ServerConn& conn, std::span<const uint8_t>
 // command (maybe already buffered) goes on.
 void ClientSession::finish_command() {
   lease_.reap();
-  std::erase_if(query_killers_, [](const auto& k) { return k->done(); });
+  free_done_killers();
   // SHOW WARNINGS / FOUND_ROWS() / ROW_COUNT() after this statement want its connection: kept for
   // one more statement, unless a session waiting for a connection needs it first.
   lease_.release(model_.keeps_results());

@@ -425,6 +425,88 @@ def case_kill_finds_the_statement_not_the_pooled_connection():
         wait_for(dead, 5, what="the killed idle session to be closed")
 
 
+def case_kill_query_of_a_session_between_statements_hits_no_one_else():
+    import threading
+    import time
+    # A runs short statements in a loop; B says KILL QUERY <A> over and over, often as A's
+    # statement ends and its pooled connection goes to the C clients waiting for it (one
+    # connection per server and worker); their statements must never be interrupted. (odp once
+    # located A's connection, then said KILL there on a connection of its own after A's had gone
+    # back to the pool and served someone else.)
+    stop = threading.Event()
+    errors = []
+    counts = {"a": 0, "a_killed": 0, "b": 0, "c": 0}  # a_killed: A's own statements interrupted
+    lock = threading.Lock()
+
+    def note(key, n=1):
+        with lock:
+            counts[key] += n
+
+    def run_a(conn):
+        with conn.cursor() as cur:
+            while not stop.is_set():
+                try:
+                    cur.execute("SELECT 1")
+                    cur.fetchall()
+                except pymysql.err.MySQLError as e:
+                    if e.args[0] != 1317:
+                        errors.append("A: %r" % (e.args,))
+                        return
+                    note("a_killed")
+                note("a")
+
+    def run_b(conn, target):
+        with conn.cursor() as cur:
+            while not stop.is_set():
+                try:
+                    cur.execute("KILL QUERY %d" % target)
+                except pymysql.err.MySQLError as e:
+                    errors.append("B: %r" % (e.args,))
+                    return
+                note("b")
+
+    def run_c(conn, n):
+        with conn.cursor() as cur:
+            while not stop.is_set():
+                try:
+                    cur.execute("SELECT SLEEP(0.01)")
+                    rows = cur.fetchall()
+                except pymysql.err.MySQLError as e:
+                    errors.append("C%d: %r" % (n, e.args))
+                    return
+                if rows != ((0,),):
+                    errors.append("C%d: its SLEEP was interrupted: %r" % (n, rows))
+                    return
+                note("c")
+
+    def admin(sql):
+        with contextlib.closing(connect(user="root@proxysys", password="", database=None)) as c, c.cursor() as cur:
+            cur.execute(sql)
+    old_cap = odp_config_value("pool.max_server_connections")
+    admin("alter proxyconfig set pool.max_server_connections = 1")
+    conns = []
+    try:
+        conns = [connect() for _ in range(8)]
+        a, b, cs = conns[0], conns[1], conns[2:]
+        threads = [threading.Thread(target=run_a, args=(a,)), threading.Thread(target=run_b, args=(b, a.thread_id()))]
+        threads += [threading.Thread(target=run_c, args=(c, i + 1)) for i, c in enumerate(cs)]
+        for t in threads:
+            t.start()
+        time.sleep(8)
+        stop.set()
+        for t in threads:
+            t.join(60)
+    finally:
+        stop.set()
+        for c in conns:
+            c.close()
+        admin("alter proxyconfig set pool.max_server_connections = %s" % old_cap)
+    print("statements: A %d (%d killed), KILL QUERY %d, C %d" % (counts["a"], counts["a_killed"], counts["b"],
+                                                                  counts["c"]))
+    check(not errors, "KILL QUERY of A reached another client or failed: %s" % errors[:5])
+    check(counts["b"] > 100 and counts["c"] > 100 and counts["a"] > 20, "enough traffic: %r" % counts)
+
+
 def case_connection_id_is_the_handshake_id():
     # CONNECTION_ID() answers the id the client got in odp's handshake (the one KILL takes), not
     # the server's thread id of whichever pooled connection ran the statement.
@@ -499,6 +581,8 @@ CASES = [
     ("key_partitions_as_oceanbase", case_key_partitions_as_oceanbase),
     ("key_partitions_from_prepared_parameters", case_key_partitions_from_prepared_parameters),
     ("kill_finds_the_statement_not_the_pooled_connection", case_kill_finds_the_statement_not_the_pooled_connection),
+    ("kill_query_of_a_session_between_statements_hits_no_one_else",
+     case_kill_query_of_a_session_between_statements_hits_no_one_else),
     ("proxysys_kill_query_stops_the_statement", case_proxysys_kill_query_stops_the_statement),
     ("connection_id_is_the_handshake_id", case_connection_id_is_the_handshake_id),
 ]

@@ -5,6 +5,7 @@
 // byte for byte one of the answers a server generated for that command (ResponseRecords; odp's
 // statement ids in PREPARE_OK and the session-state records odp strips aside) or one packet odp
 // made itself. Every answer then goes through the client's model of its session (fake_expect.h).
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -57,8 +58,10 @@ class FakeClient final : public core::StreamHandler {
   uint64_t unstripped() const { return unstripped_; }
   // The command waiting for its answer when it has no tag (the server attributes it here).
   Tag solo_tag() const;
-  // The client the outstanding KILL names (0: none).
-  uint32_t kill_target() const { return outstanding_.empty() ? 0 : outstanding_.front().target; }
+  // A KILL naming client `target` waits for its answer.
+  bool killing(uint32_t target) const {
+    return std::any_of(outstanding_.begin(), outstanding_.end(), [&](const Sent& s) { return s.target == target; });
+  }
   const ClientModel& model() const { return model_; }
   // The first check that failed: bytes that no server sent for the command, or the model's.
   std::string failure() const {

@@ -147,10 +147,14 @@ bool ClientModel::local_allowed(const Sent& s, const Outcome& o) const {
   if (o.kind == Outcome::Kind::local_ok)
     return kill || k == StepKind::begin || k == StepKind::commit || k == StepKind::rollback ||
            k == StepKind::set_consistency;
-  if (!strict_ || kills_) return true;  // a KILL of a pooled connection may cut any command short
+  if (!strict_) return true;
   // Without faults odp answers with its own error only when no pooled connection came free in
-  // time, or a KILL names a session that is not there.
-  return o.code == protocol::errc::ER_CON_COUNT_ERROR || (kill && o.code == protocol::errc::ER_NO_SUCH_THREAD);
+  // time, a KILL names a session that is not there (or whose thread ended meanwhile: the side
+  // connection's ERR, relayed), or a KILL CONNECTION of this session lands on the connection its
+  // command runs on (or is being readied on).
+  if (kill) return o.code == protocol::errc::ER_NO_SUCH_THREAD;
+  return o.code == protocol::errc::ER_CON_COUNT_ERROR ||
+         (kills_ && (o.code == protocol::errc::ER_CONNECTION_KILLED || o.code == protocol::errc::ER_NET_READ_ERROR));
 }
 
 void ClientModel::answered(const Sent& s, const Outcome& o) {

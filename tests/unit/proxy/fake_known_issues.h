@@ -19,31 +19,24 @@ struct KnownIssues {
   // Fixed, now a failure (counted still): a PREPARE_OK split over reads reached the client with
   // the server's statement id instead of odp's.
   uint64_t unrewritten_statement_id = 0;
-  // KILL through odp hits another client: odp locates the target's server connection, then
-  // opens or waits for a connection of its own to say KILL there; meanwhile the target's pooled
-  // connection went back to the pool and serves someone else.
+  // Fixed, now a failure (counted still): KILL through odp hit another client (odp located the
+  // target's server connection, then opened or waited for a connection of its own to say KILL
+  // there; meanwhile the target's connection went back to the pool and served someone else). The
+  // target now keeps that connection until the KILL is over, and the KILL goes out on a side
+  // connection of the killer's own (which also leaves a killer tied to its connection on it).
   uint64_t kill_hit_other_client = 0;
-  // Sessions wait in the pool's line while holding a connection kept for results
-  // (BackendLease::acquire unkeeps it, so nobody can reclaim it): with a small cap, sessions holding
-  // one server's connection and waiting for another's deadlock in a cycle until pool.max_wait_ms.
-  // Scenarios without faults bound the wait (unless strict) and count the waits that timed out.
+  // Fixed, now a failure (counted still): a wait in the pool's line timed out without faults.
+  // Sessions waited while holding a connection kept for results that nobody could reclaim, and
+  // deadlocked in a cycle until pool.max_wait_ms; a waiter of another dialect at the head of the
+  // line starved while connections went to waiters of their dialect behind it. Scenarios without
+  // faults wait up to 600 s (a cap of 1 and a tied session on a slow link is a long, fair wait).
   uint64_t pool_wait_timeouts_without_faults = 0;
-  // Not counted, avoided: a KILL (KILL [QUERY] n, COM_PROCESS_KILL) from a session tied to its
-  // connection (a transaction, a temporary table...) goes to the target's server, and the
-  // connection it runs on becomes the session's current one: the session's next statements, tied
-  // to "the current connection" (ClientSession::sticky), run there, away from its state. Scenarios
-  // do not let clients that create temporary tables KILL, unless strict.
   // Not counted, avoided: a request too large to inspect (over 64 KiB) that starts in the
   // session's input buffer (always for a compressed client) while the session holds no server
   // connection waits for one; when the pool has one idle the lease is ready at once, inside the
   // input loop (ClientSession::consuming_), and nothing takes the request out of the buffer again:
   // the client waits until a timeout. Scenarios do not compress for clients with such requests
   // unless strict.
-  // Not counted, avoided: a session that keeps its connection for the next statement (the last
-  // one left results: an error, warnings, affected rows) is asked for it only by sessions that
-  // start waiting later (ServerPool::wait); those already waiting when it began keeping wait until
-  // it sends another statement, forever if it stays idle. Scenarios end the script of a client
-  // that stays connected with a plain SELECT unless ODP_FAKE_IO_STRICT is set.
 
   static KnownIssues& counts() {
     static KnownIssues k;

@@ -42,10 +42,12 @@ class ServerWorld {
   virtual FakeCluster& cluster() = 0;
   virtual ResponseRecords& records() = 0;
   virtual Attribution running_on(const std::string& host_port, uint32_t thread_id) = 0;
-  // Some client sent a KILL naming this client's connection id.
-  virtual bool kill_requested(uint32_t client) const = 0;
-  // The client a client's outstanding KILL names (0: none).
-  virtual uint32_t kill_target(uint32_t killer) const = 0;
+  // The session that holds the connection (between its statements too: tied, kept), 0: none.
+  virtual uint32_t held_by(const std::string& host_port, uint32_t thread_id) = 0;
+  // The client whose session opened the connection whose server end is `server_end_serial`.
+  virtual uint32_t opener_of(uint64_t server_end_serial) const = 0;
+  // Client `killer` waits for the answer to a KILL naming client `victim`.
+  virtual bool killing(uint32_t killer, uint32_t victim) const = 0;
 };
 
 struct ServerPlan {
@@ -93,7 +95,7 @@ class FakeServer final : public core::StreamHandler {
   Tag attribute(std::optional<Tag> tag, std::string_view what);
   static std::optional<Tag> scan_tag(std::span<const uint8_t> payload);
   void kill_now(Tag t);
-  void check_kill_target(const FakeServer& by);
+  void check_kill_target(const FakeServer& by, bool query_only);
   void fail();
   void close_after_answer();
   void end_infile_with(const SqlError& e);

@@ -68,7 +68,7 @@ void FakeEnv::accept_client(size_t index) {
 }
 
 proxy::Conn* FakeEnv::connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err,
-                              uint32_t /*opener*/) {
+                              uint32_t opener) {
   Rng& r = sim_.rng();
   std::optional<size_t> server = cluster_.index_of(host_port);
   if (!server || r.chance(sc_.refuse_now) || (cluster_.down(*server) && r.chance(500))) {
@@ -84,6 +84,7 @@ proxy::Conn* FakeEnv::connect(const std::string& host_port, uint32_t timeout_ms,
   proxy_end.set_handler(handler);
   proxy_conns_.push_back(&proxy_end);
   server_ends_[server_end.serial()] = &server_end;
+  openers_[server_end.serial()] = opener;
   if (r.chance(sc_.corrupt_to_server)) proxy_end.corrupt_outgoing_at(r.below(400));
   if (r.chance(sc_.corrupt_from_server)) server_end.corrupt_outgoing_at(r.below(3000));
   int fail = 0;
@@ -164,38 +165,40 @@ proxy::ClientSession* FakeEnv::find_session(uint32_t conn_id) {
 }
 
 // As ProxyWorker does, through mailboxes: the answer comes in a later event.
-void FakeEnv::locate_session(uint32_t conn_id, uint64_t requester, proxy::LocateCallback callback) {
-  sim_.at(sim_.rng().below(3), [this, conn_id, requester, callback = std::move(callback)]() mutable {
-    std::optional<proxy::SessionLocation> where;
+void FakeEnv::hold_for_kill(uint32_t conn_id, bool query_only, uint64_t requester, proxy::KillHoldCallback callback) {
+  sim_.at(sim_.rng().below(3), [this, conn_id, query_only, requester, callback = std::move(callback)]() mutable {
+    std::optional<proxy::KillHold> hold;
     if (published_.count(conn_id) != 0) {
       if (proxy::ClientSession* s = find_session(conn_id)) {
-        where = s->location();
+        auto phase = s->phase();
+        size_t held = s->server_connection_count();
+        hold = s->hold_for_kill(query_only);
         static const bool trace = std::getenv("ODP_FAKE_IO_TRACE") != nullptr;
         if (trace) {
-          std::fprintf(stderr, "%llu ms: located session %u: phase %d server '%s' thread %u held %zu ties '%s'\n",
-                       static_cast<unsigned long long>(sim_.now_ms()), conn_id, static_cast<int>(s->phase()),
-                       where->server.c_str(), where->server_thread_id, s->server_connection_count(),
-                       s->model().ties().reason());
+          std::fprintf(stderr, "%llu ms: KILL%s holds session %u: phase %d server '%s' thread %u pin %llu held %zu\n",
+                       static_cast<unsigned long long>(sim_.now_ms()), query_only ? " QUERY" : "", conn_id,
+                       static_cast<int>(phase), hold->server.c_str(), hold->server_thread_id,
+                       static_cast<unsigned long long>(hold->pin), held);
         }
       }
     }
-    sim_.at(sim_.rng().below(3), [this, requester, where = std::move(where), callback = std::move(callback)] {
+    sim_.at(sim_.rng().below(3), [this, conn_id, requester, hold = std::move(hold), callback = std::move(callback)] {
       auto it = sessions_.find(requester);
-      if (it == sessions_.end() || it->second->finished()) return;  // the requester left meanwhile
-      callback(where);
+      if (it == sessions_.end() || it->second->finished()) {
+        // The requester left meanwhile: the target need not hold its connection.
+        if (hold && !hold->server.empty()) release_kill_hold(conn_id, hold->pin, proxy::KillOutcome::not_sent);
+        return;
+      }
+      callback(hold);
     });
   });
 }
 
-bool FakeEnv::terminate_session(uint32_t conn_id) {
-  if (published_.count(conn_id) == 0) return false;
-  sim_.at(sim_.rng().below(3), [this, conn_id] {
-    if (proxy::ClientSession* s = find_session(conn_id)) {
-      s->kill_running_query();  // the server stops the statement, as a KILL CONNECTION would
-      s->terminate("kill proxysession");
-    }
+void FakeEnv::release_kill_hold(uint32_t conn_id, uint64_t pin, proxy::KillOutcome outcome) {
+  if (published_.count(conn_id) == 0) return;
+  sim_.at(sim_.rng().below(3), [this, conn_id, pin, outcome] {
+    if (proxy::ClientSession* s = find_session(conn_id)) s->release_kill_hold(pin, outcome);
   });
-  return true;
 }
 
 Attribution FakeEnv::running_on(const std::string& host_port, uint32_t thread_id) {
@@ -212,6 +215,12 @@ Attribution FakeEnv::running_on(const std::string& host_port, uint32_t thread_id
     return a;
   }
   return {};
+}
+
+uint32_t FakeEnv::held_by(const std::string& host_port, uint32_t thread_id) {
+  for (const auto& [token, s] : sessions_)
+    if (!s->finished() && s->holds_server_thread(host_port, thread_id)) return s->id();
+  return 0;
 }
 
 void FakeEnv::after_event() {
@@ -297,25 +306,18 @@ std::string FakeEnv::check_clients(bool corrupted) {
       if (!c.frame_seq_error().empty()) return who + c.frame_seq_error();
     }
     if (sc_.faulty) continue;
-    // A KILL may hit another client than the one it names (see KnownIssues::kill_hit_other_client).
-    bool killed = kill_targets_.count(c.id()) != 0 || (!KnownIssues::strict() && !kill_targets_.empty());
+    // Only a client some KILL named may lose its statement or its session to it.
+    bool killed = kill_targets_.count(c.id()) != 0;
     if (cs.expect_auth_failure) {
       if (c.logged_in() || c.login_error() != protocol::errc::ER_ACCESS_DENIED_ERROR) {
         return who + "expected ERR 1045 at login, got " + std::to_string(c.login_error());
       }
       continue;
     }
-    // (ER_CON_COUNT_ERROR: no pooled connection within pool.max_wait_ms, see KnownIssues.)
-    // (A COM_CHANGE_USER that gets it ends the session.)
-    bool pool_timeout = (c.login_error() == protocol::errc::ER_CON_COUNT_ERROR ||
-                         c.model().saw_local_error(protocol::errc::ER_CON_COUNT_ERROR)) &&
-                        !KnownIssues::strict();
-    if (!c.logged_in() && !killed && !pool_timeout)
-      return who + "login failed without faults: error " + std::to_string(c.login_error());
+    if (!c.logged_in() && !killed) return who + "login failed without faults: error " + std::to_string(c.login_error());
     if (!c.logged_in()) continue;
-    if (c.steps_done() != cs.plan.script.size() && !killed && !pool_timeout)
-      return who + "script not completed without faults";
-    if (c.truncated() && !killed && !pool_timeout) return who + "an answer was cut off without faults";
+    if (c.steps_done() != cs.plan.script.size() && !killed) return who + "script not completed without faults";
+    if (c.truncated() && !killed) return who + "an answer was cut off without faults";
     if (c.state() == S::idle && cs.plan.quit_at_end) return who + "never saw the proxy close after COM_QUIT";
   }
   return "";
@@ -369,23 +371,26 @@ std::string FakeEnv::run() {
              std::to_string(static_cast<int>(s->phase()));
     }
   }
+  if (!sc_.faulty) {
+    // Fixed (a waiting session holds no connection it could give back): no longer tolerated.
+    if (int64_t timeouts = stats_.pool_wait_timeouts_total.load(); timeouts != 0) {
+      KnownIssues::counts().pool_wait_timeouts_without_faults += static_cast<uint64_t>(timeouts);
+      return std::to_string(timeouts) + " pool wait(s) timed out without faults (pool.max_wait_ms)";
+    }
+  }
   if (auto e = check_clients(corrupt); !e.empty()) return e;
   if (!sc_.faulty) {
-    KnownIssues::counts().pool_wait_timeouts_without_faults +=
-        static_cast<uint64_t>(stats_.pool_wait_timeouts_total.load());
     int64_t auth_failures = 0;
     for (const auto& c : sc_.clients) auth_failures += c.expect_auth_failure ? 1 : 0;
     // (odp counts a COM_CHANGE_USER that a KILL cut short with ERR 1927 as an auth failure.)
-    bool kill_flew = !kill_targets_.empty() && !KnownIssues::strict();
+    bool kill_flew = !kill_targets_.empty();
     if (stats_.client_auth_failures_total.load() != auth_failures && !kill_flew) {
       return "client_auth_failures_total=" + std::to_string(stats_.client_auth_failures_total.load()) + ", expected " +
              std::to_string(auth_failures);
     }
-    // A KILL that hits another client's connection mid-command breaks its protocol (see
-    // KnownIssues::kill_hit_other_client); a KILL that hits its target aborts its connection.
+    // A KILL that hits its target aborts its connection.
     bool kills = !kill_targets_.empty();
-    if (stats_.client_protocol_errors_total.load() != 0 ||
-        (stats_.server_protocol_errors_total.load() != 0 && !(kills && !KnownIssues::strict())) ||
+    if (stats_.client_protocol_errors_total.load() != 0 || stats_.server_protocol_errors_total.load() != 0 ||
         (stats_.server_aborts_total.load() != 0 && !kills)) {
       return "protocol error or abort counted without faults";
     }

@@ -117,17 +117,21 @@ class FakeEnv final : public proxy::SessionEnv, public ServerWorld, public Clien
   bool server_avoided(std::string_view host_port) const override { return health_.avoided(host_port, now_ms()); }
   void session_started(uint32_t conn_id, const proxy::SessionLocation& who) override { published_[conn_id] = who.user; }
   void session_ended(uint32_t conn_id) override { published_.erase(conn_id); }
-  void locate_session(uint32_t conn_id, uint64_t requester, proxy::LocateCallback callback) override;
-  bool terminate_session(uint32_t conn_id) override;
+  void hold_for_kill(uint32_t conn_id, bool query_only, uint64_t requester, proxy::KillHoldCallback callback) override;
+  void release_kill_hold(uint32_t conn_id, uint64_t pin, proxy::KillOutcome outcome) override;
 
   // ServerWorld
   Sim& sim() override { return sim_; }
   FakeCluster& cluster() override { return cluster_; }
   ResponseRecords& records() override { return records_; }
   Attribution running_on(const std::string& host_port, uint32_t thread_id) override;
-  bool kill_requested(uint32_t client) const override { return kill_targets_.count(client) != 0; }
-  uint32_t kill_target(uint32_t killer) const override {
-    return killer >= 1 && killer <= clients_.size() && clients_[killer - 1] ? clients_[killer - 1]->kill_target() : 0;
+  uint32_t held_by(const std::string& host_port, uint32_t thread_id) override;
+  uint32_t opener_of(uint64_t server_end_serial) const override {
+    auto it = openers_.find(server_end_serial);
+    return it == openers_.end() ? 0 : it->second;
+  }
+  bool killing(uint32_t killer, uint32_t victim) const override {
+    return killer >= 1 && killer <= clients_.size() && clients_[killer - 1] && clients_[killer - 1]->killing(victim);
   }
 
   // ClientWorld
@@ -157,6 +161,7 @@ class FakeEnv final : public proxy::SessionEnv, public ServerWorld, public Clien
   std::vector<std::unique_ptr<FakeConn>> conns_;
   std::vector<FakeConn*> proxy_conns_;         // every Conn handed to the proxy: all must be closed at the end
   std::map<uint64_t, FakeConn*> server_ends_;  // by serial
+  std::map<uint64_t, uint32_t> openers_;       // server end serial -> the client whose session opened it
   std::vector<std::unique_ptr<FakeServer>> servers_;
   std::vector<std::unique_ptr<FakeClient>> clients_;
   std::set<uint32_t> kill_targets_;

@@ -36,6 +36,16 @@ struct Waiter : PoolWaiter {
   void on_pool_timeout() override { heard.push_back("timeout"); }
 };
 
+// Opens its connection when it hears of a slot, as a session does.
+struct OpeningWaiter : Waiter {
+  ServerPool* pool = nullptr;
+  ServerId server = kNoServer;
+  void on_pool_slot() override {
+    Waiter::on_pool_slot();
+    pool->opened(server);
+  }
+};
+
 struct Keeper : PoolKeeper {
   int asked = 0;
   void on_pool_reclaim() override { ++asked; }
@@ -150,6 +160,44 @@ TEST_CASE("pool: a kept connection is asked back for a waiter") {
   r.pool.run_wakeups(0);
   CHECK(k.asked == 1);
   CHECK_FALSE(k.pool_keeping());
+}
+
+TEST_CASE("pool: a session that starts keeping while others wait gives the connection up") {
+  Rig r;
+  PoolKey key{2, 1};
+  r.pool.opened(2);
+  r.pool.opened(2);
+  Waiter w;
+  r.pool.wait(&w, key, 0);
+  Keeper k;
+  CHECK_FALSE(r.pool.keep(&k, 2));  // the waiter came first: the connection is its
+  CHECK_FALSE(k.pool_keeping());
+  CHECK(r.pool.keep(&k, 3));  // nobody waits for server 3
+  CHECK(k.pool_keeping());
+  r.pool.unkeep(&k);
+}
+
+TEST_CASE("pool: the first waiter is served first, whatever the dialect of what comes free") {
+  Rig r;
+  PoolKey mine{4, 1}, other{4, 2};
+  r.pool.opened(4);
+  r.pool.opened(4);
+  OpeningWaiter first;
+  first.pool = &r.pool;
+  first.server = 4;
+  Waiter second;
+  r.pool.wait(&first, other, 0);
+  r.pool.wait(&second, mine, 0);
+  // A connection of the second waiter's dialect does not pass the first waiter: it is closed and
+  // its slot goes to the first.
+  r.pool.release(mine, PooledConn{r.conn(4), {}}, 1);
+  r.pool.run_wakeups(1);
+  CHECK(second.heard.empty());
+  r.pool.closed(4);  // (the connection's close, which a real ServerConn reports)
+  r.pool.run_wakeups(2);
+  CHECK(first.heard == std::vector<std::string>{"slot"});
+  CHECK(second.heard.empty());
+  CHECK(r.pool.waiting_count() == 1);
 }
 
 TEST_CASE("pool: the automatic cap follows the machine") {
