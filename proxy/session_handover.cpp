@@ -22,7 +22,8 @@ ClientSession::Handover ClientSession::try_hand_over(int sock) {
   }
   bool quiet = phase_ == Phase::ready && !login_.changing_user && link_.input().empty() &&
                link_.channel().holds_nothing() && stream->pending_output() == 0 && !model_.tied() &&
-               !model_.in_transaction() && model_.held_begin().empty();
+               !model_.in_transaction() && model_.held_begin().empty() &&
+               kill_pins_.empty();  // a KILL on its way keeps its connection pinned here
   if (!quiet) {
     if (handover_paused_) {
       // A command came in after all (the receive in flight had it): serve on, try again later.
