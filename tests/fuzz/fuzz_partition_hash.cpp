@@ -6,33 +6,9 @@
 
 #include "fuzz_util.h"
 #include "routing/partition_hash.h"
+#include "tests/unit/routing/murmur_reference.h"
 
 using namespace odp::routing;
-
-namespace {
-uint64_t reference(const uint8_t* d, size_t n, uint64_t seed) {
-  const uint64_t m = 0xc6a4a7935bd1e995ULL;
-  uint64_t h = seed ^ (n * m);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t k = 0;
-    for (int b = 0; b < 8; ++b) k |= uint64_t{d[i + b]} << (8 * b);
-    k *= m;
-    k ^= k >> 47;
-    k *= m;
-    h ^= k;
-    h *= m;
-  }
-  if (i < n) {
-    for (size_t b = n - i; b-- > 0;) h ^= uint64_t{d[i + b]} << (8 * b);
-    h *= m;
-  }
-  h ^= h >> 47;
-  h *= m;
-  h ^= h >> 47;
-  return h;
-}
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 8) return 0;
@@ -40,10 +16,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (int i = 0; i < 8; ++i) seed |= uint64_t{data[i]} << (8 * i);
   const uint8_t* d = data + 8;
   const size_t n = size - 8;
-  FUZZ_CHECK(murmurhash64a(d, n, seed) == reference(d, n, seed));
+  FUZZ_CHECK(murmurhash64a(d, n, seed) == odp::routing::testref::reference_murmur64a(d, n, seed));
   std::string_view s(reinterpret_cast<const char*>(d), n);
   auto bin = key_hash_string(s, kCollationBinary, seed);
-  FUZZ_CHECK(bin && *bin == reference(d, n, seed));
+  FUZZ_CHECK(bin && *bin == odp::routing::testref::reference_murmur64a(d, n, seed));
   auto mb_bin = key_hash_string(s, kCollationUtf8mb4Bin, seed);
   auto ci = key_hash_string(s, kCollationUtf8mb4GeneralCi, seed);
   FUZZ_CHECK(mb_bin.has_value() == ci.has_value());  // both refuse exactly the invalid UTF-8

@@ -11,6 +11,8 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/unit/routing/murmur_reference.h"
+
 using namespace odp::routing;
 
 namespace {
@@ -18,51 +20,8 @@ uint64_t u(int64_t v) {
   return static_cast<uint64_t>(v);
 }
 
-// MurmurHash64A written the long way, independently of routing/partition_hash.cpp: one byte at a
-// time, blocks assembled little-endian, the tail mixed in from its last byte down.
 uint64_t reference_murmur64a(const std::vector<uint8_t>& d, uint64_t seed) {
-  const uint64_t m = 0xc6a4a7935bd1e995ULL;
-  uint64_t h = seed ^ (d.size() * m);
-  size_t i = 0;
-  for (; i + 8 <= d.size(); i += 8) {
-    uint64_t k = 0;
-    for (int b = 0; b < 8; ++b) k |= uint64_t{d[i + b]} << (8 * b);
-    k *= m;
-    k ^= k >> 47;
-    k *= m;
-    h ^= k;
-    h *= m;
-  }
-  size_t rest = d.size() - i;
-  if (rest > 0) {
-    switch (rest) {
-      case 7:
-        h ^= uint64_t{d[i + 6]} << 48;
-        [[fallthrough]];
-      case 6:
-        h ^= uint64_t{d[i + 5]} << 40;
-        [[fallthrough]];
-      case 5:
-        h ^= uint64_t{d[i + 4]} << 32;
-        [[fallthrough]];
-      case 4:
-        h ^= uint64_t{d[i + 3]} << 24;
-        [[fallthrough]];
-      case 3:
-        h ^= uint64_t{d[i + 2]} << 16;
-        [[fallthrough]];
-      case 2:
-        h ^= uint64_t{d[i + 1]} << 8;
-        [[fallthrough]];
-      default:
-        h ^= uint64_t{d[i]};
-    }
-    h *= m;
-  }
-  h ^= h >> 47;
-  h *= m;
-  h ^= h >> 47;
-  return h;
+  return testref::reference_murmur64a(d.data(), d.size(), seed);
 }
 
 // general_ci input the long way: weights of an ASCII string (upper-cased), 2 bytes LE each.
