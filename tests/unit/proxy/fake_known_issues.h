@@ -31,12 +31,11 @@ struct KnownIssues {
   // line starved while connections went to waiters of their dialect behind it. Scenarios without
   // faults wait up to 600 s (a cap of 1 and a tied session on a slow link is a long, fair wait).
   uint64_t pool_wait_timeouts_without_faults = 0;
-  // Not counted, avoided: a request too large to inspect (over 64 KiB) that starts in the
-  // session's input buffer (always for a compressed client) while the session holds no server
-  // connection waits for one; when the pool has one idle the lease is ready at once, inside the
-  // input loop (ClientSession::consuming_), and nothing takes the request out of the buffer again:
-  // the client waits until a timeout. Scenarios do not compress for clients with such requests
-  // unless strict.
+  // Fixed (3257034, synchronous readiness of streamed requests), no longer avoided: a request too
+  // large to inspect (over 64 KiB) that started in the session's input buffer (always for a
+  // compressed client) while the session held no server connection stalled when the pool had one
+  // idle (the lease was ready at once, inside the input loop, and nothing took the request out of
+  // the buffer again). Compressed clients now send such requests in every scenario.
 
   static KnownIssues& counts() {
     static KnownIssues k;

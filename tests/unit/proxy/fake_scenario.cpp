@@ -239,11 +239,6 @@ Scenario make_scenario(uint64_t seed) {
     p.script = random_script(r, so);
     bool tiny = c.to_proxy.max_chunk_bytes <= 3 || c.to_client.max_chunk_bytes <= 3 ||
                 sc.to_server.max_chunk_bytes <= 3 || sc.from_server.max_chunk_bytes <= 3;
-    // A request too large to inspect from a compressed client stalls when the session holds no
-    // server connection (fake_known_issues.h): such clients do not compress.
-    if (!KnownIssues::strict() &&
-        std::any_of(p.script.begin(), p.script.end(), [](const Step& s) { return s.kind == StepKind::big_insert; }))
-      p.compress = false;
     for (Step& s : p.script) {
       if (s.kind == StepKind::select && tiny && s.a >= 100) s.a %= 30;
       // A client that stays connected at the end keeps what ties it to a connection for good: the
