@@ -66,19 +66,6 @@ void FakeClient::on_stream_data(std::span<const uint8_t> data) {
   }
 }
 
-namespace {
-ClientLogin login_of(const ClientPlan& plan) {
-  ClientLogin l;
-  l.user = plan.user;
-  l.password = plan.password;
-  l.database = plan.database;
-  l.other_plugin = plan.other_plugin;
-  l.compress = plan.compress;
-  l.deprecate_eof = plan.deprecate_eof;
-  return l;
-}
-}  // namespace
-
 void FakeClient::on_login_packet(std::span<const uint8_t> payload, uint8_t seq) {
   if (payload.empty()) {
     close_now(false);

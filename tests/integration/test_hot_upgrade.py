@@ -536,67 +536,65 @@ def case_idle_sessions_move():
         p.stop(check=False)
 
 
-def case_compressed_session_moves():
-    """A client of the compressed protocol (the mariadb CLI with --compress) moves too (without TLS:
-    a TLS session does not move)."""
+@contextlib.contextmanager
+def cli_session_across_upgrade(link_options):
+    """A private odp (one worker) and a mariadb CLI connected to it with `link_options`, fed
+    statements on stdin; yields (odp, cli, holder) where holder["new"] is for the pid of the
+    process the upgrade starts. Kills the CLI and both processes at the end."""
     p = L.start_private_odp({"listen": {"drain_timeout_ms": 60000}}, workers=1)
-    new = None
+    holder = {"new": None}
     cli = subprocess.Popen(["mariadb", "--no-defaults", "-h", L.HOST, "-P", str(p.port), "-u" + L.USER,
-                            "-p" + L.PASSWORD, "--compress", "--skip-ssl", "--unbuffered", "-N", "-B", L.DB],
+                            "-p" + L.PASSWORD] + link_options + ["--unbuffered", "-N", "-B", L.DB],
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        cli.stdin.write(b"SET @c = 5; SELECT CONNECTION_ID();\n")
-        cli.stdin.flush()
-        cid = int(cli.stdout.readline())
-        os.kill(p.pid, signal.SIGUSR2)
-        new = served_by_new(p, 1)
-        L.wait_for(lambda: cid in moved_ids(p), 10, what="the compressed session to move")
-        L.wait_for(lambda: p.proc.poll() is not None, 10, what="the old process to exit")
-        cli.stdin.write(b"SELECT @c, CONNECTION_ID(), REPEAT('x', 3000) = REPEAT('x', 3000);\n")
-        cli.stdin.flush()
-        L.check_eq(cli.stdout.readline().split(), [b"5", str(cid).encode(), b"1"], "compressed session after the move")
-        out, err = cli.communicate(b"", timeout=10)
-        L.check_eq(cli.returncode, 0, "mariadb CLI exit: %r" % err)
-        L.check(re.search(r"adopted session conn_id=%d .* compressed" % cid, log_text(p)), "adopted as compressed")
+        yield p, cli, holder
     finally:
         with contextlib.suppress(Exception):
             cli.kill()
             cli.wait(5)
-        if new:
-            stop_pid(new)
+        if holder["new"]:
+            stop_pid(holder["new"])
         p.stop(check=False)
+
+
+def cli_ask(cli, sql):
+    """Sends `sql` (one line) to the CLI and returns the words of its first output line."""
+    cli.stdin.write(sql.encode() + b"\n")
+    cli.stdin.flush()
+    return cli.stdout.readline().split()
+
+
+def case_compressed_session_moves():
+    """A client of the compressed protocol (the mariadb CLI with --compress) moves too (without TLS:
+    a TLS session does not move)."""
+    with cli_session_across_upgrade(["--compress", "--skip-ssl"]) as (p, cli, holder):
+        cid = int(cli_ask(cli, "SET @c = 5; SELECT CONNECTION_ID();")[0])
+        os.kill(p.pid, signal.SIGUSR2)
+        holder["new"] = served_by_new(p, 1)
+        L.wait_for(lambda: cid in moved_ids(p), 10, what="the compressed session to move")
+        L.wait_for(lambda: p.proc.poll() is not None, 10, what="the old process to exit")
+        L.check_eq(cli_ask(cli, "SELECT @c, CONNECTION_ID(), REPEAT('x', 3000) = REPEAT('x', 3000);"),
+                   [b"5", str(cid).encode(), b"1"], "compressed session after the move")
+        out, err = cli.communicate(b"", timeout=10)
+        L.check_eq(cli.returncode, 0, "mariadb CLI exit: %r" % err)
+        L.check(re.search(r"adopted session conn_id=%d .* compressed" % cid, log_text(p)), "adopted as compressed")
 
 
 def case_tls_session_stays():
     """A TLS session does not move (its TLS state cannot leave the process): the old process serves
     it until it ends, then exits."""
-    p = L.start_private_odp({"listen": {"drain_timeout_ms": 60000}}, workers=1)
-    new = None
-    cli = subprocess.Popen(["mariadb", "--no-defaults", "-h", L.HOST, "-P", str(p.port), "-u" + L.USER,
-                            "-p" + L.PASSWORD, "--ssl", "--disable-ssl-verify-server-cert", "--unbuffered", "-N",
-                            "-B", L.DB], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        cli.stdin.write(b"SET @t = 7; SELECT CONNECTION_ID();\n")
-        cli.stdin.flush()
-        cid = int(cli.stdout.readline())
+    with cli_session_across_upgrade(["--ssl", "--disable-ssl-verify-server-cert"]) as (p, cli, holder):
+        cid = int(cli_ask(cli, "SET @t = 7; SELECT CONNECTION_ID();")[0])
         os.kill(p.pid, signal.SIGUSR2)
-        new = served_by_new(p, 1)
+        holder["new"] = served_by_new(p, 1)
         time.sleep(1.0)
         L.check(cid not in moved_ids(p), "a TLS session must not move")
         L.check(p.proc.poll() is None, "the old process serves the TLS session")
-        cli.stdin.write(b"SELECT @t, CONNECTION_ID();\n")
-        cli.stdin.flush()
-        L.check_eq(cli.stdout.readline().split(), [b"7", str(cid).encode()], "TLS session on the old process")
+        L.check_eq(cli_ask(cli, "SELECT @t, CONNECTION_ID();"), [b"7", str(cid).encode()],
+                   "TLS session on the old process")
         out, err = cli.communicate(b"", timeout=10)
         L.check_eq(cli.returncode, 0, "mariadb CLI exit: %r" % err)
         L.wait_for(lambda: p.proc.poll() is not None, 10, what="the old process to exit once the TLS session ended")
-    finally:
-        with contextlib.suppress(Exception):
-            cli.kill()
-            cli.wait(5)
-        if new:
-            stop_pid(new)
-        p.stop(check=False)
 
 
 def case_sysbench_two_upgrades():

@@ -71,6 +71,21 @@ struct ClientLogin {
   bool session_track = false;
 };
 
+// The login part of a fake client's plan (the simulation's and bench_session's plans name the
+// same fields; only the simulation's asks for session tracking).
+template <typename Plan>
+ClientLogin login_of(const Plan& plan) {
+  ClientLogin l;
+  l.user = plan.user;
+  l.password = plan.password;
+  l.database = plan.database;
+  l.other_plugin = plan.other_plugin;
+  l.compress = plan.compress;
+  l.deprecate_eof = plan.deprecate_eof;
+  if constexpr (requires { plan.session_track; }) l.session_track = plan.session_track;
+  return l;
+}
+
 // A fake client's HandshakeResponse41 to the greeting `hs` (packet `seq`), framed. Asks for
 // compression when `login` wants it and the greeting offers it (`asked_compression`).
 inline std::vector<uint8_t> client_hello(const ClientLogin& login, const protocol::HandshakeV10& hs, uint8_t seq,
