@@ -61,6 +61,8 @@ namespace odp::core {
   X(pool_wait_timeouts_total, counter, "Statements refused after waiting pool.max_wait_ms for a connection") \
   X(pool_resets_total, counter, "Pooled connections reset (COM_RESET_CONNECTION) before another session")    \
   X(pool_database_clears_total, counter, "Pooled connections taken out of a database (COM_CHANGE_USER)")     \
+  X(pool_closed_holding_locks_total, counter,                                                                \
+    "Server connections closed, not pooled: their session ended in a transaction or holding locks")          \
   X(pool_idle_connections, gauge, "Idle server connections in the workers' pools")                           \
   X(session_ties_total, counter, "Sessions tied to their server connection by state odp cannot replay")      \
   X(ps_prepares_total, counter, "COM_STMT_PREPARE from clients")                                             \

@@ -595,8 +595,12 @@ void BackendLease::close_all(ServerConn* busy) {
       h.conn->close(false);
       continue;
     }
-    // A KILL may still land on a pinned or retired connection: nobody else may take it.
-    if (pool == nullptr || (h.sync.applied && !h.sync.applied->role.empty()) || !h.pins.empty() || h.retired) {
+    // A KILL may still land on a pinned or retired connection: nobody else may take it. One
+    // the session left holding locks or a transaction is closed, so the server frees them now.
+    bool holds_locks = h.conn.get() == current_ && model_.ties().holds_what_others_wait_for();
+    if (holds_locks) core::Stats::inc(env_.stats().pool_closed_holding_locks_total);
+    if (pool == nullptr || (h.sync.applied && !h.sync.applied->role.empty()) || !h.pins.empty() || h.retired ||
+        holds_locks) {
       h.conn->quit();
       continue;
     }

@@ -103,6 +103,17 @@ class TieSet {
       if (bits_ & (1u << i)) return tie_reason(static_cast<Tie>(i));
     return "";
   }
+  // Held on the server while the connection lives, and able to make other sessions wait (row
+  // and table locks, an open transaction's read view and undo, a cursor) or unknown. A session
+  // that ends with one of these closes its connection, as a client's own disconnect would: the
+  // server releases them at once. Parked in the pool until someone reuses it, the connection
+  // would keep other clients waiting on locks nobody will ever release.
+  constexpr bool holds_what_others_wait_for() const {
+    const uint32_t blocking = bit(Tie::transaction) | bit(Tie::lock_tables) | bit(Tie::global_read_lock) |
+                              bit(Tie::backup_lock) | bit(Tie::user_lock) | bit(Tie::xa) | bit(Tie::handler) |
+                              bit(Tie::cursor) | bit(Tie::unexplained_state) | bit(Tie::untracked_server);
+    return (bits_ & blocking) != 0;
+  }
   constexpr bool operator==(const TieSet&) const = default;
 
  private:

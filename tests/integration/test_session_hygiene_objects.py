@@ -2,13 +2,13 @@
 """Session hygiene, server-side objects: locks (FLUSH TABLES WITH READ LOCK, BACKUP STAGE, GET_LOCK,
 LOCK TABLES), a temporary table made by a procedure, prepared statements (parameter types, metadata,
 sql_mode at prepare time, cursors, long statements, KILL QUERY), connection attributes, CONNECTION_ID()
-and MariaDB's extended column metadata: what one client holds is never handed to another client
+MariaDB's extended column metadata, and locks a client leaves behind when it disconnects (case 20): what one client holds is never handed to another client
 through a pooled server connection, and each client sees what it would see on a server directly; in
 the text protocol and in the binary protocol. See test_session_hygiene.py for how a sub-check runs
 (directly, then through a private odp whose pool hands A's connection to B) and hygienelib.py.
 
 usage: test_session_hygiene_objects.py C_CLIENT CASE [PROTOCOL [SUBCHECK...]]
-  CASE 3, 7, 8, 9, 15, 16, 17; PROTOCOL text or binary (cases 8 and 15: binary only).
+  CASE 3, 7, 8, 9, 15, 16, 17, 20; PROTOCOL text or binary (cases 8 and 15: binary only).
 Needs the sandbox servers to run with performance_schema = ON (case 9; scripts/sandbox sets it).
 Setup creates what the cases use (tables and procedures hygNN*) and grants app SELECT on
 performance_schema for case 9; all of it goes again at the end.
@@ -302,7 +302,41 @@ def case17(protocol):
     return {"json_inet6_uuid": (run, 1)}, setup, ["DROP TABLE IF EXISTS %s" % t]
 
 
-CASES = {3: case3, 7: case7, 8: case8, 9: case9, 15: case15, 16: case16, 17: case17}
+def case20(protocol):
+    # A client that leaves holding a lock frees it at once, as its own disconnect frees it on a
+    # server: a pooled connection parked with A's transaction or lock would keep B waiting. B ties
+    # itself to a connection of its own first (a transaction), so A's statements run on another.
+    t = tag(20, protocol)
+    holds = {
+        "row_lock_in_transaction": (["BEGIN", "UPDATE %s SET v = v + 1 WHERE id = 1" % t],
+                                    ["SET SESSION innodb_lock_wait_timeout = 3",
+                                     "UPDATE %s SET v = v + 10 WHERE id = 1" % t], "^ok"),
+        "get_lock": (["SELECT GET_LOCK('%s', 0)" % t], ["SELECT GET_LOCK('%s', 3)" % t], "row: 1"),
+    }
+
+    def scenario(take, ask, answer):
+        def run(r):
+            r.connect("B")
+            r.q("B", "BEGIN", expect="^ok")
+            r.q("B", "SELECT COUNT(*) FROM %s" % t, expect="row: 1")
+            r.connect("A")
+            for sql in take:
+                r.q("A", sql, expect="^ok|row: 1")
+            r.disconnect("A")
+            time.sleep(0.3)
+            for sql in ask:
+                r.q("B", sql, expect=answer)
+            r.q("B", "ROLLBACK", expect="^ok")
+            r.q("B", "SELECT RELEASE_LOCK('%s')" % t, expect=r"row: (1|\\N)")
+        return run
+
+    subs = {name: (scenario(*h), 2) for name, h in holds.items()}
+    setup = ["DROP TABLE IF EXISTS %s" % t, "CREATE TABLE %s (id INT PRIMARY KEY, v INT)" % t,
+             "INSERT INTO %s VALUES (1, 0)" % t]
+    return subs, setup, ["DROP TABLE IF EXISTS %s" % t]
+
+
+CASES = {3: case3, 7: case7, 8: case8, 9: case9, 15: case15, 16: case16, 17: case17, 20: case20}
 
 if __name__ == "__main__":
     sys.exit(main(CASES, __doc__, sys.argv))
