@@ -20,7 +20,7 @@ namespace odp::proxy {
 
 ProxyWorker::ProxyWorker(uint32_t index, SharedState& shared, std::shared_ptr<const admin::Config> config,
                          BackendInfo backend)
-    : index_(index), shared_(shared), config_(std::move(config)), backend_(std::move(backend)) {}
+    : index_(index), shared_(shared), config_(std::move(config)), backend_(std::move(backend)), health_(shared.health) {}
 
 ProxyWorker::~ProxyWorker() = default;
 
@@ -421,7 +421,7 @@ admin::InternalResult ProxyWorker::run_internal_command(std::string_view sql) {
   }
   ctx.config = config_.get();
   ctx.snapshot = routing_snapshot();
-  shared_.congestion.for_each_server([&](const std::string& server, uint32_t failures, uint64_t until_ms) {
+  shared_.health.for_each_congested([&](const std::string& server, uint32_t failures, uint64_t until_ms) {
     uint64_t now = now_ms();
     ctx.congestion.push_back({server, {failures, until_ms > now ? until_ms - now : 0}});
   });

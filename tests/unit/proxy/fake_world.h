@@ -169,7 +169,8 @@ class FakeEnv final : public proxy::SessionEnv, public ServerWorld, public Clien
   uint32_t next_thread_id_ = 5000;
   proxy::ServerDirectory directory_;
   proxy::StatementShapes shapes_;
-  proxy::ServerHealth health_;
+  proxy::ServerHealthTable health_table_;
+  proxy::ServerHealth health_{health_table_};
   std::unique_ptr<proxy::ServerPool> pool_;
   uint64_t next_expiry_ms_ = 0;
   bool tick_pending_ = false;
