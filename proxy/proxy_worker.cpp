@@ -299,6 +299,21 @@ void ProxyWorker::lookup_credential(const CredentialQuery& query, uint64_t token
   });
 }
 
+void ProxyWorker::probe_server(const std::string& host_port, uint64_t token, std::function<void(bool alive)> callback) {
+  if (shared_.jobs == nullptr) {
+    callback(true);  // nothing to probe with: take it for alive (the query timeout still holds)
+    return;
+  }
+  shared_.prober.probe(host_port, config_->limits.server_connect_timeout_ms, *shared_.jobs,
+                       [this, token, callback = std::move(callback)](bool alive) {
+                         worker_.post([this, token, alive, callback] {
+                           auto it = sessions_.find(token);
+                           if (it == sessions_.end() || it->second->finished()) return;  // the client left
+                           callback(alive);
+                         });
+                       });
+}
+
 void ProxyWorker::note_database_usable(const std::string& cluster, const std::string& user,
                                        const std::string& database) {
   shared_.credentials->note_database(cluster, user, database);

@@ -23,6 +23,7 @@
 #include "proxy/server_directory.h"
 #include "proxy/server_health.h"
 #include "proxy/server_pool.h"
+#include "proxy/server_prober.h"
 #include "proxy/session_env.h"
 #include "routing/snapshot_holder.h"
 
@@ -66,6 +67,7 @@ class ProxyWorker;
 struct SharedState {
   SessionDirectory sessions;
   ServerHealthTable health;  // every worker's view of every server (congestion)
+  ServerProber prober{health, probe_server_greeting};  // liveness of servers gone silent (one probe each)
   std::atomic<int64_t> clients{0};  // client sessions over all workers (client_max_connections)
   std::atomic<uint32_t> next_connection_id{1};
   std::atomic<uint64_t> sessions_handed_over{0};  // hot upgrade: moved to the new process
@@ -153,6 +155,7 @@ class ProxyWorker final : public SessionEnv {
   void note_server_failure(std::string_view host_port) override { health_.failure(host_port, now_ms()); }
   void note_server_success(std::string_view host_port) override { health_.success(host_port); }
   bool server_avoided(std::string_view host_port) const override { return health_.avoided(host_port, now_ms()); }
+  void probe_server(const std::string& host_port, uint64_t token, std::function<void(bool alive)> callback) override;
   ServerPool* pool() override { return pool_.get(); }
   ServerDirectory& directory() override { return directory_; }
   StatementShapes& shapes() override { return shapes_; }

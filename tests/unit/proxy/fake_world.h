@@ -115,6 +115,7 @@ class FakeEnv final : public proxy::SessionEnv, public ServerWorld, public Clien
   void note_server_failure(std::string_view host_port) override { health_.failure(host_port, now_ms()); }
   void note_server_success(std::string_view host_port) override { health_.success(host_port); }
   bool server_avoided(std::string_view host_port) const override { return health_.avoided(host_port, now_ms()); }
+  void probe_server(const std::string& host_port, uint64_t token, std::function<void(bool alive)> callback) override;
   void session_started(uint32_t conn_id, const proxy::SessionLocation& who) override { published_[conn_id] = who.user; }
   void session_ended(uint32_t conn_id) override { published_.erase(conn_id); }
   void hold_for_kill(uint32_t conn_id, bool query_only, uint64_t requester, proxy::KillHoldCallback callback) override;
