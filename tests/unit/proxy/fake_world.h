@@ -135,6 +135,8 @@ class FakeEnv final : public proxy::SessionEnv, public ServerWorld, public Clien
     return killer >= 1 && killer <= clients_.size() && clients_[killer - 1] && clients_[killer - 1]->killing(victim);
   }
 
+  uint64_t query_timeout_ms() const override { return sc_.config.limits.server_query_timeout_ms; }
+
   // ClientWorld
   const ResponseRecords& records() const override { return records_; }
   void kill_sent(uint32_t target) override { kill_targets_.insert(target); }
