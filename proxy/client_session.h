@@ -185,7 +185,8 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void probe_silent_server(ServerConn& conn);
   void on_probe_answer(uint64_t statement, const std::string& host_port, bool alive);
   void stop_timed_out_statement(ServerConn& conn);
-  void end_timed_out_statement();
+  bool replace_kill_answer(ServerConn& conn, std::span<const uint8_t> data);
+  void end_timed_out_statement(uint8_t seq);
   void end_on_hung_server(const char* why);
   void cut_off_and_close();
   void fail_protocol(const char* what, bool client_side = true);

@@ -57,14 +57,15 @@ class Exchange {
   void infile_sent();
 
   // Server bytes of the response. On `done`, nothing followed the response's end. With
-  // `hide_err` (non-zero), a response that is exactly one ERR with that code is not forwarded
-  // (Step::hidden_err): ERR 4038, which the caller retries elsewhere, or a KILL QUERY's 1317 that
-  // odp said itself, which the caller answers with its own ERR; or it calls again without hiding.
+  // `hide_err` (non-zero, ERR 4038), a response that is exactly one ERR with that code is not
+  // forwarded (Step::hidden_err): the caller retries elsewhere, or calls again without hiding it.
   Step on_server_data(ServerConn& conn, std::span<const uint8_t> data, uint32_t client_caps, uint16_t hide_err = 0);
   const char* failure() const { return failure_; }
 
   const ResponseOutcome& outcome() const { return outcome_; }
   bool response_started() const { return response_started_; }
+  // The next server byte starts a packet (nothing of one is pending or held back).
+  bool at_packet_boundary() const { return held_.empty() && response_scanner_.at_boundary(); }
   bool last_was_error() const { return tracker_.last_was_error(); }
   const char* error_reason() const { return tracker_.error_reason(); }
   // Forget a partial header a dead server left (the command runs again elsewhere).

@@ -123,17 +123,13 @@ void ClientSession::send_command(ServerConn& conn) {
 
 void ClientSession::on_response_data(ServerConn& conn, std::span<const uint8_t> data) {
   // A statement odp stopped (limits.server_query_timeout_ms) ends with the server's ERR 1317:
-  // the client gets odp's, which names the limit.
-  uint16_t hide = watch_.killing ? errc::ER_QUERY_INTERRUPTED
-                  : phase_ == Phase::command && plan_.retryable && exchange_.command() != Command::stmt_prepare
+  // the client gets odp's, which names the limit (session_timeout.cpp).
+  if (watch_.killing && replace_kill_answer(conn, data)) return;
+  uint16_t hide = phase_ == Phase::command && plan_.retryable && exchange_.command() != Command::stmt_prepare
                       ? errc::OB_NOT_MASTER
                       : 0;
   Exchange::Step step = exchange_.on_server_data(conn, data, model_.identity().client_caps, hide);
   if (step == Exchange::Step::hidden_err) {
-    if (watch_.killing) {
-      end_timed_out_statement();
-      return;
-    }
     if (retry_not_master(conn)) return;
     step = exchange_.on_server_data(conn, data, model_.identity().client_caps, 0);
   }

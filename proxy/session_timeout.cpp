@@ -139,14 +139,44 @@ void ClientSession::stop_timed_out_statement(ServerConn& conn) {
   });
 }
 
-// The server's ERR 1317 for odp's KILL QUERY arrived (and was hidden): the statement is over, its
-// connection fine; nothing the statement did needs to be learned.
-void ClientSession::end_timed_out_statement() {
+// Server bytes while odp's KILL QUERY is on its way. When they end with the server's ERR 1317 (the
+// statement stopped; MariaDB may send a result's column definitions first, in the same write),
+// what comes before it goes to the client as usual and odp's ERR takes the ERR's place, with its
+// sequence id. False: not that (the statement's own answer, or an ERR split over reads, which then
+// reaches the client as the server sent it).
+bool ClientSession::replace_kill_answer(ServerConn& conn, std::span<const uint8_t> data) {
+  if (!exchange_.at_packet_boundary()) return false;
+  size_t pos = 0;  // the start of the last packet
+  for (;;) {
+    if (data.size() - pos < kPacketHeaderBytes) return false;
+    size_t end = pos + kPacketHeaderBytes + decode_header(data.data() + pos).length;
+    if (end > data.size()) return false;  // a packet still under way
+    if (end == data.size()) break;
+    pos = end;
+  }
+  const uint8_t* err = data.data() + pos;
+  if (data.size() - pos < kPacketHeaderBytes + 3 || err[kPacketHeaderBytes] != 0xFF ||
+      (err[kPacketHeaderBytes + 1] | (err[kPacketHeaderBytes + 2] << 8)) != errc::ER_QUERY_INTERRUPTED)
+    return false;
+  uint8_t seq = err[3];
+  if (pos > 0) {
+    Exchange::Step step = exchange_.on_server_data(conn, data.first(pos), model_.identity().client_caps);
+    if (step != Exchange::Step::more) {
+      handle_step(conn, step);  // (not a response that goes on into an ERR: cannot be the KILL's)
+      return true;
+    }
+  }
+  end_timed_out_statement(seq);
+  return true;
+}
+
+// The statement is over, its connection fine; nothing the statement did needs to be learned.
+void ClientSession::end_timed_out_statement(uint8_t seq) {
   watch_.killing = false;
   exchange_.reset_response();
   core::Stats::inc(env_.stats().sql_request_errors_total);
   LOG_INFO("query timeout: statement stopped conn_id=%u", id_);
-  link_.send_err(1, errc::ER_QUERY_INTERRUPTED,
+  link_.send_err(seq, errc::ER_QUERY_INTERRUPTED,
                  "odp: query cut off after limits.server_query_timeout_ms (" +
                      std::to_string(env_.config().limits.server_query_timeout_ms) + " ms)",
                  "70100");
