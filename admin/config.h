@@ -34,8 +34,8 @@ struct LimitsConfig {
   // A statement whose server sent nothing for this long makes odp check the server is alive (a
   // probe must get its greeting within server_connect_timeout_ms); 0 = never check.
   uint32_t server_silence_probe_ms = 5000;
-  uint32_t max_output_buffer_bytes = 1u << 20;   // per connection; past it the peer is not read (backpressure)
-  uint32_t splice_min_bytes = 128u << 10;        // a row's rest at least this long is spliced (0 = never)
+  uint32_t max_output_buffer_bytes = 1u << 20;  // per connection; past it the peer is not read (backpressure)
+  uint32_t splice_min_bytes = 128u << 10;       // a row's rest at least this long is spliced (0 = never)
 };
 
 struct ClusterConfig {

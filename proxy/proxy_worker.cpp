@@ -20,7 +20,11 @@ namespace odp::proxy {
 
 ProxyWorker::ProxyWorker(uint32_t index, SharedState& shared, std::shared_ptr<const admin::Config> config,
                          BackendInfo backend)
-    : index_(index), shared_(shared), config_(std::move(config)), backend_(std::move(backend)), health_(shared.health) {}
+    : index_(index),
+      shared_(shared),
+      config_(std::move(config)),
+      backend_(std::move(backend)),
+      health_(shared.health) {}
 
 ProxyWorker::~ProxyWorker() = default;
 

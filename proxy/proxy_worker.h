@@ -66,8 +66,9 @@ class ProxyWorker;
 
 struct SharedState {
   SessionDirectory sessions;
-  ServerHealthTable health;  // every worker's view of every server (congestion)
-  ServerProber prober{health, probe_server_greeting};  // liveness of servers gone silent (one probe each)
+  // Every worker's view of every server (congestion), and liveness probes of servers gone silent.
+  ServerHealthTable health;
+  ServerProber prober{health, probe_server_greeting};
   std::atomic<int64_t> clients{0};  // client sessions over all workers (client_max_connections)
   std::atomic<uint32_t> next_connection_id{1};
   std::atomic<uint64_t> sessions_handed_over{0};  // hot upgrade: moved to the new process

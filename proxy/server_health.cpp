@@ -29,8 +29,7 @@ void ServerHealthTable::failure(uint32_t slot, uint64_t now_ms) {
   uint64_t until = now_ms + (failures >= kCongestedFailures ? kCongestedMs : kFirstFailureMs);
   s.window_start_ms.store(window_start, std::memory_order_relaxed);
   s.failures.store(failures, std::memory_order_relaxed);
-  s.avoid_until_ms.store(std::max(s.avoid_until_ms.load(std::memory_order_relaxed), until),
-                         std::memory_order_relaxed);
+  s.avoid_until_ms.store(std::max(s.avoid_until_ms.load(std::memory_order_relaxed), until), std::memory_order_relaxed);
 }
 
 bool ServerHealthTable::success(uint32_t slot) {

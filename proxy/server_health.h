@@ -81,9 +81,7 @@ class ServerHealth {
 
   void failure(std::string_view host_port, uint64_t now_ms) { table_.failure(slot(host_port), now_ms); }
   bool success(std::string_view host_port) { return table_.success(slot(host_port)); }
-  bool avoided(std::string_view host_port, uint64_t now_ms) const {
-    return table_.avoided(slot(host_port), now_ms);
-  }
+  bool avoided(std::string_view host_port, uint64_t now_ms) const { return table_.avoided(slot(host_port), now_ms); }
   std::pair<uint32_t, uint64_t> record(std::string_view host_port) const { return table_.record(slot(host_port)); }
   ServerHealthTable& table() { return table_; }
 

@@ -96,9 +96,8 @@ void ClientSession::probe_silent_server(ServerConn& conn) {
   uint64_t statement = watch_.statement;
   std::string host_port = conn.host_port();
   LOG_DEBUG("server silent, probing conn_id=%u server=%s thread=%u", id_, host_port.c_str(), conn.thread_id());
-  env_.probe_server(host_port, token_, [this, statement, host_port](bool alive) {
-    on_probe_answer(statement, host_port, alive);
-  });
+  env_.probe_server(host_port, token_,
+                    [this, statement, host_port](bool alive) { on_probe_answer(statement, host_port, alive); });
 }
 
 void ClientSession::on_probe_answer(uint64_t statement, const std::string& host_port, bool alive) {
@@ -130,10 +129,10 @@ void ClientSession::stop_timed_out_statement(ServerConn& conn) {
     // No side connection (connect or login timed out, reset) or it died: the server cannot be
     // reached, so it will not stop the statement either. A server that refused the side login
     // (ERR of its own) is alive: its statement's answer may still come within the grace.
-    bool unreachable = answer.kind == Kind::lost ||
-                       (answer.kind == Kind::no_connection &&
-                        (answer.err.code == errc::ER_CONNECT_TO_FOREIGN_DATA_SOURCE ||
-                         answer.err.code == errc::ER_NET_READ_ERROR));
+    bool unreachable =
+        answer.kind == Kind::lost ||
+        (answer.kind == Kind::no_connection &&
+         (answer.err.code == errc::ER_CONNECT_TO_FOREIGN_DATA_SOURCE || answer.err.code == errc::ER_NET_READ_ERROR));
     if (unreachable) end_on_hung_server("could not be reached for KILL QUERY");
     // OK (or an ERR: the statement ended meanwhile): its answer comes on its own connection.
   });
@@ -202,10 +201,10 @@ void ClientSession::end_on_hung_server(const char* why) {
   bool lost_state = model_.tied() || env_.pool() == nullptr;
   lease_.drop(*conn);
   if (!streamed) {
-    link_.send_err(1, errc::ER_NET_READ_ERROR,
-                   "odp: server " + host_port + " stopped answering; statement cut off after " +
-                       std::to_string(ran_ms) + " ms",
-                   "08S01");
+    link_.send_err(
+        1, errc::ER_NET_READ_ERROR,
+        "odp: server " + host_port + " stopped answering; statement cut off after " + std::to_string(ran_ms) + " ms",
+        "08S01");
   }
   if (streamed || lost_state) {
     close_session(true);

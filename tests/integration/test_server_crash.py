@@ -148,6 +148,18 @@ def _admin(sql):
         cur.execute(sql)
 
 
+@contextlib.contextmanager
+def _closed_quietly(conn):
+    # (pymysql's close() raises on a connection the server side closed already.)
+    try:
+        yield conn
+    finally:
+        try:
+            conn.close()
+        except pymysql.err.Error:
+            pass
+
+
 def _sleeps_running(text):
     found = []
     for port in SERVER_PORTS:
@@ -194,29 +206,37 @@ def case_query_timeout_stops_the_statement_and_keeps_the_session():
 
 
 def case_a_statement_on_a_hung_server_ends_and_others_go_on():
-    # A server that stops (SIGSTOP) under a running statement: after limits.server_silence_probe_ms
-    # of silence odp probes it (no greeting within server_connect_timeout_ms), ends the statement
-    # with ERR 1158 naming the server, and the session (in no transaction) goes on elsewhere.
-    # Meanwhile new logins and statements on the other servers are served.
+    # A server that stops (SIGSTOP) under running statements: after limits.server_silence_probe_ms
+    # of silence odp probes it (no greeting within server_connect_timeout_ms), ends each statement
+    # with ERR 1158 naming the server; a session in no transaction goes on elsewhere, one in a
+    # transaction (its state was on that server) is closed after the error. Meanwhile new logins
+    # and statements on the other servers are served.
     name_of = {p: "s%d" % (i + 1) for i, p in enumerate(SERVER_PORTS)}
     wait_for(_nothing_avoided, 60, what="no server avoided before the test")
     probe_ms = int(odp_config_value("limits.server_silence_probe_ms") or 5000)
     connect_ms = int(odp_config_value("limits.server_connect_timeout_ms") or 3000)
-    result = {}
-    with contextlib.closing(connect()) as c:
-        conn_id = c.thread_id()
+    results = {"plain": {}, "tx": {}}
 
-        def runner():
-            t0 = time.monotonic()
-            try:
-                with c.cursor() as cur:
-                    cur.execute("SELECT SLEEP(60) /*hung-case*/")
-                    result["row"] = cur.fetchall()
-            except pymysql.err.MySQLError as e:
-                result["error"] = e.args
-            result["dt"] = time.monotonic() - t0
-        t = threading.Thread(target=runner)
-        t.start()
+    def runner(conn, key, sqls):
+        t0 = time.monotonic()
+        try:
+            with conn.cursor() as cur:
+                for sql in sqls:
+                    cur.execute(sql)
+                results[key]["row"] = cur.fetchall()
+        except pymysql.err.MySQLError as e:
+            results[key]["error"] = e.args
+        results[key]["dt"] = time.monotonic() - t0
+    with contextlib.closing(connect()) as c, _closed_quietly(connect()) as ctx:
+        conn_id = c.thread_id()
+        with ctx.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("SELECT @@port")
+            tx_port = int(cur.fetchone()[0])
+        threads = [threading.Thread(target=runner, args=(c, "plain", ["SELECT SLEEP(60) /*hung-case*/"])),
+                   threading.Thread(target=runner, args=(ctx, "tx", ["SELECT SLEEP(60) /*hung-tx*/"]))]
+        for t in threads:
+            t.start()
         victim = None
         deadline = time.monotonic() + 3
         while not victim and time.monotonic() < deadline:
@@ -226,7 +246,7 @@ def case_a_statement_on_a_hung_server_ends_and_others_go_on():
         sandbox("pause", name_of[victim])
         try:
             slow = []
-            while t.is_alive() and len(slow) < 40:
+            while threads[0].is_alive() and len(slow) < 40:
                 t1 = time.monotonic()
                 with contextlib.closing(connect()) as o, o.cursor() as cur:
                     cur.execute("SELECT @@port")
@@ -235,7 +255,8 @@ def case_a_statement_on_a_hung_server_ends_and_others_go_on():
                 check(port != victim, "a new session's statement ran on the hung server")
                 slow.append(dt)
                 time.sleep(0.2)
-            t.join(60)
+            threads[0].join(60)
+            result = results["plain"]
             bound = (probe_ms + connect_ms) / 1000.0 + 4
             check("error" in result, "the statement on the hung server answered: %r" % result)
             check_eq(result["error"][0], 1158, "the hung server's error code (%r)" % (result,))
@@ -250,10 +271,25 @@ def case_a_statement_on_a_hung_server_ends_and_others_go_on():
             check(int(port) != victim, "the session's next statement ran on the hung server")
             print("  statement ended after %.1fs; %d logins meanwhile, slowest %.2fs" %
                   (result["dt"], len(slow), max(slow)))
+            threads[1].join(60)
+            if tx_port == victim:
+                result = results["tx"]
+                check("error" in result and result["error"][0] == 1158,
+                      "the transaction's statement on the hung server: %r" % (result,))
+                check(result["dt"] < bound, "the transaction's statement ended after %.1fs" % result["dt"])
+                try:
+                    with ctx.cursor() as cur:
+                        cur.execute("SELECT 1")
+                    check(False, "a session whose transaction was on the hung server went on")
+                except (pymysql.err.OperationalError, pymysql.err.InterfaceError):
+                    pass  # closed after the error: its transaction is gone
+            else:
+                print("  note: the transaction ran on %d, not on the hung server" % tx_port)
         finally:
             sandbox("resume", name_of[victim])
+            for t in threads:
+                t.join(60)
     wait_for(_nothing_avoided, 60, what="odp to stop avoiding the resumed server")
-
 
 def _replicated(db, rows):
     for port in SERVER_PORTS:

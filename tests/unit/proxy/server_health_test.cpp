@@ -1,11 +1,11 @@
 #include "proxy/server_health.h"
 
-#include <doctest/doctest.h>
-
 #include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <doctest/doctest.h>
 
 using odp::proxy::ServerHealth;
 using odp::proxy::ServerHealthTable;
@@ -31,8 +31,7 @@ TEST_CASE("server health: a failure one worker notes makes every worker avoid th
 TEST_CASE("server health: failures from several workers add up to congestion within the window") {
   ServerHealthTable table;
   ServerHealth w0(table), w1(table);
-  for (uint32_t i = 0; i + 1 < ServerHealthTable::kCongestedFailures; ++i)
-    (i % 2 ? w1 : w0).failure("s:1", 5000 + i);
+  for (uint32_t i = 0; i + 1 < ServerHealthTable::kCongestedFailures; ++i) (i % 2 ? w1 : w0).failure("s:1", 5000 + i);
   CHECK_FALSE(w0.avoided("s:1", 5000 + 2 * ServerHealthTable::kFirstFailureMs));
   w1.failure("s:1", 6000);
   CHECK(w0.avoided("s:1", 6000 + ServerHealthTable::kCongestedMs - 1));
@@ -89,5 +88,6 @@ TEST_CASE("server health: workers read while others write (no lock on the read p
   for (auto& t : readers) t.join();
   // Once the writer is done, every reader agrees with the table.
   ServerHealth late(table);
-  for (int s = 0; s < 8; ++s) CHECK(late.avoided("s:" + std::to_string(s), 1) == (late.record("s:" + std::to_string(s)).first > 0));
+  for (int s = 0; s < 8; ++s)
+    CHECK(late.avoided("s:" + std::to_string(s), 1) == (late.record("s:" + std::to_string(s)).first > 0));
 }

@@ -1,12 +1,12 @@
 #include "proxy/server_prober.h"
 
-#include <doctest/doctest.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+
+#include <doctest/doctest.h>
 
 #include "core/worker.h"
 
