@@ -322,8 +322,8 @@ def _restart_and_restore_leaders(name, before):
 
 
 def _nothing_avoided():
-    # `show proxycongestion` sums what every worker has seen; asked over several connections all
-    # the same (they land on different workers), in case a worker's record lags.
+    # `show proxycongestion` lists the health all workers share; asked over several connections
+    # all the same (they land on different workers).
     for _ in range(8):
         with contextlib.closing(connect(user="root@proxysys", password="", database=None)) as c, c.cursor() as cur:
             cur.execute("show proxycongestion")
