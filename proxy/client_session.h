@@ -21,6 +21,8 @@
 //   routing_wait   table location loaded / deadline       acquiring
 //   locating       KILL target held (its worker's answer)  killing | ready (nothing runs there)
 //   killing        the KILL's answer (side connection)     ready
+//                  (odp's own KILL QUERY of a timed-out statement that ended: the next command
+//                  waits for it, so that it cannot land on that command; session_timeout.cpp)
 //   acquiring      lease ready                             command | upload (streamed request)
 //                  lease failed                            acquiring (next candidate) | rerouting | ready
 //   command        response done                           reading_back | ready
@@ -188,6 +190,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   bool replace_kill_answer(ServerConn& conn, std::span<const uint8_t> data);
   void end_timed_out_statement(uint8_t seq);
   void end_on_hung_server(const char* why);
+  void on_own_kill_over();
   void cut_off_and_close();
   void fail_protocol(const char* what, bool client_side = true);
   void resume_ready();
@@ -286,6 +289,8 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
     uint64_t last_heard_ms = 0;
     bool probing = false;  // a liveness probe of its server is under way
     bool killing = false;  // timed out: odp's KILL QUERY is on its way (the server's 1317 becomes odp's)
+    bool kill_unanswered = false;  // that KILL's side connection has not reported yet
+    bool next_after_kill = false;  // the statement is over: the next command waits for that report
   } watch_;
   bool draining_ = false;
   bool consuming_ = false;  // inside the client input loop (callbacks must not re-enter it)

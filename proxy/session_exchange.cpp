@@ -247,6 +247,13 @@ void ClientSession::finish_command() {
     close_session(true);
     return;
   }
+  if (watch_.kill_unanswered) {
+    // odp's KILL QUERY of this statement (past its timeout) is still on its way: the next command
+    // waits for it, or the KILL could stop that one instead (session_timeout.cpp).
+    watch_.next_after_kill = true;
+    enter(Phase::killing);
+    return;
+  }
   resume_ready();
   update_backpressure();
 }

@@ -41,6 +41,7 @@ void ClientSession::start_statement_clock() {
   watch_.query_deadline_ms = limits.server_query_timeout_ms == 0 ? 0 : now + limits.server_query_timeout_ms;
   watch_.probing = false;
   watch_.killing = false;
+  watch_.next_after_kill = false;
   arm_statement_timer();
 }
 
@@ -58,6 +59,12 @@ void ClientSession::arm_statement_timer() {
 }
 
 void ClientSession::on_statement_deadline() {
+  if (watch_.next_after_kill) {
+    // The statement is over; its KILL's report is overdue (the side connection's own timeouts
+    // end it too): wait no longer.
+    on_own_kill_over();
+    return;
+  }
   uint64_t now = env_.now_ms();
   ServerConn* conn = lease_.current();
   // Only a statement whose request is out and whose answer has not begun can be stopped and
@@ -118,6 +125,7 @@ void ClientSession::stop_timed_out_statement(ServerConn& conn) {
   LOG_WARN("query timed out, KILL QUERY conn_id=%u peer=%s server=%s thread=%u", id_, peer_.c_str(),
            conn.host_port().c_str(), conn.thread_id());
   watch_.killing = true;
+  watch_.kill_unanswered = true;
   watch_.probing = false;
   uint64_t statement = watch_.statement;
   // The KILL logs in and is answered, each within server_connect_timeout_ms; then the statement's
@@ -125,6 +133,11 @@ void ClientSession::stop_timed_out_statement(ServerConn& conn) {
   set_timeout(2ull * env_.config().limits.server_connect_timeout_ms);
   say_kill_query(conn, [this, statement](const QueryKiller::Answer& answer) {
     using Kind = QueryKiller::Answer::Kind;
+    watch_.kill_unanswered = false;
+    if (watch_.next_after_kill) {
+      on_own_kill_over();
+      return;
+    }
     if (statement != watch_.statement || !watch_.killing || phase_ != Phase::command) return;
     // No side connection (connect or login timed out, reset) or it died: the server cannot be
     // reached, so it will not stop the statement either. A server that refused the side login
@@ -194,6 +207,7 @@ void ClientSession::end_on_hung_server(const char* why) {
            why, static_cast<unsigned long long>(ran_ms));
   core::Stats::inc(env_.stats().server_aborts_total);
   watch_.killing = false;
+  watch_.kill_unanswered = false;  // (its connection goes: the KILL cannot stop a later command there)
   watch_.probing = false;
   env_.note_server_failure(host_port);
   bool streamed = exchange_.response_started();
@@ -212,6 +226,19 @@ void ClientSession::end_on_hung_server(const char* why) {
   }
   exchange_.reset_response();
   finish_command();
+}
+
+// The statement odp said KILL QUERY for ended before the KILL's report came (its ERR, or its own
+// answer just before the KILL landed); its next command waited for the report in Phase::killing.
+void ClientSession::on_own_kill_over() {
+  watch_.next_after_kill = false;
+  if (phase_ != Phase::killing) return;  // closing
+  if (draining_) {
+    close_session(true);
+    return;
+  }
+  resume_ready();
+  update_backpressure();
 }
 
 // What odp did before it could stop statements: the client gets an ERR if nothing of the answer
