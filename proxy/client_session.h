@@ -287,8 +287,8 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
     uint64_t started_ms = 0;
     uint64_t query_deadline_ms = 0;  // 0: no limit
     uint64_t last_heard_ms = 0;
-    bool probing = false;  // a liveness probe of its server is under way
-    bool killing = false;  // timed out: odp's KILL QUERY is on its way (the server's 1317 becomes odp's)
+    bool probing = false;          // a liveness probe of its server is under way
+    bool killing = false;          // timed out: odp's KILL QUERY is on its way (the server's 1317 becomes odp's)
     bool kill_unanswered = false;  // that KILL's side connection has not reported yet
     bool next_after_kill = false;  // the statement is over: the next command waits for that report
   } watch_;
