@@ -6,7 +6,8 @@
 // connection, and the client gets odp's ERR 1317 naming the limit instead; the session and its
 // server connection live on. A server that does not stop the statement within the KILL's grace
 // (connect + answer: twice limits.server_connect_timeout_ms), or that odp cannot reach for the
-// KILL, is hung: see end_on_hung_server.
+// KILL, is hung: see end_on_hung_server. A statement that ends before the KILL reports holds the
+// next command until it does (Phase::killing): the KILL must not land on that command.
 //
 // A long statement on a live server is fine; a statement on a hung one (SIGSTOP, a wedged
 // machine: TCP still accepts, nothing answers) would otherwise wait the whole query timeout. So a
