@@ -27,9 +27,15 @@ struct LimitsConfig {
   uint32_t client_idle_timeout_ms = 28800000;    // 8 h, like wait_timeout
   uint32_t client_handshake_timeout_ms = 10000;  // a client must finish TLS + login within this
   uint32_t server_connect_timeout_ms = 3000;     // TCP connect + login to a server
-  uint32_t server_query_timeout_ms = 0;          // 0 = no limit; otherwise the command is cut off
-  uint32_t max_output_buffer_bytes = 1u << 20;   // per connection; past it the peer is not read (backpressure)
-  uint32_t splice_min_bytes = 128u << 10;        // a row's rest at least this long is spliced (0 = never)
+  // A statement running this long is stopped (KILL QUERY, the session lives on); 0 = no limit.
+  // 10 minutes: long analytics still run, a statement nobody waits for any more does not hold a
+  // server connection (and the pool's slot) forever.
+  uint32_t server_query_timeout_ms = 600000;
+  // A statement whose server sent nothing for this long makes odp check the server is alive (a
+  // probe must get its greeting within server_connect_timeout_ms); 0 = never check.
+  uint32_t server_silence_probe_ms = 5000;
+  uint32_t max_output_buffer_bytes = 1u << 20;  // per connection; past it the peer is not read (backpressure)
+  uint32_t splice_min_bytes = 128u << 10;       // a row's rest at least this long is spliced (0 = never)
 };
 
 struct ClusterConfig {

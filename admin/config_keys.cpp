@@ -170,6 +170,8 @@ const std::vector<KeyDef<Config>>& global_keys() {
        100, 600000, Check::none, true, false},
       {"limits", "server_query_timeout_ms", [](Config& c) -> FieldRef { return &c.limits.server_query_timeout_ms; }, 0,
        31 * kDayMs, Check::none, true, false},
+      {"limits", "server_silence_probe_ms", [](Config& c) -> FieldRef { return &c.limits.server_silence_probe_ms; }, 0,
+       31 * kDayMs, Check::none, true, false},
       {"limits", "max_output_buffer_bytes", [](Config& c) -> FieldRef { return &c.limits.max_output_buffer_bytes; },
        4096, 1ull << 30, Check::none, true, false},
       {"limits", "splice_min_bytes", [](Config& c) -> FieldRef { return &c.limits.splice_min_bytes; }, 0, 1ull << 30,

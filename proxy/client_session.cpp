@@ -65,24 +65,7 @@ void ClientSession::kill_running_query() {
   ServerConn* c = lease_.current();
   if (!running || c == nullptr || c->state() != ServerConn::State::ready) return;
   LOG_INFO("kill query conn_id=%u server=%s thread=%u", id_, c->host_port().c_str(), c->thread_id());
-  // The connection stays this session's until the KILL is over (as for a client's KILL).
-  uint64_t pin = ++next_kill_pin_;
-  kill_pins_.emplace_back(pin, false);
-  lease_.pin(*c, pin, false);
-  ServerLogin login = lease_.login();
-  login.host_port = c->host_port();
-  login.server = c->server();
-  login.database.clear();
-  std::vector<uint8_t> payload, framed;
-  encode_com_query("KILL QUERY " + std::to_string(c->thread_id()), payload);
-  encode_packet(0, payload, framed);
-  start_query_killer(std::move(login), std::move(framed), [this, pin](const QueryKiller::Answer& answer) {
-    using Kind = QueryKiller::Answer::Kind;
-    release_kill_hold(pin, answer.kind == Kind::ok              ? KillOutcome::done
-                           : answer.kind == Kind::err           ? KillOutcome::refused
-                           : answer.kind == Kind::no_connection ? KillOutcome::not_sent
-                                                                : KillOutcome::unknown);
-  });
+  say_kill_query(*c, nullptr);
 }
 
 uint64_t ClientSession::idle_timeout_ms() const {
@@ -122,6 +105,11 @@ void ClientSession::on_timer(core::Timer& t) {
 void ClientSession::on_deadline() {
   core::Stats& stats = env_.stats();
   if (login_.changing_user) {
+    // (A silence check of the statement clock: COM_CHANGE_USER is cut off at the query deadline only.)
+    if (watch_.query_deadline_ms == 0 || env_.now_ms() < watch_.query_deadline_ms) {
+      arm_statement_timer();
+      return;
+    }
     core::Stats::inc(stats.server_query_timeouts_total);
     link_.send_err(login_.next_seq, errc::ER_QUERY_INTERRUPTED,
                    "odp: COM_CHANGE_USER cut off after limits.server_query_timeout_ms; the connection is closed",
@@ -155,18 +143,9 @@ void ClientSession::on_deadline() {
     case Phase::command:
     case Phase::upload:
     case Phase::reading_back:
-    case Phase::change_user: {
-      core::Stats::inc(stats.server_query_timeouts_total);
-      ServerConn* c = lease_.current();
-      LOG_WARN("command timed out conn_id=%u peer=%s server=%s", id_, peer_.c_str(),
-               c != nullptr ? c->host_port().c_str() : "-");
-      if (!exchange_.response_started()) {
-        link_.send_err(1, errc::ER_QUERY_INTERRUPTED,
-                       "odp: query cut off after limits.server_query_timeout_ms; the connection is closed", "70100");
-      }
-      close_session(true);
+    case Phase::change_user:
+      on_statement_deadline();  // session_timeout.cpp
       return;
-    }
     case Phase::closing:
       return;
   }
@@ -279,6 +258,7 @@ void ClientSession::on_server_data(ServerConn& conn, std::span<const uint8_t> da
     data = data.subspan(used);  // a pipelined read's answer, right behind the replay's
   }
   if (&conn == lease_.current()) {
+    watch_.last_heard_ms = env_.now_ms();  // the statement's server is alive (silence probe)
     switch (phase_) {
       case Phase::command:
       case Phase::upload:

@@ -21,6 +21,8 @@
 //   routing_wait   table location loaded / deadline       acquiring
 //   locating       KILL target held (its worker's answer)  killing | ready (nothing runs there)
 //   killing        the KILL's answer (side connection)     ready
+//                  (odp's own KILL QUERY of a timed-out statement that ended: the next command
+//                  waits for it, so that it cannot land on that command; session_timeout.cpp)
 //   acquiring      lease ready                             command | upload (streamed request)
 //                  lease failed                            acquiring (next candidate) | rerouting | ready
 //   command        response done                           reading_back | ready
@@ -176,6 +178,20 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void on_deadline();
   void update_backpressure();
   void close_session(bool flush_client);
+
+  // --- a statement's clock: the query timeout and the silence probe (session_timeout.cpp) ---
+  // The command starts (again, after a routing wait): limits.server_query_timeout_ms from now.
+  void start_statement_clock();
+  void arm_statement_timer();
+  void on_statement_deadline();
+  void probe_silent_server(ServerConn& conn);
+  void on_probe_answer(uint64_t statement, const std::string& host_port, bool alive);
+  void stop_timed_out_statement(ServerConn& conn);
+  bool replace_kill_answer(ServerConn& conn, std::span<const uint8_t> data);
+  void end_timed_out_statement(uint8_t seq);
+  void end_on_hung_server(const char* why);
+  void on_own_kill_over();
+  void cut_off_and_close();
   void fail_protocol(const char* what, bool client_side = true);
   void resume_ready();
 
@@ -246,6 +262,9 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void on_kill_held(const KillStatement& kill, bool as_com_process_kill, std::optional<KillHold> hold);
   void on_kill_answer(const QueryKiller::Answer& answer);
   void start_query_killer(ServerLogin login, std::vector<uint8_t> request, QueryKiller::Callback callback);
+  // KILL QUERY of the statement on `conn` (pinned to this session until the KILL is over); `then`
+  // hears the answer after the pin is released.
+  void say_kill_query(ServerConn& conn, QueryKiller::Callback then);
   void free_done_killers();
   void begin_change_user(std::span<const uint8_t> payload);
   void send_change_user_to_server(ServerConn& conn);
@@ -262,6 +281,17 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   Phase phase_ = Phase::greeting;
   core::Timer timer_;
   uint64_t deadline_ms_ = 0;
+  // The statement on a server: when it started, its query deadline, when its server last spoke.
+  struct StatementWatch {
+    uint64_t statement = 0;  // counts statements: a late probe answer for an earlier one is ignored
+    uint64_t started_ms = 0;
+    uint64_t query_deadline_ms = 0;  // 0: no limit
+    uint64_t last_heard_ms = 0;
+    bool probing = false;          // a liveness probe of its server is under way
+    bool killing = false;          // timed out: odp's KILL QUERY is on its way (the server's 1317 becomes odp's)
+    bool kill_unanswered = false;  // that KILL's side connection has not reported yet
+    bool next_after_kill = false;  // the statement is over: the next command waits for that report
+  } watch_;
   bool draining_ = false;
   bool consuming_ = false;  // inside the client input loop (callbacks must not re-enter it)
   bool published_ = false;

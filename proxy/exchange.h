@@ -23,7 +23,7 @@ class Exchange {
     more,          // the response goes on
     done,          // the response ended
     local_infile,  // the server asks for the client's file: the client's bytes stream up now
-    not_master,    // the whole response is ERR 4038 and nothing reached the client yet
+    hidden_err,    // the whole response is the ERR asked to hide and nothing reached the client yet
     failed,        // the server broke the protocol
   };
 
@@ -57,14 +57,15 @@ class Exchange {
   void infile_sent();
 
   // Server bytes of the response. On `done`, nothing followed the response's end. With
-  // `hide_not_master`, a response that is exactly ERR 4038 is not forwarded (Step::not_master):
-  // the caller retries elsewhere, or calls again without hiding it.
-  Step on_server_data(ServerConn& conn, std::span<const uint8_t> data, uint32_t client_caps,
-                      bool hide_not_master = false);
+  // `hide_err` (non-zero, ERR 4038), a response that is exactly one ERR with that code is not
+  // forwarded (Step::hidden_err): the caller retries elsewhere, or calls again without hiding it.
+  Step on_server_data(ServerConn& conn, std::span<const uint8_t> data, uint32_t client_caps, uint16_t hide_err = 0);
   const char* failure() const { return failure_; }
 
   const ResponseOutcome& outcome() const { return outcome_; }
   bool response_started() const { return response_started_; }
+  // The next server byte starts a packet (nothing of one is pending or held back).
+  bool at_packet_boundary() const { return held_.empty() && response_scanner_.at_boundary(); }
   bool last_was_error() const { return tracker_.last_was_error(); }
   const char* error_reason() const { return tracker_.error_reason(); }
   // Forget a partial header a dead server left (the command runs again elsewhere).

@@ -20,7 +20,11 @@ namespace odp::proxy {
 
 ProxyWorker::ProxyWorker(uint32_t index, SharedState& shared, std::shared_ptr<const admin::Config> config,
                          BackendInfo backend)
-    : index_(index), shared_(shared), config_(std::move(config)), backend_(std::move(backend)) {}
+    : index_(index),
+      shared_(shared),
+      config_(std::move(config)),
+      backend_(std::move(backend)),
+      health_(shared.health) {}
 
 ProxyWorker::~ProxyWorker() = default;
 
@@ -299,6 +303,21 @@ void ProxyWorker::lookup_credential(const CredentialQuery& query, uint64_t token
   });
 }
 
+void ProxyWorker::probe_server(const std::string& host_port, uint64_t token, std::function<void(bool alive)> callback) {
+  if (shared_.jobs == nullptr) {
+    callback(true);  // nothing to probe with: take it for alive (the query timeout still holds)
+    return;
+  }
+  shared_.prober.probe(host_port, config_->limits.server_connect_timeout_ms, *shared_.jobs,
+                       [this, token, callback = std::move(callback)](bool alive) {
+                         worker_.post([this, token, alive, callback] {
+                           auto it = sessions_.find(token);
+                           if (it == sessions_.end() || it->second->finished()) return;  // the client left
+                           callback(alive);
+                         });
+                       });
+}
+
 void ProxyWorker::note_database_usable(const std::string& cluster, const std::string& user,
                                        const std::string& database) {
   shared_.credentials->note_database(cluster, user, database);
@@ -421,7 +440,7 @@ admin::InternalResult ProxyWorker::run_internal_command(std::string_view sql) {
   }
   ctx.config = config_.get();
   ctx.snapshot = routing_snapshot();
-  shared_.congestion.for_each_server([&](const std::string& server, uint32_t failures, uint64_t until_ms) {
+  shared_.health.for_each_congested([&](const std::string& server, uint32_t failures, uint64_t until_ms) {
     uint64_t now = now_ms();
     ctx.congestion.push_back({server, {failures, until_ms > now ? until_ms - now : 0}});
   });

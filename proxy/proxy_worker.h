@@ -23,6 +23,7 @@
 #include "proxy/server_directory.h"
 #include "proxy/server_health.h"
 #include "proxy/server_pool.h"
+#include "proxy/server_prober.h"
 #include "proxy/session_env.h"
 #include "routing/snapshot_holder.h"
 
@@ -61,44 +62,13 @@ class SessionDirectory {
   std::unordered_map<uint32_t, SessionLocation> map_;
 };
 
-// What every worker has seen of each server, for `show proxycongestion` (each worker routes by its
-// own ServerHealth without locks; this copy is written only when a record changes).
-class CongestionBoard {
- public:
-  void set(uint32_t worker, const std::string& server, uint32_t failures, uint64_t avoid_until_ms) {
-    std::lock_guard<std::mutex> lock(mu_);
-    map_[{server, worker}] = {failures, avoid_until_ms};
-  }
-  void erase(uint32_t worker, const std::string& server) {
-    std::lock_guard<std::mutex> lock(mu_);
-    map_.erase({server, worker});
-  }
-  // Per server over the workers: failures summed, the latest avoid deadline.
-  template <typename Fn>
-  void for_each_server(Fn&& fn) const {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto it = map_.begin(); it != map_.end();) {
-      const std::string& server = it->first.first;
-      uint32_t failures = 0;
-      uint64_t until = 0;
-      for (; it != map_.end() && it->first.first == server; ++it) {
-        failures += it->second.first;
-        until = std::max(until, it->second.second);
-      }
-      fn(server, failures, until);
-    }
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::map<std::pair<std::string, uint32_t>, std::pair<uint32_t, uint64_t>> map_;
-};
-
 class ProxyWorker;
 
 struct SharedState {
   SessionDirectory sessions;
-  CongestionBoard congestion;
+  // Every worker's view of every server (congestion), and liveness probes of servers gone silent.
+  ServerHealthTable health;
+  ServerProber prober{health, probe_server_greeting};
   std::atomic<int64_t> clients{0};  // client sessions over all workers (client_max_connections)
   std::atomic<uint32_t> next_connection_id{1};
   std::atomic<uint64_t> sessions_handed_over{0};  // hot upgrade: moved to the new process
@@ -183,15 +153,10 @@ class ProxyWorker final : public SessionEnv {
                         const std::string& table) override {
     if (shared_.mark_table_dirty) shared_.mark_table_dirty(cluster, tenant, database, table);
   }
-  void note_server_failure(std::string_view host_port) override {
-    health_.failure(host_port, now_ms());
-    auto [failures, until] = health_.record(host_port);
-    shared_.congestion.set(worker_index(), std::string(host_port), failures, until);
-  }
-  void note_server_success(std::string_view host_port) override {
-    if (health_.success(host_port)) shared_.congestion.erase(worker_index(), std::string(host_port));
-  }
+  void note_server_failure(std::string_view host_port) override { health_.failure(host_port, now_ms()); }
+  void note_server_success(std::string_view host_port) override { health_.success(host_port); }
   bool server_avoided(std::string_view host_port) const override { return health_.avoided(host_port, now_ms()); }
+  void probe_server(const std::string& host_port, uint64_t token, std::function<void(bool alive)> callback) override;
   ServerPool* pool() override { return pool_.get(); }
   ServerDirectory& directory() override { return directory_; }
   StatementShapes& shapes() override { return shapes_; }

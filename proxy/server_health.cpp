@@ -4,30 +4,59 @@
 
 namespace odp::proxy {
 
-void ServerHealth::failure(std::string_view host_port, uint64_t now_ms) {
-  auto found = servers_.find(host_port);
-  if (found == servers_.end()) found = servers_.emplace(std::string(host_port), Entry{}).first;
-  Entry& e = found->second;
-  if (now_ms - e.window_start_ms > kWindowMs || e.failures == 0) {
-    e.window_start_ms = now_ms;
-    e.failures = 0;
+uint32_t ServerHealthTable::intern(std::string_view host_port) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = index_.find(host_port);
+  if (it != index_.end()) return it->second;
+  if (count_ >= kSlots) return kNoSlot;
+  uint32_t slot = count_++;
+  names_[slot] = std::string(host_port);
+  index_.emplace(names_[slot], slot);
+  return slot;
+}
+
+void ServerHealthTable::failure(uint32_t slot, uint64_t now_ms) {
+  if (slot >= kSlots) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  Slot& s = slots_[slot];
+  uint32_t failures = s.failures.load(std::memory_order_relaxed);
+  uint64_t window_start = s.window_start_ms.load(std::memory_order_relaxed);
+  if (failures == 0 || now_ms - window_start > kWindowMs) {
+    window_start = now_ms;
+    failures = 0;
   }
-  ++e.failures;
-  uint64_t until = now_ms + (e.failures >= kCongestedFailures ? kCongestedMs : kFirstFailureMs);
-  e.avoid_until_ms = std::max(e.avoid_until_ms, until);
+  ++failures;
+  uint64_t until = now_ms + (failures >= kCongestedFailures ? kCongestedMs : kFirstFailureMs);
+  s.window_start_ms.store(window_start, std::memory_order_relaxed);
+  s.failures.store(failures, std::memory_order_relaxed);
+  s.avoid_until_ms.store(std::max(s.avoid_until_ms.load(std::memory_order_relaxed), until), std::memory_order_relaxed);
 }
 
-bool ServerHealth::success(std::string_view host_port) {
-  auto it = servers_.find(host_port);
-  if (it == servers_.end()) return false;
-  servers_.erase(it);
-  return true;
+bool ServerHealthTable::success(uint32_t slot) {
+  if (slot >= kSlots) return false;
+  Slot& s = slots_[slot];
+  if (s.failures.load(std::memory_order_relaxed) == 0 && s.avoid_until_ms.load(std::memory_order_relaxed) == 0)
+    return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  bool had = s.failures.load(std::memory_order_relaxed) != 0;
+  s.failures.store(0, std::memory_order_relaxed);
+  s.window_start_ms.store(0, std::memory_order_relaxed);
+  s.avoid_until_ms.store(0, std::memory_order_relaxed);
+  return had;
 }
 
-bool ServerHealth::avoided(std::string_view host_port, uint64_t now_ms) const {
-  if (servers_.empty()) return false;
-  auto it = servers_.find(host_port);
-  return it != servers_.end() && now_ms < it->second.avoid_until_ms;
+std::pair<uint32_t, uint64_t> ServerHealthTable::record(uint32_t slot) const {
+  if (slot >= kSlots) return {0, 0};
+  return {slots_[slot].failures.load(std::memory_order_relaxed),
+          slots_[slot].avoid_until_ms.load(std::memory_order_relaxed)};
+}
+
+uint32_t ServerHealth::slot(std::string_view host_port) const {
+  auto it = cache_.find(host_port);
+  if (it != cache_.end()) return it->second;
+  uint32_t slot = table_.intern(host_port);
+  cache_.emplace(std::string(host_port), slot);
+  return slot;
 }
 
 }  // namespace odp::proxy

@@ -174,7 +174,7 @@ size_t ClientSession::start_command(std::span<const uint8_t> in, bool& stop) {
   }
   auto cmd = static_cast<Command>(in[kPacketHeaderBytes]);
   bool inspect = h.length <= kInspectBytes || (cmd == Command::stmt_prepare && h.length < kMaxPacketChunk);
-  set_timeout(env_.config().limits.server_query_timeout_ms);
+  start_statement_clock();
   if (!inspect) return start_streamed(in, stop);
   if (in.size() < kPacketHeaderBytes + h.length) {
     stop = true;
@@ -224,7 +224,7 @@ size_t ClientSession::start_streamed(std::span<const uint8_t> in, bool& stop) {
       return 0;
     }
     // Ready at once (nothing to replay): go on with it.
-    set_timeout(env_.config().limits.server_query_timeout_ms);
+    start_statement_clock();
     server = lease_.current();
     if (server == nullptr) {
       stop = true;

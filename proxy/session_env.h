@@ -145,6 +145,15 @@ class Locations {
   virtual void note_server_failure(std::string_view /*host_port*/) {}
   virtual void note_server_success(std::string_view /*host_port*/) {}
   virtual bool server_avoided(std::string_view /*host_port*/) const { return false; }
+  // Is the server alive? A statement's server silent for limits.server_silence_probe_ms asks.
+  // One probe per server at a time, shared by every session that asks meanwhile: it must send its
+  // greeting within limits.server_connect_timeout_ms (a stopped process accepts TCP, never greets);
+  // a server that does not is noted as failed in health before the callback runs. The callback
+  // runs on this worker, not at all once session `token` is gone (and may run before this returns).
+  virtual void probe_server(const std::string& /*host_port*/, uint64_t /*token*/,
+                            std::function<void(bool alive)> callback) {
+    callback(true);
+  }
 };
 
 // Logins: credentials (looked up off the worker) and the admin commands of root@proxysys.

@@ -122,11 +122,16 @@ void ClientSession::send_command(ServerConn& conn) {
 }
 
 void ClientSession::on_response_data(ServerConn& conn, std::span<const uint8_t> data) {
-  bool hide = phase_ == Phase::command && plan_.retryable && exchange_.command() != Command::stmt_prepare;
+  // A statement odp stopped (limits.server_query_timeout_ms) ends with the server's ERR 1317:
+  // the client gets odp's, which names the limit (session_timeout.cpp).
+  if (watch_.killing && replace_kill_answer(conn, data)) return;
+  uint16_t hide = phase_ == Phase::command && plan_.retryable && exchange_.command() != Command::stmt_prepare
+                      ? errc::OB_NOT_MASTER
+                      : 0;
   Exchange::Step step = exchange_.on_server_data(conn, data, model_.identity().client_caps, hide);
-  if (step == Exchange::Step::not_master) {
+  if (step == Exchange::Step::hidden_err) {
     if (retry_not_master(conn)) return;
-    step = exchange_.on_server_data(conn, data, model_.identity().client_caps, false);
+    step = exchange_.on_server_data(conn, data, model_.identity().client_caps, 0);
   }
   handle_step(conn, step);
 }
@@ -145,7 +150,7 @@ void ClientSession::handle_step(ServerConn& conn, Exchange::Step step) {
       process_client_input();
       update_backpressure();
       return;
-    case Exchange::Step::not_master:  // handled by on_response_data
+    case Exchange::Step::hidden_err:  // handled by on_response_data
       return;
     case Exchange::Step::failed:
       if (lease_.doomed(conn)) {
@@ -240,6 +245,13 @@ void ClientSession::finish_command() {
   lease_.release(model_.keeps_results());
   if (draining_) {
     close_session(true);
+    return;
+  }
+  if (watch_.kill_unanswered) {
+    // odp's KILL QUERY of this statement (past its timeout) is still on its way: the next command
+    // waits for it, or the KILL could stop that one instead (session_timeout.cpp).
+    watch_.next_after_kill = true;
+    enter(Phase::killing);
     return;
   }
   resume_ready();

@@ -166,7 +166,7 @@ void ClientSession::retry_poll() {
       set_timeout(kPollMs);
       return;
     }
-    set_timeout(env_.config().limits.server_query_timeout_ms);
+    start_statement_clock();
     execute_plan();
     return;
   }
@@ -186,7 +186,7 @@ void ClientSession::retry_poll() {
     set_timeout(kPollMs);  // the entry is being re-read: keep waiting
     return;
   }
-  set_timeout(env_.config().limits.server_query_timeout_ms);
+  start_statement_clock();
   execute_plan();
 }
 

@@ -2,7 +2,9 @@
 """Server crashes through odp against the OceanBase-shaped sandbox: a read running on a server that
 is killed answers from another server, logins in the window before odp's metadata refresh reach a
 live server, sysbench point selects ride out a crash with zero errors, and logins route around a
-hung (paused) server within limits.server_connect_timeout_ms. Each case kills a server
+hung (paused) server within limits.server_connect_timeout_ms, a statement past
+limits.server_query_timeout_ms stopped by KILL QUERY with its session kept, and a statement on a
+server that hangs under it ended by the silence probe while others go on. Each case kills a server
 and restores it (leaders back where they were, nothing avoided), so ctest runs this file alone
 (RUN_SERIAL): other tests must not lose their server midway.
 """
@@ -141,6 +143,154 @@ def case_logins_route_around_a_hung_server():
     wait_for(_nothing_avoided, 60, what="odp to stop avoiding the resumed server")
 
 
+def _admin(sql):
+    with contextlib.closing(connect(user="root@proxysys", password="", database=None)) as c, c.cursor() as cur:
+        cur.execute(sql)
+
+
+@contextlib.contextmanager
+def _closed_quietly(conn):
+    # (pymysql's close() raises on a connection the server side closed already.)
+    try:
+        yield conn
+    finally:
+        try:
+            conn.close()
+        except pymysql.err.Error:
+            pass
+
+
+def _sleeps_running(text):
+    found = []
+    for port in SERVER_PORTS:
+        try:
+            with contextlib.closing(connect(port=port, database=None)) as c, c.cursor() as cur:
+                cur.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE %s", (text + "%",))
+                if cur.fetchone()[0] > 0:
+                    found.append(port)
+        except pymysql.err.MySQLError:
+            pass
+    return found
+
+
+def case_query_timeout_stops_the_statement_and_keeps_the_session():
+    # limits.server_query_timeout_ms: odp says KILL QUERY on a side connection, the client gets
+    # odp's ERR 1317 naming the limit, and the same connection goes on; the server runs nothing
+    # of the statement any more.
+    old = odp_config_value("limits.server_query_timeout_ms")
+    timeouts = metric("odp_server_query_timeouts_total")
+    _admin("alter proxyconfig set limits.server_query_timeout_ms = 2000")
+    try:
+        with contextlib.closing(connect()) as c, c.cursor() as cur:
+            cur.execute("SELECT CONNECTION_ID()")
+            conn_id = cur.fetchone()[0]
+            t0 = time.monotonic()
+            err = None
+            try:
+                cur.execute("SELECT SLEEP(10) /*timeout-case*/")
+                cur.fetchall()
+            except pymysql.err.MySQLError as e:
+                err = e.args
+            dt = time.monotonic() - t0
+            check(err is not None, "SELECT SLEEP(10) under a 2 s query timeout answered")
+            check_eq(err[0], 1317, "the timeout's error code (%r)" % (err,))
+            check("server_query_timeout_ms" in err[1], "the error names the limit: %r" % (err,))
+            check(1.5 < dt < 6, "the statement ended after %.1fs (limit 2 s)" % dt)
+            cur.execute("SELECT 1, CONNECTION_ID()")
+            check_eq(cur.fetchall(), ((1, conn_id),), "the same session after the timeout")
+        check(metric("odp_server_query_timeouts_total") > timeouts, "odp_server_query_timeouts_total counts it")
+        wait_for(lambda: not _sleeps_running("SELECT SLEEP(10) /*timeout-case*/"), 5,
+                 what="the timed-out SLEEP to be gone from the servers (KILL QUERY)")
+    finally:
+        _admin("alter proxyconfig set limits.server_query_timeout_ms = %s" % (old or "600000"))
+
+
+def case_a_statement_on_a_hung_server_ends_and_others_go_on():
+    # A server that stops (SIGSTOP) under running statements: after limits.server_silence_probe_ms
+    # of silence odp probes it (no greeting within server_connect_timeout_ms), ends each statement
+    # with ERR 1158 naming the server; a session in no transaction goes on elsewhere, one in a
+    # transaction (its state was on that server) is closed after the error. Meanwhile new logins
+    # and statements on the other servers are served.
+    name_of = {p: "s%d" % (i + 1) for i, p in enumerate(SERVER_PORTS)}
+    wait_for(_nothing_avoided, 60, what="no server avoided before the test")
+    probe_ms = int(odp_config_value("limits.server_silence_probe_ms") or 5000)
+    connect_ms = int(odp_config_value("limits.server_connect_timeout_ms") or 3000)
+    results = {"plain": {}, "tx": {}}
+
+    def runner(conn, key, sqls):
+        t0 = time.monotonic()
+        try:
+            with conn.cursor() as cur:
+                for sql in sqls:
+                    cur.execute(sql)
+                results[key]["row"] = cur.fetchall()
+        except pymysql.err.MySQLError as e:
+            results[key]["error"] = e.args
+        results[key]["dt"] = time.monotonic() - t0
+    with contextlib.closing(connect()) as c, _closed_quietly(connect()) as ctx:
+        conn_id = c.thread_id()
+        with ctx.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("SELECT @@port")
+            tx_port = int(cur.fetchone()[0])
+        threads = [threading.Thread(target=runner, args=(c, "plain", ["SELECT SLEEP(60) /*hung-case*/"])),
+                   threading.Thread(target=runner, args=(ctx, "tx", ["SELECT SLEEP(60) /*hung-tx*/"]))]
+        for t in threads:
+            t.start()
+        victim = None
+        deadline = time.monotonic() + 3
+        while not victim and time.monotonic() < deadline:
+            victim = _sleeps_running("SELECT SLEEP(60) /*hung-case*/")
+        check(victim, "the statement under test was not found running on any server")
+        victim = victim[0]
+        sandbox("pause", name_of[victim])
+        try:
+            slow = []
+            while threads[0].is_alive() and len(slow) < 40:
+                t1 = time.monotonic()
+                with contextlib.closing(connect()) as o, o.cursor() as cur:
+                    cur.execute("SELECT @@port")
+                    port = int(cur.fetchone()[0])
+                dt = time.monotonic() - t1
+                check(port != victim, "a new session's statement ran on the hung server")
+                slow.append(dt)
+                time.sleep(0.2)
+            threads[0].join(60)
+            result = results["plain"]
+            bound = (probe_ms + connect_ms) / 1000.0 + 4
+            check("error" in result, "the statement on the hung server answered: %r" % result)
+            check_eq(result["error"][0], 1158, "the hung server's error code (%r)" % (result,))
+            check("stopped answering" in result["error"][1] and str(victim) in result["error"][1],
+                  "the error names the hung server: %r" % (result,))
+            check(result["dt"] < bound, "the statement ended after %.1fs (bound %.1fs)" % (result["dt"], bound))
+            check(max(slow) < 8, "logins while the server hung took up to %.1fs" % max(slow))
+            with c.cursor() as cur:
+                cur.execute("SELECT @@port, CONNECTION_ID()")
+                port, same = cur.fetchone()
+            check_eq(same, conn_id, "the session after the hung server's error")
+            check(int(port) != victim, "the session's next statement ran on the hung server")
+            print("  statement ended after %.1fs; %d logins meanwhile, slowest %.2fs" %
+                  (result["dt"], len(slow), max(slow)))
+            threads[1].join(60)
+            if tx_port == victim:
+                result = results["tx"]
+                check("error" in result and result["error"][0] == 1158,
+                      "the transaction's statement on the hung server: %r" % (result,))
+                check(result["dt"] < bound, "the transaction's statement ended after %.1fs" % result["dt"])
+                try:
+                    with ctx.cursor() as cur:
+                        cur.execute("SELECT 1")
+                    check(False, "a session whose transaction was on the hung server went on")
+                except (pymysql.err.OperationalError, pymysql.err.InterfaceError):
+                    pass  # closed after the error: its transaction is gone
+            else:
+                print("  note: the transaction ran on %d, not on the hung server" % tx_port)
+        finally:
+            sandbox("resume", name_of[victim])
+            for t in threads:
+                t.join(60)
+    wait_for(_nothing_avoided, 60, what="odp to stop avoiding the resumed server")
+
 def _replicated(db, rows):
     for port in SERVER_PORTS:
         try:
@@ -172,8 +322,8 @@ def _restart_and_restore_leaders(name, before):
 
 
 def _nothing_avoided():
-    # `show proxycongestion` sums what every worker has seen; asked over several connections all
-    # the same (they land on different workers), in case a worker's record lags.
+    # `show proxycongestion` lists the health all workers share; asked over several connections
+    # all the same (they land on different workers).
     for _ in range(8):
         with contextlib.closing(connect(user="root@proxysys", password="", database=None)) as c, c.cursor() as cur:
             cur.execute("show proxycongestion")
@@ -222,6 +372,9 @@ CASES = [
     ("a_crashed_server_is_hidden_from_reads_and_logins", case_a_crashed_server_is_hidden_from_reads_and_logins),
     ("point_selects_ride_out_a_crash", case_point_selects_ride_out_a_crash),
     ("logins_route_around_a_hung_server", case_logins_route_around_a_hung_server),
+    ("query_timeout_stops_the_statement_and_keeps_the_session",
+     case_query_timeout_stops_the_statement_and_keeps_the_session),
+    ("a_statement_on_a_hung_server_ends_and_others_go_on", case_a_statement_on_a_hung_server_ends_and_others_go_on),
 ]
 
 if __name__ == "__main__":

@@ -69,7 +69,8 @@ TEST_CASE("config: defaults from a minimal file") {
   CHECK(c.limits.client_idle_timeout_ms == 28800000);
   CHECK(c.limits.client_handshake_timeout_ms == 10000);
   CHECK(c.limits.server_connect_timeout_ms == 3000);
-  CHECK(c.limits.server_query_timeout_ms == 0);
+  CHECK(c.limits.server_query_timeout_ms == 600000);
+  CHECK(c.limits.server_silence_probe_ms == 5000);
   CHECK(c.limits.max_output_buffer_bytes == (1u << 20));
   REQUIRE(c.clusters.size() == 1);
   const auto& cl = c.clusters[0];

@@ -174,23 +174,53 @@ TEST_CASE("fake IO: a client that never finishes its login is cut off by the han
   CHECK(env.stats().client_handshake_timeouts_total.load() == 1);
 }
 
-TEST_CASE("fake IO: a server that never answers is cut off by the query timeout") {
+TEST_CASE("fake IO: a statement past the query timeout is stopped by KILL QUERY and the session goes on") {
   QuietLogs quiet;
   auto sc = odp::fakeio::quiet_scenario(9, {StepKind::select, StepKind::sleep, StepKind::select});
   sc.faulty = true;
   sc.config.limits.server_query_timeout_ms = 3000;
   FakeEnv env(sc);
   CHECK(env.run() == "");
-  // (The client may send its next command before it sees odp close the connection.)
-  CHECK(env.client(0).steps_done() >= 2);
+  // The statement after the one cut off runs on the same session.
+  CHECK(env.client(0).steps_done() == 3);
   CHECK(env.stats().server_query_timeouts_total.load() == 1);
+  CHECK(env.stats().server_aborts_total.load() == 0);  // the server took the KILL: nothing was cut
   const auto& got = env.client(0).received();
-  // The last packet the client saw is the proxy's ERR 1317.
+  // The client saw odp's ERR 1317 (the server's, for odp's KILL QUERY, is replaced).
   REQUIRE(got.size() > 7);
   bool found = false;
   for (size_t i = 0; i + 7 <= got.size(); ++i) {
     if (got[i + 4] == 0xFF && got[i + 5] == (odp::protocol::errc::ER_QUERY_INTERRUPTED & 0xFF) &&
         got[i + 6] == (odp::protocol::errc::ER_QUERY_INTERRUPTED >> 8)) {
+      found = true;
+    }
+  }
+  CHECK(found);
+}
+
+TEST_CASE("fake IO: a statement on a server that hangs under it ends after the silence probe; the session goes on") {
+  QuietLogs quiet;
+  auto sc = odp::fakeio::quiet_scenario(10, {StepKind::select, StepKind::sleep_short, StepKind::select});
+  sc.faulty = true;
+  sc.config.limits.server_query_timeout_ms = 0;  // only the probe can end it
+  sc.config.limits.server_silence_probe_ms = 500;
+  sc.config.limits.server_connect_timeout_ms = 300;
+  odp::fakeio::ClusterEvent hang;
+  hang.kind = odp::fakeio::ClusterEvent::Kind::hang;
+  hang.at_ms = 200;  // under the SLEEP(2)
+  hang.server = 0;   // (no topology: statements go to the first server)
+  hang.duration_ms = 5000;
+  sc.events.push_back(hang);
+  FakeEnv env(sc);
+  CHECK(env.run() == "");
+  CHECK(env.client(0).steps_done() == 3);
+  CHECK(env.stats().server_query_timeouts_total.load() == 0);
+  CHECK(env.stats().server_aborts_total.load() >= 1);
+  const auto& got = env.client(0).received();
+  bool found = false;
+  for (size_t i = 0; i + 7 <= got.size(); ++i) {
+    if (got[i + 4] == 0xFF && got[i + 5] == (odp::protocol::errc::ER_NET_READ_ERROR & 0xFF) &&
+        got[i + 6] == (odp::protocol::errc::ER_NET_READ_ERROR >> 8)) {
       found = true;
     }
   }

@@ -48,6 +48,8 @@ class ServerWorld {
   virtual uint32_t opener_of(uint64_t server_end_serial) const = 0;
   // Client `killer` waits for the answer to a KILL naming client `victim`.
   virtual bool killing(uint32_t killer, uint32_t victim) const = 0;
+  // odp's limits.server_query_timeout_ms (0: none): past it odp says KILL QUERY itself.
+  virtual uint64_t query_timeout_ms() const = 0;
 };
 
 struct ServerPlan {

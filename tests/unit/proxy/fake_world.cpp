@@ -144,6 +144,21 @@ void FakeEnv::lookup_credential(const proxy::CredentialQuery& query, uint64_t to
   });
 }
 
+// A liveness probe as proxy/server_prober.h makes it: a hung server lets the connect timeout pass
+// without its greeting (and is noted as failed), a live one greets at once.
+void FakeEnv::probe_server(const std::string& host_port, uint64_t token, std::function<void(bool alive)> callback) {
+  std::optional<size_t> server = cluster_.index_of(host_port);
+  bool hung = server && cluster_.hung(*server);
+  uint64_t delay = hung ? sc_.config.limits.server_connect_timeout_ms : 1;
+  sim_.at(delay, [this, host_port, server, token, callback = std::move(callback)] {
+    bool alive = !server || !cluster_.hung(*server);
+    if (!alive) note_server_failure(host_port);
+    auto it = sessions_.find(token);
+    if (it == sessions_.end() || it->second->finished()) return;  // the client left meanwhile
+    callback(alive);
+  });
+}
+
 void FakeEnv::session_finished(proxy::ClientSession* session) {
   finished_.push_back(session);
 }

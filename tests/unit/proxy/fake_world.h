@@ -115,6 +115,7 @@ class FakeEnv final : public proxy::SessionEnv, public ServerWorld, public Clien
   void note_server_failure(std::string_view host_port) override { health_.failure(host_port, now_ms()); }
   void note_server_success(std::string_view host_port) override { health_.success(host_port); }
   bool server_avoided(std::string_view host_port) const override { return health_.avoided(host_port, now_ms()); }
+  void probe_server(const std::string& host_port, uint64_t token, std::function<void(bool alive)> callback) override;
   void session_started(uint32_t conn_id, const proxy::SessionLocation& who) override { published_[conn_id] = who.user; }
   void session_ended(uint32_t conn_id) override { published_.erase(conn_id); }
   void hold_for_kill(uint32_t conn_id, bool query_only, uint64_t requester, proxy::KillHoldCallback callback) override;
@@ -133,6 +134,8 @@ class FakeEnv final : public proxy::SessionEnv, public ServerWorld, public Clien
   bool killing(uint32_t killer, uint32_t victim) const override {
     return killer >= 1 && killer <= clients_.size() && clients_[killer - 1] && clients_[killer - 1]->killing(victim);
   }
+
+  uint64_t query_timeout_ms() const override { return sc_.config.limits.server_query_timeout_ms; }
 
   // ClientWorld
   const ResponseRecords& records() const override { return records_; }
@@ -169,7 +172,8 @@ class FakeEnv final : public proxy::SessionEnv, public ServerWorld, public Clien
   uint32_t next_thread_id_ = 5000;
   proxy::ServerDirectory directory_;
   proxy::StatementShapes shapes_;
-  proxy::ServerHealth health_;
+  proxy::ServerHealthTable health_table_;
+  proxy::ServerHealth health_{health_table_};
   std::unique_ptr<proxy::ServerPool> pool_;
   uint64_t next_expiry_ms_ = 0;
   bool tick_pending_ = false;
