@@ -35,6 +35,7 @@ ClientSession::ClientSession(SessionEnv& env, Conn* client, uint32_t connection_
 ClientSession::~ClientSession() {
   env_.timers().disarm(timer_);
   query_killers_.clear();
+  kill_probes_.clear();
   link_.close(false);
 }
 

@@ -21,6 +21,8 @@
 //   routing_wait   table location loaded / deadline       acquiring
 //   locating       KILL target held (its worker's answer)  killing | ready (nothing runs there)
 //   killing        the KILL's answer (side connection)     ready
+//                  the privilege proven (another user's    locating (held again, as proven)
+//                  idle target: KillPrivilegeProbe)
 //   acquiring      lease ready                             command | upload (streamed request)
 //                  lease failed                            acquiring (next candidate) | rerouting | ready
 //   command        response done                           reading_back | ready
@@ -45,6 +47,7 @@
 #include "proxy/backend_lease.h"
 #include "proxy/client_link.h"
 #include "proxy/exchange.h"
+#include "proxy/kill_privilege_probe.h"
 #include "proxy/kill_statement.h"
 #include "proxy/query_killer.h"
 #include "proxy/server_conn.h"
@@ -98,8 +101,9 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   // A KILL of this session from another one (on this session's worker): the server connection a
   // statement of this session runs on (or the session is tied to), kept by the session for the
   // KILL until release_kill_hold(pin) (it never serves another session meanwhile). Nothing
-  // running: no server to tell; a KILL CONNECTION closes the session now.
-  KillHold hold_for_kill(bool query_only);
+  // running: no server to tell; a KILL CONNECTION closes the session now if `killer` may
+  // (kill_authority.h), else the hold asks for proof and nothing happens.
+  KillHold hold_for_kill(bool query_only, const KillAuthority& killer);
   void release_kill_hold(uint64_t pin, KillOutcome outcome);
   // odp's own replay steps run on the connection ahead of the command already sent behind them.
   bool replaying_under_command() const { return lease_.replaying_under_command(); }
@@ -243,6 +247,8 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
 
   // --- KILL and COM_CHANGE_USER (session_kill.cpp, session_change_user.cpp) ---
   void forward_kill(const KillStatement& kill, bool as_com_process_kill);
+  void ask_kill_hold(const KillStatement& kill, bool as_com_process_kill, bool proven);
+  void prove_kill_privilege(const KillStatement& kill, bool as_com_process_kill, const ServerLogin& target);
   void on_kill_held(const KillStatement& kill, bool as_com_process_kill, std::optional<KillHold> hold);
   void on_kill_answer(const QueryKiller::Answer& answer);
   void start_query_killer(ServerLogin login, std::vector<uint8_t> request, QueryKiller::Callback callback);
@@ -291,8 +297,9 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   ReadBack read_back_;
   InternalQuery read_back_query_{64u << 20};
   std::vector<uint8_t> scratch_;
-  std::vector<std::unique_ptr<QueryKiller>> query_killers_;  // freed once done, outside their callbacks
-  int killer_callbacks_ = 0;                                 // inside a QueryKiller's callback
+  std::vector<std::unique_ptr<QueryKiller>> query_killers_;       // freed once done, outside their callbacks
+  std::vector<std::unique_ptr<KillPrivilegeProbe>> kill_probes_;  // likewise
+  int killer_callbacks_ = 0;  // inside a QueryKiller's or KillPrivilegeProbe's callback
   // The KILL this session says (phases locating, killing).
   struct KillInFlight {
     uint32_t target = 0;

@@ -349,20 +349,22 @@ void ProxyWorker::post_kill_query(uint32_t conn_id) {
   });
 }
 
-void ProxyWorker::hold_for_kill(uint32_t conn_id, bool query_only, uint64_t requester, KillHoldCallback callback) {
+void ProxyWorker::hold_for_kill(uint32_t conn_id, bool query_only, const KillAuthority& killer, uint64_t requester,
+                                KillHoldCallback callback) {
   auto where = shared_.sessions.find(conn_id);
   if (!where || where->worker >= shared_.workers.size()) {
     callback(std::nullopt);
     return;
   }
-  shared_.workers[where->worker]->post_hold_for_kill(conn_id, query_only, this, requester, std::move(callback));
+  shared_.workers[where->worker]->post_hold_for_kill(conn_id, query_only, killer, this, requester, std::move(callback));
 }
 
-void ProxyWorker::post_hold_for_kill(uint32_t conn_id, bool query_only, ProxyWorker* reply_to, uint64_t requester,
-                                     KillHoldCallback callback) {
-  worker_.post([this, conn_id, query_only, reply_to, requester, callback = std::move(callback)]() mutable {
+void ProxyWorker::post_hold_for_kill(uint32_t conn_id, bool query_only, KillAuthority killer, ProxyWorker* reply_to,
+                                     uint64_t requester, KillHoldCallback callback) {
+  worker_.post([this, conn_id, query_only, killer = std::move(killer), reply_to, requester,
+                callback = std::move(callback)]() mutable {
     std::optional<KillHold> hold;
-    if (ClientSession* s = find_session(conn_id)) hold = s->hold_for_kill(query_only);
+    if (ClientSession* s = find_session(conn_id)) hold = s->hold_for_kill(query_only, killer);
     ProxyWorker* target_worker = this;
     reply_to->worker_.post([reply_to, target_worker, conn_id, requester, hold = std::move(hold),
                             callback = std::move(callback)]() mutable {

@@ -143,8 +143,8 @@ class ProxyWorker final : public SessionEnv {
   void post_kill_query(uint32_t conn_id);
   // Thread-safe: a KILL's hold on session `conn_id` (ClientSession::hold_for_kill), answered on
   // worker `reply_to`; and its end.
-  void post_hold_for_kill(uint32_t conn_id, bool query_only, ProxyWorker* reply_to, uint64_t requester,
-                          KillHoldCallback callback);
+  void post_hold_for_kill(uint32_t conn_id, bool query_only, KillAuthority killer, ProxyWorker* reply_to,
+                          uint64_t requester, KillHoldCallback callback);
   void post_release_kill_hold(uint32_t conn_id, uint64_t pin, KillOutcome outcome);
   ServerPool::Limits pool_limits() const;
   size_t session_count() const { return session_count_.load(std::memory_order_relaxed); }
@@ -170,7 +170,8 @@ class ProxyWorker final : public SessionEnv {
     shared_.sessions.publish(conn_id, who);
   }
   void session_ended(uint32_t conn_id) override { shared_.sessions.withdraw(conn_id); }
-  void hold_for_kill(uint32_t conn_id, bool query_only, uint64_t requester, KillHoldCallback callback) override;
+  void hold_for_kill(uint32_t conn_id, bool query_only, const KillAuthority& killer, uint64_t requester,
+                     KillHoldCallback callback) override;
   void release_kill_hold(uint32_t conn_id, uint64_t pin, KillOutcome outcome) override;
   const routing::Snapshot* routing_snapshot() const override {
     return shared_.locations != nullptr ? shared_.locations->current() : nullptr;
