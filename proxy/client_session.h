@@ -85,6 +85,15 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void start();
   // Drain: close now if idle, else after the command in flight.
   void begin_drain();
+  // listen.drain_timeout_ms passed (session_drain.cpp): the client gets ERR 1053 where it can
+  // read one and the session closes. A statement of it still running on a server is returned:
+  // the worker says KILL for it on a side connection (the session's own user), so nothing of a
+  // drained odp runs on after it.
+  struct DrainKill {
+    ServerLogin login;  // the session's login at the server the statement runs on
+    uint32_t thread_id = 0;
+  };
+  std::optional<DrainKill> expire_drain();
   // Closes both sides at once (kill proxysession, shutdown).
   void terminate(const char* why);
   // `kill query N`: stops the statement this session runs, if any (a side connection says KILL).
@@ -182,6 +191,11 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void close_session(bool flush_client);
   void fail_protocol(const char* what, bool client_side = true);
   void resume_ready();
+  // Draining, between statements and outside a transaction: ERR 1053 for the client's next
+  // command, then the close (session_drain.cpp). True when it closed the session.
+  bool drain_if_quiet();
+  void send_shutdown_err(uint8_t seq, const char* message);
+  void send_unsolicited_shutdown_err(const char* message);
 
   // --- login (session_login.cpp) ---
   void send_greeting();

@@ -13,7 +13,9 @@
 #include "admin/credentials.h"
 #include "base/log.h"
 #include "core/tcp_stream.h"
+#include "protocol/commands.h"
 #include "protocol/constants.h"
+#include "protocol/packet.h"
 #include "protocol/resultset_writer.h"
 
 namespace odp::proxy {
@@ -68,6 +70,7 @@ void ProxyWorker::run(std::vector<int> listen_fds, std::promise<std::string>& st
   worker_.run();
   if (shared_.locations != nullptr) shared_.locations->offline(index_);
   shutdown_sessions();
+  drain_kills_.clear();
   draining_ = true;  // an accept still completing now is closed, not served
   handing_over_ = false;
   // The multishot accept completes (-ECANCELED) after the stop, and its CQE names the listener:
@@ -121,6 +124,29 @@ void ProxyWorker::post_drain() {
     handover_sock_ = -1;  // SIGTERM after a hot upgrade: sessions stop moving
     for (auto& l : listeners_) l->stop();
     for (auto& [token, session] : sessions_) session->begin_drain();
+  });
+}
+
+void ProxyWorker::post_drain_deadline() {
+  worker_.post([this] {
+    std::vector<ClientSession*> all;
+    for (auto& [token, session] : sessions_) all.push_back(session.get());
+    for (ClientSession* s : all) {
+      std::optional<ClientSession::DrainKill> kill = s->expire_drain();
+      if (!kill) continue;
+      // The session's own user may always kill its own thread. KILL CONNECTION: the connection
+      // is cut anyway, and the statement must not run on after this process is gone.
+      std::vector<uint8_t> payload, framed;
+      protocol::encode_com_query("KILL " + std::to_string(kill->thread_id), payload);
+      protocol::encode_packet(0, payload, framed);
+      LOG_INFO("drain: killing the statement cut at the deadline server=%s thread=%u", kill->login.host_port.c_str(),
+               kill->thread_id);
+      drain_kills_pending_.fetch_add(1, std::memory_order_relaxed);
+      drain_kills_.push_back(std::make_unique<QueryKiller>(
+          *this, std::move(kill->login), std::move(framed),
+          [this](const QueryKiller::Answer&) { drain_kills_pending_.fetch_sub(1, std::memory_order_relaxed); }));
+      drain_kills_.back()->start();
+    }
   });
 }
 

@@ -131,6 +131,10 @@ class ProxyWorker final : public SessionEnv {
   void post_config(std::shared_ptr<const admin::Config> config);
   void post_backend(BackendInfo backend);
   void post_drain();
+  // listen.drain_timeout_ms passed: every session left closes (ClientSession::expire_drain) and
+  // statements still running are killed on their servers (drain_kills_pending() until answered).
+  void post_drain_deadline();
+  size_t drain_kills_pending() const { return drain_kills_pending_.load(std::memory_order_relaxed); }
   // Hot upgrade: stop accepting (the new process accepts on the same sockets) and keep serving.
   void post_handover();
   void post_stop();
@@ -231,6 +235,9 @@ class ProxyWorker final : public SessionEnv {
   StatementShapes shapes_;
   std::unique_ptr<ServerPool> pool_;
   uint64_t next_pool_expiry_ms_ = 0;
+  // KILLs of statements the drain's deadline cut (their sessions are gone); freed at exit.
+  std::vector<std::unique_ptr<QueryKiller>> drain_kills_;
+  std::atomic<size_t> drain_kills_pending_{0};
 };
 
 }  // namespace odp::proxy

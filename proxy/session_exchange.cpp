@@ -238,11 +238,7 @@ void ClientSession::finish_command() {
   // SHOW WARNINGS / FOUND_ROWS() / ROW_COUNT() after this statement want its connection: kept for
   // one more statement, unless a session waiting for a connection needs it first.
   lease_.release(model_.keeps_results());
-  if (draining_) {
-    close_session(true);
-    return;
-  }
-  resume_ready();
+  resume_ready();  // (closes the session instead when it drains and its transaction is over)
   update_backpressure();
 }
 
