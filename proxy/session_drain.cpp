@@ -56,15 +56,16 @@ void ClientSession::send_shutdown_err(uint8_t seq, const char* message) {
 
 // Between commands: the ERR is the answer to the client's next command (1 is the number of the
 // first packet of any answer). Compressed clients number frames across commands in their own
-// ways, so the frame's number is only known for a command already received (buffered, unread):
-// with none, a compressed client gets the close alone.
+// ways, so the frame's number is only known for a command already received whole (buffered,
+// unread): with none, a compressed client gets the close alone.
 void ClientSession::send_unsolicited_shutdown_err(const char* message) {
   if (link_.channel().compressed()) {
     std::span<const uint8_t> in = link_.input().data();
     if (in.size() < 4) return;
     size_t first =
         4 + (static_cast<size_t>(in[0]) | static_cast<size_t>(in[1]) << 8 | static_cast<size_t>(in[2]) << 16);
-    link_.channel().request_read(in.size() > first ? in.size() - first : 0);
+    if (in.size() < first) return;  // the rest of it is still on its way, in frames not numbered yet
+    link_.channel().request_read(in.size() - first);
   }
   send_shutdown_err(1, message);
 }

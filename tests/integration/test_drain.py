@@ -207,8 +207,34 @@ def case_sysbench_read_only_transactions_under_sigterm():
     sysbench_under_sigterm("oltp_read_only")
 
 
+def case_libmariadb_reads_the_1053():
+    # The mariadb CLI (libmariadb) idle at the signal: its next statement reports 1053, never a
+    # malformed packet (2027) or packets out of order. A compressed client with no command sent
+    # yet gets the close alone (its frame numbering is its own): a lost connection, or a TLS EOF.
+    for extra, want in (([], "ERROR 1053 (08S01)"), (["--ssl"], "ERROR 1053 (08S01)"),
+                        (["--compress"], "ERROR 20")):
+        p = drained_odp(workers=1)
+        try:
+            cli = subprocess.Popen(["mariadb", "--no-defaults", "-h" + L.HOST, "-P%d" % p.port, "-uapp", "-papp",
+                                    "test", "-N", "-B"] + extra,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            cli.stdin.write(b"SELECT 1;\n")
+            cli.stdin.flush()
+            time.sleep(0.5)
+            sigterm_and_wait(p)
+            cli.stdin.write(b"SELECT 2;\n")
+            cli.stdin.flush()
+            out = cli.communicate(timeout=10)[0].decode("utf-8", "replace")
+            print("  mariadb %s: %s" % (" ".join(extra) or "(plain)", out.strip().splitlines()[-1]))
+            L.check(want in out, "mariadb %s after the drain said:\n%s" % (extra, out))
+            L.check(not re.search(r"malformed|out of order|2027", out, re.I), "a broken answer: " + out)
+        finally:
+            p.stop(check=False)
+
+
 CASES = [
     ("clients_see_their_statements_end_and_clean_errors", case_clients_see_their_statements_end_and_clean_errors),
+    ("libmariadb_reads_the_1053", case_libmariadb_reads_the_1053),
     ("sysbench_point_selects_under_sigterm", case_sysbench_point_selects_under_sigterm),
     ("sysbench_read_only_transactions_under_sigterm", case_sysbench_read_only_transactions_under_sigterm),
 ]
