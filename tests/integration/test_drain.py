@@ -158,9 +158,17 @@ def sysbench_under_sigterm(script):
         # (with it, its reconnect after a refused connect crashes sysbench itself).
         run = subprocess.Popen(base + ["run", "--threads=16", "--time=30", "--report-interval=0"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # Beside the load, a statement that outlasts the drain: the exit waits for the deadline.
+        long = L.connect(port=p.port)
+        result = {}
+        t = statement(long, "SELECT SLEEP(30), '%s-load'" % MARK, result, "long")
         time.sleep(3)
         L.check(run.poll() is None, "sysbench runs through the private odp")
         took = sigterm_and_wait(p)
+        t.join(5)
+        long.close()
+        L.check(result.get("long", ("?",))[:2] == ("error", 1053), "the long statement under load: %r" %
+                (result.get("long"),))
         L.check(refused(p.port), "connections are refused after the drain")
         try:
             out = run.communicate(timeout=30)[0].decode("utf-8", "replace")
@@ -189,6 +197,7 @@ def sysbench_under_sigterm(script):
                    not in (1053, 2013, 2006, 2003, 2002))]
         L.check(not bad, "clients saw broken answers during the drain:\n" + "\n".join(bad[:20]))
         left = left_on_servers("DB = '%s' AND COMMAND = 'Query'" % db)
+        left += left_on_servers("INFO LIKE CONCAT('%%', 'odp-drain', '-test%%')")
         L.check(not left, "server threads of the drained odp still running:\n" + "\n".join(left))
     finally:
         if run is not None and run.poll() is None:
