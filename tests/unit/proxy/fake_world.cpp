@@ -363,6 +363,17 @@ std::string FakeEnv::run() {
     sim_.at(static_cast<uint64_t>(sc_.drain_at_ms), [this] {
       for (const auto& [token, s] : sessions_) s->begin_drain();
     });
+    // Half the drains reach listen.drain_timeout_ms with sessions left: each is closed there (ERR
+    // 1053 where its client can read one). (Derived from drain_at, not drawn: the seeds' other
+    // draws stay as they were.) The statements cut are not killed here: the fake server sees
+    // their connections close.
+    if (sc_.drain_at_ms % 2 == 0) {
+      sim_.at(static_cast<uint64_t>(sc_.drain_at_ms + 50 + sc_.drain_at_ms * 7 % 400), [this] {
+        std::vector<proxy::ClientSession*> all;
+        for (const auto& [token, s] : sessions_) all.push_back(s.get());
+        for (proxy::ClientSession* s : all) (void)s->expire_drain();
+      });
+    }
   }
   if (auto e = run_until_quiet("scenario"); !e.empty()) return e;
   const bool corrupt = corrupted();
