@@ -173,7 +173,10 @@ class Service {
       if (handed_over_ && !drain_after_handover_) server_->handover_tick();
       if (draining_) {
         size_t left = server_->client_sessions();
-        if (left == 0) {
+        // Past the deadline the sessions are closing (their ERR 1053 on its way) and the KILLs of
+        // their statements are on their way to the servers: done when both are, or at the slack's end.
+        size_t kills = expired_ ? server_->drain_kills_pending() : 0;
+        if (left == 0 && kills == 0) {
           if (handed_over_) {
             LOG_INFO("upgrade: every client session is closed or moved to the new process (%llu moved)",
                      static_cast<unsigned long long>(server_->sessions_handed_over()));
@@ -181,10 +184,17 @@ class Service {
           LOG_INFO("drain: every client session is closed");
           return;
         }
-        if (now >= drain_deadline_) {
+        if (expired_ && now >= expire_deadline_) {
+          LOG_WARN("drain: stopping with %zu client sessions and %zu KILLs of their statements unfinished", left,
+                   kills);
+          return;
+        }
+        if (!expired_ && now >= drain_deadline_) {
           LOG_WARN("drain: listen.drain_timeout_ms passed with %zu client sessions open; closing them%s", left,
                    handed_over_ ? " (their clients reconnect to the new process)" : "");
-          return;
+          expired_ = true;
+          expire_deadline_ = now + kExpireSlack;
+          server_->expire_drain();
         }
       }
     }
@@ -378,6 +388,11 @@ class Service {
   bool handed_over_ = false;
   bool drain_after_handover_ = false;
   Clock::time_point drain_deadline_{};
+  // Past the drain's deadline: the sessions left are being closed (Server::expire_drain), for at
+  // most kExpireSlack (their ERR packets written, their statements killed on the servers).
+  bool expired_ = false;
+  Clock::time_point expire_deadline_{};
+  static constexpr std::chrono::milliseconds kExpireSlack{1000};
 };
 
 }  // namespace

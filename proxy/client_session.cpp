@@ -35,6 +35,7 @@ ClientSession::ClientSession(SessionEnv& env, Conn* client, uint32_t connection_
 ClientSession::~ClientSession() {
   env_.timers().disarm(timer_);
   query_killers_.clear();
+  kill_probes_.clear();
   link_.close(false);
 }
 
@@ -175,11 +176,6 @@ void ClientSession::on_server_writable(ServerConn& conn) {
   if (&conn == lease_.current()) update_backpressure();
 }
 
-void ClientSession::begin_drain() {
-  draining_ = true;
-  if (phase_ == Phase::ready || phase_ == Phase::greeting) close_session(true);
-}
-
 void ClientSession::terminate(const char* why) {
   LOG_INFO("closing session conn_id=%u peer=%s why=\"%s\"", id_, peer_.c_str(), why);
   close_session(true);
@@ -219,6 +215,7 @@ void ClientSession::close_session(bool flush_client) {
 void ClientSession::resume_ready() {
   free_done_killers();  // (a session that says nothing but KILLs frees its side connections too)
   enter(Phase::ready);
+  if (drain_if_quiet()) return;
   set_timeout(idle_timeout_ms());
   process_client_input();
 }

@@ -23,6 +23,8 @@
 //   killing        the KILL's answer (side connection)     ready
 //                  (odp's own KILL QUERY of a timed-out statement that ended: the next command
 //                  waits for it, so that it cannot land on that command; session_timeout.cpp)
+//                  the privilege proven (another user's    locating (held again, as proven)
+//                  idle target: KillPrivilegeProbe)
 //   acquiring      lease ready                             command | upload (streamed request)
 //                  lease failed                            acquiring (next candidate) | rerouting | ready
 //   command        response done                           reading_back | ready
@@ -47,6 +49,7 @@
 #include "proxy/backend_lease.h"
 #include "proxy/client_link.h"
 #include "proxy/exchange.h"
+#include "proxy/kill_privilege_probe.h"
 #include "proxy/kill_statement.h"
 #include "proxy/query_killer.h"
 #include "proxy/server_conn.h"
@@ -84,6 +87,15 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void start();
   // Drain: close now if idle, else after the command in flight.
   void begin_drain();
+  // listen.drain_timeout_ms passed (session_drain.cpp): the client gets ERR 1053 where it can
+  // read one and the session closes. A statement of it still running on a server is returned:
+  // the worker says KILL for it on a side connection (the session's own user), so nothing of a
+  // drained odp runs on after it.
+  struct DrainKill {
+    ServerLogin login;  // the session's login at the server the statement runs on
+    uint32_t thread_id = 0;
+  };
+  std::optional<DrainKill> expire_drain();
   // Closes both sides at once (kill proxysession, shutdown).
   void terminate(const char* why);
   // `kill query N`: stops the statement this session runs, if any (a side connection says KILL).
@@ -100,8 +112,9 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   // A KILL of this session from another one (on this session's worker): the server connection a
   // statement of this session runs on (or the session is tied to), kept by the session for the
   // KILL until release_kill_hold(pin) (it never serves another session meanwhile). Nothing
-  // running: no server to tell; a KILL CONNECTION closes the session now.
-  KillHold hold_for_kill(bool query_only);
+  // running: no server to tell; a KILL CONNECTION closes the session now if `killer` may
+  // (kill_authority.h), else the hold asks for proof and nothing happens.
+  KillHold hold_for_kill(bool query_only, const KillAuthority& killer);
   void release_kill_hold(uint64_t pin, KillOutcome outcome);
   // odp's own replay steps run on the connection ahead of the command already sent behind them.
   bool replaying_under_command() const { return lease_.replaying_under_command(); }
@@ -194,6 +207,11 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void cut_off_and_close();
   void fail_protocol(const char* what, bool client_side = true);
   void resume_ready();
+  // Draining, between statements and outside a transaction: ERR 1053 for the client's next
+  // command, then the close (session_drain.cpp). True when it closed the session.
+  bool drain_if_quiet();
+  void send_shutdown_err(uint8_t seq, const char* message);
+  void send_unsolicited_shutdown_err(const char* message);
 
   // --- login (session_login.cpp) ---
   void send_greeting();
@@ -259,6 +277,8 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
 
   // --- KILL and COM_CHANGE_USER (session_kill.cpp, session_change_user.cpp) ---
   void forward_kill(const KillStatement& kill, bool as_com_process_kill);
+  void ask_kill_hold(const KillStatement& kill, bool as_com_process_kill, bool proven);
+  void prove_kill_privilege(const KillStatement& kill, bool as_com_process_kill, const ServerLogin& target);
   void on_kill_held(const KillStatement& kill, bool as_com_process_kill, std::optional<KillHold> hold);
   void on_kill_answer(const QueryKiller::Answer& answer);
   void start_query_killer(ServerLogin login, std::vector<uint8_t> request, QueryKiller::Callback callback);
@@ -321,8 +341,9 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   ReadBack read_back_;
   InternalQuery read_back_query_{64u << 20};
   std::vector<uint8_t> scratch_;
-  std::vector<std::unique_ptr<QueryKiller>> query_killers_;  // freed once done, outside their callbacks
-  int killer_callbacks_ = 0;                                 // inside a QueryKiller's callback
+  std::vector<std::unique_ptr<QueryKiller>> query_killers_;       // freed once done, outside their callbacks
+  std::vector<std::unique_ptr<KillPrivilegeProbe>> kill_probes_;  // likewise
+  int killer_callbacks_ = 0;  // inside a QueryKiller's or KillPrivilegeProbe's callback
   // The KILL this session says (phases locating, killing).
   struct KillInFlight {
     uint32_t target = 0;

@@ -13,7 +13,9 @@
 #include "admin/credentials.h"
 #include "base/log.h"
 #include "core/tcp_stream.h"
+#include "protocol/commands.h"
 #include "protocol/constants.h"
+#include "protocol/packet.h"
 #include "protocol/resultset_writer.h"
 
 namespace odp::proxy {
@@ -72,6 +74,7 @@ void ProxyWorker::run(std::vector<int> listen_fds, std::promise<std::string>& st
   worker_.run();
   if (shared_.locations != nullptr) shared_.locations->offline(index_);
   shutdown_sessions();
+  drain_kills_.clear();
   draining_ = true;  // an accept still completing now is closed, not served
   handing_over_ = false;
   // The multishot accept completes (-ECANCELED) after the stop, and its CQE names the listener:
@@ -125,6 +128,29 @@ void ProxyWorker::post_drain() {
     handover_sock_ = -1;  // SIGTERM after a hot upgrade: sessions stop moving
     for (auto& l : listeners_) l->stop();
     for (auto& [token, session] : sessions_) session->begin_drain();
+  });
+}
+
+void ProxyWorker::post_drain_deadline() {
+  worker_.post([this] {
+    std::vector<ClientSession*> all;
+    for (auto& [token, session] : sessions_) all.push_back(session.get());
+    for (ClientSession* s : all) {
+      std::optional<ClientSession::DrainKill> kill = s->expire_drain();
+      if (!kill) continue;
+      // The session's own user may always kill its own thread. KILL CONNECTION: the connection
+      // is cut anyway, and the statement must not run on after this process is gone.
+      std::vector<uint8_t> payload, framed;
+      protocol::encode_com_query("KILL " + std::to_string(kill->thread_id), payload);
+      protocol::encode_packet(0, payload, framed);
+      LOG_INFO("drain: killing the statement cut at the deadline server=%s thread=%u", kill->login.host_port.c_str(),
+               kill->thread_id);
+      drain_kills_pending_.fetch_add(1, std::memory_order_relaxed);
+      drain_kills_.push_back(std::make_unique<QueryKiller>(
+          *this, std::move(kill->login), std::move(framed),
+          [this](const QueryKiller::Answer&) { drain_kills_pending_.fetch_sub(1, std::memory_order_relaxed); }));
+      drain_kills_.back()->start();
+    }
   });
 }
 
@@ -368,20 +394,22 @@ void ProxyWorker::post_kill_query(uint32_t conn_id) {
   });
 }
 
-void ProxyWorker::hold_for_kill(uint32_t conn_id, bool query_only, uint64_t requester, KillHoldCallback callback) {
+void ProxyWorker::hold_for_kill(uint32_t conn_id, bool query_only, const KillAuthority& killer, uint64_t requester,
+                                KillHoldCallback callback) {
   auto where = shared_.sessions.find(conn_id);
   if (!where || where->worker >= shared_.workers.size()) {
     callback(std::nullopt);
     return;
   }
-  shared_.workers[where->worker]->post_hold_for_kill(conn_id, query_only, this, requester, std::move(callback));
+  shared_.workers[where->worker]->post_hold_for_kill(conn_id, query_only, killer, this, requester, std::move(callback));
 }
 
-void ProxyWorker::post_hold_for_kill(uint32_t conn_id, bool query_only, ProxyWorker* reply_to, uint64_t requester,
-                                     KillHoldCallback callback) {
-  worker_.post([this, conn_id, query_only, reply_to, requester, callback = std::move(callback)]() mutable {
+void ProxyWorker::post_hold_for_kill(uint32_t conn_id, bool query_only, KillAuthority killer, ProxyWorker* reply_to,
+                                     uint64_t requester, KillHoldCallback callback) {
+  worker_.post([this, conn_id, query_only, killer = std::move(killer), reply_to, requester,
+                callback = std::move(callback)]() mutable {
     std::optional<KillHold> hold;
-    if (ClientSession* s = find_session(conn_id)) hold = s->hold_for_kill(query_only);
+    if (ClientSession* s = find_session(conn_id)) hold = s->hold_for_kill(query_only, killer);
     ProxyWorker* target_worker = this;
     reply_to->worker_.post([reply_to, target_worker, conn_id, requester, hold = std::move(hold),
                             callback = std::move(callback)]() mutable {

@@ -101,6 +101,10 @@ class ProxyWorker final : public SessionEnv {
   void post_config(std::shared_ptr<const admin::Config> config);
   void post_backend(BackendInfo backend);
   void post_drain();
+  // listen.drain_timeout_ms passed: every session left closes (ClientSession::expire_drain) and
+  // statements still running are killed on their servers (drain_kills_pending() until answered).
+  void post_drain_deadline();
+  size_t drain_kills_pending() const { return drain_kills_pending_.load(std::memory_order_relaxed); }
   // Hot upgrade: stop accepting (the new process accepts on the same sockets) and keep serving.
   void post_handover();
   void post_stop();
@@ -113,8 +117,8 @@ class ProxyWorker final : public SessionEnv {
   void post_kill_query(uint32_t conn_id);
   // Thread-safe: a KILL's hold on session `conn_id` (ClientSession::hold_for_kill), answered on
   // worker `reply_to`; and its end.
-  void post_hold_for_kill(uint32_t conn_id, bool query_only, ProxyWorker* reply_to, uint64_t requester,
-                          KillHoldCallback callback);
+  void post_hold_for_kill(uint32_t conn_id, bool query_only, KillAuthority killer, ProxyWorker* reply_to,
+                          uint64_t requester, KillHoldCallback callback);
   void post_release_kill_hold(uint32_t conn_id, uint64_t pin, KillOutcome outcome);
   ServerPool::Limits pool_limits() const;
   size_t session_count() const { return session_count_.load(std::memory_order_relaxed); }
@@ -140,7 +144,8 @@ class ProxyWorker final : public SessionEnv {
     shared_.sessions.publish(conn_id, who);
   }
   void session_ended(uint32_t conn_id) override { shared_.sessions.withdraw(conn_id); }
-  void hold_for_kill(uint32_t conn_id, bool query_only, uint64_t requester, KillHoldCallback callback) override;
+  void hold_for_kill(uint32_t conn_id, bool query_only, const KillAuthority& killer, uint64_t requester,
+                     KillHoldCallback callback) override;
   void release_kill_hold(uint32_t conn_id, uint64_t pin, KillOutcome outcome) override;
   const routing::Snapshot* routing_snapshot() const override {
     return shared_.locations != nullptr ? shared_.locations->current() : nullptr;
@@ -195,6 +200,9 @@ class ProxyWorker final : public SessionEnv {
   StatementShapes shapes_;
   std::unique_ptr<ServerPool> pool_;
   uint64_t next_pool_expiry_ms_ = 0;
+  // KILLs of statements the drain's deadline cut (their sessions are gone); freed at exit.
+  std::vector<std::unique_ptr<QueryKiller>> drain_kills_;
+  std::atomic<size_t> drain_kills_pending_{0};
 };
 
 }  // namespace odp::proxy

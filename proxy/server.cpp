@@ -165,6 +165,14 @@ class ServerImpl final : public Server {
     for (auto& w : workers_) w->post_drain();
   }
   bool draining() const override { return shared_.draining.load(); }
+  void expire_drain() override {
+    for (auto& w : workers_) w->post_drain_deadline();
+  }
+  size_t drain_kills_pending() const override {
+    size_t n = 0;
+    for (const auto& w : workers_) n += w->drain_kills_pending();
+    return n;
+  }
 
   void begin_handover(int handover_fd) override {
     if (shared_.draining.exchange(true)) {

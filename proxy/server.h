@@ -31,6 +31,11 @@ class Server {
   // Stops accepting, closes idle clients, lets statements in flight finish.
   virtual void begin_drain() = 0;
   virtual bool draining() const = 0;
+  // The drain's deadline (listen.drain_timeout_ms): closes every session left, each with ERR 1053
+  // where its client can read one, and kills their statements still running on servers.
+  virtual void expire_drain() = 0;
+  // Those KILLs not answered yet (the control loop waits a little for them before it exits).
+  virtual size_t drain_kills_pending() const = 0;
   // Hot upgrade, once the new process accepts on the same sockets: stops accepting, keeps serving
   // the sessions until they end (main closes what is left at listen.drain_timeout_ms).
   // With `handover_fd` (the old process's end of the handover socket, owned by the Server from

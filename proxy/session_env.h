@@ -19,6 +19,7 @@
 #include "core/conn.h"
 #include "core/stats.h"
 #include "core/timer_wheel.h"
+#include "proxy/kill_authority.h"
 #include "proxy/server_directory.h"
 #include "routing/router.h"
 #include "routing/topology.h"
@@ -72,10 +73,15 @@ struct SessionLocation {
 // of the target runs (or the target is tied to its connection), the target keeps that server
 // connection for the KILL: it does not go back to the pool, where another client's statement
 // could take it before the KILL lands, until release_kill_hold(pin).
+struct ServerLogin;
 struct KillHold {
   std::string server;  // "" : nothing of the target runs on a server (a KILL CONNECTION closed it already)
   uint32_t server_thread_id = 0;
   uint64_t pin = 0;
+  // Nothing of the target runs and the killer is another user (kill_authority.h): nothing was
+  // done; the killer proves its privilege with this login of the target's (KillPrivilegeProbe)
+  // and asks again. Else null.
+  std::shared_ptr<const ServerLogin> needs_proof;
 };
 using KillHoldCallback = std::function<void(std::optional<KillHold>)>;
 // How the KILL said under a hold ended.
@@ -184,10 +190,11 @@ class SessionRegistry {
   virtual void session_ended(uint32_t /*conn_id*/) {}
   // A KILL [QUERY] of session `conn_id`, on the target's worker (ClientSession::hold_for_kill):
   // the server connection its statement runs on, held until release_kill_hold; nothing running: a
-  // KILL CONNECTION closes the session there and then. The callback runs on this worker (not at
-  // all when `requester` is gone by then: the hold is released instead). nullopt: no such session.
-  virtual void hold_for_kill(uint32_t /*conn_id*/, bool /*query_only*/, uint64_t /*requester*/,
-                             KillHoldCallback callback) {
+  // KILL CONNECTION closes the session there and then, if `killer` may (kill_authority.h). The
+  // callback runs on this worker (not at all when `requester` is gone by then: the hold is
+  // released instead). nullopt: no such session.
+  virtual void hold_for_kill(uint32_t /*conn_id*/, bool /*query_only*/, const KillAuthority& /*killer*/,
+                             uint64_t /*requester*/, KillHoldCallback callback) {
     callback(std::nullopt);
   }
   // The KILL said under `pin` is over (on the target's worker; nothing when the target is gone).

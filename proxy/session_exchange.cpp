@@ -243,10 +243,6 @@ void ClientSession::finish_command() {
   // SHOW WARNINGS / FOUND_ROWS() / ROW_COUNT() after this statement want its connection: kept for
   // one more statement, unless a session waiting for a connection needs it first.
   lease_.release(model_.keeps_results());
-  if (draining_) {
-    close_session(true);
-    return;
-  }
   if (watch_.kill_unanswered) {
     // odp's KILL QUERY of this statement (past its timeout) is still on its way: the next command
     // waits for it, or the KILL could stop that one instead (session_timeout.cpp).
@@ -254,7 +250,7 @@ void ClientSession::finish_command() {
     enter(Phase::killing);
     return;
   }
-  resume_ready();
+  resume_ready();  // (closes the session instead when it drains and its transaction is over)
   update_backpressure();
 }
 

@@ -9,7 +9,9 @@
 // connections as they are (a killer tied to its connection stays on it). Then the killer tells the
 // target's worker how it went: the hold ends, and a KILL CONNECTION the server took ends the
 // target's session. Nothing of the target running: a KILL QUERY has nothing to stop (OK, as a
-// server answers for an idle thread), and a KILL CONNECTION closes the target's session at once.
+// server answers for an idle thread), and a KILL CONNECTION closes the target's session at once —
+// for a killer of the target's own user; another user's KILL first proves its privilege on a
+// server (kill_authority.h, KillPrivilegeProbe), else it gets the server's ERROR 1095.
 #include "base/log.h"
 #include "protocol/commands.h"
 #include "protocol/packet.h"
@@ -25,10 +27,17 @@ void ClientSession::forward_kill(const KillStatement& kill, bool as_com_process_
     on_kill_held(kill, as_com_process_kill, std::nullopt);
     return;
   }
-  enter(Phase::locating);
   kill_ = KillInFlight{};
   kill_.target = static_cast<uint32_t>(kill.id);
-  env_.hold_for_kill(kill_.target, kill.query_only, token_,
+  ask_kill_hold(kill, as_com_process_kill, false);
+}
+
+// `proven`: the server took a KILL of a thread of the target's user from this session's user.
+void ClientSession::ask_kill_hold(const KillStatement& kill, bool as_com_process_kill, bool proven) {
+  enter(Phase::locating);
+  KillAuthority killer = kill_authority_of(model_.identity().login);
+  killer.proven = proven;
+  env_.hold_for_kill(kill_.target, kill.query_only, killer, token_,
                      [this, kill, as_com_process_kill](std::optional<KillHold> hold) {
                        if (phase_ != Phase::locating) {
                          // Not waiting for it any more (closing): the target need not hold on.
@@ -40,10 +49,57 @@ void ClientSession::forward_kill(const KillStatement& kill, bool as_com_process_
                      });
 }
 
+// An idle session of another user: no server thread of it runs anything to judge the KILL on, so
+// the server judges one of a stand-in (KillPrivilegeProbe) before odp acts on the target.
+void ClientSession::prove_kill_privilege(const KillStatement& kill, bool as_com_process_kill,
+                                         const ServerLogin& target) {
+  plan_route(nullptr, Command::ping, true);
+  if (plan_.count == 0) {
+    link_.send_err(1, kill_denied(kill.id));
+    resume_ready();
+    return;
+  }
+  ServerId sid = plan_.candidates[0];
+  ServerLogin killer = lease_.login();
+  killer.host_port = env_.directory().host_port(sid);
+  killer.server = sid;
+  killer.database.clear();
+  ServerLogin stand_in = target;
+  stand_in.host_port = killer.host_port;
+  stand_in.server = sid;
+  LOG_INFO("kill conn_id=%u target=%u: idle session of user %s; asking %s whether %s may kill it", id_, kill_.target,
+           target.user.c_str(), killer.host_port.c_str(), killer.user.c_str());
+  enter(Phase::killing);
+  auto done = [this, kill, as_com_process_kill](const KillPrivilegeProbe::Result& r) {
+    ++killer_callbacks_;  // nothing frees the probe under its own callback
+    if (phase_ == Phase::killing) {
+      using Verdict = KillPrivilegeProbe::Verdict;
+      if (r.verdict == Verdict::allowed) {
+        ask_kill_hold(kill, as_com_process_kill, true);
+      } else {
+        // Not proven: refused as the server refuses a KILL it may not do (fail closed; the log
+        // says why when the check itself failed).
+        if (r.verdict == Verdict::unknown)
+          LOG_WARN("kill conn_id=%u target=%u refused: the privilege check failed: %u %s", id_, kill_.target,
+                   r.err.code, r.err.message.c_str());
+        link_.send_err(1, kill_denied(kill.id));
+        resume_ready();
+      }
+    }
+    --killer_callbacks_;
+  };
+  kill_probes_.push_back(std::make_unique<KillPrivilegeProbe>(env_, std::move(killer), std::move(stand_in), done));
+  kill_probes_.back()->start();
+}
+
 void ClientSession::on_kill_held(const KillStatement& kill, bool as_com_process_kill, std::optional<KillHold> hold) {
   if (!hold) {
     link_.send_err(1, errc::ER_NO_SUCH_THREAD, "Unknown thread id: " + std::to_string(kill.id));
     resume_ready();
+    return;
+  }
+  if (hold->needs_proof) {
+    prove_kill_privilege(kill, as_com_process_kill, *hold->needs_proof);
     return;
   }
   if (hold->server.empty()) {
@@ -99,7 +155,10 @@ void ClientSession::on_kill_answer(const QueryKiller::Answer& answer) {
     send_ok_local();
     return;
   }
-  link_.send_err(1, answer.err);
+  // The server's refusal names its own thread id; the client named odp's.
+  link_.send_err(1, answer.kind == Kind::err && answer.err.code == errc::ER_KILL_DENIED_ERROR
+                        ? kill_denied(kill_.target)
+                        : answer.err);
   resume_ready();
 }
 
@@ -120,11 +179,12 @@ void ClientSession::start_query_killer(ServerLogin login, std::vector<uint8_t> r
 void ClientSession::free_done_killers() {
   if (killer_callbacks_ > 0) return;
   std::erase_if(query_killers_, [](const auto& k) { return k->done(); });
+  std::erase_if(kill_probes_, [](const auto& p) { return p->done(); });
 }
 
 // --- the target's side (on its own worker) ------------------------------------------------------
 
-KillHold ClientSession::hold_for_kill(bool query_only) {
+KillHold ClientSession::hold_for_kill(bool query_only, const KillAuthority& killer) {
   KillHold hold;
   if (phase_ == Phase::closing) return hold;
   // Between statements a pooled session holds no connection: no statement runs to stop (and a
@@ -140,6 +200,12 @@ KillHold ClientSession::hold_for_kill(bool query_only) {
     lease_.pin(*c, hold.pin, !query_only);
     LOG_DEBUG("held for kill%s conn_id=%u server=%s thread=%u pin=%llu", query_only ? " query" : "", id_,
               hold.server.c_str(), hold.server_thread_id, static_cast<unsigned long long>(hold.pin));
+    return hold;
+  }
+  // Nothing running for a server to judge the KILL on: another user's KILL waits for the server's
+  // word on its privilege (kill_authority.h) before it closes, or is let through, anything.
+  if (!may_kill_idle(killer, model_.identity().login)) {
+    hold.needs_proof = std::make_shared<const ServerLogin>(lease_.login());
     return hold;
   }
   if (!query_only) terminate("KILL CONNECTION");

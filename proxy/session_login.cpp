@@ -406,10 +406,7 @@ void ClientSession::finish_login(std::span<const uint8_t> ok_payload) {
   plan_ = Plan{};
   enter(Phase::ready);
   set_timeout(idle_timeout_ms());
-  if (draining_) {
-    close_session(true);
-    return;
-  }
+  if (drain_if_quiet()) return;
   lease_.release(false);  // the login connection serves others until this client sends something
   process_client_input();
   update_backpressure();

@@ -295,6 +295,17 @@ class PrivateOdp:
         except OSError:
             return "(no output)"
 
+    def log_text(self):
+        """Everything odp logged: log.dir's files, then its stderr."""
+        out = ""
+        logdir = os.path.join(self.dir, "log")
+        for name in sorted(os.listdir(logdir)):
+            with open(os.path.join(logdir, name), "rb") as f:
+                out += f.read().decode("utf-8", "replace")
+        with open(self.stderr_path, "rb") as f:
+            out += f.read().decode("utf-8", "replace")
+        return out
+
     def alive(self):
         return self.proc.poll() is None
 

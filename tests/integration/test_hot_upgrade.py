@@ -25,14 +25,7 @@ ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def log_text(p):
-    out = ""
-    logdir = os.path.join(p.dir, "log")
-    for name in sorted(os.listdir(logdir)):
-        with open(os.path.join(logdir, name), "rb") as f:
-            out += f.read().decode("utf-8", "replace")
-    with open(p.stderr_path, "rb") as f:
-        out += f.read().decode("utf-8", "replace")
-    return out
+    return p.log_text()
 
 
 def set_workers(p, n):

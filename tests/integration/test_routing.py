@@ -507,6 +507,55 @@ def case_kill_query_of_a_session_between_statements_hits_no_one_else():
     check(counts["b"] > 100 and counts["c"] > 100 and counts["a"] > 20, "enough traffic: %r" % counts)
 
 
+def case_kill_of_another_users_idle_session_needs_the_privilege():
+    # An idle session has no server thread for the server to judge a KILL on: odp closes it only
+    # for its own user, or once a server took a KILL of that user's thread from the killer.
+    def works(conn, n):
+        with conn.cursor() as cur:
+            cur.execute("SELECT %d" % n)
+            return cur.fetchall() == ((n,),)
+
+    def dead(conn):
+        try:
+            return not works(conn, 3)
+        except pymysql.err.MySQLError:
+            return True
+
+    with contextlib.closing(connect()) as victim, contextlib.closing(connect()) as victim2, \
+            contextlib.closing(connect(user="app2", password="app2")) as other:
+        check(works(victim, 1), "the victim logs in")
+        for stmt in ("KILL %d", "KILL CONNECTION %d", "KILL QUERY %d"):
+            try:
+                with other.cursor() as cur:
+                    cur.execute(stmt % victim.thread_id())
+                check(False, "app2's %s of app's idle session was let through" % stmt.split(" %")[0])
+            except pymysql.err.OperationalError as e:
+                check_eq(e.args[0], 1095, "app2's %s: %r" % (stmt, e.args))
+                check_eq(e.args[1], "You are not owner of thread %d" % victim.thread_id(), "1095's message")
+        try:
+            other.kill(victim.thread_id())  # COM_PROCESS_KILL
+            check(False, "app2's COM_PROCESS_KILL of app's idle session was let through")
+        except pymysql.err.OperationalError as e:
+            check_eq(e.args[0], 1095, "app2's COM_PROCESS_KILL: %r" % (e.args,))
+        check(works(victim, 2), "the victim still works after app2's KILLs")
+        check(works(other, 4), "app2 goes on after its refused KILLs")
+        # Its own user's session: closed.
+        with victim2.cursor() as cur:
+            cur.execute("KILL %d" % victim.thread_id())
+        wait_for(lambda: dead(victim), 5, what="app's KILL of its own idle session to close it")
+        check(works(victim2, 5), "app's killer goes on")
+    # root (CONNECTION ADMIN) closes app's idle session; KILL QUERY of it is a no-op.
+    with contextlib.closing(connect()) as victim, contextlib.closing(connect(user="root", password="")) as root:
+        check(works(victim, 6), "the victim logs in")
+        with root.cursor() as cur:
+            cur.execute("KILL QUERY %d" % victim.thread_id())
+        check(works(victim, 7), "root's KILL QUERY of an idle session is a no-op")
+        with root.cursor() as cur:
+            cur.execute("KILL %d" % victim.thread_id())
+        wait_for(lambda: dead(victim), 5, what="root's KILL of app's idle session to close it")
+        check(works(root, 8), "root goes on")
+
+
 def case_connection_id_is_the_handshake_id():
     # CONNECTION_ID() answers the id the client got in odp's handshake (the one KILL takes), not
     # the server's thread id of whichever pooled connection ran the statement.
@@ -584,6 +633,8 @@ CASES = [
     ("kill_query_of_a_session_between_statements_hits_no_one_else",
      case_kill_query_of_a_session_between_statements_hits_no_one_else),
     ("proxysys_kill_query_stops_the_statement", case_proxysys_kill_query_stops_the_statement),
+    ("kill_of_another_users_idle_session_needs_the_privilege",
+     case_kill_of_another_users_idle_session_needs_the_privilege),
     ("connection_id_is_the_handshake_id", case_connection_id_is_the_handshake_id),
 ]
 

@@ -180,14 +180,16 @@ proxy::ClientSession* FakeEnv::find_session(uint32_t conn_id) {
 }
 
 // As ProxyWorker does, through mailboxes: the answer comes in a later event.
-void FakeEnv::hold_for_kill(uint32_t conn_id, bool query_only, uint64_t requester, proxy::KillHoldCallback callback) {
-  sim_.at(sim_.rng().below(3), [this, conn_id, query_only, requester, callback = std::move(callback)]() mutable {
+void FakeEnv::hold_for_kill(uint32_t conn_id, bool query_only, const proxy::KillAuthority& killer, uint64_t requester,
+                            proxy::KillHoldCallback callback) {
+  sim_.at(sim_.rng().below(3), [this, conn_id, query_only, killer, requester,
+                                callback = std::move(callback)]() mutable {
     std::optional<proxy::KillHold> hold;
     if (published_.count(conn_id) != 0) {
       if (proxy::ClientSession* s = find_session(conn_id)) {
         auto phase = s->phase();
         size_t held = s->server_connection_count();
-        hold = s->hold_for_kill(query_only);
+        hold = s->hold_for_kill(query_only, killer);
         static const bool trace = std::getenv("ODP_FAKE_IO_TRACE") != nullptr;
         if (trace) {
           std::fprintf(stderr, "%llu ms: KILL%s holds session %u: phase %d server '%s' thread %u pin %llu held %zu\n",
@@ -376,6 +378,17 @@ std::string FakeEnv::run() {
     sim_.at(static_cast<uint64_t>(sc_.drain_at_ms), [this] {
       for (const auto& [token, s] : sessions_) s->begin_drain();
     });
+    // Half the drains reach listen.drain_timeout_ms with sessions left: each is closed there (ERR
+    // 1053 where its client can read one). (Derived from drain_at, not drawn: the seeds' other
+    // draws stay as they were.) The statements cut are not killed here: the fake server sees
+    // their connections close.
+    if (sc_.drain_at_ms % 2 == 0) {
+      sim_.at(static_cast<uint64_t>(sc_.drain_at_ms + 50 + sc_.drain_at_ms * 7 % 400), [this] {
+        std::vector<proxy::ClientSession*> all;
+        for (const auto& [token, s] : sessions_) all.push_back(s.get());
+        for (proxy::ClientSession* s : all) (void)s->expire_drain();
+      });
+    }
   }
   if (auto e = run_until_quiet("scenario"); !e.empty()) return e;
   const bool corrupt = corrupted();

@@ -118,7 +118,8 @@ class FakeEnv final : public proxy::SessionEnv, public ServerWorld, public Clien
   void probe_server(const std::string& host_port, uint64_t token, std::function<void(bool alive)> callback) override;
   void session_started(uint32_t conn_id, const proxy::SessionLocation& who) override { published_[conn_id] = who.user; }
   void session_ended(uint32_t conn_id) override { published_.erase(conn_id); }
-  void hold_for_kill(uint32_t conn_id, bool query_only, uint64_t requester, proxy::KillHoldCallback callback) override;
+  void hold_for_kill(uint32_t conn_id, bool query_only, const proxy::KillAuthority& killer, uint64_t requester,
+                     proxy::KillHoldCallback callback) override;
   void release_kill_hold(uint32_t conn_id, uint64_t pin, proxy::KillOutcome outcome) override;
 
   // ServerWorld
