@@ -234,11 +234,7 @@ void ClientSession::end_on_hung_server(const char* why) {
 void ClientSession::on_own_kill_over() {
   watch_.next_after_kill = false;
   if (phase_ != Phase::killing) return;  // closing
-  if (draining_) {
-    close_session(true);
-    return;
-  }
-  resume_ready();
+  resume_ready();  // (a draining session answers its next command with 1053 there, then closes)
   update_backpressure();
 }
 
