@@ -56,6 +56,10 @@ struct RoutingConfig {
   std::string route_policy = "FOLLOWER_FIRST";  // FOLLOWER_FIRST | UNMERGE_FOLLOWER_FIRST | FOLLOWER_ONLY
   std::string proxy_idc;
   std::string proxy_region;
+  // A statement that never ran (its server refused the connection, or answered "not master" /
+  // "not initialized" before running it) is retried on fresh locations for up to this long while
+  // a new leader is elected; only then does the client see the error.
+  uint32_t failover_wait_ms = 10000;
 };
 
 // Server connections: per-worker pools shared between client sessions at transaction boundaries.

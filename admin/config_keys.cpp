@@ -186,6 +186,8 @@ const std::vector<KeyDef<Config>>& global_keys() {
        true, false},
       {"routing", "proxy_region", [](Config& c) -> FieldRef { return &c.routing.proxy_region; }, 0, 0,
        Check::short_text, true, false},
+      {"routing", "failover_wait_ms", [](Config& c) -> FieldRef { return &c.routing.failover_wait_ms; }, 0, 600000,
+       Check::none, true, false},
       {"pool", "max_server_connections", [](Config& c) -> FieldRef { return &c.pool.max_server_connections; }, 0,
        1000000, Check::none, true, false},
       {"pool", "max_idle_per_server", [](Config& c) -> FieldRef { return &c.pool.max_idle_per_server; }, 0, 1000000,

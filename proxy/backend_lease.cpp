@@ -102,6 +102,9 @@ void BackendLease::acquire(ServerId server, const Needs& needs) {
     }
     if (!pool->may_open(server)) {
       // At the cap: wait in line for a connection given back, or a free slot.
+      // Nothing else this session holds may wait with it: two sessions each holding the other's
+      // server (a leader switch swaps where their statements go) would wait forever.
+      release(false);
       core::Stats::inc(env_.stats().pool_waits_total);
       state_ = State::waiting;
       pool->wait(this, key(server), env_.now_ms());

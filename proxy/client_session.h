@@ -166,6 +166,9 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
     bool weak = false;
     uint32_t attempts = 0;
     uint64_t deadline_ms = 0;
+    uint64_t failover_until_ms = 0;   // retries of a statement that never ran end here (0: none yet)
+    bool starts_transaction = false;  // this statement begins its transaction (see StatementRouteRequest)
+    std::string begin_sql;            // the held BEGIN it carries, to hold again if it never ran
     uint64_t generation = 0;
     std::string table_database, table_name;  // the routed table ("" = none)
     bool streamed = false;                   // readying for a streamed request still in the client's input
@@ -265,6 +268,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void start_read_back(const ReadBack& rb);
   void on_read_back_data(ServerConn& conn, std::span<const uint8_t> data);
   bool retry_not_master(ServerConn& conn);
+  bool may_retry_unran();
   bool retry_lost(const std::string& host_port, bool unsent);
   void maybe_splice();
 

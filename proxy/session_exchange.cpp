@@ -101,7 +101,9 @@ void ClientSession::on_lease_failed(const BackendLease::Failure& f) {
       execute_plan();
       return;
     }
-    if (f.kind == BackendLease::Failure::Kind::lost && retry_lost(f.host_port, true)) return;
+    // The last candidate refused or dropped the connection before the command went out: the
+    // statement never ran; once the locations move on (a new leader), it runs there.
+    if (retry_lost(f.host_port, true)) return;
   }
   link_.send_err(1, f.err);
   if (plan_.streamed) {

@@ -96,6 +96,13 @@ class SessionModel {
   void drop_held_begin() { held_begin_.clear(); }
   // The held BEGIN went out ahead of a statement on a connection: the transaction is there now.
   void held_begin_sent();
+  // The statement that began the transaction did not run, and its connection is gone (the server
+  // rolled the transaction back): no transaction; `begin_sql` ("" = none: autocommit off) is held
+  // again for the statement's next attempt.
+  void transaction_never_ran(std::string_view begin_sql) {
+    ties_.remove(Tie::transaction);
+    held_begin_.assign(begin_sql);
+  }
   // Status flags for answers odp gives itself (OK to a held BEGIN...).
   uint16_t status_flags() const;
 

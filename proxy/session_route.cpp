@@ -17,6 +17,7 @@ constexpr uint64_t kTableWaitMs = 500;     // first use of a table: wait this lo
 constexpr uint64_t kRerouteWaitMs = 1000;  // after a 4038: wait this long for fresh metadata
 constexpr uint64_t kPollMs = 5;
 constexpr uint32_t kMaxRouteAttempts = 3;
+constexpr uint32_t kMaxFailoverAttempts = 64;  // with kRerouteWaitMs between them: beyond any sane wait
 
 bool avoided_by(const void* ctx, std::string_view host_port) {
   return static_cast<const Locations*>(ctx)->server_avoided(host_port);
@@ -69,6 +70,8 @@ ClientSession::RouteOutcome ClientSession::plan_route(const routing::ClassifiedS
                                                                                          : routing::Consistency::strong;
   req.in_transaction = model_.in_transaction() || !model_.held_begin().empty() || !model_.autocommit();
   req.tied = model_.tied();
+  req.starts_transaction =
+      !model_.in_transaction() && !model_.tied() && (!model_.held_begin().empty() || !model_.autocommit());
   req.give_up_table_wait = give_up_wait;
   req.leader_confirmed = plan_.leader_confirmed;
   req.policy = env_.route_policy();
@@ -91,6 +94,8 @@ ClientSession::RouteOutcome ClientSession::plan_route(const routing::ClassifiedS
     plan_.generation = r.generation;
     plan_.weak = r.weak;
     plan_.retryable = r.retryable;
+    plan_.starts_transaction = req.starts_transaction;
+    if (req.starts_transaction) plan_.begin_sql = model_.held_begin();  // "" when autocommit is off
     plan_.replayable_read = r.replayable_read;
     if (r.has_table) {
       plan_.table_database.assign(r.table_database);
@@ -179,9 +184,11 @@ void ClientSession::retry_poll() {
   }
   uint32_t attempts = plan_.attempts;
   uint64_t deadline = plan_.deadline_ms;
+  uint64_t failover_until = plan_.failover_until_ms;
   RouteOutcome outcome = plan_route(c, cmd, env_.now_ms() >= deadline);
   plan_.attempts = attempts;
   plan_.deadline_ms = deadline;
+  plan_.failover_until_ms = failover_until;
   if (outcome == RouteOutcome::wait) {
     set_timeout(kPollMs);  // the entry is being re-read: keep waiting
     return;
@@ -190,14 +197,32 @@ void ClientSession::retry_poll() {
   execute_plan();
 }
 
+// A statement that never ran may be tried again: twice at once (a stale route is routine), then
+// for as long as routing.failover_wait_ms allows from the first failure, while a new leader is
+// elected and the locations catch up.
+bool ClientSession::may_retry_unran() {
+  if (plan_.attempts + 1 < kMaxRouteAttempts) return true;
+  uint64_t now = env_.now_ms();
+  if (plan_.failover_until_ms == 0) plan_.failover_until_ms = now + env_.config().routing.failover_wait_ms;
+  return now < plan_.failover_until_ms && plan_.attempts < kMaxFailoverAttempts;
+}
+
 // The server says it does not lead the partition (error 4038): the route was stale. When the
-// statement may be re-sent (nothing reached the client, no transaction), refresh and retry.
+// statement may be re-sent (nothing reached the client, no transaction or one it begins), refresh
+// and retry.
 bool ClientSession::retry_not_master(ServerConn& conn) {
   core::Stats::inc(env_.stats().route_not_master_total);
   const SessionIdentity& id = model_.identity();
   if (!plan_.table_name.empty())
     env_.mark_table_dirty(id.login.cluster, id.login.tenant, plan_.table_database, plan_.table_name);
-  if (!plan_.retryable || plan_.attempts + 1 >= kMaxRouteAttempts || model_.in_transaction()) return false;
+  if (!plan_.retryable || !may_retry_unran()) return false;
+  if (model_.in_transaction() || !model_.autocommit()) {
+    if (!plan_.starts_transaction) return false;
+    // The transaction's first statement did not run: it has done nothing yet. Closing its
+    // connection rolls it back on the server; it begins again where the statement goes next.
+    lease_.drop(conn);
+    model_.transaction_never_ran(plan_.begin_sql);
+  }
   ++plan_.attempts;
   plan_.leader_confirmed = true;
   core::Stats::inc(env_.stats().route_retries_total);
@@ -214,7 +239,7 @@ bool ClientSession::retry_not_master(ServerConn& conn) {
 // server is avoided meanwhile). Writes are never re-sent once sent: they may have committed.
 bool ClientSession::retry_lost(const std::string& host_port, bool unsent) {
   if (!(plan_.replayable_read || unsent) || exchange_.response_started() || exchange_.request().empty()) return false;
-  if (plan_.attempts + 1 >= kMaxRouteAttempts) return false;
+  if (unsent ? !may_retry_unran() : plan_.attempts + 1 >= kMaxRouteAttempts) return false;
   ++plan_.attempts;
   core::Stats::inc(env_.stats().route_retries_total);
   LOG_INFO("server lost under a command conn_id=%u server=%s: running it again, attempt %u", id_, host_port.c_str(),

@@ -55,7 +55,8 @@ StatementRoute route_statement(const StatementRouteRequest& req) {
   out.weak = in.weak;
   out.to_leader = d.to_leader;
   const bool free = !req.in_transaction && !req.tied && !c.multi_statement;
-  out.retryable = entry != nullptr && free;
+  out.retryable =
+      entry != nullptr && !req.tied && !c.multi_statement && (!req.in_transaction || req.starts_transaction);
   out.replayable_read = single_read && free;
   out.outcome = out.count > 0 ? StatementRoute::Outcome::route : StatementRoute::Outcome::no_topology;
   return out;

@@ -26,6 +26,9 @@ struct StatementRouteRequest {
   // The session is in a transaction (or holds a BEGIN, or runs with autocommit off): no weak
   // reads, no hidden retries.
   bool in_transaction = false;
+  // In a transaction that this very statement begins (a held BEGIN goes out with it, or
+  // autocommit is off and none is open): nothing is lost if it is re-sent elsewhere.
+  bool starts_transaction = false;
   bool tied = false;                // the session must stay on its connection (no hidden retries)
   bool give_up_table_wait = false;  // the table's location did not come in time: route without it
   bool leader_confirmed = false;    // fresh metadata after a 4038: try its leader even if avoided

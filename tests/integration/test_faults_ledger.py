@@ -8,8 +8,8 @@ write has a unique id, so afterwards the servers, read directly, say exactly wha
 - torn: a transaction with one of its two rows (must be 0);
 - client errors: only statements in flight when their server died may fail (<= writers), and a
   failed write may or may not have applied (its outcome was unknown).
-The servers must agree once replication has caught up. Time to recover (the longest a writer
-waited for a write across each fault) is printed.
+The servers must agree once replication has caught up. The longest any writer went without an
+acknowledged write after each step of the schedule (how long the fault held writes up) is printed.
 
 Two workloads run side by side in each case: plain autocommit INSERTs, and transactions (BEGIN,
 two INSERTs into one partition, COMMIT). test.orders is HASH(id) over 3 partitions led by three
@@ -70,7 +70,8 @@ class Writer(threading.Thread):
                 if self.transactional:
                     self.pairs.append(ids)
                     cur.execute("BEGIN")
-                    for i in ids:
+                    for n, i in enumerate(ids):
+                        phase = "write" if n == 0 else "in transaction"
                         cur.execute("INSERT INTO test.orders (id, customer, amount) VALUES (%d, 'ledger', 1)" % i)
                     phase = "commit"
                     cur.execute("COMMIT")
@@ -119,19 +120,19 @@ def delete_rows(lo, hi):
             cur.execute("DELETE FROM test.orders PARTITION (p%d) WHERE id >= %d AND id < %d" % (part, lo, hi))
 
 
-def recovery_after(writers, at):
-    """Seconds from `at` until every writer had a write acknowledged after it (None: one never did)."""
+def longest_stall(writers, start, end):
+    """The longest any writer went without an acknowledged write between `start` and `end`: how
+    long the fault held its writes up (a writer whose partition the fault missed barely stalls)."""
     worst = 0.0
     for w in writers:
-        after = [t for t in w.successes if t > at]
-        if not after:
-            return None
-        worst = max(worst, after[0] - at)
+        times = [start] + [t for t in w.successes if start < t < end] + [end]
+        worst = max(worst, max(b - a for a, b in zip(times, times[1:])))
     return round(worst, 2)
 
 
 def run_ledger(run_id, schedule):
-    """Runs the writers through `schedule` [(seconds from start, label, action)], then checks."""
+    """Runs the writers through `schedule` [(seconds after the previous step, label, action)] (a
+    step's own time does not shorten the next gap), then checks."""
     lo = BASE_ID + run_id * 100_000_000
     hi = lo + 100_000_000
     delete_rows(lo, hi)
@@ -142,10 +143,8 @@ def run_ledger(run_id, schedule):
     t0 = time.monotonic()
     events = []
     try:
-        for at, label, action in schedule:
-            delay = t0 + at - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+        for gap, label, action in schedule:
+            time.sleep(gap)
             events.append((label, time.monotonic()))
             print("  [%5.1fs] %s" % (time.monotonic() - t0, label))
             action()
@@ -156,8 +155,9 @@ def run_ledger(run_id, schedule):
             w.join(90)
     check(all(not w.is_alive() for w in writers), "a writer hung")
 
-    for label, at in events:
-        print("  recovery after %-28s %ss" % (label + ":", recovery_after(writers, at)))
+    ends = [at for _, at in events[1:]] + [time.monotonic()]
+    for (label, at), end in zip(events, ends):
+        print("  longest writer stall after %-28s %5.2fs" % (label + ":", longest_stall(writers, at, end)))
     acked = set().union(*(w.acked for w in writers))
     failed = set().union(*(w.failed for w in writers))
     errors = [(w.index, "txn" if w.transactional else "plain") + e for w in writers for e in w.errors]
@@ -178,14 +178,24 @@ def run_ledger(run_id, schedule):
     unexplained = present - acked - failed
     torn = [p for w in writers for p in w.pairs if (p[0] in present) != (p[1] in present)]
     twice = [e for e in errors if e[4] and e[4][0] == 1062]
+    # What odp may not hide: a statement whose server died after it was sent (1158: its outcome is
+    # unknown), and anything inside a transaction after its first statement. Everything else
+    # (a refused connect, a stale route, a failed login) never ran: odp retries it.
+    unknown = [e for e in errors if e[4] and e[4][0] == 1158]
+    in_txn = [e for e in errors if e[3] in ("in transaction", "commit") and e not in unknown]
+    avoidable = [e for e in errors if e not in unknown and e not in in_txn]
     check(not lost, "acknowledged writes lost: %d, e.g. %r" % (len(lost), sorted(lost)[:5]))
     check(not unexplained, "rows no client wrote: %r" % sorted(unexplained)[:5])
     check(not torn, "transactions half applied: %r" % torn[:5])
     check(not twice, "a write was applied twice (1062 for the writer's own id): %r" % twice[:5])
     check(len(acked) > 200, "the writers hardly wrote (%d acknowledged): the case tested nothing" % len(acked))
-    check(len(errors) <= len(writers),
-          "clients saw %d errors (at most %d, one per writer, for statements in flight when a server died)" %
-          (len(errors), len(writers)))
+    check(not avoidable, "clients saw %d errors for statements that never ran (odp should have retried them): %r" %
+          (len(avoidable), avoidable[:5]))
+    check(len(unknown) <= len(writers),
+          "clients saw %d errors of unknown outcome (at most one per writer: the statements in flight when a "
+          "server died)" % len(unknown))
+    check(len(in_txn) <= TXN_WRITERS * len(events),
+          "%d errors inside transactions (at most one per transactional writer per fault)" % len(in_txn))
     delete_rows(lo, hi)
 
 
@@ -209,12 +219,12 @@ def case_ledger_through_server_faults():
     victim = NAME_OF[lead[0]]
     schedule = [
         (4, "kill " + victim, lambda: sandbox("kill", victim)),
-        (10, "restart " + victim, lambda: sandbox("start", victim)),
-        (16, "switch orders.p1 to " + p1_to, lambda: sandbox("switch-leader", "orders", "p1", p1_to)),
-        (21, "switch orders.p1 back to " + p1_from, lambda: sandbox("switch-leader", "orders", "p1", p1_from)),
-        (25, "pause " + p2_lead, lambda: sandbox("pause", p2_lead)),
-        (30, "resume " + p2_lead, lambda: sandbox("resume", p2_lead)),
-        (35, "end", lambda: None),
+        (5, "restart " + victim, lambda: sandbox("start", victim)),
+        (4, "switch orders.p1 to " + p1_to, lambda: sandbox("switch-leader", "orders", "p1", p1_to)),
+        (4, "switch orders.p1 back to " + p1_from, lambda: sandbox("switch-leader", "orders", "p1", p1_from)),
+        (3, "pause " + p2_lead, lambda: sandbox("pause", p2_lead)),
+        (5, "resume " + p2_lead, lambda: sandbox("resume", p2_lead)),
+        (4, "end", lambda: None),
     ]
     try:
         run_ledger(1, schedule)
@@ -233,9 +243,9 @@ def case_ledger_through_hot_upgrades():
     p0_to = next(n for n in NAME_OF.values() if n != p0_from)
     schedule = [
         (3, "hot upgrade", lambda: sandbox("upgrade")),
-        (7, "switch orders.p0 to " + p0_to, lambda: sandbox("switch-leader", "orders", "p0", p0_to)),
-        (11, "hot upgrade", lambda: sandbox("upgrade")),
-        (16, "end", lambda: None),
+        (3, "switch orders.p0 to " + p0_to, lambda: sandbox("switch-leader", "orders", "p0", p0_to)),
+        (3, "hot upgrade", lambda: sandbox("upgrade")),
+        (4, "end", lambda: None),
     ]
     try:
         run_ledger(2, schedule)

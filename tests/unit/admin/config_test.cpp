@@ -85,6 +85,7 @@ TEST_CASE("config: defaults from a minimal file") {
   CHECK(c.default_cluster == "c1");
   CHECK(c.routing.read_consistency == odp::admin::ReadConsistency::strong);
   CHECK(c.routing.route_policy == "FOLLOWER_FIRST");
+  CHECK(c.routing.failover_wait_ms == 10000);
   CHECK(c.routing.proxy_idc.empty());
   CHECK(c.routing.proxy_region.empty());
   CHECK(c.protocol.ob20_to_server);
