@@ -42,13 +42,16 @@ Result<ColumnDefinition41, DecodeError> decode_column_definition41(std::span<con
   return c;
 }
 
-void encode_column_definition41(const ColumnDefinition41& c, std::vector<uint8_t>& payload) {
+void encode_column_definition41(const ColumnDefinition41& c, std::vector<uint8_t>& payload, bool extended_type_info) {
   put_lenenc_str(payload, c.catalog);
   put_lenenc_str(payload, c.schema);
   put_lenenc_str(payload, c.table);
   put_lenenc_str(payload, c.org_table);
   put_lenenc_str(payload, c.name);
   put_lenenc_str(payload, c.org_name);
+  // A client that agreed to it (libmariadb asks) parses this block: without it, every later field
+  // is read one place off and the client reports a malformed packet.
+  if (extended_type_info) put_lenenc_str(payload, c.extended_type_info);
   put_lenenc_int(payload, 0x0c);
   put_u16(payload, c.charset);
   put_u32(payload, c.column_length);

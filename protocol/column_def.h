@@ -33,6 +33,7 @@ struct ColumnDefinition41 {
 // (type name, format) follows the column's original name.
 Result<ColumnDefinition41, DecodeError> decode_column_definition41(std::span<const uint8_t> payload,
                                                                    bool extended_type_info = false);
-void encode_column_definition41(const ColumnDefinition41& c, std::vector<uint8_t>& payload);
+void encode_column_definition41(const ColumnDefinition41& c, std::vector<uint8_t>& payload,
+                                bool extended_type_info = false);
 
 }  // namespace odp::protocol

@@ -26,7 +26,8 @@ uint32_t display_length(size_t column, const std::string& name,
 
 uint8_t encode_text_resultset(const std::vector<std::string>& column_names,
                               const std::vector<std::vector<std::optional<std::string>>>& rows, uint32_t caps,
-                              uint8_t first_seq, std::vector<uint8_t>& out_framed, uint16_t status_flags) {
+                              uint8_t first_seq, std::vector<uint8_t>& out_framed, uint16_t status_flags,
+                              bool extended_type_info) {
   uint8_t seq = first_seq;
   std::vector<uint8_t> payload;
   put_lenenc_int(payload, column_names.size());
@@ -39,7 +40,7 @@ uint8_t encode_text_resultset(const std::vector<std::string>& column_names,
     col.column_length = display_length(i, column_names[i], rows);
     col.type = ColumnType::var_string;
     payload.clear();
-    encode_column_definition41(col, payload);
+    encode_column_definition41(col, payload, extended_type_info);
     seq = encode_packet(seq, payload, out_framed);
   }
   const bool deprecate_eof = (caps & cap::DEPRECATE_EOF) != 0;

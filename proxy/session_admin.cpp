@@ -45,7 +45,8 @@ void ClientSession::handle_internal_command(std::span<const uint8_t> payload) {
           break;
         }
         case admin::InternalResult::Kind::rows:
-          encode_text_resultset(r.columns, r.rows, model_.identity().client_caps, 1, out);
+          encode_text_resultset(r.columns, r.rows, model_.identity().client_caps, 1, out, status::AUTOCOMMIT,
+                                (model_.identity().mariadb_ext_caps & mariadb_cap::EXTENDED_TYPE_INFO) != 0);
           break;
       }
       break;

@@ -73,7 +73,7 @@ def mariadb_cli(target, args, input_bytes=None, port=None, timeout=90, database=
                 password=PASSWORD):
     """Runs the mariadb CLI in batch mode; returns CompletedProcess with bytes output."""
     cmd = ["mariadb", "--no-defaults", "-h", HOST, "-P", str(port or port_of(target)),
-           "-u" + user, "-p" + password, "--connect-timeout=10"]
+           "-u" + user, "--password=" + password, "--connect-timeout=10"]
     cmd += list(args)
     if database:
         cmd.append(database)

@@ -66,6 +66,18 @@ def run_mode(mode):
         L.check("Cipher in use" not in text, "--skip-ssl session reports TLS:\n" + text)
 
 
+def admin_commands(mode):
+    # root@proxysys has no server behind it: odp writes the result sets itself, and libmariadb (which
+    # agrees to MariaDB's extended type info) must be able to read them.
+    for sql, want in (("show proxystat like 'pool_reuses%'", b"pool_reuses_total"),
+                      ("show proxyconfig like 'routing.failover%'", b"routing.failover_wait_ms"),
+                      ("show proxycongestion", b"")):
+        o = L.mariadb_cli("odp", MODES[mode] + ["--batch", "-e", sql], user="root@proxysys", password="",
+                          database=None)
+        L.check(o.returncode == 0, "%s through the mariadb CLI (%s): %s" % (sql, mode, o.stderr.decode()))
+        L.check(want in o.stdout, "%s answered %r" % (sql, o.stdout[:300]))
+
+
 def counter_for(mode):
     return {"compress": "client_compressed_sessions_total", "ssl": "client_tls_handshakes_total"}.get(mode)
 
@@ -75,6 +87,7 @@ def make_case(mode):
         name = counter_for(mode)
         watch = L.CounterWatch(name) if name else None
         run_mode(mode)
+        admin_commands(mode)
         if watch:
             watch.expect_increase()
     return case

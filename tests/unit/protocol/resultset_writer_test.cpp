@@ -71,6 +71,23 @@ TEST_CASE("resultset writer: layout without DEPRECATE_EOF") {
   }
 }
 
+TEST_CASE("resultset writer: MariaDB's EXTENDED_TYPE_INFO adds an empty block to each column") {
+  // libmariadb (the mariadb CLI) agrees to it and reads the block: without it, 2027 malformed packet.
+  std::vector<uint8_t> out;
+  encode_text_resultset({"a"}, {{"1"}}, cap::PROTOCOL_41, 1, out, status::AUTOCOMMIT, true);
+  auto pkts = split(out);
+  REQUIRE(pkts.size() == 5);
+  auto c = decode_column_definition41(pkts[1].payload, true);
+  REQUIRE(c.ok());
+  CHECK(c->name == "a");
+  CHECK(c->extended_type_info.empty());
+  CHECK(c->type == ColumnType::var_string);
+  CHECK(!decode_column_definition41(pkts[1].payload, false).ok());
+  std::vector<uint8_t> plain;
+  encode_text_resultset({"a"}, {{"1"}}, cap::PROTOCOL_41, 1, plain);
+  CHECK(split(plain)[1].payload.size() + 1 == pkts[1].payload.size());
+}
+
 TEST_CASE("resultset writer: DEPRECATE_EOF ends with a 0xFE OK and no metadata EOF") {
   std::vector<uint8_t> out;
   const uint32_t caps = cap::PROTOCOL_41 | cap::DEPRECATE_EOF | cap::SESSION_TRACK;
