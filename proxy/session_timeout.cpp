@@ -234,7 +234,7 @@ void ClientSession::end_on_hung_server(const char* why) {
 void ClientSession::on_own_kill_over() {
   watch_.next_after_kill = false;
   if (phase_ != Phase::killing) return;  // closing
-  resume_ready();  // (a draining session answers its next command with 1053 there, then closes)
+  resume_ready();                        // (a draining session answers its next command with 1053 there, then closes)
   update_backpressure();
 }
 
