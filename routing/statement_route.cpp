@@ -54,9 +54,11 @@ StatementRoute route_statement(const StatementRouteRequest& req) {
   out.reason = d.reason;
   out.weak = in.weak;
   out.to_leader = d.to_leader;
-  const bool free = !req.in_transaction && !req.tied && !c.multi_statement;
-  out.retryable =
-      entry != nullptr && !req.tied && !c.multi_statement && (!req.in_transaction || req.starts_transaction);
+  // Re-sendable elsewhere: nothing ties the session to its connection, and no transaction has
+  // run a statement yet (a read may also run again after its server died mid-answer).
+  const bool resendable = !req.tied && !c.multi_statement;
+  const bool free = resendable && !req.in_transaction;
+  out.retryable = entry != nullptr && resendable && (!req.in_transaction || req.starts_transaction);
   out.replayable_read = single_read && free;
   out.outcome = out.count > 0 ? StatementRoute::Outcome::route : StatementRoute::Outcome::no_topology;
   return out;
