@@ -236,6 +236,7 @@ class Endpoint:
         self.listen_host, self.listen_port = listen
         self.server = server
         self.socket_path = socket_path
+        self.last_checksums = None
         self.stats = {"logins": 0, "proxy_logins": 0, "refused": 0, "ob20_sessions": 0, "bad_frames": 0}
 
     def stage2_of(self, user):
@@ -434,6 +435,7 @@ class Endpoint:
         payload, tail = body[:payload_len], struct.unpack_from("<I", body, payload_len)[0]
         if tail != 0 and tail != crc32c_ob(payload):
             raise ValueError("payload checksum")
+        self.last_checksums = hcrc != 0 or tail != 0
         if conn_id != sessid:
             raise ValueError("unknown connection")
         if flags & FLAG_EXTRA_INFO:
@@ -459,6 +461,7 @@ class Endpoint:
         return head + mysql + struct.pack("<I", tail)
 
     async def relay_ob20(self, creader, cwriter, sreader, swriter, sessid, caps):
+        first_request = True
         while True:
             # One request: frames up to LAST_PACKET, their MySQL bytes sent on to MariaDB.
             try:
@@ -466,6 +469,10 @@ class Endpoint:
             except ValueError:
                 self.stats["bad_frames"] += 1
                 return
+            if first_request:
+                # For tests: whether the proxy computes checksums (0 = "skip" in both fields).
+                print("ob20 " + json.dumps({"sessid": sessid, "checksums": self.last_checksums}), flush=True)
+                first_request = False
             command = data[4] if len(data) > 4 else 0
             marker = CORRUPT_MARKER.search(bytes(data))
             corrupt = marker.group(1).decode() if marker else None

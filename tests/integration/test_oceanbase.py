@@ -136,6 +136,81 @@ def case_writes_reach_leaders_through_endpoints():
     check_eq(metric("odp_route_not_master_total"), before, "4038 answers")
 
 
+def endpoint_lines(prefix):
+    """{endpoint log: [parsed lines with this prefix, in order]}."""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(L.SANDBOX_DIR, "log", "endpoint*.log"))):
+        with open(path, "rb") as f:
+            out[path] = [json.loads(line[len(prefix):]) for line in f.read().decode("utf-8", "replace").splitlines()
+                         if line.startswith(prefix)]
+    return out
+
+
+def endpoint_lines_since(prefix, before):
+    return [x for path, lines in endpoint_lines(prefix).items() for x in lines[len(before.get(path, [])):]]
+
+
+def private_ob_odp(**protocol):
+    """An odp of its own in server_mode "oceanbase" in front of the endpoints."""
+    endpoints = ["%s:%d" % (L.HOST, p + L.SQL_PORT_SHIFT) for p in L.SERVER_PORTS]
+    toml = {"cluster.sandbox": {"rootservice_list": endpoints, "server_mode": "oceanbase",
+                                "meta_user": "proxyro@sys"}}
+    if protocol:
+        toml["protocol"] = protocol
+    return L.PrivateOdp(extra_toml=toml)
+
+
+def case_checksums_can_be_turned_off():
+    before = endpoint_lines("ob20 ")
+    with private_ob_odp(checksum=False) as odp:
+        with contextlib.closing(odp.connect()) as c, c.cursor() as cur:
+            cur.execute("SELECT seq FROM seq_1_to_1000")
+            check_eq(len(cur.fetchall()), 1000, "rows")
+        check(odp.metrics()["odp_server_ob20_connections_total"] > 0, "still OB 2.0")
+    sessions = endpoint_lines_since("ob20 ", before)
+    check(sessions and all(s["checksums"] is False for s in sessions), "no checksums sent: %r" % sessions)
+    # The shared odp computes them (protocol.checksum defaults to true).
+    with contextlib.closing(connect()) as c, c.cursor() as cur:
+        cur.execute("SELECT 1")
+    check(any(s["checksums"] for lines in endpoint_lines("ob20 ").values() for s in lines), "checksums by default")
+
+
+def case_plain_mysql_when_ob20_is_off():
+    with private_ob_odp(ob20_to_server=False) as odp:
+        with contextlib.closing(odp.connect()) as c, c.cursor() as cur:
+            cur.execute("SELECT seq FROM seq_1_to_1000")
+            check_eq(len(cur.fetchall()), 1000, "rows")
+        check(odp.metrics()["odp_server_connects_total"] > 0, "logged in")
+        check_eq(odp.metrics()["odp_server_ob20_connections_total"], 0, "OB 2.0 connections")
+
+
+def change_user(conn, user, password, database):
+    """COM_CHANGE_USER with pymysql's scramble (pymysql has no API for it); the reply's first byte."""
+    from pymysql.connections import _auth
+    token = _auth.scramble_native_password(password.encode(), conn.salt)
+    payload = (b"\x11" + user.encode() + b"\0" + bytes([len(token)]) + token + database.encode() + b"\0" +
+               (45).to_bytes(2, "little") + b"mysql_native_password\0")
+    conn._next_seq_id = 0
+    conn.write_packet(payload)
+    pkt = conn._read_packet()
+    return pkt.get_all_data()
+
+
+def case_change_user_logs_in_again():
+    with contextlib.closing(connect()) as c, c.cursor() as cur:
+        cur.execute("SET @mine = 7")
+        reply = change_user(c, "app2", "app2", "test")
+        check_eq(reply[:1], b"\x00", "OK to COM_CHANGE_USER")
+        cur.execute("SELECT SUBSTRING_INDEX(USER(), '@', 1), @mine")
+        check_eq(cur.fetchone(), ("app2", None), "the new user, a fresh session")
+    with contextlib.closing(connect()) as c:
+        try:
+            reply = change_user(c, "app2", "wrong", "test")
+            check_eq(reply[:1], b"\xff", "a wrong password is refused")
+        except pymysql.err.OperationalError as e:
+            check_eq(e.args[0], 1045, "error code")
+
+
 # The spoiled-frame cases come last: a server that broke the protocol is avoided for a while, so
 # writes then meet non-leaders (4038, retried), which the case above counts.
 def corrupted(kind):
