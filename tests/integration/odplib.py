@@ -248,8 +248,10 @@ class PrivateOdp:
         sections = {
             "listen": {"address": "%s:%d" % (HOST, self.port),
                        "admin_http": "%s:%d" % (HOST, self.admin_port), "workers": workers},
-            "cluster.sandbox": {"rootservice_list": ["%s:%d" % (HOST, p) for p in SERVER_PORTS],
-                                "server_mode": "mysql", "meta_user": "proxyro", "meta_password": "proxyro",
+            # In the sandbox's oceanbase flavour: server_mode "oceanbase" in front of the endpoints.
+            "cluster.sandbox": {"rootservice_list": ["%s:%d" % (HOST, p + SQL_PORT_SHIFT) for p in SERVER_PORTS],
+                                "server_mode": "oceanbase" if OCEANBASE else "mysql",
+                                "meta_user": "proxyro@sys" if OCEANBASE else "proxyro", "meta_password": "proxyro",
                                 "default_tenant": "t1"},
             "tls": {"client_cert": os.path.join(tls_dir, "server.pem"),
                     "client_key": os.path.join(tls_dir, "server.key")},

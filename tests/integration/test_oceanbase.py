@@ -151,13 +151,8 @@ def endpoint_lines_since(prefix, before):
 
 
 def private_ob_odp(**protocol):
-    """An odp of its own in server_mode "oceanbase" in front of the endpoints."""
-    endpoints = ["%s:%d" % (L.HOST, p + L.SQL_PORT_SHIFT) for p in L.SERVER_PORTS]
-    toml = {"cluster.sandbox": {"rootservice_list": endpoints, "server_mode": "oceanbase",
-                                "meta_user": "proxyro@sys"}}
-    if protocol:
-        toml["protocol"] = protocol
-    return L.PrivateOdp(extra_toml=toml)
+    """An odp of its own (PrivateOdp: server_mode "oceanbase" in front of the endpoints in this flavour)."""
+    return L.PrivateOdp(extra_toml={"protocol": protocol} if protocol else None)
 
 
 def case_checksums_can_be_turned_off():
