@@ -234,6 +234,17 @@ constexpr uint16_t ER_CONNECT_TO_FOREIGN_DATA_SOURCE = 1429;
 constexpr uint16_t ER_WRONG_VALUE_FOR_VAR = 1231;
 // OceanBase: the server does not lead the partition (-4038 on the wire as 4038).
 constexpr uint16_t OB_NOT_MASTER = 4038;
+// OceanBase refuses a statement before running it when the server is starting (SERVER_IS_INIT) or
+// stopping (SERVER_IS_STOPPING), or does not serve the tenant (TENANT_NOT_IN_SERVER).
+constexpr uint16_t OB_SERVER_IS_INIT = 8001;
+constexpr uint16_t OB_SERVER_IS_STOPPING = 8002;
+constexpr uint16_t OB_TENANT_NOT_IN_SERVER = 5150;
 }  // namespace errc
+
+// An ERR that says the statement did not run on that server: it may run elsewhere.
+inline bool refused_before_running(uint16_t code) {
+  return code == errc::OB_NOT_MASTER || code == errc::OB_SERVER_IS_INIT || code == errc::OB_SERVER_IS_STOPPING ||
+         code == errc::OB_TENANT_NOT_IN_SERVER;
+}
 
 }  // namespace odp::protocol

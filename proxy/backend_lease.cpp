@@ -348,7 +348,8 @@ void BackendLease::on_change_user_data(Held& h, std::span<const uint8_t> data) {
       readying_ = nullptr;
       std::string hp = conn.host_port();
       drop(conn);
-      fail(err->code == errc::ER_ACCESS_DENIED_ERROR ? Failure::Kind::refused : Failure::Kind::replay, *err, hp);
+      fail(err->code == errc::ER_ACCESS_DENIED_ERROR ? Failure::Kind::refused : step_failure_kind(err->code, hp), *err,
+           hp);
       return;
     }
     if (payload.empty() || payload[0] != 0x00 || !data.empty() || change_user_in_->mid_packet()) {
@@ -422,7 +423,7 @@ size_t BackendLease::on_conn_data(ServerConn& conn, std::span<const uint8_t> dat
       readying_ = nullptr;
       std::string hp = conn.host_port();
       drop(conn);
-      fail(Failure::Kind::replay, err, hp);
+      fail(step_failure_kind(err.code, hp), err, hp);
       return total;
     }
     if (kind == StepKind::prepare) take_prepared(*h);
@@ -509,8 +510,19 @@ void BackendLease::fail(Failure::Kind kind, const ErrPacket& err, const std::str
   events_.on_lease_failed(f);
 }
 
+// An OceanBase server that is starting or stopping (or does not serve the tenant) refuses every
+// statement before running it, the replay's too: that server is unusable for now, the session's
+// state is intact, and the command may go elsewhere.
+BackendLease::Failure::Kind BackendLease::step_failure_kind(uint16_t code, const std::string& host_port) {
+  if (!refused_before_running(code)) return Failure::Kind::replay;
+  core::Stats::inc(env_.stats().route_server_refusals_total);
+  env_.note_server_failure(host_port);
+  return Failure::Kind::unreachable;
+}
+
 void BackendLease::on_conn_closed(ServerConn& conn, int err) {
   std::string hp = conn.host_port();
+  std::string why = conn.protocol_failure();  // e.g. an OB 2.0 frame that failed its checks
   bool was_readying = readying_ == &conn;
   env_.note_server_failure(hp);
   drop(conn);
@@ -518,7 +530,8 @@ void BackendLease::on_conn_closed(ServerConn& conn, int err) {
   ErrPacket e;
   e.code = errc::ER_NET_READ_ERROR;
   e.sql_state = "08S01";
-  e.message = "odp: lost connection to server " + hp + (err == ETIMEDOUT ? " (no answer in time)" : "");
+  e.message = "odp: lost connection to server " + hp + (err == ETIMEDOUT ? " (no answer in time)" : "") +
+              (why.empty() ? std::string() : ": " + why);
   fail(Failure::Kind::lost, e, hp);
 }
 

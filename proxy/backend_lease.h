@@ -155,6 +155,7 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
   // The connection being readied broke the protocol or went quiet: it goes, the command fails.
   void lose(ServerConn& conn, const std::string& why);
   void fail(Failure::Kind kind, const protocol::ErrPacket& err, const std::string& host_port);
+  Failure::Kind step_failure_kind(uint16_t code, const std::string& host_port);
   void hand_over(Held& h);
   void take_prepared(Held& h);
   void close_statements(ServerConn& conn, const std::vector<uint32_t>& ids);

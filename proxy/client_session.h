@@ -270,6 +270,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void start_read_back(const ReadBack& rb);
   void on_read_back_data(ServerConn& conn, std::span<const uint8_t> data);
   bool retry_not_master(ServerConn& conn);
+  bool retry_refused(ServerConn& conn, uint16_t code);
   bool may_retry_unran();
   bool retry_lost(const std::string& host_port, bool unsent);
   void maybe_splice();

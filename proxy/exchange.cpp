@@ -204,12 +204,15 @@ void Exchange::note_ok(std::span<const uint8_t> ok_payload, const ServerConn& co
 }
 
 Exchange::Step Exchange::on_server_data(ServerConn& conn, std::span<const uint8_t> data, uint32_t client_caps,
-                                        uint16_t hide_err) {
-  if (hide_err != 0 && !response_started_ && response_scanner_.at_boundary() && data.size() >= kPacketHeaderBytes + 3) {
+                                        bool hide_refusals) {
+  if (hide_refusals && !response_started_ && response_scanner_.at_boundary() && data.size() >= kPacketHeaderBytes + 3) {
     PacketHeader h = decode_header(data.data());
     uint16_t code = static_cast<uint16_t>(data[kPacketHeaderBytes + 1] | (data[kPacketHeaderBytes + 2] << 8));
-    if (data.size() == kPacketHeaderBytes + h.length && data[kPacketHeaderBytes] == 0xFF && code == hide_err)
+    if (data.size() == kPacketHeaderBytes + h.length && data[kPacketHeaderBytes] == 0xFF &&
+        refused_before_running(code)) {
+      hidden_code_ = code;
       return Step::hidden_err;
+    }
   }
   size_t pos = 0;
   bool rewrote_any = false;

@@ -57,9 +57,12 @@ class Exchange {
   void infile_sent();
 
   // Server bytes of the response. On `done`, nothing followed the response's end. With
-  // `hide_err` (non-zero, ERR 4038), a response that is exactly one ERR with that code is not
-  // forwarded (Step::hidden_err): the caller retries elsewhere, or calls again without hiding it.
-  Step on_server_data(ServerConn& conn, std::span<const uint8_t> data, uint32_t client_caps, uint16_t hide_err = 0);
+  // `hide_refusals`, a response that is exactly one ERR saying the statement did not run there
+  // (protocol::refused_before_running: 4038, 8001, 8002, 5150) is not forwarded
+  // (Step::hidden_err, hidden_code()): the caller retries elsewhere, or calls again without hiding.
+  Step on_server_data(ServerConn& conn, std::span<const uint8_t> data, uint32_t client_caps,
+                      bool hide_refusals = false);
+  uint16_t hidden_code() const { return hidden_code_; }
   const char* failure() const { return failure_; }
 
   const ResponseOutcome& outcome() const { return outcome_; }
@@ -117,6 +120,7 @@ class Exchange {
   uint8_t last_seq_ = 0;
   bool response_started_ = false;
   bool upload_is_infile_ = false;
+  uint16_t hidden_code_ = 0;
   const char* failure_ = nullptr;
 };
 

@@ -336,6 +336,17 @@ void ServerConn::on_setup_data(std::span<const uint8_t> data) {
                    " to the session-tracking setup: " + (setup_.failure() ? setup_.failure() : "unexpected bytes"));
     return;
   }
+  if (setup_.error() && refused_before_running(setup_.error()->code)) {
+    // An OceanBase server starting or stopping: it runs nothing now; another server takes the login.
+    const ErrPacket err = *setup_.error();
+    core::Stats::inc(env_.stats().server_connect_failures_total);
+    core::Stats::inc(env_.stats().route_server_refusals_total);
+    LOG_INFO("server %s refused the setup before running it (code=%u): not usable now", login_.host_port.c_str(),
+             err.code);
+    close(false);
+    owner_->on_server_login_failed(*this, err);
+    return;
+  }
   tracks_session_state_ = !setup_.error().has_value();
   if (setup_.error()) {
     LOG_WARN("server %s refused session tracking (code=%u msg=\"%s\"): sessions stay on it", login_.host_port.c_str(),

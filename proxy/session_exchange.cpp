@@ -81,7 +81,9 @@ void ClientSession::on_lease_failed(const BackendLease::Failure& f) {
     // A read went out behind the replay and nothing of its answer reached the client: a lost
     // server runs it again elsewhere, a failed step's ERR is its answer.
     if (phase_ != Phase::command) return;
-    if (f.kind == BackendLease::Failure::Kind::lost && retry_lost(f.host_port, false)) return;
+    if ((f.kind == BackendLease::Failure::Kind::lost || f.kind == BackendLease::Failure::Kind::unreachable) &&
+        retry_lost(f.host_port, false))
+      return;
     link_.send_err(1, f.err);
     finish_command();
     return;
@@ -133,13 +135,13 @@ void ClientSession::on_response_data(ServerConn& conn, std::span<const uint8_t> 
   // A statement odp stopped (limits.server_query_timeout_ms) ends with the server's ERR 1317:
   // the client gets odp's, which names the limit (session_timeout.cpp).
   if (watch_.killing && replace_kill_answer(conn, data)) return;
-  uint16_t hide = phase_ == Phase::command && plan_.retryable && exchange_.command() != Command::stmt_prepare
-                      ? errc::OB_NOT_MASTER
-                      : 0;
+  bool hide = phase_ == Phase::command && plan_.retryable && exchange_.command() != Command::stmt_prepare;
   Exchange::Step step = exchange_.on_server_data(conn, data, model_.identity().client_caps, hide);
   if (step == Exchange::Step::hidden_err) {
-    if (retry_not_master(conn)) return;
-    step = exchange_.on_server_data(conn, data, model_.identity().client_caps, 0);
+    bool retried = exchange_.hidden_code() == errc::OB_NOT_MASTER ? retry_not_master(conn)
+                                                                  : retry_refused(conn, exchange_.hidden_code());
+    if (retried) return;
+    step = exchange_.on_server_data(conn, data, model_.identity().client_caps, false);
   }
   handle_step(conn, step);
 }

@@ -234,6 +234,26 @@ bool ClientSession::retry_not_master(ServerConn& conn) {
   return true;
 }
 
+// OceanBase refused the statement before running it: the server is starting or stopping, or does
+// not serve the tenant. Every worker avoids it for a while, its connection goes, and the statement
+// runs elsewhere as one that was never sent (the first statement of a transaction too: the
+// transaction had done nothing).
+bool ClientSession::retry_refused(ServerConn& conn, uint16_t code) {
+  std::string host_port = conn.host_port();
+  core::Stats::inc(env_.stats().route_server_refusals_total);
+  LOG_INFO("server refused before running conn_id=%u server=%s code=%u", id_, host_port.c_str(), code);
+  env_.note_server_failure(host_port);
+  if (!plan_.retryable) return false;
+  if (model_.in_transaction() || !model_.autocommit()) {
+    if (!plan_.starts_transaction || !may_retry_unran()) return false;
+    model_.transaction_never_ran(plan_.begin_sql);
+  } else if (model_.tied()) {
+    return false;  // its state lives on that connection
+  }
+  lease_.drop(conn);
+  return retry_lost(host_port, true);
+}
+
 // The server died (or hung) under a command that had not answered yet. A read has nothing to
 // undo, so, as after a stale route, it runs again once the metadata may have moved on (the dead
 // server is avoided meanwhile). Writes are never re-sent once sent: they may have committed.

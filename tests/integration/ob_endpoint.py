@@ -16,7 +16,9 @@ of odp's codecs (so a misreading in one shows against the other):
     0 = not computed; the connection id is the server session id; the response carries the
     request id and continues the request's frame sequence; LAST_PACKET ends each response. A bad
     frame from the proxy closes the connection (as OB_CHECKSUM_ERROR / OB_UNKNOWN_PACKET would).
-  - fault injection for tests: a request whose text holds `/*ob_endpoint:corrupt=KIND*/` (KIND:
+  - fault injection for tests: while the file given by --refuse-file holds 8001, 8002 or 5150,
+    every COM_QUERY / COM_STMT_EXECUTE gets that error without running (a server starting,
+    stopping, or not serving the tenant); a request whose text holds `/*ob_endpoint:corrupt=KIND*/` (KIND:
     payload, header, seq, request_id) gets its response's last frame spoiled that way.
 
 Usage: ob_endpoint.py --listen HOST:PORT --server HOST:PORT --socket MARIADB_UNIX_SOCKET
@@ -232,12 +234,23 @@ class ResponseEnd:
 # --- the endpoint --------------------------------------------------------------------------------
 
 class Endpoint:
-    def __init__(self, listen, server, socket_path):
+    def __init__(self, listen, server, socket_path, refuse_file=None):
+        self.refuse_file = refuse_file
         self.listen_host, self.listen_port = listen
         self.server = server
         self.socket_path = socket_path
         self.last_checksums = None
         self.stats = {"logins": 0, "proxy_logins": 0, "refused": 0, "ob20_sessions": 0, "bad_frames": 0}
+
+    def refusal(self):
+        """While the refuse file exists, its number (8001, 8002, 5150) answers every statement."""
+        if not self.refuse_file:
+            return 0
+        try:
+            with open(self.refuse_file) as f:
+                return int(f.read().strip() or "0")
+        except (OSError, ValueError):
+            return 0
 
     def stage2_of(self, user):
         conn = pymysql.connect(unix_socket=self.socket_path, user="root")
@@ -476,6 +489,14 @@ class Endpoint:
             command = data[4] if len(data) > 4 else 0
             marker = CORRUPT_MARKER.search(bytes(data))
             corrupt = marker.group(1).decode() if marker else None
+            refusal = self.refusal()
+            if refusal and command in (0x03, 0x17):  # COM_QUERY, COM_STMT_EXECUTE: refused, not run
+                state = "08004" if refusal in (8001, 8002) else "HY000"
+                err = packet(1, err_payload(refusal, state, "Server is stopping" if refusal == 8002 else
+                                            "Server is initializing" if refusal == 8001 else "Tenant not in server"))
+                cwriter.write(self.frame(sessid, req_id, (pseq + 1) & 0xFF, FLAG_LAST_PACKET, err))
+                await cwriter.drain()
+                continue
             swriter.write(bytes(data))
             await swriter.drain()
             if command in (0x01, 0x18, 0x19):  # QUIT, SEND_LONG_DATA, STMT_CLOSE: no answer
@@ -546,8 +567,9 @@ def main():
     ap.add_argument("--listen", required=True)
     ap.add_argument("--server", required=True)
     ap.add_argument("--socket", required=True)
+    ap.add_argument("--refuse-file", help="while it exists, statements get the OceanBase error number it holds")
     a = ap.parse_args()
-    ep = Endpoint(hostport(a.listen), hostport(a.server), a.socket)
+    ep = Endpoint(hostport(a.listen), hostport(a.server), a.socket, a.refuse_file)
     try:
         asyncio.run(ep.serve())
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ import glob
 import json
 import os
 import sys
+import threading
 import time
 
 import pymysql
@@ -36,6 +37,28 @@ def endpoint_logins():
 
 def proxy_logins_since(seen):
     return [x for line, x in endpoint_logins() if line not in seen and x["proxy"]]
+
+
+def admin_rows(sql):
+    with contextlib.closing(connect(user="root@proxysys", password="", database=None)) as c, c.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchall()
+
+
+def wait_not_avoided(port, deadline_s=30):
+    """Until odp no longer avoids the endpoint on `port` (a failure avoids a server for a while)."""
+    def free():
+        return all(not (row[0].endswith(":%d" % port) and int(row[2]) > 0)
+                   for row in admin_rows("show proxycongestion"))
+    L.wait_for(free, deadline_s, what="odp to stop avoiding port %d" % port)
+
+
+def wait_routed_to_leader(table, key):
+    """Until odp has the table's locations (its first statement loads them in the background)."""
+    def loaded():
+        rows = dict(admin_rows("explain route INSERT INTO test.%s (id) VALUES (%d)" % (table, key)))
+        return rows.get("reason") == "leader of partition"
+    L.wait_for(loaded, 10, what="the locations of test.%s" % table)
 
 
 def case_proxy_login_forwards_the_token():
@@ -120,8 +143,11 @@ def case_writes_reach_leaders_through_endpoints():
     keys = range(8100000000, 8100000030)
     with contextlib.closing(connect()) as c, c.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM test.orders")  # the table's entry is loaded
+        wait_routed_to_leader("orders", keys[0])
         for key in keys:
             cur.execute("DELETE FROM test.orders WHERE id = %s", (key,))  # an earlier run's leftovers
+    for port in L.SERVER_PORTS:
+        wait_not_avoided(port + L.SQL_PORT_SHIFT)  # or a strong read could meet a lagging follower
     before = metric("odp_route_not_master_total")
     with contextlib.closing(connect()) as c, c.cursor() as cur:
         try:
@@ -204,6 +230,64 @@ def case_change_user_logs_in_again():
             check_eq(reply[:1], b"\xff", "a wrong password is refused")
         except pymysql.err.OperationalError as e:
             check_eq(e.args[0], 1045, "error code")
+
+
+def refuse(server_index, code):
+    path = os.path.join(L.SANDBOX_DIR, "endpoint%d.refuse" % server_index)
+    if code:
+        with open(path, "w") as f:
+            f.write(str(code))
+    elif os.path.exists(path):
+        os.unlink(path)
+
+
+def case_refusals_before_running_are_retried_elsewhere():
+    # s1 leads the tenant's primary zone: statements without a table go there first.
+    for code in (8002, 8001, 5150):
+        wait_not_avoided(L.SERVER_PORTS[0] + L.SQL_PORT_SHIFT)
+        before = metric("odp_route_server_refusals_total")
+        try:
+            refuse(1, code)
+            with contextlib.closing(connect()) as c, c.cursor() as cur:
+                cur.execute("SELECT @@port, 77")
+                port, v = cur.fetchone()
+            check_eq(v, 77, "answer")
+            check(port != L.SERVER_PORTS[0], "ran on another server than the refusing one (%s)" % port)
+        finally:
+            refuse(1, 0)
+        check(metric("odp_route_server_refusals_total") > before, "refusal %d counted" % code)
+
+
+def case_a_write_waits_for_its_leader_to_stop_refusing():
+    key = 8200000001  # orders is HASH(id) over 3 partitions
+    with contextlib.closing(connect()) as c, c.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM test.orders")  # the table's entry is loaded
+        cur.execute("DELETE FROM test.orders WHERE id = %d" % key)
+        # The leader of the key's partition, from the metadata (which names its endpoint).
+        with contextlib.closing(connect("direct", user="proxyro", password="proxyro", database="oceanbase")) as m, \
+                m.cursor() as mcur:
+            mcur.execute("SELECT sql_port FROM __all_virtual_proxy_schema WHERE table_name = 'orders' AND "
+                         "partition_id = %s AND role = 1", (key % 3,))
+            leader = mcur.fetchone()[0] - L.SQL_PORT_SHIFT
+        index = L.SERVER_PORTS.index(leader) + 1
+        wait_routed_to_leader("orders", key)
+        wait_not_avoided(leader + L.SQL_PORT_SHIFT)
+        refuse(index, 8001)
+        timer = threading.Timer(1.5, refuse, (index, 0))
+        timer.start()
+        try:
+            t0 = time.monotonic()
+            cur.execute("INSERT INTO test.orders (id, customer, amount) VALUES (%d, 'ob', 1)" % key)
+            waited = time.monotonic() - t0
+        finally:
+            timer.join()
+            refuse(index, 0)
+        # It ran on the leader (elsewhere the sandbox answers 4038): the leader has the row.
+        with contextlib.closing(connect(port=leader)) as d, d.cursor() as dcur:
+            dcur.execute("SELECT COUNT(*) FROM test.orders WHERE id = %d" % key)
+            check_eq(dcur.fetchone()[0], 1, "the row, on its leader")
+        cur.execute("DELETE FROM test.orders WHERE id = %d" % key)
+    check(waited >= 1.0, "the write waited for the leader (%.2fs)" % waited)
 
 
 # The spoiled-frame cases come last: a server that broke the protocol is avoided for a while, so
