@@ -37,12 +37,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(inside(c.use_database, b, size));
   // A table partitioned every way must accept whatever the classifier found.
   TableEntry e;
-  e.part_key = "id";
-  e.part_key_idx = 0;
+  e.key_columns.push_back({"id", 0, 5, 63, 1});
   e.partitions.resize(3);
-  e.partitions[0].range_high = 10;
-  e.partitions[1].range_high = 20;
-  e.partitions[0].list_values = {1, 2};
+  e.partitions[0].high_bound = {BoundValue{BoundValue::Kind::integer, 10, {}}};
+  e.partitions[1].high_bound = {BoundValue{BoundValue::Kind::integer, 20, {}}};
+  e.partitions[2].high_bound = {BoundValue{BoundValue::Kind::maxvalue, 0, {}}};
+  e.partitions[0].list_values = {{BoundValue{BoundValue::Kind::integer, 1, {}}},
+                                 {BoundValue{BoundValue::Kind::integer, 2, {}}}};
   e.partitions[2].list_default = true;
   for (PartType t : {PartType::hash, PartType::range, PartType::list, PartType::key}) {
     e.part_type = t;

@@ -111,9 +111,10 @@ TEST_CASE("location service: discovery, table load, dirty refresh, negative cach
   const routing::TableEntry* e = ct->find_table("t1", "test", "orders");
   REQUIRE(e != nullptr);
   CHECK(e->part_type == routing::PartType::hash);
-  CHECK(e->part_key == "id");
-  CHECK(e->part_key_type == 5);
-  CHECK(e->part_key_collation == 63);
+  REQUIRE(e->key_columns.size() == 1);
+  CHECK(e->key_columns[0].name == "id");
+  CHECK(e->key_columns[0].type == 5);
+  CHECK(e->key_columns[0].collation == 63);
   REQUIRE(e->partitions.size() == 2);
   CHECK(e->partitions[1].leader()->server == 0);
   CHECK(ct->missing_tables.count(routing::table_key("t1", "test", "nosuch")) == 1);
@@ -185,9 +186,9 @@ TEST_CASE("meta rows: bad input is an error or skipped, never a crash") {
   schema.columns = {"table_id", "partition_id", "tablet_id", "svr_ip",
                     "sql_port", "role",         "part_num",  "schema_version"};
   schema.rows = {{"1", "0", "1", "127.0.0.1", "3401", "1", "99999999", "1"}};
-  CHECK_FALSE(routing::build_table("t", "d", "x", schema, empty, empty, ct, 0).ok());  // part_num too large
+  CHECK_FALSE(routing::build_table("t", "d", "x", schema, empty, empty, empty, ct, 0).ok());  // part_num too large
   schema.rows = {{"1", "0", "1", "10.9.9.9", "3401", "1", "1", "1"}};
-  auto b = routing::build_table("t", "d", "x", schema, empty, empty, ct, 0);
+  auto b = routing::build_table("t", "d", "x", schema, empty, empty, empty, ct, 0);
   REQUIRE(b.ok());
   CHECK(b->dropped_replicas == 1);
   REQUIRE(b->entry);
