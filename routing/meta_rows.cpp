@@ -135,15 +135,23 @@ Status<std::string> build_cluster(const MetaRows& servers, const MetaRows& zones
 }
 
 namespace {
-// The column names of a partitioning expression ("`a`, b" -> a, b), lower-cased, in order.
-std::vector<std::string> expression_columns(std::string_view expr) {
+// The column names of a partitioning expression ("`a`, b" -> a, b), lower-cased, in order; nullopt
+// when it is more than a list of columns (HASH(id DIV 10), RANGE(YEAR(d))): the proxy places rows
+// by column values, so a level partitioned by another expression is not routed.
+std::optional<std::vector<std::string>> expression_columns(std::string_view expr) {
   std::vector<std::string> out;
   while (!expr.empty()) {
     size_t comma = expr.find(',');
-    std::string name;
-    for (char c : expr.substr(0, comma))
-      if (c != '`' && c != ' ' && c != '(' && c != ')') name += base::ascii_lower(c);
-    out.push_back(std::move(name));
+    std::string_view part = expr.substr(0, comma);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    if (part.size() >= 2 && part.front() == '`' && part.back() == '`') part = part.substr(1, part.size() - 2);
+    if (part.empty()) return std::nullopt;
+    for (char c : part) {
+      const auto u = static_cast<unsigned char>(c);
+      if (!(std::isalnum(u) || c == '_' || c == '$' || u >= 0x80)) return std::nullopt;
+    }
+    out.push_back(lower(part));
     if (comma == std::string_view::npos) break;
     expr.remove_prefix(comma + 1);
   }
@@ -224,8 +232,9 @@ Status<std::string> read_part_info(const MetaRows& part_info, TableEntry& e) {
   e.part_type = static_cast<PartType>(type);
   if (level >= 2 && number(Cols::cell(first, p_sub_type), sub_type) && sub_type >= 0 && sub_type <= 6)
     e.sub_part_type = static_cast<PartType>(sub_type);
-  const std::vector<std::string> order[2] = {expression_columns(Cols::cell(first, p_expr).value_or("")),
-                                             expression_columns(Cols::cell(first, p_sub_expr).value_or(""))};
+  const std::optional<std::vector<std::string>> order[2] = {
+      expression_columns(Cols::cell(first, p_expr).value_or("")),
+      expression_columns(Cols::cell(first, p_sub_expr).value_or(""))};
   struct Ranked {
     PartKeyColumn column;
     size_t rank;
@@ -242,9 +251,10 @@ Status<std::string> read_part_info(const MetaRows& part_info, TableEntry& e) {
     number(Cols::cell(row, p_klevel), key_level);
     if (key_level == 2 && !e.two_level()) continue;  // a sub-partition key without sub-partitioning
     k.level = key_level == 2 ? 2 : 1;
+    if (!order[k.level - 1]) continue;  // an expression, not columns: the level is not placed
     // Key order: the column's place in its level's expression; columns it does not name follow,
     // by their position in the table.
-    const auto& names = order[k.level - 1];
+    const auto& names = *order[k.level - 1];
     size_t pos = static_cast<size_t>(std::find(names.begin(), names.end(), k.name) - names.begin());
     size_t rank = pos < names.size() ? pos : names.size() + static_cast<size_t>(std::max<int32_t>(k.index, 0));
     if (k.level == 2) rank += size_t{1} << 32;
@@ -252,7 +262,6 @@ Status<std::string> read_part_info(const MetaRows& part_info, TableEntry& e) {
   }
   std::stable_sort(keys.begin(), keys.end(), [](const Ranked& a, const Ranked& b) { return a.rank < b.rank; });
   for (auto& k : keys) e.key_columns.push_back(std::move(k.column));
-  if (e.two_level() && level_columns(e, 2) == 0) e.sub_part_type = PartType::none;  // nothing to place by
   return Ok{};
 }
 

@@ -50,5 +50,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     PartitionChoice p = choose_partition(e, c, {});
     FUZZ_CHECK(p.index < 3);
   }
+  // Two keys and two levels: a tablet is named only with both indexes in range.
+  e.key_columns.push_back({"k", 1, 22, 63, 2});
+  e.sub_part_type = PartType::key;
+  for (auto& part : e.partitions) part.subpartitions.resize(2);
+  for (PartType t : {PartType::range_columns, PartType::list_columns, PartType::key}) {
+    e.part_type = t;
+    PartitionChoice p = choose_partition(e, c, {});
+    FUZZ_CHECK(p.index < 3 && p.sub_index < 2);
+    FUZZ_CHECK(p.kind != PartitionChoice::Kind::single || e.tablet(p.index, p.sub_index) != nullptr);
+  }
   return 0;
 }

@@ -81,6 +81,22 @@ TEST_CASE("meta rows: a KEY over two columns keeps the expression's key order") 
   CHECK(e.partitions[4].leader()->server == 1);
 }
 
+TEST_CASE("meta rows: a level partitioned by an expression, not columns, has no key to place by") {
+  ClusterTopology ct = three_servers();
+  MetaRows schema = schema_rows();
+  for (int p = 0; p < 3; ++p) schema.rows.push_back(replica(6, 60 + p, p, p, true, 3));
+  MetaRows info = info_rows();
+  info.rows = {{"t1", "6", "1", "3", "0", "1", "id", "5", "0", "1", "id DIV 10", "63", "0", "255", ""}};
+  auto b = build_table("t1", "test", "t", schema, info, partition_rows(), {}, ct, 0);
+  REQUIRE(b.ok());
+  CHECK(b->entry->part_type == PartType::hash);
+  CHECK(b->entry->key_columns.empty());
+  info.rows[0][10] = "`id`";
+  b = build_table("t1", "test", "t", schema, info, partition_rows(), {}, ct, 0);
+  REQUIRE(b.ok());
+  CHECK(b->entry->key_columns.size() == 1);
+}
+
 TEST_CASE("meta rows: RANGE_COLUMNS bounds and LIST_COLUMNS values") {
   ClusterTopology ct = three_servers();
   MetaRows schema = schema_rows();
