@@ -252,6 +252,7 @@ TEST_CASE("choose_partition: several key columns from WHERE equalities, IN lists
   CHECK(p.kind == PartitionChoice::Kind::single);
   CHECK(p.index == want);
   CHECK(choose("SELECT * FROM devices WHERE serial = 42 AND x > 3 AND vendor = 'acme'").index == want);
+  CHECK(choose("SELECT * FROM devices WHERE (vendor, serial) = ('acme', 42)").index == want);
   CHECK(choose("UPDATE devices SET x = 1 WHERE vendor = ? AND serial = ?", {string("acme"), integer(42)}).index ==
         want);
   CHECK(choose("INSERT INTO devices (serial, note, vendor) VALUES (42, 'n', 'acme')").index == want);
