@@ -704,6 +704,46 @@ def case_proxysys_kill_query_stops_the_statement():
             check_eq(e.args[0], 1094, "kill query of an unknown id")
 
 
+def case_multi_column_keys_from_prepared_parameters():
+    # Two key columns bound as parameters (COM_STMT_EXECUTE): every parameter is needed to name the
+    # tablet, and the writes reach its leader.
+    from hygienelib import CClient
+    binary = os.environ.get("ODP_C_CLIENT") or os.path.join(BUILD_DIR, "tests", "integration", "odp_it_c_client")
+    check(os.path.exists(binary), "the C client %s is built" % binary)
+    c = CClient(binary, ODP_PORT, "prepared", "app", "app", "test")
+    check(c.dead is None, "C client login: %s" % c.login_answer)
+    try:
+        before = metric("odp_route_not_master_total")
+        for table, columns, keys, kinds in [
+                ("devices", ("vendor", "serial"), [(b"acme", 3), (b"globex", 42), (b"initech", -7), (b"zz", 9)],
+                 "sl"),
+                ("shipments", ("id", "region_id"), [(5, 1), (1500, 2), (1500, 3), (7000, 4)], "ll")]:
+            lead = leaders(table)
+            where = " AND ".join("%s = ?" % col for col in columns)
+            c.run(".ps ins INSERT INTO test.%s (%s) VALUES (?, ?)" % (table, ", ".join(columns)))
+            c.run(".ps sel SELECT @@port FROM test.%s WHERE %s" % (table, where))
+            c.run(".ps del DELETE FROM test.%s WHERE %s" % (table, where))
+            seen = set()
+            for key in keys:
+                tablet, name = expected_tablet(table, key)
+                seen.add(tablet)
+                arg = " ".join("%s:%s" % (k, v.decode() if isinstance(v, bytes) else v) for k, v in zip(kinds, key))
+                what = "%s key %r (%s) as parameters" % (table, key, name)
+                c.run(".exec del " + arg)  # left by an interrupted run
+                out = c.run(".exec ins " + arg)
+                check("ERROR" not in out, "insert of %s: %s" % (what, out))
+                out = c.run(".exec sel " + arg)
+                check("row: %d" % lead[tablet] in out, "server reading %s: %s (leader %d)" % (what, out, lead[tablet]))
+                out = c.run(".exec del " + arg)
+                check("ERROR" not in out, "delete of %s: %s" % (what, out))
+            check(len(seen) >= 2, "%s parameters spread over tablets" % table)
+            for name in ("ins", "sel", "del"):
+                c.run(".close " + name)
+        check_eq(metric("odp_route_not_master_total"), before, "4038 answers during prepared multi-column writes")
+    finally:
+        c.close()
+
+
 CASES = [
     ("sandbox_is_cluster_shaped", case_sandbox_is_cluster_shaped),
     ("reads_land_on_leaders", case_reads_land_on_leaders),
@@ -716,6 +756,7 @@ CASES = [
     ("key_partitions_as_oceanbase", case_key_partitions_as_oceanbase),
     ("key_partitions_from_prepared_parameters", case_key_partitions_from_prepared_parameters),
     ("multi_column_and_two_level_partitions", case_multi_column_and_two_level_partitions),
+    ("multi_column_keys_from_prepared_parameters", case_multi_column_keys_from_prepared_parameters),
     ("kill_finds_the_statement_not_the_pooled_connection", case_kill_finds_the_statement_not_the_pooled_connection),
     ("kill_query_of_a_session_between_statements_hits_no_one_else",
      case_kill_query_of_a_session_between_statements_hits_no_one_else),
