@@ -118,8 +118,10 @@ std::optional<uint64_t> key_hash(const PartKeyColumn& column, const SqlValue& va
 }
 
 std::optional<int> compare_column_value(const PartKeyColumn& column, const SqlValue& value, const BoundValue& bound) {
-  if (bound.kind == BoundValue::Kind::maxvalue)
-    return value.kind == SqlValue::Kind::null ? std::nullopt : std::optional<int>(-1);
+  // Any literal is below MAXVALUE; NULL and expressions (which may be NULL) are not certain.
+  const bool literal = value.kind == SqlValue::Kind::integer || value.kind == SqlValue::Kind::decimal ||
+                       value.kind == SqlValue::Kind::string;
+  if (bound.kind == BoundValue::Kind::maxvalue) return literal ? std::optional<int>(-1) : std::nullopt;
   if (integer_type(column.type)) {
     if (bound.kind != BoundValue::Kind::integer) return std::nullopt;
     auto v = integer_column_value(column.type, value);

@@ -1,11 +1,8 @@
 #include "routing/router.h"
 
-#include <algorithm>
-#include <cctype>
-#include <charconv>
+#include <array>
 #include <cstdint>
-#include <cstdlib>
-#include <optional>
+#include <vector>
 
 #include "base/ascii.h"
 #include "routing/partition_locate.h"

@@ -141,6 +141,11 @@ TEST_CASE("RANGE_COLUMNS: lexicographic tuples, MAXVALUE per column") {
   SqlValue s = integer(10), null = null_value(), str = string("12");
   CHECK(place(e, {&s, &null}).index == -1);
   CHECK(place(e, {&str, &s}).index == 2);  // '12' casts to the integer column exactly
+  // An expression (NOW(), a + 1) is not a value; a column the row is decided before does not matter.
+  SqlValue expr, one = integer(1);
+  expr.kind = SqlValue::Kind::other;
+  CHECK(place(e, {&s, &expr}).index == -1);
+  CHECK(place(e, {&one, &expr}).index == 0);
   // Without a MAXVALUE partition, values above every bound are not placed.
   e.partitions.pop_back();
   CHECK(at(30, 0) == -1);
