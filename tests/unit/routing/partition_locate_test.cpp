@@ -318,3 +318,57 @@ TEST_CASE("choose_partition and route on a two-level table: the sub-partition's 
   p = choose_partition(e, c, {});
   CHECK(p.kind == PartitionChoice::Kind::multiple);
 }
+
+TEST_CASE("two levels: every function works at either level (LIST x KEY, HASH x RANGE, KEY x LIST_COLUMNS)") {
+  // LIST(country) x KEY(name VARCHAR general_ci): the sub-partition is the KEY of the name alone.
+  TableEntry lk;
+  lk.part_type = PartType::list;
+  lk.sub_part_type = PartType::key;
+  lk.key_columns = {{"country", 0, 4, 63, 1}, {"name", 1, 22, 45, 2}};
+  lk.partitions = parts(2);
+  lk.partitions[0].list_values = {{bint(1)}, {bint(2)}};
+  lk.partitions[1].list_default = true;
+  for (auto& p : lk.partitions) p.subpartitions = parts(8);
+  SqlValue country = integer(2), name = string("ABCDEF  ");
+  TabletPlace t = place(lk, {&country, &name});
+  CHECK(t.index == 0);
+  CHECK(t.sub_index == 4);  // "abcdef" under utf8mb4_general_ci: 5483367784116059036 % 8
+  country = integer(9);
+  CHECK(place(lk, {&country, &name}).index == 1);
+
+  // HASH(id) x RANGE(at): sub-partitions have their own bounds (per partition).
+  TableEntry hr;
+  hr.part_type = PartType::hash;
+  hr.sub_part_type = PartType::range;
+  hr.key_columns = {{"id", 0, 5, 63, 1}, {"at", 1, 4, 63, 2}};
+  hr.partitions = parts(2);
+  for (auto& p : hr.partitions) {
+    p.subpartitions = parts(2);
+    p.subpartitions[0].high_bound = {bint(100)};
+    p.subpartitions[1].high_bound = {bmax()};
+  }
+  SqlValue id = integer(-3), at = integer(150);
+  t = place(hr, {&id, &at});
+  CHECK(t.index == 1);
+  CHECK(t.sub_index == 1);
+  at = integer(99);
+  CHECK(place(hr, {&id, &at}).sub_index == 0);
+
+  // KEY(a) x LIST_COLUMNS(b, c).
+  TableEntry kl;
+  kl.part_type = PartType::key;
+  kl.sub_part_type = PartType::list_columns;
+  kl.key_columns = {{"a", 0, 5, 63, 1}, {"b", 1, 5, 63, 2}, {"c", 2, 22, 63, 2}};
+  kl.partitions = parts(10);
+  for (auto& p : kl.partitions) {
+    p.subpartitions = parts(2);
+    p.subpartitions[0].list_values = {{bint(1), btext("x")}};
+    p.subpartitions[1].list_values = {{bint(1), btext("y")}, {bint(2), btext("x")}};
+  }
+  SqlValue a = integer(145), b = integer(2), c = string("x");
+  t = place(kl, {&a, &b, &c});
+  CHECK(t.index == 2);  // murmur64A(le64(145), 0) = 3972054043075874492 -> p2 of 10
+  CHECK(t.sub_index == 1);
+  b = integer(3);
+  CHECK(place(kl, {&a, &b, &c}).index == -1);  // no such list value and no DEFAULT: unplaced
+}
