@@ -15,12 +15,12 @@ TENANT=t1
 # Two-level tables (shipments: RANGE(id) x HASH(region_id), 2 sub-partitions per partition) have a
 # leader per sub-partition tablet; their "partition" in the leaders file and in
 # __all_virtual_proxy_schema.partition_id is the tablet's number: part_id * subparts + sub_part_id.
-EXAMPLE_TABLES=(orders events regions items accounts tags people devices readings shipments)
+EXAMPLE_TABLES=(orders events regions items accounts tags people devices readings shipments stock)
 table_id_of() {
   case $1 in
     orders) echo 500001 ;; events) echo 500002 ;; regions) echo 500003 ;; items) echo 500004 ;;
     accounts) echo 500005 ;; tags) echo 500006 ;; people) echo 500007 ;; devices) echo 500008 ;;
-    readings) echo 500009 ;; shipments) echo 500010 ;;
+    readings) echo 500009 ;; shipments) echo 500010 ;; stock) echo 500011 ;;
   esac
 }
 part_count_of() {
@@ -48,6 +48,9 @@ key_part_sql() { # TABLE ROW
     # RANGE COLUMNS(site, seq): (10, 100), (10, MAXVALUE), (20, 0), (MAXVALUE, MAXVALUE).
     readings) echo "IF($2.site IS NULL OR $2.seq IS NULL, NULL, CASE WHEN ($2.site, $2.seq) < (10, 100) THEN 0
       WHEN $2.site <= 10 THEN 1 WHEN ($2.site, $2.seq) < (20, 0) THEN 2 ELSE 3 END)" ;;
+    # LIST COLUMNS(country, kind): ((1, 1), (1, 2)), ((2, 1)), DEFAULT.
+    stock) echo "IF($2.country IS NULL OR $2.kind IS NULL, NULL, CASE WHEN ($2.country, $2.kind) IN ((1, 1), (1, 2))
+      THEN 0 WHEN ($2.country, $2.kind) = (2, 1) THEN 1 ELSE 2 END)" ;;
     # RANGE(id) x HASH(region_id) 2: the sub-partition's tablet number.
     shipments) echo "IF($2.id < 1000, 0, IF($2.id < 2000, 1, 2)) * 2 + MOD(ABS($2.region_id), 2)" ;;
     regions) echo "oceanbase.part_of('$1', $2.code)" ;;
@@ -65,6 +68,7 @@ default_leader() { # TABLE PART
     accounts:*) l=$(($2 % 3 + 1)) ;; tags:*) l=$((($2 + 1) % 3 + 1)) ;; people:*) l=$((($2 + 2) % 3 + 1)) ;;
     devices:*) l=$(($2 % 3 + 1)) ;; readings:*) l=$((($2 + 1) % 3 + 1)) ;;
     shipments:*) l=$((($2 + 2) % 3 + 1)) ;; # p0sp0 s3, p0sp1 s1, p1sp0 s2, ...
+    stock:*) l=$(($2 % 3 + 1)) ;;
   esac
   echo $(((l - 1) % NSERVERS + 1))
 }
@@ -229,7 +233,7 @@ EOF
 example_tables_sql() {
   cat <<'EOF'
 DROP TABLE IF EXISTS test.orders, test.events, test.regions, test.items, test.accounts, test.tags, test.people,
-  test.devices, test.readings, test.shipments;
+  test.devices, test.readings, test.shipments, test.stock;
 CREATE TABLE test.orders (id BIGINT PRIMARY KEY, customer VARCHAR(64), amount DECIMAL(12,2))
   PARTITION BY HASH(id) PARTITIONS 3;
 CREATE TABLE test.events (id BIGINT PRIMARY KEY, kind VARCHAR(32), at DATETIME)
@@ -247,6 +251,9 @@ CREATE TABLE test.readings (site BIGINT, seq BIGINT, val INT, PRIMARY KEY (site,
   PARTITION BY RANGE COLUMNS (site, seq) (PARTITION p0 VALUES LESS THAN (10, 100),
     PARTITION p1 VALUES LESS THAN (10, MAXVALUE), PARTITION p2 VALUES LESS THAN (20, 0),
     PARTITION p3 VALUES LESS THAN (MAXVALUE, MAXVALUE));
+CREATE TABLE test.stock (country INT, kind INT, qty INT, PRIMARY KEY (country, kind))
+  PARTITION BY LIST COLUMNS (country, kind) (PARTITION p0 VALUES IN ((1, 1), (1, 2)), PARTITION p1 VALUES IN ((2, 1)),
+    PARTITION p2 DEFAULT);
 CREATE TABLE test.shipments (id BIGINT, region_id BIGINT, what VARCHAR(64), PRIMARY KEY (id, region_id))
   PARTITION BY RANGE (id) SUBPARTITION BY HASH (region_id) SUBPARTITIONS 2
   (PARTITION p0 VALUES LESS THAN (1000), PARTITION p1 VALUES LESS THAN (2000), PARTITION p2 VALUES LESS THAN MAXVALUE);
@@ -303,6 +310,10 @@ part_info_sql() { # TABLE TID
       part_info_row "$tid" 1 4 4 2 site 5 0 1 'site, seq' 63
       part_info_row "$tid" 1 4 4 2 seq 5 1 1 'site, seq' 63
       ;;
+    stock)
+      part_info_row "$tid" 1 3 6 2 country 4 0 1 'country, kind' 63
+      part_info_row "$tid" 1 3 6 2 kind 4 1 1 'country, kind' 63
+      ;;
     shipments)
       part_info_row "$tid" 2 3 3 1 id 5 0 1 id 63 2 0 region_id
       part_info_row "$tid" 2 3 3 1 region_id 5 1 2 id 63 2 0 region_id
@@ -319,6 +330,7 @@ part_bounds() { # TABLE P
     readings:0) high="'10, 100'" ;; readings:1) high="'10, MAXVALUE'" ;; readings:2) high="'20, 0'" ;;
     readings:3) high="'MAXVALUE, MAXVALUE'" ;;
     regions:0) list="'1,2,3'" ;; regions:1) list="'4,5,6'" ;; regions:2) list="'DEFAULT'" ;;
+    stock:0) list="'(1,1),(1,2)'" ;; stock:1) list="'(2,1)'" ;; stock:2) list="'DEFAULT'" ;;
   esac
   echo "$high, $list"
 }
@@ -406,7 +418,7 @@ start_replication() { # I: follow every other server
 # `up`s only make sure the metadata matches the state files and replication runs.
 # Bumped when the shape changes (tables, metadata columns): a sandbox made by an older version is
 # set up again on its next `up` (example tables re-created, default leaders).
-SHAPE_VERSION=3
+SHAPE_VERSION=4
 
 setup_cluster_shape() {
   local i fresh=0

@@ -348,11 +348,13 @@ MULTI_TABLES = [
                                        (b"initech", -3), (b"acme", 754623846937), (b"x" * 30, 99), (b"z", 1 << 40)]),
     ("readings", ("site", "seq"), [(1, 5), (10, 99), (10, 100), (10, 1 << 50), (11, -5), (20, -1), (20, 0), (99, 3),
                                    (-4, 1000)]),
+    ("stock", ("country", "kind"), [(1, 1), (1, 2), (2, 1), (2, 2), (1, 3), (9, 9), (-1, 1)]),
     ("shipments", ("id", "region_id"), [(5, 3), (5, 4), (999, -7), (1000, 2), (1500, 5), (1999, 0), (2000, 1),
                                         (5000, -8), (123456, 11)]),
 ]
 READINGS_BOUNDS = [(10, 100), (10, None), (20, 0), (None, None)]  # None = MAXVALUE
 SHIPMENT_BOUNDS, SHIPMENT_SUBPARTS = [1000, 2000, None], 2
+STOCK_LISTS = [[(1, 1), (1, 2)], [(2, 1)]]  # then DEFAULT
 
 
 def below(row, bound):
@@ -375,6 +377,9 @@ def expected_tablet(table, key):
         return part, "p%d" % part
     if table == "readings":
         part = next(i for i, b in enumerate(READINGS_BOUNDS) if below(key, b))
+        return part, "p%d" % part
+    if table == "stock":
+        part = next((i for i, values in enumerate(STOCK_LISTS) if key in values), len(STOCK_LISTS))  # else DEFAULT
         return part, "p%d" % part
     ident, region = key
     part = next(i for i, b in enumerate(SHIPMENT_BOUNDS) if b is None or ident < b)
