@@ -30,6 +30,12 @@ part_count_of() {
   esac
 }
 sub_part_count_of() { case $1 in shipments) echo 2 ;; *) echo 0 ;; esac; }
+# The name of tablet N of TABLE: pN, or pXspY for a sub-partition.
+tablet_name() { # TABLE N
+  local subs
+  subs=$(sub_part_count_of "$1")
+  if ((subs > 0)); then echo "p$(($2 / subs))sp$(($2 % subs))"; else echo "p$2"; fi
+}
 # Tablets: one per partition, or one per sub-partition.
 tablet_count_of() {
   local subs
@@ -450,10 +456,12 @@ $(example_tables_sql)" || die "s$i: creating the cluster schema failed"
 # ---------------------------------------------------------------------------------------------
 # verbs
 
-server_roles() { # I: "orders.p0 events.p2" (what it leads)
+server_roles() { # I: "orders.p0 events.p2 shipments.p1sp0" (what it leads)
   [[ -s $META_DIR/leaders ]] || { echo "-"; return; }
-  local out
-  out=$(awk -v i="$1" '$3 == i { printf "%s%s.p%s", (n++ ? " " : ""), $1, $2 }' "$META_DIR/leaders")
+  local out="" t p l
+  while read -r t p l; do
+    [[ $l == "$1" ]] && out+="${out:+ }$t.$(tablet_name "$t" "$p")"
+  done <"$META_DIR/leaders"
   echo "${out:--}"
 }
 
@@ -504,7 +512,12 @@ cmd_switch_leader() { # TABLE PARTITION NAME
   [[ -n $table && -n $part && -n $name ]] || die "usage: sandbox switch-leader TABLE PARTITION NAME (e.g. orders p1 s2)"
   table=${table#test.}
   part=${part#p}
-  [[ $part =~ ^[0-9]+$ ]] || die "bad partition '$2' (p0, p1, ... or 0, 1, ...)"
+  if [[ $part =~ ^([0-9]+)sp([0-9]+)$ ]] && (($(sub_part_count_of "$table") > 0)); then
+    # A sub-partition by name: its tablet number.
+    ((BASH_REMATCH[2] < $(sub_part_count_of "$table"))) || die "no sub-partition '$2' in '$table'"
+    part=$((BASH_REMATCH[1] * $(sub_part_count_of "$table") + BASH_REMATCH[2]))
+  fi
+  [[ $part =~ ^[0-9]+$ ]] || die "bad partition '$2' (p0, p1, ... or 0, 1, ...; p0sp1 ... for sub-partitions)"
   to=$(server_index "$name") || die "unknown server '$name' (have: $(server_names | tr '\n' ' '))"
   init_meta_state
   from=$(leader_of "$table" "$part")
@@ -521,5 +534,5 @@ cmd_switch_leader() { # TABLE PARTITION NAME
   fi
   set_leader "$table" "$part" "$to"
   write_meta_everywhere
-  log "$table.p$part: leader s$from -> $name"
+  log "$table.$(tablet_name "$table" "$part"): leader s$from -> $name"
 }
