@@ -36,7 +36,8 @@ void encode_ob20_frame(Ob20Header h, std::span<const uint8_t> extra_info, std::s
   put_u32(out, h.payload_len);
   put_u32(out, h.flags);
   put_u16(out, 0);
-  put_u16(out, crc16_arc(std::span<const uint8_t>(out.data() + start, kHeaderChecksumOffset)));
+  // Without checksums both read 0, "skip the check" (as the server writes them with checksums off).
+  put_u16(out, with_checksum ? crc16_arc(std::span<const uint8_t>(out.data() + start, kHeaderChecksumOffset)) : 0);
   const size_t payload_start = out.size();
   if (extra_block) {
     put_u32(out, static_cast<uint32_t>(extra_info.size()));

@@ -52,7 +52,7 @@ struct Ob20Header {
 };
 
 // Appends one frame. A non-empty extra_info is written with its u32 length and sets
-// ob20flag::EXTRA_INFO. with_checksum=false writes 0 as the payload checksum ("unchecked").
+// ob20flag::EXTRA_INFO. with_checksum=false writes 0 as both checksums ("unchecked").
 void encode_ob20_frame(Ob20Header h, std::span<const uint8_t> extra_info, std::span<const uint8_t> mysql_bytes,
                        bool with_checksum, std::vector<uint8_t>& out);
 

@@ -82,6 +82,12 @@ void BackendLease::acquire(ServerId server, const Needs& needs) {
   needs_ = needs;
   target_ = server;
   changed_user_ = false;
+  if (needs.fresh_login) {
+    // Beside the pool's cap, as a client's login is: the pool trims idle connections later.
+    if (kept) release(false);
+    open(server);
+    return;
+  }
   for (auto& h : held_) {
     if (h.conn->server() == server && h.conn->state() == ServerConn::State::ready) {
       ready(h);
@@ -207,6 +213,14 @@ void BackendLease::ready(Held& h, bool fresh) {
   }
   SessionState::Replay r = model_.vars().plan(h.sync, model_.baseline());
   if (r.change_user) {
+    if (login_.ob) {
+      // A proxy login has no password to answer COM_CHANGE_USER with: a login of its own instead.
+      ServerId server = conn.server();
+      ServerConn* gone = h.conn.get();
+      drop(*gone);
+      open(server);
+      return;
+    }
     change_user(h);
     return;
   }
@@ -554,6 +568,15 @@ void BackendLease::drop_others(ServerConn& keep) {
   }
   std::erase_if(held_, [](const Held& h) { return h.conn == nullptr; });
   current_ = &keep;
+}
+
+void BackendLease::drop_all() {
+  for (auto& h : held_) {
+    h.conn->quit();
+    dead_.push_back(std::move(h.conn));
+  }
+  held_.clear();
+  current_ = nullptr;
 }
 
 void BackendLease::release(bool keep_current) {

@@ -53,6 +53,9 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
     bool held_begin = true;                   // the held BEGIN goes out ahead of the command
     bool check_alive = false;                 // nothing to replay: one COM_PING proves the server answers
     bool bare = false;                        // no replay at all (COM_CHANGE_USER replaces the state)
+    // A login of its own, never a pooled connection: the server is to check this client's password
+    // (server_mode "oceanbase": odp cannot, so a session uses the pool only once a login proved it).
+    bool fresh_login = false;
     // A plain read: it may go out right behind the replay steps instead of after their answers
     // (one round trip, not two). If a step fails, the read's answer is dropped with the
     // connection and the step's ERR is the answer; a read has no effect to lose.
@@ -103,6 +106,8 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
   void drop(ServerConn& conn);
   // Every connection but `keep` is closed (they were logged in as a user the session left).
   void drop_others(ServerConn& keep);
+  // Every connection is closed (COM_CHANGE_USER by a new login: they are logged in as the old user).
+  void drop_all();
   // Between commands: dropped connections go to the pool, which frees them from the worker loop
   // (a command may end inside a dropped connection's own callback: a server login that failed).
   // Without a pool they stay until the session goes.

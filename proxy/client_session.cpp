@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <chrono>
 
 #include "base/log.h"
 #include "protocol/commands.h"
@@ -27,6 +28,9 @@ ClientSession::ClientSession(SessionEnv& env, Conn* client, uint32_t connection_
   timer_.fn = &ClientSession::on_timer;
   timer_.ctx = this;
   token_ = g_next_token.fetch_add(1, std::memory_order_relaxed);
+  connected_at_us_ =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   client->set_handler(this);
   core::Stats::inc(env_.stats().client_connections_accepted_total);
   core::Stats::inc(env_.stats().client_connections);
@@ -309,6 +313,7 @@ void ClientSession::on_server_closed(ServerConn& conn, int err) {
     return;
   }
   std::string host_port = conn.host_port();
+  std::string why = conn.protocol_failure();  // e.g. an OB 2.0 checksum that did not match
   bool active = &conn == lease_.current();
   bool busy = active && phase_ != Phase::ready;
   bool lost_state = active && (model_.tied() || env_.pool() == nullptr);
@@ -326,8 +331,10 @@ void ClientSession::on_server_closed(ServerConn& conn, int err) {
   if (!busy && !lost_state && !login_.changing_user) return;  // the next statement reconnects
   if (busy && !lost_state && !login_.changing_user && phase_ == Phase::command && retry_lost(host_port, false)) return;
   if ((phase_ == Phase::command || phase_ == Phase::upload) && !exchange_.response_started()) {
-    link_.send_err(1, errc::ER_NET_READ_ERROR, "odp: lost connection to server " + host_port + " during query",
-                   "08S01");
+    link_.send_err(
+        1, errc::ER_NET_READ_ERROR,
+        "odp: lost connection to server " + host_port + " during query" + (why.empty() ? std::string() : ": " + why),
+        "08S01");
   } else if (login_.changing_user) {
     link_.send_err(login_.next_seq, errc::ER_NET_READ_ERROR,
                    "odp: lost connection to server " + host_port + " during COM_CHANGE_USER", "08S01");

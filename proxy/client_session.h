@@ -224,6 +224,8 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void handle_handshake_response(std::span<const uint8_t> payload, uint8_t seq);
   void request_native_password();
   void verify_credentials(const std::string& auth_response);
+  bool proxy_login_mode() const;
+  void forward_login(const std::string& auth_response);
   void look_up_credential(bool recheck);
   void on_credential(Result<UserCredential, std::string> result);
   void refuse_account(const UserCredential& cred);
@@ -292,6 +294,8 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void free_done_killers();
   void begin_change_user(std::span<const uint8_t> payload);
   void send_change_user_to_server(ServerConn& conn);
+  void change_user_by_login();
+  void finish_change_user_by_login(ServerConn& conn);
   void handle_change_user_reply(ServerConn& conn, std::span<const uint8_t> data);
 
   SessionEnv& env_;
@@ -301,6 +305,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   Exchange exchange_;
   uint32_t id_;
   std::string peer_;
+  int64_t connected_at_us_ = 0;  // wall clock, for OBServers (__client_connect_time)
   uint64_t token_ = 0;
   Phase phase_ = Phase::greeting;
   core::Timer timer_;

@@ -294,7 +294,9 @@ size_t Exchange::tail_to_hold(size_t scanned) const {
 
 void Exchange::pass(ServerConn& conn, std::span<const uint8_t> bytes, bool copy) {
   if (bytes.empty()) return;
-  if (copy) {
+  // Zero-copy forwarding lends the server connection's receive buffer; bytes unwrapped from OB 2.0
+  // frames live in odp's own buffer instead, which the next read reuses: they are copied.
+  if (copy || conn.ob20()) {
     link_.send(bytes);
   } else {
     link_.forward(conn.conn(), bytes);
@@ -344,7 +346,8 @@ uint32_t Exchange::response_splice_bytes() const {
 }
 
 void Exchange::maybe_splice_response(ServerConn& conn) {
-  if (!held_.empty() || !link_.open() || !link_.passthrough() || response_splice_bytes() == 0) return;
+  // OB 2.0 frames are not the client's MySQL stream: they are unwrapped, never spliced.
+  if (!held_.empty() || !link_.open() || !link_.passthrough() || conn.ob20() || response_splice_bytes() == 0) return;
   // Refused while this connection already splices or is stopping its reads for it.
   if (!conn.conn().can_splice_to(*link_.conn())) return;
   conn.conn().request_splice();
@@ -368,7 +371,7 @@ uint32_t Exchange::request_splice_bytes() const {
 }
 
 void Exchange::maybe_splice_request(ServerConn& conn) {
-  if (!link_.open() || !link_.passthrough() || !link_.input().empty() || patch_stmt_id_) return;
+  if (!link_.open() || !link_.passthrough() || !link_.input().empty() || patch_stmt_id_ || conn.ob20()) return;
   if (request_splice_bytes() == 0 || !link_.conn()->can_splice_to(conn.conn())) return;
   link_.conn()->request_splice();
 }

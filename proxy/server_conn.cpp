@@ -1,13 +1,17 @@
 #include "proxy/server_conn.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+
+#include <openssl/rand.h>
 
 #include "base/log.h"
 #include "protocol/auth.h"
 #include "protocol/constants.h"
 #include "protocol/handshake.h"
 #include "protocol/packet.h"
+#include "protocol/result_packets.h"
 
 namespace odp::proxy {
 
@@ -47,7 +51,7 @@ void ServerConn::close(bool flush) {
 void ServerConn::quit() {
   if (conn_ != nullptr && state_ == State::ready) {
     static constexpr uint8_t kQuit[] = {1, 0, 0, 0, static_cast<uint8_t>(Command::quit)};
-    conn_->write(kQuit);
+    write(kQuit);
     close(true);
     return;
   }
@@ -135,7 +139,47 @@ void ServerConn::on_timer(core::Timer& t) {
                    "odp: server " + server + " did not complete the login within limits.server_connect_timeout_ms");
 }
 
+void ServerConn::write(std::span<const uint8_t> bytes) {
+  if (!ob20_out_) {
+    conn_->write(bytes);
+    return;
+  }
+  ob20_scratch_.clear();
+  ob20_out_->wrap(bytes, ob20_scratch_, ob20_expect_);
+  conn_->write(ob20_scratch_);
+}
+
+bool ServerConn::unwrap_ob20(std::span<const uint8_t> data) {
+  ob20_scratch_.clear();
+  auto fed = ob20_in_->feed(data, ob20_expect_, ob20_scratch_);
+  if (fed) return true;
+  core::Stats::inc(env_.stats().server_ob20_errors_total);
+  protocol_failure_ = std::string("OB 2.0 frame refused (") + fed.error().what + ")";
+  LOG_WARN("server %s: %s: connection closed", login_.host_port.c_str(), protocol_failure_.c_str());
+  if (state_ != State::ready) {
+    fail_login(errc::ER_HANDSHAKE_ERROR, "odp: server " + login_.host_port + " sent a bad " + protocol_failure_);
+    return false;
+  }
+  close(false);
+  owner_->on_server_closed(*this, EBADMSG);
+  return false;
+}
+
 void ServerConn::on_stream_data(std::span<const uint8_t> data) {
+  if (ob20_in_ && (state_ == State::ready || state_ == State::setup)) {
+    if (!unwrap_ob20(data)) return;
+    if (ob20_scratch_.empty()) return;
+    // The owner may write (and so reuse the scratch buffer) while it reads: hand it a copy's span.
+    std::vector<uint8_t> plain;
+    plain.swap(ob20_scratch_);
+    on_plain_data(plain);
+    if (ob20_scratch_.empty()) ob20_scratch_.swap(plain);
+    return;
+  }
+  on_plain_data(data);
+}
+
+void ServerConn::on_plain_data(std::span<const uint8_t> data) {
   if (state_ == State::ready) {
     if (timer_.armed()) env_.timers().disarm(timer_);  // expect_reply(): the answer is coming
     owner_->on_server_data(*this, data);
@@ -161,8 +205,8 @@ void ServerConn::on_stream_data(std::span<const uint8_t> data) {
     login_in_.pop();
     handle_login_packet(payload, seq);
   }
-  // Anything after the login OK is the answer to the setup statement.
-  if (state_ == State::setup && !rest.empty()) on_setup_data(rest);
+  // Anything after the login OK is the answer to the setup statement (in OB 2.0 frames when granted).
+  if (state_ == State::setup && !rest.empty()) on_stream_data(rest);
 }
 
 void ServerConn::send_packet(uint8_t seq, std::span<const uint8_t> payload) {
@@ -204,10 +248,18 @@ void ServerConn::handle_login_packet(std::span<const uint8_t> payload, uint8_t s
   }
   // Authenticating: OK, auth switch, or more data.
   if (payload[0] == 0x00) {
+    if (login_.ob) accept_ob_capabilities(payload);
     start_setup(payload);
     return;
   }
   if (payload[0] == 0xFE) {
+    if (login_.ob) {
+      // The forwarded token answers the scramble odp gave the client, nothing else.
+      fail_login(errc::ER_NOT_SUPPORTED_AUTH_MODE,
+                 "odp: server " + login_.host_port + " asks user '" + login_.user +
+                     "' for another authentication round, which a proxy login cannot answer");
+      return;
+    }
     auto answer = answer_auth_switch(payload, login_.stage1);
     if (!answer) {
       fail_login(errc::ER_NOT_SUPPORTED_AUTH_MODE,
@@ -222,6 +274,45 @@ void ServerConn::handle_login_packet(std::span<const uint8_t> payload, uint8_t s
                                                    " for user '" + login_.user + "'");
 }
 
+void ServerConn::accept_ob_capabilities(std::span<const uint8_t> login_ok) {
+  auto ok = decode_ok(login_ok, capabilities_);
+  ob_capabilities_ = 0;
+  if (ok && !ok->session_state.empty()) {
+    auto granted =
+        ob_capabilities_granted({reinterpret_cast<const uint8_t*>(ok->session_state.data()), ok->session_state.size()});
+    if (granted) ob_capabilities_ = *granted & login_.ob->capabilities;
+  }
+  if (!(ob_capabilities_ & obcap::OB_PROTOCOL_V2)) return;
+  uint32_t first_request_id = 0;
+  RAND_bytes(reinterpret_cast<unsigned char*>(&first_request_id), sizeof first_request_id);
+  ob20_out_.emplace(thread_id_, first_request_id & kOb20MaxRequestId, login_.ob->checksum);
+  ob20_in_.emplace(thread_id_, env_.config().limits.max_packet_bytes + (1u << 20));
+  core::Stats::inc(env_.stats().server_ob20_connections_total);
+}
+
+void ServerConn::add_ob_proxy_login(const HandshakeV10& hs, HandshakeResponse41& r) {
+  const ObProxyLogin& ob = *login_.ob;
+  r.capabilities |= cap::CONNECT_ATTRS | cap::SESSION_TRACK;  // as obproxy: the server needs both
+  capabilities_ = r.capabilities;
+  r.auth_response = ob.token.token;  // unchanged: the server checks it against our scramble
+  ObProxyLoginAttributes a;
+  a.server_session_id = hs.connection_id;
+  a.proxy_connection_id = login_.opener;
+  a.capabilities = ob.capabilities;
+  a.cluster_name = ob.cluster_name;
+  if (!ob.token.token.empty()) a.proxy_scramble = proxy_scramble(ob.token.scramble, hs.scramble);
+  const size_t colon = ob.client_peer.rfind(':');
+  a.client_ip = ob.client_peer.substr(0, colon);
+  if (a.client_ip.size() >= 2 && a.client_ip.front() == '[')
+    a.client_ip = a.client_ip.substr(1, a.client_ip.size() - 2);
+  if (colon != std::string::npos)
+    a.client_port = static_cast<uint16_t>(std::strtoul(ob.client_peer.c_str() + colon + 1, nullptr, 10));
+  a.client_session_id = login_.opener;
+  a.client_connect_time_us = ob.client_connect_time_us;
+  a.proxy_version = ODP_VERSION_STRING;
+  r.attributes = ob_proxy_login_attributes(a, login_.attributes);
+}
+
 void ServerConn::start_setup(std::span<const uint8_t> login_ok) {
   login_ok_.assign(login_ok.begin(), login_ok.end());
   if (!(capabilities_ & cap::SESSION_TRACK)) {
@@ -231,7 +322,7 @@ void ServerConn::start_setup(std::span<const uint8_t> login_ok) {
     return;
   }
   state_ = State::setup;
-  conn_->write(setup_.begin_query(kSessionTrackingSetup, capabilities_));
+  write(setup_.begin_query(kSessionTrackingSetup, capabilities_));
 }
 
 void ServerConn::on_setup_data(std::span<const uint8_t> data) {
@@ -300,6 +391,7 @@ void ServerConn::send_handshake_response(const HandshakeV10& hs) {
   r.database = login_.database;
   r.auth_plugin_name = kNativePasswordPlugin;
   r.attributes = login_.attributes;
+  if (login_.ob) add_ob_proxy_login(hs, r);
   std::vector<uint8_t> payload;
   encode_handshake_response41(r, payload);
   send_packet(1, payload);

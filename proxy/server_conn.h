@@ -4,6 +4,7 @@
 // a plain byte pipe for its owner. It never sees the client's password.
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -13,6 +14,8 @@
 #include "core/byte_buffer.h"
 #include "core/tcp_stream.h"
 #include "protocol/handshake.h"
+#include "protocol/ob20_stream.h"
+#include "protocol/ob_login.h"
 #include "protocol/packet.h"
 #include "protocol/result_packets.h"
 #include "proxy/internal_query.h"
@@ -32,12 +35,24 @@ inline constexpr const char* kSessionTrackingSetup =
     "SET @@SESSION.session_track_system_variables = '*', @@SESSION.session_track_schema = ON, "
     "@@SESSION.session_track_state_change = ON";
 
+// server_mode "oceanbase" (the proxy login, ../shared/OB-VECTORS.md section 3): what the server
+// needs besides the user to check the client itself and to know it talks to a proxy.
+struct ObProxyLogin {
+  protocol::ForwardedToken token;  // the client's token and the scramble odp gave it
+  uint64_t capabilities = 0;       // __proxy_capability_flag: what odp asks for
+  bool checksum = true;            // OB 2.0 checksums computed (protocol.checksum)
+  std::string cluster_name;
+  std::string client_peer;  // "ip:port" of the client
+  int64_t client_connect_time_us = 0;
+};
+
 struct ServerLogin {
   std::string host_port;
   ServerId server = kNoServer;  // host_port interned (pool accounting)
   uint32_t opener = 0;          // the client session that opened it (later ones may share it)
   std::string user;
   std::optional<std::array<uint8_t, 20>> stage1;  // nullopt: the account has no password
+  std::optional<ObProxyLogin> ob;                 // set: the proxy login (stage1 unused)
   std::string database;
   uint32_t client_capabilities = 0;  // what the client asked of us
   uint32_t mariadb_ext_capabilities = 0;
@@ -99,7 +114,20 @@ class ServerConn final : public core::StreamHandler {
   // Statements prepared on this connection (by text and session context, whoever prepared them).
   ServerStatements& statements() { return statements_; }
 
-  void write(std::span<const uint8_t> bytes) { conn_->write(bytes); }
+  // Sends MySQL bytes (any piece of the command stream): as they are, or in OB 2.0 frames.
+  void write(std::span<const uint8_t> bytes);
+  // OB 2.0 frames carry the traffic after login (the server granted OB_PROTOCOL_V2): the bytes on
+  // the socket are not the MySQL stream, so nothing may splice them.
+  bool ob20() const { return ob20_out_.has_value(); }
+  // The server asked for a LOCAL INFILE: what the client sends next continues that request.
+  void continue_ob20_request() {
+    if (ob20_out_)
+      ob20_out_->continue_request(ob20_in_->last_request_id(), static_cast<uint8_t>(ob20_in_->last_seq() + 1));
+  }
+  // The capabilities the OBServer granted (its login OK's ob_capability_flag; 0 for MySQL servers).
+  uint64_t ob_capabilities() const { return ob_capabilities_; }
+  // Why the connection broke the protocol, when it did (the owner heard on_server_closed(EBADMSG)).
+  const std::string& protocol_failure() const { return protocol_failure_; }
   Conn& conn() { return *conn_; }
   // Backpressure from the client side: stop / resume reading the server (idempotent).
   void pause_reading() {
@@ -140,10 +168,17 @@ class ServerConn final : public core::StreamHandler {
   void fail_login(uint16_t code, const std::string& message);
   void handle_login_packet(std::span<const uint8_t> payload, uint8_t seq);
   void send_handshake_response(const protocol::HandshakeV10& hs);
+  // server_mode "oceanbase": the client's token and the attributes of obproxy's login.
+  void add_ob_proxy_login(const protocol::HandshakeV10& hs, protocol::HandshakeResponse41& r);
   void send_packet(uint8_t seq, std::span<const uint8_t> payload);
   void start_setup(std::span<const uint8_t> login_ok);
   void on_setup_data(std::span<const uint8_t> data);
   void become_ready();
+  // The login OK of an OBServer: what it granted, and OB 2.0 from now on when it granted it.
+  void accept_ob_capabilities(std::span<const uint8_t> login_ok);
+  // Unwraps OB 2.0 frames into ob20_plain_; false: the connection broke the protocol (closed).
+  bool unwrap_ob20(std::span<const uint8_t> data);
+  void on_plain_data(std::span<const uint8_t> data);
   static void on_timer(core::Timer& t);
 
   SessionEnv& env_;
@@ -162,6 +197,12 @@ class ServerConn final : public core::StreamHandler {
   bool counted_ = false;  // reported to env_.server_connection_opened
   bool paused_ = false;
   ServerStatements statements_;
+  uint64_t ob_capabilities_ = 0;
+  std::optional<protocol::Ob20RequestFramer> ob20_out_;
+  std::optional<protocol::Ob20ResponseReader> ob20_in_;
+  std::deque<protocol::Ob20PendingRequest> ob20_expect_;
+  std::vector<uint8_t> ob20_scratch_;  // frames on their way out / MySQL bytes on their way in
+  std::string protocol_failure_;
   core::Timer timer_;  // the login deadline, then expect_reply()'s
 };
 

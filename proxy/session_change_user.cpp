@@ -92,6 +92,35 @@ void ClientSession::begin_change_user(std::span<const uint8_t> payload) {
   verify_credentials(cu.auth_response);
 }
 
+// server_mode "oceanbase": the new user's token can only be checked by a login of its own (no
+// server connection's scramble is the one the client answered). Connections of the old user go
+// back to the pool under its name (or close, when the change cuts a transaction); the session
+// starts its new history and a fresh login as the new user proves the token.
+void ClientSession::change_user_by_login() {
+  lease_.release(false);
+  lease_.drop_all();
+  start_identity(login_.identity);
+  plan_ = Plan{};
+  plan_.needs.fresh_login = true;
+  plan_.needs.check_alive = true;
+  plan_.needs.held_begin = false;
+  route_and_run(nullptr, Command::change_user);
+}
+
+// The new user logged in on a connection of its own (change_user_by_login): the client's OK.
+void ClientSession::finish_change_user_by_login(ServerConn& conn) {
+  OkPacket ok;
+  ok.status_flags = status::AUTOCOMMIT;
+  std::vector<uint8_t> payload, framed;
+  encode_ok(ok, model_.identity().client_caps, payload);
+  encode_packet(login_.next_seq, payload, framed);
+  link_.send(framed);
+  login_.changing_user = false;
+  ResponseOutcome outcome;
+  model_.apply(*facts_, outcome, lease_.sync_of(conn));
+  finish_command();
+}
+
 // The new user's credential checked: a connection (the session's, or any of the tenant's) takes
 // the change. Nothing of the old state needs replaying on it: the change resets it all.
 void ClientSession::send_change_user_to_server(ServerConn& conn) {

@@ -27,7 +27,11 @@ void ClientSession::on_lease_ready(ServerConn& conn) {
       return;
     }
     case Phase::change_user:
-      send_change_user_to_server(conn);
+      if (model_.identity().forwarded) {
+        finish_change_user_by_login(conn);
+      } else {
+        send_change_user_to_server(conn);
+      }
       return;
     case Phase::acquiring:
       break;
@@ -62,6 +66,8 @@ void ClientSession::on_lease_failed(const BackendLease::Failure& f) {
       login_to_next_candidate(&f.err);
       return;
     }
+    // The server refused the login itself (in server_mode "oceanbase" it is the only judge).
+    if (f.err.code == errc::ER_ACCESS_DENIED_ERROR) core::Stats::inc(env_.stats().client_auth_failures_total);
     link_.send_err(login_.next_seq, f.err);
     close_session(true);
     return;
@@ -148,6 +154,7 @@ void ClientSession::handle_step(ServerConn& conn, Exchange::Step step) {
       response_done();
       return;
     case Exchange::Step::local_infile:
+      conn.continue_ob20_request();
       enter(Phase::upload);
       process_client_input();
       update_backpressure();

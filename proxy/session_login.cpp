@@ -193,8 +193,31 @@ void ClientSession::verify_credentials(const std::string& auth_response) {
     on_credential(cred);
     return;
   }
+  if (proxy_login_mode()) {
+    forward_login(auth_response);
+    return;
+  }
   login_.rechecked = false;
   look_up_credential(false);
+}
+
+bool ClientSession::proxy_login_mode() const {
+  const admin::ClusterConfig* cluster = env_.config().find_cluster(login_.identity.login.cluster);
+  return cluster != nullptr && cluster->server_mode == admin::ServerMode::oceanbase;
+}
+
+// server_mode "oceanbase": an OBServer does not hand its tenants' password hashes to a proxy. The
+// client's token goes to the server unchanged with odp's scramble (the proxy login), and the
+// server's answer is the verdict: its OK lets the client in, its ERR (1045...) is relayed.
+void ClientSession::forward_login(const std::string& auth_response) {
+  login_.identity.stage1.reset();
+  login_.identity.forwarded = ForwardedToken{auth_response, login_.scramble};
+  login_.pending_auth_response.clear();
+  if (login_.changing_user) {
+    change_user_by_login();
+    return;
+  }
+  connect_server();
 }
 
 void ClientSession::look_up_credential(bool recheck) {
@@ -339,6 +362,16 @@ ServerLogin ClientSession::make_server_login() const {
                 ? id.login.user
                 : id.login.user + "@" + id.login.tenant;
   sl.stage1 = id.stage1;
+  if (id.forwarded && cluster != nullptr) {
+    ObProxyLogin ob;
+    ob.token = *id.forwarded;
+    ob.capabilities = odp_ob_capabilities(env_.config().protocol.ob20_to_server);
+    ob.checksum = env_.config().protocol.checksum;
+    ob.cluster_name = id.login.cluster;
+    ob.client_peer = id.peer;
+    ob.client_connect_time_us = connected_at_us_;
+    sl.ob = std::move(ob);
+  }
   sl.client_capabilities = id.client_caps;
   sl.mariadb_ext_capabilities = id.mariadb_ext_caps;
   sl.opener = id.connection_id;
@@ -374,6 +407,7 @@ void ClientSession::connect_server() {
   plan_.login = true;
   plan_.needs.check_alive = true;
   plan_.needs.held_begin = false;
+  plan_.needs.fresh_login = model_.identity().forwarded.has_value();
   plan_route(nullptr, Command::ping, true);
   login_to_next_candidate(nullptr);
 }

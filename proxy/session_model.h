@@ -20,6 +20,7 @@
 
 #include "base/result.h"
 #include "protocol/column_def.h"
+#include "protocol/ob_login.h"
 #include "proxy/client_statements.h"
 #include "proxy/login_name.h"
 #include "proxy/session_state.h"
@@ -41,7 +42,10 @@ struct SessionIdentity {
   std::string login_database;
   std::vector<std::pair<std::string, std::string>> attributes;  // the client's connect attributes
   std::optional<std::array<uint8_t, 20>> stage1;                // SHA1(password): the saved login
-  bool admin = false;                                           // root@proxysys
+  // server_mode "oceanbase": the client's token for odp's scramble, forwarded to every server the
+  // session logs in to (the saved login; odp holds no password or hash).
+  std::optional<protocol::ForwardedToken> forwarded;
+  bool admin = false;  // root@proxysys
 };
 
 // What the server answered to one client command, gathered while the response streamed by.

@@ -33,7 +33,7 @@ void SessionModel::serialize(std::vector<uint8_t>& out) const {
   put_lenenc_str(out, id.login.cluster);
   put_lenenc_str(out, id.login.cluster_id);
   put_u8(out, static_cast<uint8_t>((id.login.tenant_given ? 1 : 0) | (id.login.cluster_given ? 2 : 0) |
-                                   (id.admin ? 4 : 0) | (id.stage1 ? 8 : 0)));
+                                   (id.admin ? 4 : 0) | (id.stage1 ? 8 : 0) | (id.forwarded ? 16 : 0)));
   put_lenenc_str(out, id.peer);
   put_u32(out, id.connection_id);
   put_u32(out, id.client_caps);
@@ -46,6 +46,10 @@ void SessionModel::serialize(std::vector<uint8_t>& out) const {
     put_lenenc_str(out, v);
   }
   if (id.stage1) put_bytes(out, std::span<const uint8_t>(*id.stage1));
+  if (id.forwarded) {
+    put_lenenc_str(out, id.forwarded->token);
+    put_bytes(out, std::span<const uint8_t>(id.forwarded->scramble));
+  }
 
   const SessionVars& v = *vars_.current();
   put_lenenc_str(out, v.database);
@@ -110,6 +114,13 @@ Result<SessionModel, std::string> SessionModel::deserialize(std::span<const uint
     std::array<uint8_t, 20> a{};
     std::copy(s1.begin(), s1.end(), a.begin());
     id.stage1 = a;
+  }
+  if (flags & 16) {
+    protocol::ForwardedToken f;
+    std::span<const uint8_t> scr;
+    if (!str(r, f.token) || !r.bytes(20, scr)) return bad("truncated forwarded login");
+    std::copy(scr.begin(), scr.end(), f.scramble.begin());
+    id.forwarded = std::move(f);
   }
   m.start(std::move(id));
 

@@ -121,7 +121,13 @@ set_status() { # SERVER ACTIVE|INACTIVE
 # ---------------------------------------------------------------------------------------------
 # SQL
 
+# In the oceanbase flavour the metadata names the OBServer-side endpoints, which listen
+# SQL_PORT_SHIFT above their MariaDB servers: a server finds its own rows by @@port + the shift.
 meta_schema_sql() {
+  meta_schema_text | sed "s/sql_port = @@port/sql_port = @@port + $SQL_PORT_SHIFT/g"
+}
+
+meta_schema_text() {
   cat <<'EOF'
 CREATE DATABASE IF NOT EXISTS oceanbase;
 CREATE TABLE IF NOT EXISTS oceanbase.DBA_OB_SERVERS (svr_ip VARCHAR(46) NOT NULL, svr_port INT NOT NULL,
@@ -356,10 +362,10 @@ meta_rows_sql() {
   for ((i = 1; i <= NSERVERS; i++)); do
     local st
     st=$(status_of "$i")
-    echo "INSERT INTO oceanbase.DBA_OB_SERVERS VALUES ('127.0.0.1', $((2882 + i * 10)), $(server_port "$i"), 'z$i', '$st', $now, NULL);"
+    echo "INSERT INTO oceanbase.DBA_OB_SERVERS VALUES ('127.0.0.1', $((2882 + i * 10)), $(sql_port_of "$i"), 'z$i', '$st', $now, NULL);"
     echo "INSERT INTO oceanbase.DBA_OB_ZONES VALUES ('z$i', 'ACTIVE', '$(server_region "$i")', '$(server_idc "$i")', 'READWRITE');"
     for t in sys $TENANT; do
-      echo "INSERT INTO oceanbase.__all_virtual_proxy_schema VALUES ('$t', 'oceanbase', '__all_dummy', 1, 1, 0, '127.0.0.1', $(server_port "$i"), 1, 1, $NSERVERS, 0, 3, 1);"
+      echo "INSERT INTO oceanbase.__all_virtual_proxy_schema VALUES ('$t', 'oceanbase', '__all_dummy', 1, 1, 0, '127.0.0.1', $(sql_port_of "$i"), 1, 1, $NSERVERS, 0, 3, 1);"
     done
   done
   local zones="z1" z
@@ -389,7 +395,7 @@ meta_rows_sql() {
       for ((i = 1; i <= NSERVERS; i++)); do
         role=2
         [[ $i == "$l" ]] && role=1
-        echo "INSERT INTO oceanbase.__all_virtual_proxy_schema VALUES ('$TENANT', 'test', '$t', $tid, $tablet, $p, '127.0.0.1', $(server_port "$i"), $role, $n, $NSERVERS, 0, 3, 1);"
+        echo "INSERT INTO oceanbase.__all_virtual_proxy_schema VALUES ('$TENANT', 'test', '$t', $tid, $tablet, $p, '127.0.0.1', $(sql_port_of "$i"), $role, $n, $NSERVERS, 0, 3, 1);"
       done
     done
   done
@@ -425,6 +431,7 @@ start_replication() { # I: follow every other server
 # Bumped when the shape changes (tables, metadata columns): a sandbox made by an older version is
 # set up again on its next `up` (example tables re-created, default leaders).
 SHAPE_VERSION=4
+((OCEANBASE)) && SHAPE_VERSION=4-ob
 
 setup_cluster_shape() {
   local i fresh=0

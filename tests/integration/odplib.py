@@ -8,6 +8,7 @@ server directly. Environment (all optional):
   ODP_BUILD_DIR      build directory (default <repo>/build; ctest sets it to its own)
   ODP_SANDBOX_DIR    sandbox state (default $ODP_BUILD_DIR/sandbox)
   ODP_BIN            odp binary for private instances (default $ODP_BUILD_DIR/odp)
+  ODP_SANDBOX_OCEANBASE=1  the sandbox runs in its oceanbase flavour (scripts/sandbox)
   ODP_TEST_NO_METRICS=1  skip /metrics assertions (only to check a test's mechanics by pointing
                      ODP_PORT at a server directly; never in CI)
 """
@@ -37,6 +38,10 @@ ODP_PORT = int(os.environ.get("ODP_PORT", "2883"))
 ADMIN_PORT = int(os.environ.get("ODP_ADMIN_PORT", "2884"))
 DIRECT_PORT = int(os.environ.get("ODP_DIRECT_PORT", str(PORT_BASE + 1)))
 SERVER_PORTS = [PORT_BASE + i for i in (1, 2, 3)]
+# The oceanbase flavour of the sandbox (ODP_SANDBOX_OCEANBASE=1): OBServer-side endpoints front the
+# servers this far above their ports, and the metadata names the endpoints.
+OCEANBASE = os.environ.get("ODP_SANDBOX_OCEANBASE") == "1"
+SQL_PORT_SHIFT = 50 if OCEANBASE else 0
 ODP_BIN = os.environ.get("ODP_BIN", os.path.join(BUILD_DIR, "odp"))
 NO_METRICS = os.environ.get("ODP_TEST_NO_METRICS") == "1"
 USER = "app"
@@ -243,8 +248,10 @@ class PrivateOdp:
         sections = {
             "listen": {"address": "%s:%d" % (HOST, self.port),
                        "admin_http": "%s:%d" % (HOST, self.admin_port), "workers": workers},
-            "cluster.sandbox": {"rootservice_list": ["%s:%d" % (HOST, p) for p in SERVER_PORTS],
-                                "server_mode": "mysql", "meta_user": "proxyro", "meta_password": "proxyro",
+            # In the sandbox's oceanbase flavour: server_mode "oceanbase" in front of the endpoints.
+            "cluster.sandbox": {"rootservice_list": ["%s:%d" % (HOST, p + SQL_PORT_SHIFT) for p in SERVER_PORTS],
+                                "server_mode": "oceanbase" if OCEANBASE else "mysql",
+                                "meta_user": "proxyro@sys" if OCEANBASE else "proxyro", "meta_password": "proxyro",
                                 "default_tenant": "t1"},
             "tls": {"client_cert": os.path.join(tls_dir, "server.pem"),
                     "client_key": os.path.join(tls_dir, "server.key")},

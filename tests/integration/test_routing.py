@@ -13,7 +13,7 @@ import sys
 
 import pymysql
 
-from odplib import (BUILD_DIR, HOST, ODP_PORT, ROOT, SERVER_PORTS, check, check_eq, connect, metric, run_cases,
+from odplib import (BUILD_DIR, HOST, ODP_PORT, ROOT, SERVER_PORTS, SQL_PORT_SHIFT, check, check_eq, connect, metric, run_cases,
                     wait_for)
 
 TENANT = "t1"
@@ -27,7 +27,9 @@ TABLES = [
 
 
 def meta(sql, args=None):
-    """Metadata as the sandbox keeps it, read from the first live server directly."""
+    """Metadata as the sandbox keeps it, read from the first live server directly. (Its sql_port
+    names the OBServer-side endpoints in the oceanbase flavour: the readers below give the MariaDB
+    port behind each, which is what @@port says.)"""
     last = None
     for port in SERVER_PORTS:
         try:
@@ -43,19 +45,19 @@ def meta(sql, args=None):
 def leaders(table):
     rows = meta("SELECT partition_id, sql_port FROM __all_virtual_proxy_schema WHERE tenant_name=%s AND "
                 "database_name='test' AND table_name=%s AND role=1", (TENANT, table))
-    return {int(p): int(port) for p, port in rows}
+    return {int(p): int(port) - SQL_PORT_SHIFT for p, port in rows}
 
 
 def replicas(table, partition):
     rows = meta("SELECT sql_port, role FROM __all_virtual_proxy_schema WHERE tenant_name=%s AND "
                 "database_name='test' AND table_name=%s AND partition_id=%s", (TENANT, table, partition))
-    return [(int(port), int(role)) for port, role in rows]
+    return [(int(port) - SQL_PORT_SHIFT, int(role)) for port, role in rows]
 
 
 def places():
     """sql_port -> (idc, region) from DBA_OB_SERVERS joined with DBA_OB_ZONES."""
     rows = meta("SELECT s.sql_port, z.idc, z.region FROM DBA_OB_SERVERS s JOIN DBA_OB_ZONES z ON s.zone = z.zone")
-    return {int(p): (idc, region) for p, idc, region in rows}
+    return {int(p) - SQL_PORT_SHIFT: (idc, region) for p, idc, region in rows}
 
 
 def odp_config_value(key):
@@ -242,7 +244,7 @@ def case_explain_route():
         cur.execute("explain route SELECT * FROM test.orders WHERE id = %d" % value)
         rows = dict(cur.fetchall())
         check_eq(rows.get("partition"), "p1", "explained partition")
-        check_eq(rows.get("server"), "%s:%d" % (HOST, leaders("orders")[1]), "explained server")
+        check_eq(rows.get("server"), "%s:%d" % (HOST, leaders("orders")[1] + SQL_PORT_SHIFT), "explained server")
         cur.execute("show proxyroute like 'test.orders'")
         check_eq(len(cur.fetchall()), 3, "route rows for test.orders")
 
@@ -329,7 +331,7 @@ def case_key_partitions_as_oceanbase():
                 acur.execute("explain route SELECT * FROM test.%s WHERE %s = %s" % (table, column, lit))
                 rows = dict(acur.fetchall())
                 check_eq(rows.get("partition"), "p%d" % part, "explained partition of " + what)
-                check_eq(rows.get("server"), "%s:%d" % (HOST, lead[part]), "explained server of " + what)
+                check_eq(rows.get("server"), "%s:%d" % (HOST, lead[part] + SQL_PORT_SHIFT), "explained server of " + what)
                 # A write on a non-leader fails with 4038 (the sandbox computes the partition in SQL).
                 cur.execute("INSERT INTO test.%s (%s) VALUES (%s)" % (table, column, lit))
                 cur.execute("SELECT @@port, COUNT(*) FROM test.%s WHERE %s = %s" % (table, column, lit))
@@ -407,7 +409,7 @@ def case_multi_column_and_two_level_partitions():
                 acur.execute("explain route SELECT * FROM test.%s WHERE %s" % (table, where))
                 rows = dict(acur.fetchall())
                 check_eq(rows.get("partition"), name, "explained partition of " + what)
-                check_eq(rows.get("server"), "%s:%d" % (HOST, lead[tablet]), "explained server of " + what)
+                check_eq(rows.get("server"), "%s:%d" % (HOST, lead[tablet] + SQL_PORT_SHIFT), "explained server of " + what)
                 # A write on a non-leader fails with 4038 (the sandbox computes the tablet in SQL).
                 cur.execute("DELETE FROM test.%s WHERE %s" % (table, where))  # left by an interrupted run
                 cur.execute("INSERT INTO test.%s (%s) VALUES (%s)" % (table, ", ".join(columns), ", ".join(lits)))

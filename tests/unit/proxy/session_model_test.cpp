@@ -234,3 +234,25 @@ TEST_CASE("session model: serialised and read back whole") {
   bytes.push_back(0);
   CHECK_FALSE(SessionModel::deserialize(bytes).ok());
 }
+
+TEST_CASE("session model: a proxy login's forwarded token survives serialisation (hot upgrade)") {
+  SessionIdentity id;
+  id.login.user = "app";
+  id.login.tenant = "t1";
+  id.login.cluster = "c1";
+  protocol::ForwardedToken token;
+  token.token = std::string("\x01\x00\xff token bytes", 15);
+  for (size_t i = 0; i < token.scramble.size(); ++i) token.scramble[i] = static_cast<uint8_t>(i + 1);
+  id.forwarded = token;
+  SessionModel m;
+  m.start(id);
+  std::vector<uint8_t> bytes;
+  m.serialize(bytes);
+  auto back = SessionModel::deserialize(bytes);
+  REQUIRE(back.ok());
+  REQUIRE(back->identity().forwarded.has_value());
+  CHECK(back->identity().forwarded->token == token.token);
+  CHECK(back->identity().forwarded->scramble == token.scramble);
+  CHECK_FALSE(back->identity().stage1.has_value());
+  for (size_t n = 0; n < bytes.size(); ++n) CHECK_FALSE(SessionModel::deserialize(std::span(bytes).first(n)).ok());
+}

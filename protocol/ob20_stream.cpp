@@ -1,0 +1,162 @@
+#include "protocol/ob20_stream.h"
+
+#include <algorithm>
+
+#include "protocol/compress.h"
+#include "protocol/constants.h"
+
+namespace odp::protocol {
+namespace {
+
+constexpr uint32_t kMaxMysqlPacketBody = 0xFFFFFF;
+
+DecodeError bad(const char* what) {
+  return DecodeError{what};
+}
+
+// Commands the server does not answer: their requests expect no frames back.
+bool unanswered(uint8_t command) {
+  return command == static_cast<uint8_t>(Command::stmt_close) ||
+         command == static_cast<uint8_t>(Command::stmt_send_long_data) ||
+         command == static_cast<uint8_t>(Command::quit);
+}
+
+}  // namespace
+
+Ob20RequestFramer::Ob20RequestFramer(uint32_t connection_id, uint32_t first_request_id, bool checksum)
+    : connection_id_(connection_id), request_id_(first_request_id & kOb20MaxRequestId), checksum_(checksum) {}
+
+size_t Ob20RequestFramer::scan(std::span<const uint8_t> in) {
+  command_ended_ = false;
+  const size_t limit = std::min(in.size(), kOb20MaxFramePayload);
+  size_t i = 0;
+  while (i < limit) {
+    if (header_have_ < 4) {
+      if (header_have_ == 0 && !command_started_) {
+        command_started_ = true;
+        first_body_byte_ = !continuation_;  // file bytes are no command
+        answered_ = true;
+      }
+      header_[header_have_++] = in[i++];
+      if (header_have_ < 4) continue;
+      body_left_ = static_cast<uint32_t>(header_[0]) | (static_cast<uint32_t>(header_[1]) << 8) |
+                   (static_cast<uint32_t>(header_[2]) << 16);
+      packet_len_ = body_left_;
+      last_packet_of_command_ = continuation_ ? body_left_ == 0 : body_left_ < kMaxMysqlPacketBody;
+    } else {
+      const size_t take = std::min<size_t>(body_left_, limit - i);
+      if (first_body_byte_ && take > 0) {
+        answered_ = !unanswered(in[i]);
+        first_body_byte_ = false;
+      }
+      i += take;
+      body_left_ -= static_cast<uint32_t>(take);
+    }
+    if (header_have_ == 4 && body_left_ == 0) {  // a whole packet
+      header_have_ = 0;
+      first_body_byte_ = false;
+      if (last_packet_of_command_) {
+        command_started_ = false;
+        command_ended_ = true;
+        return i;
+      }
+    }
+  }
+  return i;
+}
+
+void Ob20RequestFramer::wrap(std::span<const uint8_t> mysql_bytes, std::vector<uint8_t>& out,
+                             std::deque<Ob20PendingRequest>& expect) {
+  while (!mysql_bytes.empty()) {
+    const size_t n = scan(mysql_bytes);
+    Ob20Header h;
+    h.connection_id = connection_id_;
+    h.request_id = continuation_ ? continued_request_id_ : request_id_;
+    h.packet_seq = frame_seq_;
+    h.comp_seq = frame_seq_;  // the compressed seq is the OB 2.0 frame seq
+    h.flags = command_ended_ ? ob20flag::LAST_PACKET : 0;
+    encode_ob20_frame(h, {}, mysql_bytes.first(n), checksum_, out);
+    if (command_ended_) {
+      if (answered_) expect.push_back(Ob20PendingRequest{h.request_id, static_cast<uint8_t>(frame_seq_ + 1)});
+      if (continuation_) {
+        continuation_ = false;
+      } else {
+        request_id_ = (request_id_ + 1) & kOb20MaxRequestId;
+      }
+      frame_seq_ = 0;
+    } else {
+      ++frame_seq_;
+    }
+    mysql_bytes = mysql_bytes.subspan(n);
+  }
+}
+
+void Ob20RequestFramer::continue_request(uint32_t request_id, uint8_t next_seq) {
+  continuation_ = true;
+  continued_request_id_ = request_id & kOb20MaxRequestId;
+  frame_seq_ = next_seq;
+}
+
+Ob20ResponseReader::Ob20ResponseReader(uint32_t connection_id, uint64_t max_frame_bytes)
+    : connection_id_(connection_id), max_frame_bytes_(max_frame_bytes) {}
+
+Result<size_t, DecodeError> Ob20ResponseReader::decode(std::span<const uint8_t> data,
+                                                       std::deque<Ob20PendingRequest>& expect,
+                                                       std::vector<uint8_t>& out) {
+  size_t off = 0;
+  while (true) {
+    const auto rest = data.subspan(off);
+    const size_t size = ob20_frame_size(rest);
+    if (size == 0) break;
+    if (size > max_frame_bytes_ + kCompressedHeaderBytes) return Err{bad("ob20: frame larger than max_packet_bytes")};
+    if (size < kOb20HeaderBytes + kOb20TailBytes) return Err{bad("ob20: frame shorter than its header")};
+    if (rest.size() < size) break;
+    auto f = decode_ob20_frame(rest.first(size));
+    if (!f) return Err{f.error()};
+    const Ob20Header& h = f->header;
+    if (h.connection_id != connection_id_) return Err{bad("ob20: frame of another connection id")};
+    if (expect.empty()) return Err{bad("ob20: a frame no request asked for")};
+    const Ob20PendingRequest& front = expect.front();
+    if (h.request_id != front.request_id) return Err{bad("ob20: response to another request id")};
+    const uint8_t want = in_response_ ? next_seq_ : front.first_response_seq;
+    if (h.packet_seq != want) return Err{bad("ob20: frame out of sequence")};
+    next_seq_ = static_cast<uint8_t>(want + 1);
+    last_request_id_ = h.request_id;
+    in_response_ = true;
+    put_bytes(out, f->mysql_bytes);
+    if (h.flags & ob20flag::EXTRA_INFO) extra_info_.assign(f->extra_info.begin(), f->extra_info.end());
+    if (h.flags & ob20flag::LAST_PACKET) {
+      expect.pop_front();
+      in_response_ = false;
+    }
+    ++frames_;
+    off += size;
+  }
+  return off;
+}
+
+Result<size_t, DecodeError> Ob20ResponseReader::feed(std::span<const uint8_t> in,
+                                                     std::deque<Ob20PendingRequest>& expect,
+                                                     std::vector<uint8_t>& out) {
+  if (failure_ != nullptr) return Err{DecodeError{failure_}};
+  std::span<const uint8_t> data = in;
+  const bool buffered = !pending_.empty();
+  if (buffered) {
+    pending_.insert(pending_.end(), in.begin(), in.end());
+    data = pending_;
+  }
+  auto used = decode(data, expect, out);
+  if (!used) {
+    failure_ = used.error().what;
+    pending_.clear();
+    return Err{used.error()};
+  }
+  if (buffered) {
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(*used));
+  } else {
+    pending_.assign(in.begin() + static_cast<std::ptrdiff_t>(*used), in.end());
+  }
+  return *used;
+}
+
+}  // namespace odp::protocol

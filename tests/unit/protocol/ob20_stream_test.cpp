@@ -1,0 +1,224 @@
+#include "protocol/ob20_stream.h"
+
+#include <doctest/doctest.h>
+
+#include "protocol/packet.h"
+#include "test_bytes.h"
+
+using namespace odp::protocol;
+using odp::protocol::test::hex;
+
+namespace {
+
+std::vector<uint8_t> command(uint8_t code, std::string_view body, uint8_t seq = 0) {
+  std::vector<uint8_t> payload{code};
+  payload.insert(payload.end(), body.begin(), body.end());
+  std::vector<uint8_t> framed;
+  encode_packet(seq, payload, framed);
+  return framed;
+}
+
+// Splits a byte stream of whole frames into decoded frames (the test's own view of the wire).
+std::vector<Ob20Frame> frames_of(const std::vector<uint8_t>& wire) {
+  std::vector<Ob20Frame> out;
+  std::span<const uint8_t> rest(wire);
+  while (!rest.empty()) {
+    size_t size = ob20_frame_size(rest);
+    REQUIRE(size > 0);
+    REQUIRE(size <= rest.size());
+    auto f = decode_ob20_frame(rest.first(size));
+    REQUIRE(f);
+    out.push_back(*f);
+    rest = rest.subspan(size);
+  }
+  return out;
+}
+
+std::vector<uint8_t> response_frame(uint32_t conn, uint32_t request, uint8_t seq, bool last,
+                                    const std::vector<uint8_t>& mysql) {
+  Ob20Header h;
+  h.connection_id = conn;
+  h.request_id = request;
+  h.packet_seq = seq;
+  h.comp_seq = seq;
+  h.flags = last ? ob20flag::LAST_PACKET : 0;
+  std::vector<uint8_t> out;
+  encode_ob20_frame(h, {}, mysql, true, out);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("ob20 stream: one command is OB-VECTORS' synthetic select 1 frame") {
+  Ob20RequestFramer framer(0x0C000001, 1, true);
+  std::deque<Ob20PendingRequest> expect;
+  std::vector<uint8_t> out;
+  framer.wrap(command(0x03, "select 1"), out, expect);
+  CHECK(out == hex("29 00 00 00 00 00 00 ab 20 14 00 01 00 00 0c 01 00 00 00 0d 00 00 00 02 00 00 00 00 00 49 a3"
+                   "09 00 00 00 03 73 65 6c 65 63 74 20 31 6e e9 6c ae"));
+  REQUIRE(expect.size() == 1);
+  CHECK(expect[0].request_id == 1);
+  CHECK(expect[0].first_response_seq == 1);
+  CHECK(framer.next_request_id() == 2);
+}
+
+TEST_CASE("ob20 stream: pieces of one command become numbered frames, the last one flagged") {
+  Ob20RequestFramer framer(7, 100, true);
+  std::deque<Ob20PendingRequest> expect;
+  std::vector<uint8_t> out;
+  const auto cmd = command(0x03, "select 'a streamed upload'");
+  for (uint8_t b : cmd) framer.wrap(std::span<const uint8_t>(&b, 1), out, expect);
+  auto frames = frames_of(out);
+  REQUIRE(frames.size() == cmd.size());
+  std::vector<uint8_t> joined;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    CHECK(frames[i].header.packet_seq == i);
+    CHECK(frames[i].header.request_id == 100);
+    CHECK(frames[i].header.connection_id == 7);
+    CHECK(static_cast<bool>(frames[i].header.flags & ob20flag::LAST_PACKET) == (i + 1 == frames.size()));
+    joined.insert(joined.end(), frames[i].mysql_bytes.begin(), frames[i].mysql_bytes.end());
+  }
+  CHECK(joined == cmd);
+  REQUIRE(expect.size() == 1);
+  CHECK(expect[0].first_response_seq == frames.size());
+}
+
+TEST_CASE("ob20 stream: commands written back to back are separate requests; unanswered ones expect nothing") {
+  Ob20RequestFramer framer(1, 0xFFFFFF, false);
+  std::deque<Ob20PendingRequest> expect;
+  std::vector<uint8_t> wire;
+  auto a = command(0x03, "SET @a = 1");
+  auto close = command(0x19, std::string_view("\x05\x00\x00\x00", 4));
+  auto b = command(0x0e, "");
+  wire.insert(wire.end(), a.begin(), a.end());
+  wire.insert(wire.end(), close.begin(), close.end());
+  wire.insert(wire.end(), b.begin(), b.end());
+  std::vector<uint8_t> out;
+  framer.wrap(wire, out, expect);
+  auto frames = frames_of(out);
+  REQUIRE(frames.size() == 3);
+  CHECK(frames[0].header.request_id == 0xFFFFFF);  // wraps past 2^24 - 1 to 0
+  CHECK(frames[1].header.request_id == 0);
+  CHECK(frames[2].header.request_id == 1);
+  for (const auto& f : frames) CHECK(f.header.packet_seq == 0);
+  // Without checksums both fields read 0 ("skip").
+  CHECK(out[29] == 0);
+  CHECK(out[30] == 0);
+  REQUIRE(expect.size() == 2);
+  CHECK(expect[0].request_id == 0xFFFFFF);
+  CHECK(expect[1].request_id == 1);
+}
+
+TEST_CASE("ob20 stream: a 16 MiB packet continues the same command") {
+  Ob20RequestFramer framer(1, 5, true);
+  std::deque<Ob20PendingRequest> expect;
+  std::vector<uint8_t> body(0xFFFFFF + 10, 'x');
+  body[0] = 0x03;
+  std::vector<uint8_t> wire;
+  encode_packet(0, body, wire);  // splits into a full packet and a short one
+  std::vector<uint8_t> out;
+  framer.wrap(wire, out, expect);
+  auto frames = frames_of(out);
+  REQUIRE(frames.size() >= 2);
+  for (const auto& f : frames) {
+    CHECK(f.header.request_id == 5);
+    CHECK(f.mysql_bytes.size() <= kOb20MaxFramePayload);
+  }
+  CHECK((frames.back().header.flags & ob20flag::LAST_PACKET) != 0);
+  REQUIRE(expect.size() == 1);
+  CHECK(framer.next_request_id() == 6);
+}
+
+TEST_CASE("ob20 stream: responses are unwrapped in order and checked") {
+  const auto ok = hex("07 00 00 01 00 00 00 02 00 00 00");
+  std::deque<Ob20PendingRequest> expect{{10, 1}, {11, 1}};
+  std::vector<uint8_t> wire = response_frame(3, 10, 1, false, ok);
+  auto second = response_frame(3, 10, 2, true, ok);
+  auto third = response_frame(3, 11, 1, true, ok);
+  wire.insert(wire.end(), second.begin(), second.end());
+  wire.insert(wire.end(), third.begin(), third.end());
+  SUBCASE("whole") {
+    Ob20ResponseReader reader(3, 1 << 20);
+    std::vector<uint8_t> mysql;
+    REQUIRE(reader.feed(wire, expect, mysql));
+    CHECK(mysql.size() == 3 * ok.size());
+    CHECK(expect.empty());
+  }
+  SUBCASE("byte at a time") {
+    Ob20ResponseReader reader(3, 1 << 20);
+    std::vector<uint8_t> mysql;
+    for (uint8_t b : wire) REQUIRE(reader.feed(std::span<const uint8_t>(&b, 1), expect, mysql));
+    CHECK(mysql.size() == 3 * ok.size());
+    CHECK(expect.empty());
+    CHECK(reader.frames() == 3);
+  }
+}
+
+TEST_CASE("ob20 stream: a response that does not match is refused for good") {
+  const auto ok = hex("07 00 00 01 00 00 00 02 00 00 00");
+  std::deque<Ob20PendingRequest> expect{{10, 1}};
+  Ob20ResponseReader reader(3, 1 << 20);
+  std::vector<uint8_t> mysql;
+  SUBCASE("payload checksum") {
+    auto f = response_frame(3, 10, 1, true, ok);
+    f[kOb20HeaderBytes + 2] ^= 0x40;
+    auto r = reader.feed(f, expect, mysql);
+    REQUIRE_FALSE(r);
+    CHECK(std::string(r.error().what).find("checksum") != std::string::npos);
+  }
+  SUBCASE("header checksum") {
+    auto f = response_frame(3, 10, 1, true, ok);
+    f[19] ^= 0x01;  // payload length's low byte, covered by the header CRC
+    CHECK_FALSE(reader.feed(f, expect, mysql));
+  }
+  SUBCASE("sequence") {
+    CHECK_FALSE(reader.feed(response_frame(3, 10, 2, true, ok), expect, mysql));
+  }
+  SUBCASE("request id") {
+    CHECK_FALSE(reader.feed(response_frame(3, 9, 1, true, ok), expect, mysql));
+  }
+  SUBCASE("connection id") {
+    CHECK_FALSE(reader.feed(response_frame(4, 10, 1, true, ok), expect, mysql));
+  }
+  SUBCASE("nobody asked") {
+    expect.clear();
+    CHECK_FALSE(reader.feed(response_frame(3, 10, 1, true, ok), expect, mysql));
+  }
+  CHECK(mysql.empty());
+  // Final: even a good frame is refused afterwards.
+  std::deque<Ob20PendingRequest> again{{10, 1}};
+  CHECK_FALSE(reader.feed(response_frame(3, 10, 1, true, ok), again, mysql));
+}
+
+TEST_CASE("ob20 stream: a LOCAL INFILE file continues the request that asked for it") {
+  Ob20RequestFramer framer(3, 20, true);
+  std::deque<Ob20PendingRequest> expect;
+  std::vector<uint8_t> out;
+  framer.wrap(command(0x03, "LOAD DATA LOCAL INFILE 'f' INTO TABLE t"), out, expect);
+  REQUIRE(expect.size() == 1);
+  // The server's frame 1 asks for the file (0xFB); the reader has seen it.
+  Ob20ResponseReader reader(3, 1 << 20);
+  std::vector<uint8_t> mysql;
+  std::vector<uint8_t> ask = hex("02 00 00 01 fb 66");
+  REQUIRE(reader.feed(response_frame(3, 20, 1, true, ask), expect, mysql));
+  CHECK(expect.empty());
+  framer.continue_request(reader.last_request_id(), static_cast<uint8_t>(reader.last_seq() + 1));
+  out.clear();
+  std::vector<uint8_t> file;
+  encode_packet(2, std::vector<uint8_t>{'1', '\n'}, file);
+  encode_packet(3, std::vector<uint8_t>{}, file);  // the empty packet ends the file
+  framer.wrap(file, out, expect);
+  auto frames = frames_of(out);
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].header.request_id == 20);
+  CHECK(frames[0].header.packet_seq == 2);
+  CHECK((frames[0].header.flags & ob20flag::LAST_PACKET) != 0);
+  REQUIRE(expect.size() == 1);
+  CHECK(expect[0].request_id == 20);
+  CHECK(expect[0].first_response_seq == 3);
+  // The final OK continues the numbering; the next command is a new request.
+  REQUIRE(reader.feed(response_frame(3, 20, 3, true, hex("07 00 00 04 00 01 00 02 00 00 00")), expect, mysql));
+  out.clear();
+  framer.wrap(command(0x0e, ""), out, expect);
+  CHECK(frames_of(out)[0].header.request_id == 21);
+}
