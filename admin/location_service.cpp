@@ -271,7 +271,7 @@ bool LocationService::refresh_cluster(const ClusterConfig& cc, routing::ClusterT
   if (!same_servers) {
     for (auto& [key, entry] : ct.tables) {
       auto remapped = std::make_shared<routing::TableEntry>(*entry);
-      for (auto& p : remapped->partitions) {
+      auto remap = [&](routing::Partition& p) {
         std::vector<routing::Replica> kept;
         for (const auto& r : p.replicas) {
           if (r.server >= ct.servers.size()) continue;
@@ -279,6 +279,10 @@ bool LocationService::refresh_cluster(const ClusterConfig& cc, routing::ClusterT
           if (idx) kept.push_back({*idx, r.role});
         }
         p.replicas = std::move(kept);
+      };
+      for (auto& p : remapped->partitions) {
+        remap(p);
+        for (auto& sub : p.subpartitions) remap(sub);
       }
       entry = std::move(remapped);
     }
@@ -329,7 +333,7 @@ bool LocationService::load_table(const ClusterConfig& cc, routing::ClusterTopolo
              schema.error().c_str());
     return false;
   }
-  routing::MetaRows info, parts;
+  routing::MetaRows info, parts, sub_parts;
   if (!schema->rows.empty()) {
     int tid = schema->column("table_id");
     std::string table_id = tid >= 0 && static_cast<size_t>(tid) < schema->rows[0].size() && schema->rows[0][tid]
@@ -337,26 +341,37 @@ bool LocationService::load_table(const ClusterConfig& cc, routing::ClusterTopolo
                                : "0";
     if (!std::all_of(table_id.begin(), table_id.end(), [](char c) { return c >= '0' && c <= '9'; }) || table_id.empty())
       table_id = "0";
-    auto i = fetch_(cc, std::string("SELECT ") + kWeak +
-                            " tenant_name, table_id, part_level, part_num, part_type, part_key_num, part_key_name, "
-                            "part_key_type, part_key_idx, part_key_level, part_expr, part_key_collation_type FROM "
-                            "oceanbase.__all_virtual_proxy_partition_info WHERE tenant_name = " +
-                            quoted(tenant) + " AND table_id = " + table_id);
+    auto i =
+        fetch_(cc, std::string("SELECT ") + kWeak +
+                       " * FROM oceanbase.__all_virtual_proxy_partition_info WHERE tenant_name = " + quoted(tenant) +
+                       " AND table_id = " + table_id + " ORDER BY part_key_idx");
     auto p = i ? fetch_(cc, std::string("SELECT ") + kWeak +
                                 " tenant_name, table_id, part_id, part_name, tablet_id, high_bound_val, list_val FROM "
                                 "oceanbase.__all_virtual_proxy_partition WHERE tenant_name = " +
                                 quoted(tenant) + " AND table_id = " + table_id + " ORDER BY part_id")
                : Result<routing::MetaRows, std::string>(Err(i.error()));
-    if (!i || !p) {
+    // Two-level tables: their sub-partitions (each its own tablet); one-level tables skip the query.
+    auto sp =
+        p && routing::has_sub_partitions(*i)
+            ? fetch_(cc, std::string("SELECT ") + kWeak +
+                             " tenant_name, table_id, part_id, sub_part_id, part_name, tablet_id, high_bound_val, "
+                             "list_val FROM oceanbase.__all_virtual_proxy_sub_partition WHERE tenant_name = " +
+                             quoted(tenant) + " AND table_id = " + table_id + " ORDER BY part_id, sub_part_id")
+            : Result<routing::MetaRows, std::string>(routing::MetaRows{});
+    if (!i || !p || !sp) {
       counters_.table_failures.fetch_add(1, std::memory_order_relaxed);
       LOG_WARN("location: reading the partitioning of %s.%s failed: %s", database.c_str(), table.c_str(),
-               (!i ? i.error() : p.error()).c_str());
+               (!i   ? i.error()
+                : !p ? p.error()
+                     : sp.error())
+                   .c_str());
       return false;
     }
     info = std::move(i.value());
     parts = std::move(p.value());
+    sub_parts = std::move(sp.value());
   }
-  auto built = routing::build_table(tenant, database, table, *schema, info, parts, ct, now);
+  auto built = routing::build_table(tenant, database, table, *schema, info, parts, sub_parts, ct, now);
   if (!built) {
     counters_.table_failures.fetch_add(1, std::memory_order_relaxed);
     LOG_WARN("location: bad metadata for %s.%s: %s", database.c_str(), table.c_str(), built.error().c_str());

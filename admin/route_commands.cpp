@@ -36,6 +36,18 @@ const char* part_type_name(routing::PartType t) {
   return "?";
 }
 
+// "RANGE", or "RANGE x HASH" for a two-level table.
+std::string part_type_text(const routing::TableEntry& e) {
+  std::string out = part_type_name(e.part_type);
+  if (e.two_level()) out += std::string(" x ") + part_type_name(e.sub_part_type);
+  return out;
+}
+
+// Sub-partitions carry their full name ("p1sp0"), as the metadata gives it.
+std::string partition_name(const routing::Partition& p) {
+  return p.name.empty() ? "p" + std::to_string(p.part_id) : p.name;
+}
+
 std::string servers_of(const routing::ClusterTopology& ct, const routing::Partition& p, routing::ReplicaRole role) {
   std::string out;
   for (const auto& r : p.replicas) {
@@ -59,11 +71,18 @@ InternalResult show_proxyroute(const routing::Snapshot* snapshot, const std::opt
     });
     for (const auto* e : entries) {
       if (like && !like_match(e->database + "." + e->table, *like) && !like_match(e->table, *like)) continue;
-      for (const auto& p : e->partitions) {
-        r.rows.push_back({ct.name, e->tenant, e->database, e->table, part_type_name(e->part_type), e->part_key,
-                          p.name.empty() ? "p" + std::to_string(p.part_id) : p.name, std::to_string(p.tablet_id),
-                          servers_of(ct, p, routing::ReplicaRole::leader),
+      // One row per tablet: the partitions, or in a two-level table the sub-partitions.
+      auto add = [&](const routing::Partition& p, const std::string& name) {
+        r.rows.push_back({ct.name, e->tenant, e->database, e->table, part_type_text(*e), e->key_names(), name,
+                          std::to_string(p.tablet_id), servers_of(ct, p, routing::ReplicaRole::leader),
                           servers_of(ct, p, routing::ReplicaRole::follower), std::to_string(e->schema_version)});
+      };
+      for (const auto& p : e->partitions) {
+        if (!e->two_level()) {
+          add(p, partition_name(p));
+          continue;
+        }
+        for (const auto& sub : p.subpartitions) add(sub, partition_name(sub));
       }
     }
   }
@@ -105,10 +124,8 @@ InternalResult explain_route(std::string_view sql, const routing::Snapshot* snap
     in.partition = routing::choose_partition(*entry, c, {});
     const char* kinds[] = {"none (not partitioned)", "single", "multiple", "unknown (no usable key value)"};
     r.rows.push_back({"partition_choice", kinds[static_cast<int>(in.partition.kind)]});
-    if (in.partition.index >= 0 && static_cast<size_t>(in.partition.index) < entry->partitions.size()) {
-      const auto& p = entry->partitions[static_cast<size_t>(in.partition.index)];
-      r.rows.push_back({"partition", p.name.empty() ? "p" + std::to_string(p.part_id) : p.name});
-    }
+    if (const routing::Partition* p = entry->tablet(in.partition.index, in.partition.sub_index))
+      r.rows.push_back({"partition", partition_name(*p)});
   }
   routing::Consistency consistency = c.read_consistency;
   if (consistency == routing::Consistency::unset)

@@ -50,7 +50,7 @@ ClusterTopology topology() {
   e->database = "test";
   e->table = "orders";
   e->part_type = PartType::hash;
-  e->part_key = "id";
+  e->key_columns.push_back({"id", 0, 5, 63, 1});
   for (uint32_t p = 0; p < 3; ++p) {
     Partition part;
     part.part_id = p;

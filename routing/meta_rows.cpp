@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "base/ascii.h"
+#include "routing/bound_text.h"
 
 namespace odp::routing {
 
@@ -133,10 +134,196 @@ Status<std::string> build_cluster(const MetaRows& servers, const MetaRows& zones
   return Ok{};
 }
 
+namespace {
+// The column names of a partitioning expression ("`a`, b" -> a, b), lower-cased, in order; nullopt
+// when it is more than a list of columns (HASH(id DIV 10), RANGE(YEAR(d))): the proxy places rows
+// by column values, so a level partitioned by another expression is not routed.
+std::optional<std::vector<std::string>> expression_columns(std::string_view expr) {
+  std::vector<std::string> out;
+  while (!expr.empty()) {
+    size_t comma = expr.find(',');
+    std::string_view part = expr.substr(0, comma);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    if (part.size() >= 2 && part.front() == '`' && part.back() == '`') part = part.substr(1, part.size() - 2);
+    if (part.empty()) return std::nullopt;
+    for (char c : part) {
+      const auto u = static_cast<unsigned char>(c);
+      if (!(std::isalnum(u) || c == '_' || c == '$' || u >= 0x80)) return std::nullopt;
+    }
+    out.push_back(lower(part));
+    if (comma == std::string_view::npos) break;
+    expr.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+bool is_range(PartType t) {
+  return t == PartType::range || t == PartType::range_columns;
+}
+bool is_list(PartType t) {
+  return t == PartType::list || t == PartType::list_columns;
+}
+
+// Ascending bounds, MAXVALUE above everything; unreadable (empty) bounds last.
+bool bound_below(const BoundTuple& a, const BoundTuple& b) {
+  if (a.empty() || b.empty()) return !a.empty() && b.empty();
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    const BoundValue &x = a[i], &y = b[i];
+    const bool xm = x.kind == BoundValue::Kind::maxvalue, ym = y.kind == BoundValue::Kind::maxvalue;
+    if (xm || ym) {
+      if (xm != ym) return ym;
+      continue;
+    }
+    if (x.kind == BoundValue::Kind::integer && y.kind == BoundValue::Kind::integer) {
+      if (x.integer != y.integer) return x.integer < y.integer;
+    } else if (x.text != y.text) {
+      return x.text < y.text;
+    }
+  }
+  return false;
+}
+
+// Bounds and list values of one (sub-)partition row, for a level with `columns` key columns.
+void read_bounds(PartType type, size_t columns, const std::optional<std::string>& high,
+                 const std::optional<std::string>& list, Partition& part) {
+  if (is_range(type) && high) {
+    auto bound = parse_high_bound(*high);
+    if (bound && bound->size() == columns) part.high_bound = std::move(*bound);
+  }
+  if (is_list(type) && list) {
+    auto values = parse_list_values(*list, columns);
+    if (values) {
+      part.list_values = std::move(values->tuples);
+      part.list_default = values->is_default;
+    }
+  }
+}
+
+void sort_by_bound(PartType type, std::vector<Partition>& parts) {
+  if (!is_range(type)) return;
+  std::stable_sort(parts.begin(), parts.end(),
+                   [](const Partition& a, const Partition& b) { return bound_below(a.high_bound, b.high_bound); });
+}
+
+size_t level_columns(const TableEntry& e, uint8_t level) {
+  return static_cast<size_t>(std::count_if(e.key_columns.begin(), e.key_columns.end(),
+                                           [&](const PartKeyColumn& k) { return k.level == level; }));
+}
+
+// The partitioning (types, key columns in key order) from the partition-info rows.
+Status<std::string> read_part_info(const MetaRows& part_info, TableEntry& e) {
+  Cols pi{part_info, {}};
+  int p_level = pi.need("part_level"), p_type = pi.need("part_type"), p_key = pi.need("part_key_name"),
+      p_idx = pi.need("part_key_idx");
+  pi.need("part_key_num");
+  if (!pi.missing.empty()) return Err("__all_virtual_proxy_partition_info: no column " + pi.missing);
+  if (part_info.rows.empty()) return Err("table " + e.table + ": partitioned but no partition info");
+  // Optional columns: key types and collations (KEY and *_COLUMNS need them), key levels, the
+  // sub-partitioning and the expressions that give the key order.
+  int p_ktype = part_info.column("part_key_type"), p_coll = part_info.column("part_key_collation_type"),
+      p_klevel = part_info.column("part_key_level"), p_sub_type = part_info.column("sub_part_type"),
+      p_expr = part_info.column("part_expr"), p_sub_expr = part_info.column("sub_part_expr");
+  const auto& first = part_info.rows.front();
+  int64_t level = 0, type = -1, sub_type = -1;
+  number(Cols::cell(first, p_level), level);
+  number(Cols::cell(first, p_type), type);
+  if (level < 1 || type < 0 || type > 6) return Ok{};
+  e.part_type = static_cast<PartType>(type);
+  if (level >= 2 && number(Cols::cell(first, p_sub_type), sub_type) && sub_type >= 0 && sub_type <= 6)
+    e.sub_part_type = static_cast<PartType>(sub_type);
+  const std::optional<std::vector<std::string>> order[2] = {
+      expression_columns(Cols::cell(first, p_expr).value_or("")),
+      expression_columns(Cols::cell(first, p_sub_expr).value_or(""))};
+  struct Ranked {
+    PartKeyColumn column;
+    size_t rank;
+  };
+  std::vector<Ranked> keys;
+  for (const auto& row : part_info.rows) {
+    if (!name_ok(Cols::cell(row, p_key)) || keys.size() >= 64) continue;
+    PartKeyColumn k;
+    k.name = lower(*Cols::cell(row, p_key));
+    number(Cols::cell(row, p_idx), k.index);
+    number(Cols::cell(row, p_ktype), k.type);
+    number(Cols::cell(row, p_coll), k.collation);
+    int64_t key_level = 1;
+    number(Cols::cell(row, p_klevel), key_level);
+    if (key_level == 2 && !e.two_level()) continue;  // a sub-partition key without sub-partitioning
+    k.level = key_level == 2 ? 2 : 1;
+    if (!order[k.level - 1]) continue;  // an expression, not columns: the level is not placed
+    // Key order: the column's place in its level's expression; columns it does not name follow,
+    // by their position in the table.
+    const auto& names = *order[k.level - 1];
+    size_t pos = static_cast<size_t>(std::find(names.begin(), names.end(), k.name) - names.begin());
+    size_t rank = pos < names.size() ? pos : names.size() + static_cast<size_t>(std::max<int32_t>(k.index, 0));
+    if (k.level == 2) rank += size_t{1} << 32;
+    keys.push_back({std::move(k), rank});
+  }
+  std::stable_sort(keys.begin(), keys.end(), [](const Ranked& a, const Ranked& b) { return a.rank < b.rank; });
+  for (auto& k : keys) e.key_columns.push_back(std::move(k.column));
+  return Ok{};
+}
+
+// Sub-partitions into their partitions, at their sub_part_id (HASH/KEY place by index).
+Status<std::string> read_sub_partitions(const MetaRows& rows, TableEntry& e) {
+  Cols q{rows, {}};
+  int q_part = q.need("part_id"), q_sub = q.need("sub_part_id"), q_name = q.need("part_name"),
+      q_tablet = q.need("tablet_id"), q_high = q.need("high_bound_val"), q_list = q.need("list_val");
+  if (!q.missing.empty()) return Err("__all_virtual_proxy_sub_partition: no column " + q.missing);
+  const size_t columns = level_columns(e, 2);
+  size_t total = 0;
+  for (const auto& row : rows.rows) {
+    uint64_t part_id = 0, sub_id = 0;
+    if (!number(Cols::cell(row, q_part), part_id) || !number(Cols::cell(row, q_sub), sub_id)) continue;
+    if (++total > kMaxMetaPartitions || sub_id >= kMaxMetaPartitions)
+      return Err("table " + e.table + ": too many sub-partitions");
+    Partition* parent = nullptr;
+    for (auto& p : e.partitions)
+      if (static_cast<uint64_t>(p.part_id) == part_id) parent = &p;
+    if (parent == nullptr) continue;
+    auto& subs = parent->subpartitions;
+    if (subs.size() <= sub_id) {
+      size_t from = subs.size();
+      subs.resize(sub_id + 1);
+      for (size_t i = from; i < subs.size(); ++i) {
+        subs[i].part_id = static_cast<int64_t>(i);
+        subs[i].name = parent->name + "sp" + std::to_string(i);
+      }
+    }
+    Partition& sub = subs[sub_id];
+    if (name_ok(Cols::cell(row, q_name))) sub.name = lower(*Cols::cell(row, q_name));
+    number(Cols::cell(row, q_tablet), sub.tablet_id);
+    read_bounds(e.sub_part_type, columns, Cols::cell(row, q_high), Cols::cell(row, q_list), sub);
+  }
+  for (auto& p : e.partitions) sort_by_bound(e.sub_part_type, p.subpartitions);
+  return Ok{};
+}
+
+Partition* replica_home(TableEntry& e, uint64_t partition_id, uint64_t tablet) {
+  if (e.two_level()) {
+    for (auto& p : e.partitions)
+      for (auto& sub : p.subpartitions)
+        if (tablet != 0 && sub.tablet_id == tablet) return &sub;
+    return nullptr;
+  }
+  for (auto& p : e.partitions)
+    if (static_cast<uint64_t>(p.part_id) == partition_id) return &p;
+  return nullptr;
+}
+}  // namespace
+
+bool has_sub_partitions(const MetaRows& part_info) {
+  int c = part_info.column("part_level");
+  if (c < 0 || part_info.rows.empty()) return false;
+  int64_t level = 0;
+  return number(Cols::cell(part_info.rows.front(), c), level) && level >= 2;
+}
+
 Result<TableBuild, std::string> build_table(std::string_view tenant, std::string_view database, std::string_view table,
                                             const MetaRows& schema, const MetaRows& part_info,
-                                            const MetaRows& partitions, const ClusterTopology& cluster,
-                                            uint64_t now_ms) {
+                                            const MetaRows& partitions, const MetaRows& sub_partitions,
+                                            const ClusterTopology& cluster, uint64_t now_ms) {
   TableBuild out;
   if (schema.rows.empty()) return out;
   Cols s{schema, {}};
@@ -155,35 +342,10 @@ Result<TableBuild, std::string> build_table(std::string_view tenant, std::string
   number(Cols::cell(schema.rows.front(), c_pnum), part_num);
   if (part_num == 0 || part_num > kMaxMetaPartitions) return Err("table " + e.table + ": part_num out of range");
 
-  // Partitioning.
   e.part_type = PartType::none;
-  if (part_num > 1) {
-    Cols pi{part_info, {}};
-    int p_level = pi.need("part_level"), p_type = pi.need("part_type"), p_key = pi.need("part_key_name"),
-        p_idx = pi.need("part_key_idx"), p_keys = pi.need("part_key_num");
-    if (!pi.missing.empty()) return Err("__all_virtual_proxy_partition_info: no column " + pi.missing);
-    if (part_info.rows.empty()) return Err("table " + e.table + ": partitioned but no partition info");
-    const auto& row = part_info.rows.front();
-    // Optional: the key column's type and collation (KEY partitioning needs both).
-    int p_ktype = part_info.column("part_key_type"), p_coll = part_info.column("part_key_collation_type");
-    int64_t level = 0, type = -1, key_idx = -1, keys = 1;
-    number(Cols::cell(row, p_level), level);
-    number(Cols::cell(row, p_type), type);
-    number(Cols::cell(row, p_idx), key_idx);
-    number(Cols::cell(row, p_keys), keys);
-    if (level >= 1 && type >= 0 && type <= 6) {
-      e.part_type = static_cast<PartType>(type);
-      // Single-column keys only: more columns leave the table routable by leader of a partition
-      // only through its key-less statements.
-      if (keys == 1 && part_info.rows.size() == 1 && name_ok(Cols::cell(row, p_key))) {
-        e.part_key = lower(*Cols::cell(row, p_key));
-        e.part_key_idx = static_cast<int32_t>(key_idx);
-        int32_t key_type = -1;
-        uint32_t collation = 0;
-        if (number(Cols::cell(row, p_ktype), key_type)) e.part_key_type = key_type;
-        if (number(Cols::cell(row, p_coll), collation)) e.part_key_collation = collation;
-      }
-    }
+  if (part_num > 1 || has_sub_partitions(part_info)) {
+    auto st = read_part_info(part_info, e);
+    if (!st) return Err(st.error());
   }
 
   // Partitions (bounds, list values), indexed by part_id.
@@ -192,50 +354,25 @@ Result<TableBuild, std::string> build_table(std::string_view tenant, std::string
     e.partitions[i].part_id = static_cast<int64_t>(i);
     e.partitions[i].name = "p" + std::to_string(i);
   }
-  if (part_num > 1) {
+  if (e.part_type != PartType::none) {
     Cols p{partitions, {}};
     int q_id = p.need("part_id"), q_name = p.need("part_name"), q_tablet = p.need("tablet_id"),
         q_high = p.need("high_bound_val"), q_list = p.need("list_val");
     if (!p.missing.empty()) return Err("__all_virtual_proxy_partition: no column " + p.missing);
+    const size_t columns = level_columns(e, 1);
     for (const auto& row : partitions.rows) {
       uint64_t id = 0;
       if (!number(Cols::cell(row, q_id), id) || id >= part_num) continue;
       Partition& part = e.partitions[id];
       if (name_ok(Cols::cell(row, q_name))) part.name = lower(*Cols::cell(row, q_name));
       number(Cols::cell(row, q_tablet), part.tablet_id);
-      const auto& high = Cols::cell(row, q_high);
-      if (high && !iequals(*high, "MAXVALUE")) {
-        int64_t v = 0;
-        std::string_view h = *high;
-        if (h.size() >= 2 && h.front() == '(' && h.back() == ')') h = h.substr(1, h.size() - 2);
-        std::optional<std::string> hv{std::string(h)};
-        if (number(hv, v)) part.range_high = v;
-      }
-      const auto& list = Cols::cell(row, q_list);
-      if (list) {
-        if (iequals(*list, "DEFAULT")) {
-          part.list_default = true;
-        } else {
-          std::string_view rest = *list;
-          while (!rest.empty() && part.list_values.size() < 4096) {
-            size_t comma = rest.find(',');
-            std::optional<std::string> item{std::string(rest.substr(0, comma))};
-            int64_t v = 0;
-            if (number(item, v)) part.list_values.push_back(v);
-            if (comma == std::string_view::npos) break;
-            rest.remove_prefix(comma + 1);
-          }
-        }
-      }
+      read_bounds(e.part_type, columns, Cols::cell(row, q_high), Cols::cell(row, q_list), part);
     }
-    if (e.part_type == PartType::range || e.part_type == PartType::range_columns) {
-      // Ascending bounds, MAXVALUE last (the order routing relies on).
-      std::stable_sort(e.partitions.begin(), e.partitions.end(), [](const Partition& a, const Partition& b) {
-        if (!a.range_high) return false;
-        if (!b.range_high) return true;
-        return *a.range_high < *b.range_high;
-      });
+    if (e.two_level()) {
+      auto st = read_sub_partitions(sub_partitions, e);
+      if (!st) return Err(st.error());
     }
+    sort_by_bound(e.part_type, e.partitions);
   }
 
   // Replicas.
@@ -253,9 +390,7 @@ Result<TableBuild, std::string> build_table(std::string_view tenant, std::string
       ++out.dropped_replicas;
       continue;
     }
-    Partition* part = nullptr;
-    for (auto& p : e.partitions)
-      if (static_cast<uint64_t>(p.part_id) == pid) part = &p;
+    Partition* part = replica_home(e, pid, tablet);
     if (part == nullptr || part->replicas.size() >= kMaxMetaReplicas) continue;
     if (part->tablet_id == 0) part->tablet_id = tablet;
     Replica r{*server, role == 1 ? ReplicaRole::leader : ReplicaRole::follower};

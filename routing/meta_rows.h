@@ -33,16 +33,22 @@ Status<std::string> build_cluster(const MetaRows& servers, const MetaRows& zones
                                   const std::vector<MetaRows>& dummies, ClusterTopology& into);
 
 // One table's entry from its schema rows (__all_virtual_proxy_schema), partitioning rows
-// (__all_virtual_proxy_partition_info) and partitions (__all_virtual_proxy_partition). Returns
-// nullopt when the schema rows are empty (no such table). Replicas on servers the topology does not
-// know are dropped (`dropped_replicas` counts them).
+// (__all_virtual_proxy_partition_info: one per key column, part_key_level 1 or 2), partitions
+// (__all_virtual_proxy_partition) and, for a two-level table, its sub-partitions
+// (__all_virtual_proxy_sub_partition; empty otherwise). Returns nullopt when the schema rows are
+// empty (no such table). A replica row belongs to the partition its partition_id names, or in a
+// two-level table to the sub-partition whose tablet_id it carries. Replicas on servers the topology
+// does not know are dropped (`dropped_replicas` counts them).
 struct TableBuild {
   std::optional<TableEntry> entry;
   size_t dropped_replicas = 0;
 };
 Result<TableBuild, std::string> build_table(std::string_view tenant, std::string_view database, std::string_view table,
                                             const MetaRows& schema, const MetaRows& part_info,
-                                            const MetaRows& partitions, const ClusterTopology& cluster,
-                                            uint64_t now_ms);
+                                            const MetaRows& partitions, const MetaRows& sub_partitions,
+                                            const ClusterTopology& cluster, uint64_t now_ms);
+
+// Whether partition-info rows describe a two-level table (so its sub-partitions must be read).
+bool has_sub_partitions(const MetaRows& part_info);
 
 }  // namespace odp::routing

@@ -1,114 +1,32 @@
 #include "routing/router.h"
 
-#include <algorithm>
-#include <cctype>
-#include <charconv>
+#include <array>
 #include <cstdint>
-#include <cstdlib>
-#include <optional>
+#include <vector>
 
 #include "base/ascii.h"
-#include "routing/partition_hash.h"
+#include "routing/partition_locate.h"
 
 namespace odp::routing {
 
 namespace {
 using base::iequals;
 
-// An integer key value: integer literals, and strings / decimals that hold an exact integer.
-bool integer_of(const SqlValue& v, int64_t& out) {
-  if (v.kind == SqlValue::Kind::integer) {
-    out = v.integer;
-    return true;
+// The condition giving values to key column `k`: by name, or (INSERT without a column list) by
+// its position among the table's columns.
+const KeyCondition* condition_for(const PartKeyColumn& k, const ClassifiedSql& sql, bool insert) {
+  for (uint8_t i = 0; i < sql.condition_count; ++i) {
+    const KeyCondition& c = sql.conditions[i];
+    if (!c.column.empty() && iequals(c.column, k.name)) return &c;
+    if (insert && c.column.empty() && c.column_index >= 0 && c.column_index == k.index) return &c;
   }
-  if (v.kind == SqlValue::Kind::string || v.kind == SqlValue::Kind::decimal) {
-    std::string_view t = v.text;
-    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-    if (t.empty() || v.has_escapes) return false;
-    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
-    return ec == std::errc() && ptr == t.data() + t.size();
-  }
-  return false;
+  return nullptr;
 }
 
-// OceanBase's integer column types (ObObjType): 1..5 signed, 6..10 unsigned, with their ranges.
-bool integer_type(int32_t t) {
-  return t >= 1 && t <= 10;
-}
-bool in_range(int32_t t, int64_t v) {
-  switch (t) {
-    case 1:
-      return v >= -128 && v <= 127;  // TINYINT
-    case 2:
-      return v >= -32768 && v <= 32767;  // SMALLINT
-    case 3:
-      return v >= -8388608 && v <= 8388607;  // MEDIUMINT
-    case 4:
-      return v >= INT32_MIN && v <= INT32_MAX;  // INT
-    case 5:
-      return true;  // BIGINT
-    case 6:
-      return v >= 0 && v <= 255;  // TINYINT UNSIGNED
-    case 7:
-      return v >= 0 && v <= 65535;  // SMALLINT UNSIGNED
-    case 8:
-      return v >= 0 && v <= 16777215;  // MEDIUMINT UNSIGNED
-    case 9:
-      return v >= 0 && v <= static_cast<int64_t>(UINT32_MAX);  // INT UNSIGNED
-    case 10:
-      return v >= 0;  // BIGINT UNSIGNED (as far as int64 goes)
-    default:
-      return false;
-  }
-}
-
-// A string literal that OceanBase casts to exactly this integer: an optional '-' and digits, nothing
-// else (spaces, signs, decimals and exponents are left to the server: not routed).
-bool plain_integer_text(std::string_view t, int64_t& out) {
-  if (t.empty()) return false;
-  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
-  return ec == std::errc() && ptr == t.data() + t.size();
-}
-
-bool ascii_only(std::string_view s) {
-  for (char c : s)
-    if (static_cast<unsigned char>(c) >= 0x80) return false;
-  return true;
-}
-
-// The KEY hash (seed 0, one column) of `value` cast to the key column's type, as OceanBase casts
-// it; nullopt when the cast is not certain (the statement then takes the default route).
-std::optional<uint64_t> key_hash_of(const TableEntry& entry, const SqlValue& value) {
-  const int32_t type = entry.part_key_type;
-  if (integer_type(type)) {
-    int64_t v = 0;
-    if (value.kind == SqlValue::Kind::integer) {
-      v = value.integer;
-    } else if (value.kind == SqlValue::Kind::string && !value.has_escapes) {
-      if (!plain_integer_text(value.text, v)) return std::nullopt;
-    } else {
-      return std::nullopt;  // NULL (no route), decimals (rounding), anything else
-    }
-    if (!in_range(type, v)) return std::nullopt;
-    return key_hash_int(v, 0);
-  }
-  const bool varchar = type == 22, fixed_char = type == 23;
-  if (!varchar && !fixed_char) return std::nullopt;
-  // BINARY(n) pads with zero bytes: its stored value is not the literal.
-  if (fixed_char && entry.part_key_collation == kCollationBinary) return std::nullopt;
-  if (value.kind == SqlValue::Kind::integer) {
-    char buf[24];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value.integer);
-    if (ec != std::errc()) return std::nullopt;
-    return key_hash_string(std::string_view(buf, static_cast<size_t>(end - buf)), entry.part_key_collation, 0);
-  }
-  if (value.kind != SqlValue::Kind::string || value.has_escapes) return std::nullopt;
-  // The literal's bytes are taken as utf8mb4 (the client's character set is not known here): only
-  // ASCII is certain whatever the client's or an introducer's character set.
-  if (value.introducer && !ascii_only(value.text)) return std::nullopt;
-  return key_hash_string(value.text, entry.part_key_collation, 0);
-}
+// Rows of key values to place: INSERT rows (row r takes value r of each column), or for WHERE the
+// combinations of the key columns' IN lists. More combinations than this are not worth placing.
+constexpr size_t kMaxKeyRows = 256;
+constexpr size_t kMaxKeyColumns = 16;
 }  // namespace
 
 bool parse_route_policy(std::string_view text, RoutePolicy& out) {
@@ -125,45 +43,9 @@ bool parse_route_policy(std::string_view text, RoutePolicy& out) {
 }
 
 int partition_for_value(const TableEntry& entry, const SqlValue& value) {
-  const size_t n = entry.partitions.size();
-  if (n == 0) return -1;
-  switch (entry.part_type) {
-    case PartType::none:
-      return 0;
-    case PartType::hash: {
-      int64_t v = 0;
-      if (!integer_of(value, v)) return -1;
-      return static_cast<int>(hash_part_index(v, n));  // MySQL mode: |v| mod n
-    }
-    case PartType::key:
-    case PartType::key_implicit: {
-      auto h = key_hash_of(entry, value);
-      if (!h) return -1;
-      return static_cast<int>(key_part_index(*h, n));
-    }
-    case PartType::range: {
-      int64_t v = 0;
-      if (!integer_of(value, v)) return -1;
-      for (size_t i = 0; i < n; ++i) {
-        const auto& p = entry.partitions[i];
-        if (!p.range_high || v < *p.range_high) return static_cast<int>(i);
-      }
-      return -1;
-    }
-    case PartType::list: {
-      int64_t v = 0;
-      if (!integer_of(value, v)) return -1;
-      int fallback = -1;
-      for (size_t i = 0; i < n; ++i) {
-        const auto& p = entry.partitions[i];
-        if (std::find(p.list_values.begin(), p.list_values.end(), v) != p.list_values.end()) return static_cast<int>(i);
-        if (p.list_default) fallback = static_cast<int>(i);
-      }
-      return fallback;
-    }
-    default:
-      return -1;  // *_COLUMNS forms are not routed yet
-  }
+  if (entry.two_level() || entry.key_columns.size() > 1) return -1;
+  const SqlValue* row[] = {&value};
+  return locate_in_level(entry, 1, entry.part_type, entry.partitions, row);
 }
 
 PartitionChoice choose_partition(const TableEntry& entry, const ClassifiedSql& sql, std::span<const SqlValue> params) {
@@ -174,38 +56,51 @@ PartitionChoice choose_partition(const TableEntry& entry, const ClassifiedSql& s
     return out;
   }
   out.kind = PartitionChoice::Kind::unknown;
-  if (sql.values_truncated || entry.part_key.empty()) return out;
+  const size_t ncols = entry.key_columns.size();
+  if (sql.values_truncated || ncols == 0 || ncols > kMaxKeyColumns) return out;
   const bool insert = sql.type == StmtType::insert || sql.type == StmtType::replace;
-  const KeyCondition* cond = nullptr;
-  for (uint8_t i = 0; i < sql.condition_count; ++i) {
-    const KeyCondition& c = sql.conditions[i];
-    if ((!c.column.empty() && iequals(c.column, entry.part_key)) ||
-        (insert && c.column.empty() && c.column_index >= 0 && c.column_index == entry.part_key_idx)) {
-      cond = &c;
-      break;
+  const KeyCondition* conds[kMaxKeyColumns];
+  size_t rows = 1;
+  for (size_t i = 0; i < ncols; ++i) {
+    conds[i] = condition_for(entry.key_columns[i], sql, insert);
+    if (conds[i] == nullptr || conds[i]->value_count == 0 ||
+        conds[i]->first_value + conds[i]->value_count > sql.value_count)
+      return out;
+    if (insert) {
+      // Each INSERT row has one value per column: all key columns have as many.
+      if (i > 0 && conds[i]->value_count != rows) return out;
+      rows = conds[i]->value_count;
+    } else {
+      rows *= conds[i]->value_count;
+      if (rows > kMaxKeyRows) return out;
     }
   }
-  if (cond == nullptr || cond->value_count == 0) return out;
-  int first = -1;
+  TabletPlace first;
   bool multiple = false;
-  for (uint16_t k = 0; k < cond->value_count; ++k) {
-    size_t vi = static_cast<size_t>(cond->first_value) + k;
-    if (vi >= sql.value_count) return out;
-    const SqlValue* v = &sql.values[vi];
-    if (v->kind == SqlValue::Kind::placeholder) {
-      if (v->placeholder >= params.size()) return out;
-      v = &params[v->placeholder];
+  for (size_t r = 0; r < rows; ++r) {
+    const SqlValue* row[kMaxKeyColumns];
+    size_t rest = r;  // WHERE: the combination number, one digit per column
+    for (size_t i = 0; i < ncols; ++i) {
+      size_t k = insert ? r : rest % conds[i]->value_count;
+      if (!insert) rest /= conds[i]->value_count;
+      const SqlValue* v = &sql.values[conds[i]->first_value + k];
+      if (v->kind == SqlValue::Kind::placeholder) {
+        if (v->placeholder >= params.size()) return out;
+        v = &params[v->placeholder];
+      }
+      row[i] = v;
     }
-    int idx = partition_for_value(entry, *v);
-    if (idx < 0) return out;
-    if (first < 0) {
-      first = idx;
-    } else if (idx != first) {
+    TabletPlace place = locate_row(entry, std::span<const SqlValue* const>(row, ncols));
+    if (place.index < 0) return out;
+    if (r == 0) {
+      first = place;
+    } else if (place.index != first.index || place.sub_index != first.sub_index) {
       multiple = true;
     }
   }
   out.kind = multiple ? PartitionChoice::Kind::multiple : PartitionChoice::Kind::single;
-  out.index = first;
+  out.index = first.index;
+  out.sub_index = first.sub_index;
   return out;
 }
 
@@ -276,15 +171,13 @@ RouteDecision route(const RouteInput& in) {
   const Partition* part = nullptr;
   if (in.table != nullptr && !in.table->partitions.empty()) {
     if (in.partition.kind == PartitionChoice::Kind::none) {
-      part = &in.table->partitions.front();
-    } else if (in.partition.kind == PartitionChoice::Kind::single && in.partition.index >= 0 &&
-               static_cast<size_t>(in.partition.index) < in.table->partitions.size()) {
-      part = &in.table->partitions[static_cast<size_t>(in.partition.index)];
-    } else if (!in.weak && in.partition.kind == PartitionChoice::Kind::multiple && in.partition.index >= 0 &&
-               static_cast<size_t>(in.partition.index) < in.table->partitions.size()) {
-      // A statement over several partitions: the first one's leader (the server coordinates the rest).
-      part = &in.table->partitions[static_cast<size_t>(in.partition.index)];
-      b.d.reason = "leader of first partition (multi-partition)";
+      part = in.table->tablet(0, 0);
+    } else if (in.partition.kind == PartitionChoice::Kind::single) {
+      part = in.table->tablet(in.partition.index, in.partition.sub_index);
+    } else if (!in.weak && in.partition.kind == PartitionChoice::Kind::multiple) {
+      // A statement over several tablets: the first one's leader (the server coordinates the rest).
+      part = in.table->tablet(in.partition.index, in.partition.sub_index);
+      if (part != nullptr) b.d.reason = "leader of first partition (multi-partition)";
     }
   }
   if (part != nullptr) {

@@ -22,21 +22,22 @@ struct LdcPlace {
   std::string_view region;
 };
 
-// Partition lookup for one value of the partition key. Returns the partition's index in
-// entry.partitions, or -1 when the value cannot be placed (wrong type, no matching range/list, a
-// NULL or uncertain KEY value, *_COLUMNS partitioning). KEY is OceanBase's hash (partition_hash.h)
-// of the value cast to the key column's type (TableEntry::part_key_type / part_key_collation).
+// The partition of a one-level table whose key is one column, for one value of it; -1 when the
+// value cannot be placed (partition_locate.h says how each partitioning function places values).
 int partition_for_value(const TableEntry& entry, const SqlValue& value);
 
 struct PartitionChoice {
   enum class Kind : uint8_t { none, single, multiple, unknown } kind = Kind::none;
-  // none: the table is not partitioned (use its only partition); single: `index` is the partition;
-  // multiple: the values span partitions (`index` = the first one's); unknown: no usable key value.
+  // none: the table is not partitioned (use its only partition); single: `index` is the partition
+  // (and `sub_index` its sub-partition in a two-level table); multiple: the values span tablets
+  // (`index`/`sub_index` = the first one's); unknown: no usable key value for some key column.
   int index = -1;
+  int sub_index = -1;
 };
-// Picks the partition(s) a statement touches in `entry`, from its key conditions / INSERT rows.
-// `params`: values bound to `?` placeholders at COM_STMT_EXECUTE (empty for text queries); a
-// placeholder without a bound value counts as unknown.
+// Picks the tablet(s) a statement touches in `entry`, from its key conditions / INSERT rows: the
+// equalities on every key column (joined by AND; IN lists give each combination) or each INSERT
+// row's key values. `params`: values bound to `?` placeholders at COM_STMT_EXECUTE (empty for text
+// queries); a placeholder without a bound value counts as unknown.
 PartitionChoice choose_partition(const TableEntry& entry, const ClassifiedSql& sql, std::span<const SqlValue> params);
 
 struct RouteInput {

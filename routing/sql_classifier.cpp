@@ -335,6 +335,60 @@ class Parser {
     return true;
   }
 
+  // Skips the rest of a group whose '(' was consumed, `t` being the last token read inside it.
+  void finish_group(Token t) {
+    int depth = 1;
+    while (t.kind != Tok::end) {
+      if (t.ch() == '(') ++depth;
+      if (t.ch() == ')' && --depth == 0) return;
+      t = next();
+    }
+  }
+
+  // A row comparison `(c1, c2...) = (v1, v2...)` after its '(' (a multi-column key written as one
+  // predicate): each column gets its value, as `c1 = v1 AND c2 = v2` would. Consumes the groups it
+  // reads whatever their shape; false when they are something else.
+  bool row_equality(bool keys) {
+    constexpr size_t kMaxRow = ClassifiedSql::kMaxConditions;
+    std::string_view cols[kMaxRow];
+    size_t n = 0;
+    while (true) {
+      Token t = next();
+      std::string_view col;
+      if (!column(t, col) || n == kMaxRow) {
+        finish_group(t);
+        return false;
+      }
+      cols[n++] = col;
+      Token sep = next();
+      if (sep.ch() == ')') break;
+      if (sep.ch() != ',') {
+        finish_group(sep);
+        return false;
+      }
+    }
+    if (peek().ch() != '=') return false;
+    next();
+    if (peek().ch() != '(') return false;
+    next();
+    SqlValue vals[kMaxRow];
+    size_t m = 0;
+    while (true) {
+      Token e = next();
+      SqlValue v;
+      if (m == n || !value(e, v) || (peek().ch() != ',' && peek().ch() != ')')) {
+        finish_group(e);
+        return false;
+      }
+      vals[m++] = v;
+      if (next().ch() == ')') break;
+    }
+    if (m != n || !expression_ends(peek())) return false;
+    if (keys)
+      for (size_t i = 0; i < n; ++i) add_values(cols[i], -1, &vals[i], 1);
+    return true;
+  }
+
   // Skips the rest of a predicate up to a top-level AND / OR / end of the condition.
   Token skip_predicate() {
     int depth = 0;
@@ -445,9 +499,14 @@ class Parser {
             push(ct);
           }
         } else if (t.ch() == '(' && !set_list) {
-          // A parenthesised group: opaque (it may hide an OR).
-          if (peek().is("SELECT")) out_.has_subquery = true;
-          skip_group();
+          if (peek().is("SELECT")) {
+            out_.has_subquery = true;
+            skip_group();
+          } else {
+            // `(a, b) = (1, 2)` gives each column its value; any other group is opaque (it may
+            // hide an OR) and is skipped.
+            taken = row_equality(keys);
+          }
         } else {
           push(t);
         }

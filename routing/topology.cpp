@@ -71,6 +71,25 @@ std::optional<ServerIndex> ClusterTopology::find_server(std::string_view host_po
   return std::nullopt;
 }
 
+const Partition* TableEntry::tablet(int index, int sub_index) const {
+  if (index < 0 || static_cast<size_t>(index) >= partitions.size()) return nullptr;
+  const Partition& p = partitions[static_cast<size_t>(index)];
+  if (!two_level()) return &p;
+  if (sub_index < 0 || static_cast<size_t>(sub_index) >= p.subpartitions.size()) return nullptr;
+  return &p.subpartitions[static_cast<size_t>(sub_index)];
+}
+
+std::string TableEntry::key_names() const {
+  std::string out;
+  uint8_t level = 1;
+  for (const auto& k : key_columns) {
+    if (!out.empty()) out += k.level != level ? ";" : ",";
+    level = k.level;
+    out += k.name;
+  }
+  return out;
+}
+
 const ClusterTopology* Snapshot::find_cluster(std::string_view name) const {
   for (const auto& c : clusters)
     if (iequals(c.name, name)) return &c;

@@ -56,15 +56,42 @@ enum class PartType : uint8_t {
   list_columns = 6,
 };
 
+// One column of a partitioning key (a row of __all_virtual_proxy_partition_info).
+struct PartKeyColumn {
+  std::string name;    // lower-cased
+  int32_t index = -1;  // position among the table's columns (INSERT without a column list)
+  // OceanBase type (ObObjType: 1..10 integers, 22 varchar/varbinary, 23 char; -1 unknown) and
+  // collation id (45 utf8mb4_general_ci, 46 utf8mb4_bin, 63 binary; 0 unknown). KEY partitioning
+  // hashes a value as this type and RANGE/LIST_COLUMNS compare as it: a key of unknown type is not
+  // routed by them.
+  int32_t type = -1;
+  uint32_t collation = 0;
+  uint8_t level = 1;  // 1: partitions' key; 2: sub-partitions' key
+};
+
+// One value of a RANGE bound or of a LIST value tuple.
+struct BoundValue {
+  enum class Kind : uint8_t { integer, text, maxvalue } kind = Kind::integer;
+  int64_t integer = 0;
+  std::string text;  // Kind::text: the value (quotes removed, escapes undone)
+};
+// One value per key column of the partitioning level, in key order.
+using BoundTuple = std::vector<BoundValue>;
+
+// A partition, or a sub-partition of a two-level table (then part_id is its sub_part_id).
 struct Partition {
   int64_t part_id = 0;
-  std::string name;  // lower-cased, e.g. "p0"
+  std::string name;  // lower-cased, e.g. "p0" (sub-partitions: "p0sp1")
   uint64_t tablet_id = 0;
-  // RANGE: the exclusive upper bound; unset = MAXVALUE.
-  std::optional<int64_t> range_high;
-  // LIST: the values; list_default = this is the DEFAULT partition.
-  std::vector<int64_t> list_values;
+  // RANGE / RANGE_COLUMNS: the exclusive upper bound (MAXVALUE as BoundValue::Kind::maxvalue);
+  // empty when the metadata gave none that could be read (values reaching it are not placed).
+  BoundTuple high_bound;
+  // LIST / LIST_COLUMNS: the value tuples; list_default = this is the DEFAULT partition.
+  std::vector<BoundTuple> list_values;
   bool list_default = false;
+  // Two-level tables: the partition's sub-partitions, each its own tablet with its own replicas
+  // (a partition with sub-partitions has no replicas of its own). Same order rules as partitions.
+  std::vector<Partition> subpartitions;
   std::vector<Replica> replicas;  // leader first when there is one
 
   const Replica* leader() const {
@@ -81,19 +108,22 @@ struct TableEntry {
   uint64_t table_id = 0;
   uint64_t schema_version = 0;
   PartType part_type = PartType::none;
-  std::string part_key;       // lower-cased column name of the (single) partition key; "" when none
-  int32_t part_key_idx = -1;  // its position among the table's columns (INSERT without a column list)
-  // The key column's OceanBase type (ObObjType: 1..10 integers, 22 varchar, 23 char; -1 unknown) and
-  // collation id (45 utf8mb4_general_ci, 46 utf8mb4_bin, 63 binary; 0 unknown). KEY partitioning
-  // hashes the value as this type, so a key of unknown type is not routed.
-  int32_t part_key_type = -1;
-  uint32_t part_key_collation = 0;
+  PartType sub_part_type = PartType::none;  // none: one level
+  // The key columns, level 1 first, each level in its key order (the order of the partitioning
+  // expression: KEY(a, b) folds a then b, RANGE COLUMNS(a, b) compares a then b).
+  std::vector<PartKeyColumn> key_columns;
   // HASH/KEY: in partition-index order (index = value mod size). RANGE: in ascending bound order.
   // LIST: any order. Non-partitioned: exactly one.
   std::vector<Partition> partitions;
   uint64_t loaded_ms = 0;  // when the control thread read it (monotonic ms)
 
-  bool partitioned() const { return part_type != PartType::none && partitions.size() > 1; }
+  bool two_level() const { return sub_part_type != PartType::none; }
+  bool partitioned() const { return part_type != PartType::none && (partitions.size() > 1 || two_level()); }
+  // The partition (one level) or sub-partition (two levels) holding the tablet that
+  // (index, sub_index) names; null when out of range or when a two-level table has no sub_index.
+  const Partition* tablet(int index, int sub_index) const;
+  // "a,b" (level 1), "a,b;c" with a sub-partition key: for `show proxyroute`.
+  std::string key_names() const;
 };
 
 struct TenantInfo {

@@ -12,14 +12,36 @@ TENANT=t1
 
 # Example tables: name, partition function, partition count, key column, key position, OB type.
 #   part_of(): the partition a key value falls in, as SQL (used by the 4038 triggers).
-EXAMPLE_TABLES=(orders events regions items accounts tags people)
+# Two-level tables (shipments: RANGE(id) x HASH(region_id), 2 sub-partitions per partition) have a
+# leader per sub-partition tablet; their "partition" in the leaders file and in
+# __all_virtual_proxy_schema.partition_id is the tablet's number: part_id * subparts + sub_part_id.
+EXAMPLE_TABLES=(orders events regions items accounts tags people devices readings shipments stock)
 table_id_of() {
   case $1 in
     orders) echo 500001 ;; events) echo 500002 ;; regions) echo 500003 ;; items) echo 500004 ;;
-    accounts) echo 500005 ;; tags) echo 500006 ;; people) echo 500007 ;;
+    accounts) echo 500005 ;; tags) echo 500006 ;; people) echo 500007 ;; devices) echo 500008 ;;
+    readings) echo 500009 ;; shipments) echo 500010 ;; stock) echo 500011 ;;
   esac
 }
-part_count_of() { case $1 in items) echo 1 ;; accounts) echo 10 ;; tags) echo 16 ;; people) echo 8 ;; *) echo 3 ;; esac; }
+part_count_of() {
+  case $1 in
+    items) echo 1 ;; accounts) echo 10 ;; tags) echo 16 ;; people) echo 8 ;; devices) echo 6 ;; readings) echo 4 ;;
+    *) echo 3 ;;
+  esac
+}
+sub_part_count_of() { case $1 in shipments) echo 2 ;; *) echo 0 ;; esac; }
+# The name of tablet N of TABLE: pN, or pXspY for a sub-partition.
+tablet_name() { # TABLE N
+  local subs
+  subs=$(sub_part_count_of "$1")
+  if ((subs > 0)); then echo "p$(($2 / subs))sp$(($2 % subs))"; else echo "p$2"; fi
+}
+# Tablets: one per partition, or one per sub-partition.
+tablet_count_of() {
+  local subs
+  subs=$(sub_part_count_of "$1")
+  if ((subs > 0)); then echo $(($(part_count_of "$1") * subs)); else part_count_of "$1"; fi
+}
 # The partition of a row (NEW or OLD), as SQL, for the 4038 triggers. KEY tables compute it the way
 # OceanBase does (key_hash_sql below).
 key_part_sql() { # TABLE ROW
@@ -27,6 +49,16 @@ key_part_sql() { # TABLE ROW
     accounts) echo "oceanbase.key_part(oceanbase.murmur64a(oceanbase.le64($2.id), 0), 10)" ;;
     tags) echo "oceanbase.key_part(oceanbase.murmur64a($2.tag, 0), 16)" ;;
     people) echo "oceanbase.key_part(oceanbase.general_ci_hash($2.name), 8)" ;;
+    # KEY(vendor, serial): the fold goes through the key columns in order, each seeded with the last.
+    devices) echo "oceanbase.key_part(oceanbase.murmur64a(oceanbase.le64($2.serial), oceanbase.murmur64a($2.vendor, 0)), 6)" ;;
+    # RANGE COLUMNS(site, seq): (10, 100), (10, MAXVALUE), (20, 0), (MAXVALUE, MAXVALUE).
+    readings) echo "IF($2.site IS NULL OR $2.seq IS NULL, NULL, CASE WHEN ($2.site, $2.seq) < (10, 100) THEN 0
+      WHEN $2.site <= 10 THEN 1 WHEN ($2.site, $2.seq) < (20, 0) THEN 2 ELSE 3 END)" ;;
+    # LIST COLUMNS(country, kind): ((1, 1), (1, 2)), ((2, 1)), DEFAULT.
+    stock) echo "IF($2.country IS NULL OR $2.kind IS NULL, NULL, CASE WHEN ($2.country, $2.kind) IN ((1, 1), (1, 2))
+      THEN 0 WHEN ($2.country, $2.kind) = (2, 1) THEN 1 ELSE 2 END)" ;;
+    # RANGE(id) x HASH(region_id) 2: the sub-partition's tablet number.
+    shipments) echo "IF($2.id < 1000, 0, IF($2.id < 2000, 1, 2)) * 2 + MOD(ABS($2.region_id), 2)" ;;
     regions) echo "oceanbase.part_of('$1', $2.code)" ;;
     *) echo "oceanbase.part_of('$1', $2.id)" ;;
   esac
@@ -40,6 +72,9 @@ default_leader() { # TABLE PART
     regions:0) l=3 ;; regions:1) l=1 ;; regions:2) l=2 ;;
     items:0) l=2 ;;
     accounts:*) l=$(($2 % 3 + 1)) ;; tags:*) l=$((($2 + 1) % 3 + 1)) ;; people:*) l=$((($2 + 2) % 3 + 1)) ;;
+    devices:*) l=$(($2 % 3 + 1)) ;; readings:*) l=$((($2 + 1) % 3 + 1)) ;;
+    shipments:*) l=$((($2 + 2) % 3 + 1)) ;; # p0sp0 s3, p0sp1 s1, p1sp0 s2, ...
+    stock:*) l=$(($2 % 3 + 1)) ;;
   esac
   echo $(((l - 1) % NSERVERS + 1))
 }
@@ -61,7 +96,7 @@ init_meta_state() {
     local t p n
     : >"$META_DIR/leaders.tmp"
     for t in "${EXAMPLE_TABLES[@]}"; do
-      n=$(part_count_of "$t")
+      n=$(tablet_count_of "$t")
       for ((p = 0; p < n; ++p)); do echo "$t $p $(default_leader "$t" "$p")" >>"$META_DIR/leaders.tmp"; done
     done
     mv "$META_DIR/leaders.tmp" "$META_DIR/leaders"
@@ -110,10 +145,15 @@ CREATE TABLE IF NOT EXISTS oceanbase.__all_virtual_proxy_schema (tenant_name VAR
 CREATE TABLE IF NOT EXISTS oceanbase.__all_virtual_proxy_partition_info (tenant_name VARCHAR(128) NOT NULL,
   table_id BIGINT NOT NULL, part_level INT, part_num BIGINT, part_type INT, part_key_num INT,
   part_key_name VARCHAR(128) NOT NULL, part_key_type INT, part_key_idx INT, part_key_level INT, part_expr VARCHAR(256),
-  part_key_collation_type INT, PRIMARY KEY (tenant_name, table_id, part_key_name));
+  part_key_collation_type INT, sub_part_num BIGINT, sub_part_type INT, sub_part_expr VARCHAR(256),
+  PRIMARY KEY (tenant_name, table_id, part_key_name));
 CREATE TABLE IF NOT EXISTS oceanbase.__all_virtual_proxy_partition (tenant_name VARCHAR(128) NOT NULL,
   table_id BIGINT NOT NULL, part_id BIGINT NOT NULL, part_name VARCHAR(128), tablet_id BIGINT,
   high_bound_val VARCHAR(256) NULL, list_val VARCHAR(256) NULL, PRIMARY KEY (tenant_name, table_id, part_id));
+CREATE TABLE IF NOT EXISTS oceanbase.__all_virtual_proxy_sub_partition (tenant_name VARCHAR(128) NOT NULL,
+  table_id BIGINT NOT NULL, part_id BIGINT NOT NULL, sub_part_id BIGINT NOT NULL, part_name VARCHAR(128),
+  tablet_id BIGINT, high_bound_val VARCHAR(256) NULL, list_val VARCHAR(256) NULL,
+  PRIMARY KEY (tenant_name, table_id, part_id, sub_part_id));
 DROP FUNCTION IF EXISTS oceanbase.part_of;
 CREATE FUNCTION oceanbase.part_of(tbl VARCHAR(64), k BIGINT) RETURNS BIGINT DETERMINISTIC
   RETURN CASE tbl
@@ -204,7 +244,8 @@ EOF
 # The example tables (real MariaDB partitioning), seed rows and the 4038 triggers.
 example_tables_sql() {
   cat <<'EOF'
-DROP TABLE IF EXISTS test.orders, test.events, test.regions, test.items, test.accounts, test.tags, test.people;
+DROP TABLE IF EXISTS test.orders, test.events, test.regions, test.items, test.accounts, test.tags, test.people,
+  test.devices, test.readings, test.shipments, test.stock;
 CREATE TABLE test.orders (id BIGINT PRIMARY KEY, customer VARCHAR(64), amount DECIMAL(12,2))
   PARTITION BY HASH(id) PARTITIONS 3;
 CREATE TABLE test.events (id BIGINT PRIMARY KEY, kind VARCHAR(32), at DATETIME)
@@ -216,6 +257,18 @@ CREATE TABLE test.items (id BIGINT PRIMARY KEY, name VARCHAR(64));
 CREATE TABLE test.accounts (id BIGINT PRIMARY KEY, owner VARCHAR(64));
 CREATE TABLE test.tags (tag VARBINARY(64) PRIMARY KEY, note VARCHAR(64));
 CREATE TABLE test.people (name VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci PRIMARY KEY, age INT);
+CREATE TABLE test.devices (vendor VARBINARY(32), serial BIGINT, note VARCHAR(64), PRIMARY KEY (vendor, serial))
+  PARTITION BY KEY (vendor, serial) PARTITIONS 6;
+CREATE TABLE test.readings (site BIGINT, seq BIGINT, val INT, PRIMARY KEY (site, seq))
+  PARTITION BY RANGE COLUMNS (site, seq) (PARTITION p0 VALUES LESS THAN (10, 100),
+    PARTITION p1 VALUES LESS THAN (10, MAXVALUE), PARTITION p2 VALUES LESS THAN (20, 0),
+    PARTITION p3 VALUES LESS THAN (MAXVALUE, MAXVALUE));
+CREATE TABLE test.stock (country INT, kind INT, qty INT, PRIMARY KEY (country, kind))
+  PARTITION BY LIST COLUMNS (country, kind) (PARTITION p0 VALUES IN ((1, 1), (1, 2)), PARTITION p1 VALUES IN ((2, 1)),
+    PARTITION p2 DEFAULT);
+CREATE TABLE test.shipments (id BIGINT, region_id BIGINT, what VARCHAR(64), PRIMARY KEY (id, region_id))
+  PARTITION BY RANGE (id) SUBPARTITION BY HASH (region_id) SUBPARTITIONS 2
+  (PARTITION p0 VALUES LESS THAN (1000), PARTITION p1 VALUES LESS THAN (2000), PARTITION p2 VALUES LESS THAN MAXVALUE);
 INSERT INTO test.orders VALUES (0, 'ann', 10.00), (1, 'bob', 11.50), (2, 'cid', 12.25), (3, 'dee', 13.00),
   (4, 'eve', 14.75), (5, 'fay', 15.10);
 INSERT INTO test.events VALUES (10, 'boot', '2026-01-01 00:00:00'), (1500, 'tick', '2026-01-02 00:00:00'),
@@ -241,16 +294,71 @@ EOF
   done
 }
 
+# One partition_info row per key column: TID LEVEL PART_NUM TYPE KEY_NUM NAME KEY_TYPE KEY_IDX KEY_LEVEL EXPR
+# COLLATION [SUB_PART_NUM SUB_TYPE SUB_EXPR] (types as OceanBase numbers them, docs/METADATA.md).
+part_info_row() {
+  echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info (tenant_name, table_id, part_level, part_num, part_type,
+  part_key_num, part_key_name, part_key_type, part_key_idx, part_key_level, part_expr, part_key_collation_type,
+  sub_part_num, sub_part_type, sub_part_expr) VALUES ('$TENANT', $1, $2, $3, $4, $5, '$6', $7, $8, $9, '${10}', ${11},
+  ${12:-0}, ${13:-NULL}, '${14:-}');"
+}
+
+# The partitioning of one example table: partition_info rows, then per partition its bound/list.
+part_info_sql() { # TABLE TID
+  local t=$1 tid=$2
+  case $t in
+    orders) part_info_row "$tid" 1 3 0 1 id 5 0 1 id 63 ;;
+    events) part_info_row "$tid" 1 3 3 1 id 5 0 1 id 63 ;;
+    regions) part_info_row "$tid" 1 3 5 1 code 4 0 1 code 63 ;;
+    items) part_info_row "$tid" 0 1 0 0 '' 0 -1 0 '' 0 ;;
+    accounts) part_info_row "$tid" 1 10 1 1 id 5 0 1 id 63 ;;
+    tags) part_info_row "$tid" 1 16 1 1 tag 22 0 1 tag 63 ;;
+    people) part_info_row "$tid" 1 8 1 1 name 22 0 1 name 45 ;;
+    devices)
+      part_info_row "$tid" 1 6 1 2 vendor 22 0 1 'vendor, serial' 63
+      part_info_row "$tid" 1 6 1 2 serial 5 1 1 'vendor, serial' 63
+      ;;
+    readings)
+      part_info_row "$tid" 1 4 4 2 site 5 0 1 'site, seq' 63
+      part_info_row "$tid" 1 4 4 2 seq 5 1 1 'site, seq' 63
+      ;;
+    stock)
+      part_info_row "$tid" 1 3 6 2 country 4 0 1 'country, kind' 63
+      part_info_row "$tid" 1 3 6 2 kind 4 1 1 'country, kind' 63
+      ;;
+    shipments)
+      part_info_row "$tid" 2 3 3 1 id 5 0 1 id 63 2 0 region_id
+      part_info_row "$tid" 2 3 3 1 region_id 5 1 2 id 63 2 0 region_id
+      ;;
+  esac
+}
+
+# high_bound_val and list_val of partition P, as SQL literals.
+part_bounds() { # TABLE P
+  local high=NULL list=NULL
+  case $1:$2 in
+    events:0 | shipments:0) high="'1000'" ;; events:1 | shipments:1) high="'2000'" ;;
+    events:2 | shipments:2) high="'MAXVALUE'" ;;
+    readings:0) high="'10, 100'" ;; readings:1) high="'10, MAXVALUE'" ;; readings:2) high="'20, 0'" ;;
+    readings:3) high="'MAXVALUE, MAXVALUE'" ;;
+    regions:0) list="'1,2,3'" ;; regions:1) list="'4,5,6'" ;; regions:2) list="'DEFAULT'" ;;
+    stock:0) list="'(1,1),(1,2)'" ;; stock:1) list="'(2,1)'" ;; stock:2) list="'DEFAULT'" ;;
+  esac
+  echo "$high, $list"
+}
+
 # Servers, zones, tenants, partitioning and every replica, from the state files.
 meta_rows_sql() {
-  local i t p n l tid role now
+  local i t p s n subs l tid role now tablet
   now=$(($(date +%s) * 1000000))
-  # Sandboxes made before the column existed get it (positional INSERTs below rely on its place).
-  echo "ALTER TABLE oceanbase.__all_virtual_proxy_partition_info ADD COLUMN IF NOT EXISTS part_key_collation_type INT;"
+  # Sandboxes made before the columns existed get them (the INSERTs below name their columns).
+  echo "ALTER TABLE oceanbase.__all_virtual_proxy_partition_info ADD COLUMN IF NOT EXISTS part_key_collation_type INT,
+    ADD COLUMN IF NOT EXISTS sub_part_num BIGINT, ADD COLUMN IF NOT EXISTS sub_part_type INT,
+    ADD COLUMN IF NOT EXISTS sub_part_expr VARCHAR(256);"
   echo "START TRANSACTION;"
   echo "DELETE FROM oceanbase.DBA_OB_SERVERS; DELETE FROM oceanbase.DBA_OB_ZONES; DELETE FROM oceanbase.DBA_OB_TENANTS;"
   echo "DELETE FROM oceanbase.__all_virtual_proxy_schema; DELETE FROM oceanbase.__all_virtual_proxy_partition_info;"
-  echo "DELETE FROM oceanbase.__all_virtual_proxy_partition;"
+  echo "DELETE FROM oceanbase.__all_virtual_proxy_partition; DELETE FROM oceanbase.__all_virtual_proxy_sub_partition;"
   for ((i = 1; i <= NSERVERS; i++)); do
     local st
     st=$(status_of "$i")
@@ -266,25 +374,28 @@ meta_rows_sql() {
   for t in "${EXAMPLE_TABLES[@]}"; do
     tid=$(table_id_of "$t")
     n=$(part_count_of "$t")
-    case $t in
-      orders) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 3, 0, 1, 'id', 5, 0, 1, 'id', 63);" ;;
-      events) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 3, 3, 1, 'id', 5, 0, 1, 'id', 63);" ;;
-      regions) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 3, 5, 1, 'code', 4, 0, 1, 'code', 63);" ;;
-      items) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 0, 1, 0, 0, '', 0, -1, 0, '', 0);" ;;
-      accounts) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 10, 1, 1, 'id', 5, 0, 1, 'id', 63);" ;;
-      tags) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 16, 1, 1, 'tag', 22, 0, 1, 'tag', 63);" ;;
-      people) echo "INSERT INTO oceanbase.__all_virtual_proxy_partition_info VALUES ('$TENANT', $tid, 1, 8, 1, 1, 'name', 22, 0, 1, 'name', 45);" ;;
-    esac
+    subs=$(sub_part_count_of "$t")
+    part_info_sql "$t" "$tid"
     for ((p = 0; p < n; ++p)); do
-      local high=NULL list=NULL
-      [[ $t == events ]] && case $p in 0) high="'1000'" ;; 1) high="'2000'" ;; 2) high="'MAXVALUE'" ;; esac
-      [[ $t == regions ]] && case $p in 0) list="'1,2,3'" ;; 1) list="'4,5,6'" ;; 2) list="'DEFAULT'" ;; esac
-      echo "INSERT INTO oceanbase.__all_virtual_proxy_partition VALUES ('$TENANT', $tid, $p, 'p$p', $((tid * 10 + p)), $high, $list);"
+      if ((subs > 0)); then
+        # A partition with sub-partitions has no tablet of its own; each sub-partition has one.
+        echo "INSERT INTO oceanbase.__all_virtual_proxy_partition VALUES ('$TENANT', $tid, $p, 'p$p', 0, $(part_bounds "$t" "$p"));"
+        for ((s = 0; s < subs; ++s)); do
+          echo "INSERT INTO oceanbase.__all_virtual_proxy_sub_partition VALUES ('$TENANT', $tid, $p, $s, 'p${p}sp$s', $((tid * 100 + p * subs + s)), NULL, NULL);"
+        done
+      else
+        echo "INSERT INTO oceanbase.__all_virtual_proxy_partition VALUES ('$TENANT', $tid, $p, 'p$p', $((tid * 10 + p)), $(part_bounds "$t" "$p"));"
+      fi
+    done
+    # Replicas: one row per replica of each tablet (partition, or sub-partition of a two-level table).
+    for ((p = 0; p < $(tablet_count_of "$t"); ++p)); do
+      tablet=$((tid * 10 + p))
+      ((subs > 0)) && tablet=$((tid * 100 + p))
       l=$(leader_of "$t" "$p")
       for ((i = 1; i <= NSERVERS; i++)); do
         role=2
         [[ $i == "$l" ]] && role=1
-        echo "INSERT INTO oceanbase.__all_virtual_proxy_schema VALUES ('$TENANT', 'test', '$t', $tid, $((tid * 10 + p)), $p, '127.0.0.1', $(sql_port_of "$i"), $role, $n, $NSERVERS, 0, 3, 1);"
+        echo "INSERT INTO oceanbase.__all_virtual_proxy_schema VALUES ('$TENANT', 'test', '$t', $tid, $tablet, $p, '127.0.0.1', $(sql_port_of "$i"), $role, $n, $NSERVERS, 0, 3, 1);"
       done
     done
   done
@@ -319,8 +430,8 @@ start_replication() { # I: follow every other server
 # `up`s only make sure the metadata matches the state files and replication runs.
 # Bumped when the shape changes (tables, metadata columns): a sandbox made by an older version is
 # set up again on its next `up` (example tables re-created, default leaders).
-SHAPE_VERSION=2
-((OCEANBASE)) && SHAPE_VERSION=2-ob
+SHAPE_VERSION=4
+((OCEANBASE)) && SHAPE_VERSION=4-ob
 
 setup_cluster_shape() {
   local i fresh=0
@@ -352,10 +463,12 @@ $(example_tables_sql)" || die "s$i: creating the cluster schema failed"
 # ---------------------------------------------------------------------------------------------
 # verbs
 
-server_roles() { # I: "orders.p0 events.p2" (what it leads)
+server_roles() { # I: "orders.p0 events.p2 shipments.p1sp0" (what it leads)
   [[ -s $META_DIR/leaders ]] || { echo "-"; return; }
-  local out
-  out=$(awk -v i="$1" '$3 == i { printf "%s%s.p%s", (n++ ? " " : ""), $1, $2 }' "$META_DIR/leaders")
+  local out="" t p l
+  while read -r t p l; do
+    [[ $l == "$1" ]] && out+="${out:+ }$t.$(tablet_name "$t" "$p")"
+  done <"$META_DIR/leaders"
   echo "${out:--}"
 }
 
@@ -406,7 +519,12 @@ cmd_switch_leader() { # TABLE PARTITION NAME
   [[ -n $table && -n $part && -n $name ]] || die "usage: sandbox switch-leader TABLE PARTITION NAME (e.g. orders p1 s2)"
   table=${table#test.}
   part=${part#p}
-  [[ $part =~ ^[0-9]+$ ]] || die "bad partition '$2' (p0, p1, ... or 0, 1, ...)"
+  if [[ $part =~ ^([0-9]+)sp([0-9]+)$ ]] && (($(sub_part_count_of "$table") > 0)); then
+    # A sub-partition by name: its tablet number.
+    ((BASH_REMATCH[2] < $(sub_part_count_of "$table"))) || die "no sub-partition '$2' in '$table'"
+    part=$((BASH_REMATCH[1] * $(sub_part_count_of "$table") + BASH_REMATCH[2]))
+  fi
+  [[ $part =~ ^[0-9]+$ ]] || die "bad partition '$2' (p0, p1, ... or 0, 1, ...; p0sp1 ... for sub-partitions)"
   to=$(server_index "$name") || die "unknown server '$name' (have: $(server_names | tr '\n' ' '))"
   init_meta_state
   from=$(leader_of "$table" "$part")
@@ -423,5 +541,5 @@ cmd_switch_leader() { # TABLE PARTITION NAME
   fi
   set_leader "$table" "$part" "$to"
   write_meta_everywhere
-  log "$table.p$part: leader s$from -> $name"
+  log "$table.$(tablet_name "$table" "$part"): leader s$from -> $name"
 }

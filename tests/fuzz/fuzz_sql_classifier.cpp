@@ -37,17 +37,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(inside(c.use_database, b, size));
   // A table partitioned every way must accept whatever the classifier found.
   TableEntry e;
-  e.part_key = "id";
-  e.part_key_idx = 0;
+  e.key_columns.push_back({"id", 0, 5, 63, 1});
   e.partitions.resize(3);
-  e.partitions[0].range_high = 10;
-  e.partitions[1].range_high = 20;
-  e.partitions[0].list_values = {1, 2};
+  e.partitions[0].high_bound = {BoundValue{BoundValue::Kind::integer, 10, {}}};
+  e.partitions[1].high_bound = {BoundValue{BoundValue::Kind::integer, 20, {}}};
+  e.partitions[2].high_bound = {BoundValue{BoundValue::Kind::maxvalue, 0, {}}};
+  e.partitions[0].list_values = {{BoundValue{BoundValue::Kind::integer, 1, {}}},
+                                 {BoundValue{BoundValue::Kind::integer, 2, {}}}};
   e.partitions[2].list_default = true;
   for (PartType t : {PartType::hash, PartType::range, PartType::list, PartType::key}) {
     e.part_type = t;
     PartitionChoice p = choose_partition(e, c, {});
     FUZZ_CHECK(p.index < 3);
+  }
+  // Two keys and two levels: a tablet is named only with both indexes in range.
+  e.key_columns.push_back({"k", 1, 22, 63, 2});
+  e.sub_part_type = PartType::key;
+  for (auto& part : e.partitions) part.subpartitions.resize(2);
+  for (PartType t : {PartType::range_columns, PartType::list_columns, PartType::key}) {
+    e.part_type = t;
+    PartitionChoice p = choose_partition(e, c, {});
+    FUZZ_CHECK(p.index < 3 && p.sub_index < 2);
+    FUZZ_CHECK(p.kind != PartitionChoice::Kind::single || e.tablet(p.index, p.sub_index) != nullptr);
   }
   return 0;
 }

@@ -342,6 +342,97 @@ def case_key_partitions_as_oceanbase():
             check_eq(metric("odp_route_not_master_total"), before, "4038 answers during %s writes" % table)
 
 
+# Multi-column and two-level tables: (table, key columns, key tuples). The tablet each tuple lands
+# in is computed here, independently of odp (OB-VECTORS.md section 4; the bounds as the sandbox's
+# DDL writes them).
+MULTI_TABLES = [
+    ("devices", ("vendor", "serial"), [(b"acme", 0), (b"acme", 1), (b"acme", 42), (b"globex", 7), (b"", 5),
+                                       (b"initech", -3), (b"acme", 754623846937), (b"x" * 30, 99), (b"z", 1 << 40)]),
+    ("readings", ("site", "seq"), [(1, 5), (10, 99), (10, 100), (10, 1 << 50), (11, -5), (20, -1), (20, 0), (99, 3),
+                                   (-4, 1000)]),
+    ("stock", ("country", "kind"), [(1, 1), (1, 2), (2, 1), (2, 2), (1, 3), (9, 9), (-1, 1)]),
+    ("shipments", ("id", "region_id"), [(5, 3), (5, 4), (999, -7), (1000, 2), (1500, 5), (1999, 0), (2000, 1),
+                                        (5000, -8), (123456, 11)]),
+]
+READINGS_BOUNDS = [(10, 100), (10, None), (20, 0), (None, None)]  # None = MAXVALUE
+SHIPMENT_BOUNDS, SHIPMENT_SUBPARTS = [1000, 2000, None], 2
+STOCK_LISTS = [[(1, 1), (1, 2)], [(2, 1)]]  # then DEFAULT
+
+
+def below(row, bound):
+    """RANGE COLUMNS: the row's tuple is below the bound's (lexicographic, None = MAXVALUE)."""
+    for v, b in zip(row, bound):
+        if b is None or v < b:
+            return True
+        if v > b:
+            return False
+    return False
+
+
+def expected_tablet(table, key):
+    """(tablet number as the sandbox's partition_id, partition name)."""
+    if table == "devices":
+        vendor, serial = key
+        h = murmur64a_reference((serial & ((1 << 64) - 1)).to_bytes(8, "little"), murmur64a_reference(vendor, 0))
+        r = h - (1 << 64) if h >= 1 << 63 else h
+        part = abs(r) % 6
+        return part, "p%d" % part
+    if table == "readings":
+        part = next(i for i, b in enumerate(READINGS_BOUNDS) if below(key, b))
+        return part, "p%d" % part
+    if table == "stock":
+        part = next((i for i, values in enumerate(STOCK_LISTS) if key in values), len(STOCK_LISTS))  # else DEFAULT
+        return part, "p%d" % part
+    ident, region = key
+    part = next(i for i, b in enumerate(SHIPMENT_BOUNDS) if b is None or ident < b)
+    sub = abs(region) % SHIPMENT_SUBPARTS
+    return part * SHIPMENT_SUBPARTS + sub, "p%dsp%d" % (part, sub)
+
+
+def case_multi_column_and_two_level_partitions():
+    with contextlib.closing(connect()) as c, c.cursor() as cur, \
+            contextlib.closing(connect(user="root@proxysys", password="", database=None)) as admin, \
+            admin.cursor() as acur:
+        for table, columns, keys in MULTI_TABLES:
+            cur.execute("SELECT COUNT(*) FROM test.%s" % table)  # the entry is loaded
+            lead = leaders(table)
+            check(len(set(lead.values())) > 1, "the tablets of %s have different leaders" % table)
+            before = metric("odp_route_not_master_total")
+            retries = metric("odp_route_retries_total")
+            seen = set()
+            for key in keys:
+                tablet, name = expected_tablet(table, key)
+                seen.add(tablet)
+                lits = [key_literal(v) for v in key]
+                where = " AND ".join("%s = %s" % (col, lit) for col, lit in zip(columns, lits))
+                what = "%s key %r (%s)" % (table, key, name)
+                acur.execute("explain route SELECT * FROM test.%s WHERE %s" % (table, where))
+                rows = dict(acur.fetchall())
+                check_eq(rows.get("partition"), name, "explained partition of " + what)
+                check_eq(rows.get("server"), "%s:%d" % (HOST, lead[tablet] + SQL_PORT_SHIFT), "explained server of " + what)
+                # A write on a non-leader fails with 4038 (the sandbox computes the tablet in SQL).
+                cur.execute("DELETE FROM test.%s WHERE %s" % (table, where))  # left by an interrupted run
+                cur.execute("INSERT INTO test.%s (%s) VALUES (%s)" % (table, ", ".join(columns), ", ".join(lits)))
+                cur.execute("SELECT @@port, COUNT(*) FROM test.%s WHERE %s" % (table, where))
+                port, n = cur.fetchone()
+                check_eq((int(port), n), (lead[tablet], 1), "server reading " + what)
+                cur.execute("UPDATE test.%s SET %s = %s WHERE %s" % (table, columns[1], lits[1], where))
+                cur.execute("DELETE FROM test.%s WHERE %s" % (table, where))
+            check(len(seen) >= 3, "%s keys spread over several tablets" % table)
+            check_eq(metric("odp_route_not_master_total"), before, "4038 answers during %s writes" % table)
+            check_eq(metric("odp_route_retries_total"), retries, "retried statements during %s writes" % table)
+        # A key that fixes only some columns names no tablet.
+        acur.execute("explain route SELECT * FROM test.devices WHERE vendor = 'acme'")
+        check_eq(dict(acur.fetchall()).get("partition_choice"), "unknown (no usable key value)", "devices by vendor")
+        acur.execute("explain route SELECT * FROM test.shipments WHERE id = 1500")
+        rows = dict(acur.fetchall())
+        check_eq(rows.get("partition_choice"), "unknown (no usable key value)", "shipments by its partition key only")
+        check(rows.get("partition") is None, "no partition named without the sub-partition key")
+        acur.execute("show proxyroute like 'test.shipments'")
+        check_eq(sorted(r[6] for r in acur.fetchall()), ["p%dsp%d" % (p, s) for p in range(3) for s in range(2)],
+                 "route rows of test.shipments: its sub-partitions")
+
+
 def case_key_partitions_from_prepared_parameters():
     # The same through COM_STMT_EXECUTE: the key is a bound parameter (BIGINT, or a string).
     from hygienelib import CClient
@@ -620,6 +711,46 @@ def case_proxysys_kill_query_stops_the_statement():
             check_eq(e.args[0], 1094, "kill query of an unknown id")
 
 
+def case_multi_column_keys_from_prepared_parameters():
+    # Two key columns bound as parameters (COM_STMT_EXECUTE): every parameter is needed to name the
+    # tablet, and the writes reach its leader.
+    from hygienelib import CClient
+    binary = os.environ.get("ODP_C_CLIENT") or os.path.join(BUILD_DIR, "tests", "integration", "odp_it_c_client")
+    check(os.path.exists(binary), "the C client %s is built" % binary)
+    c = CClient(binary, ODP_PORT, "prepared", "app", "app", "test")
+    check(c.dead is None, "C client login: %s" % c.login_answer)
+    try:
+        before = metric("odp_route_not_master_total")
+        for table, columns, keys, kinds in [
+                ("devices", ("vendor", "serial"), [(b"acme", 3), (b"globex", 42), (b"initech", -7), (b"zz", 9)],
+                 "sl"),
+                ("shipments", ("id", "region_id"), [(5, 1), (1500, 2), (1500, 3), (7000, 4)], "ll")]:
+            lead = leaders(table)
+            where = " AND ".join("%s = ?" % col for col in columns)
+            c.run(".ps ins INSERT INTO test.%s (%s) VALUES (?, ?)" % (table, ", ".join(columns)))
+            c.run(".ps sel SELECT @@port FROM test.%s WHERE %s" % (table, where))
+            c.run(".ps del DELETE FROM test.%s WHERE %s" % (table, where))
+            seen = set()
+            for key in keys:
+                tablet, name = expected_tablet(table, key)
+                seen.add(tablet)
+                arg = " ".join("%s:%s" % (k, v.decode() if isinstance(v, bytes) else v) for k, v in zip(kinds, key))
+                what = "%s key %r (%s) as parameters" % (table, key, name)
+                c.run(".exec del " + arg)  # left by an interrupted run
+                out = c.run(".exec ins " + arg)
+                check("ERROR" not in out, "insert of %s: %s" % (what, out))
+                out = c.run(".exec sel " + arg)
+                check("row: %d" % lead[tablet] in out, "server reading %s: %s (leader %d)" % (what, out, lead[tablet]))
+                out = c.run(".exec del " + arg)
+                check("ERROR" not in out, "delete of %s: %s" % (what, out))
+            check(len(seen) >= 2, "%s parameters spread over tablets" % table)
+            for name in ("ins", "sel", "del"):
+                c.run(".close " + name)
+        check_eq(metric("odp_route_not_master_total"), before, "4038 answers during prepared multi-column writes")
+    finally:
+        c.close()
+
+
 CASES = [
     ("sandbox_is_cluster_shaped", case_sandbox_is_cluster_shaped),
     ("reads_land_on_leaders", case_reads_land_on_leaders),
@@ -631,6 +762,8 @@ CASES = [
     ("explain_route", case_explain_route),
     ("key_partitions_as_oceanbase", case_key_partitions_as_oceanbase),
     ("key_partitions_from_prepared_parameters", case_key_partitions_from_prepared_parameters),
+    ("multi_column_and_two_level_partitions", case_multi_column_and_two_level_partitions),
+    ("multi_column_keys_from_prepared_parameters", case_multi_column_keys_from_prepared_parameters),
     ("kill_finds_the_statement_not_the_pooled_connection", case_kill_finds_the_statement_not_the_pooled_connection),
     ("kill_query_of_a_session_between_statements_hits_no_one_else",
      case_kill_query_of_a_session_between_statements_hits_no_one_else),

@@ -26,6 +26,41 @@ struct FakeMeta {
     m.rows = std::move(r);
     return m;
   }
+  // test.ships: RANGE(id) x KEY(region) with 2 partitions of 2 sub-partitions (tablets 20..23);
+  // the sub-partition 2p+s is led by server (p+s) % 2.
+  static MetaRows ships_schema() {
+    std::vector<std::vector<std::optional<std::string>>> r;
+    for (int t = 0; t < 4; ++t)
+      for (int s = 1; s <= 2; ++s)
+        r.push_back({"t1", "test", "ships", "500002", std::to_string(20 + t), std::to_string(t), "127.0.0.1",
+                     std::to_string(3400 + s), (t / 2 + t % 2) % 2 == s - 1 ? "1" : "2", "2", "2", "0", "3", "1"});
+    return rows({"tenant_name", "database_name", "table_name", "table_id", "tablet_id", "partition_id", "svr_ip",
+                 "sql_port", "role", "part_num", "replica_num", "replica_type", "table_type", "schema_version"},
+                r);
+  }
+  static Result<MetaRows, std::string> ships_partitioning(const std::string& sql) {
+    if (sql.find("partition_info") != std::string::npos) {
+      return rows({"tenant_name", "table_id", "part_level", "part_num", "part_type", "part_key_num", "part_key_name",
+                   "part_key_type", "part_key_idx", "part_key_level", "part_expr", "part_key_collation_type",
+                   "sub_part_num", "sub_part_type", "sub_part_expr"},
+                  {{"t1", "500002", "2", "2", "3", "1", "id", "5", "0", "1", "id", "63", "2", "1", "region"},
+                   {"t1", "500002", "2", "2", "3", "1", "region", "5", "1", "2", "id", "63", "2", "1", "region"}});
+    }
+    if (sql.find("sub_partition") != std::string::npos) {
+      std::vector<std::vector<std::optional<std::string>>> r;
+      for (int t = 0; t < 4; ++t)
+        r.push_back({"t1", "500002", std::to_string(t / 2), std::to_string(t % 2),
+                     "p" + std::to_string(t / 2) + "sp" + std::to_string(t % 2), std::to_string(20 + t), std::nullopt,
+                     std::nullopt});
+      return rows(
+          {"tenant_name", "table_id", "part_id", "sub_part_id", "part_name", "tablet_id", "high_bound_val", "list_val"},
+          r);
+    }
+    return rows({"tenant_name", "table_id", "part_id", "part_name", "tablet_id", "high_bound_val", "list_val"},
+                {{"t1", "500002", "0", "p0", "0", "100", std::nullopt},
+                 {"t1", "500002", "1", "p1", "0", "MAXVALUE", std::nullopt}});
+  }
+
   Result<MetaRows, std::string> operator()(const ClusterConfig&, const std::string& sql) {
     ++queries;
     if (down) return Err(std::string("connection refused"));
@@ -45,6 +80,9 @@ struct FakeMeta {
     if (sql.find("__all_dummy") != std::string::npos) {
       return rows({"svr_ip", "sql_port"}, {{"127.0.0.1", "3401"}, {"127.0.0.1", "3402"}});
     }
+    if (sql.find("__all_virtual_proxy_schema") != std::string::npos && sql.find("'ships'") != std::string::npos)
+      return ships_schema();
+    if (sql.find("500002") != std::string::npos) return ships_partitioning(sql);
     if (sql.find("__all_virtual_proxy_schema") != std::string::npos) {
       if (sql.find("'orders'") == std::string::npos) return rows({"table_id"}, {});
       std::vector<std::vector<std::optional<std::string>>> r;
@@ -111,9 +149,10 @@ TEST_CASE("location service: discovery, table load, dirty refresh, negative cach
   const routing::TableEntry* e = ct->find_table("t1", "test", "orders");
   REQUIRE(e != nullptr);
   CHECK(e->part_type == routing::PartType::hash);
-  CHECK(e->part_key == "id");
-  CHECK(e->part_key_type == 5);
-  CHECK(e->part_key_collation == 63);
+  REQUIRE(e->key_columns.size() == 1);
+  CHECK(e->key_columns[0].name == "id");
+  CHECK(e->key_columns[0].type == 5);
+  CHECK(e->key_columns[0].collation == 63);
   REQUIRE(e->partitions.size() == 2);
   CHECK(e->partitions[1].leader()->server == 0);
   CHECK(ct->missing_tables.count(routing::table_key("t1", "test", "nosuch")) == 1);
@@ -143,6 +182,34 @@ TEST_CASE("location service: discovery, table load, dirty refresh, negative cach
   CHECK(holder.current()->generation >= gen);
   holder.offline(0);
   CHECK(holder.reclaim() == 0);
+}
+
+TEST_CASE("location service: a two-level table loads its sub-partitions, each with its leader") {
+  routing::SnapshotHolder holder(1);
+  auto meta = std::make_shared<FakeMeta>();
+  uint64_t now = 1000;
+  LocationService svc(
+      config(), holder, {}, [meta](const ClusterConfig& cc, const std::string& sql) { return (*meta)(cc, sql); },
+      [&now] { return now; });
+  svc.run_once();
+  svc.request_table("c1", "t1", "test", "ships");
+  svc.run_once();
+  holder.online(0);
+  const routing::TableEntry* e = holder.current()->find_cluster("c1")->find_table("t1", "test", "ships");
+  REQUIRE(e != nullptr);
+  CHECK(e->part_type == routing::PartType::range);
+  CHECK(e->sub_part_type == routing::PartType::key);
+  CHECK(e->key_names() == "id;region");
+  REQUIRE(e->partitions.size() == 2);
+  for (int t = 0; t < 4; ++t) {
+    const routing::Partition* sub = e->tablet(t / 2, t % 2);
+    REQUIRE(sub != nullptr);
+    CHECK(sub->name == "p" + std::to_string(t / 2) + "sp" + std::to_string(t % 2));
+    CHECK(sub->tablet_id == static_cast<uint64_t>(20 + t));
+    REQUIRE(sub->leader() != nullptr);
+    CHECK(sub->leader()->server == static_cast<routing::ServerIndex>((t / 2 + t % 2) % 2));
+  }
+  holder.offline(0);
 }
 
 TEST_CASE("location service: before discovery the rootservice list is the topology; requests are bounded") {
@@ -185,9 +252,9 @@ TEST_CASE("meta rows: bad input is an error or skipped, never a crash") {
   schema.columns = {"table_id", "partition_id", "tablet_id", "svr_ip",
                     "sql_port", "role",         "part_num",  "schema_version"};
   schema.rows = {{"1", "0", "1", "127.0.0.1", "3401", "1", "99999999", "1"}};
-  CHECK_FALSE(routing::build_table("t", "d", "x", schema, empty, empty, ct, 0).ok());  // part_num too large
+  CHECK_FALSE(routing::build_table("t", "d", "x", schema, empty, empty, empty, ct, 0).ok());  // part_num too large
   schema.rows = {{"1", "0", "1", "10.9.9.9", "3401", "1", "1", "1"}};
-  auto b = routing::build_table("t", "d", "x", schema, empty, empty, ct, 0);
+  auto b = routing::build_table("t", "d", "x", schema, empty, empty, empty, ct, 0);
   REQUIRE(b.ok());
   CHECK(b->dropped_replicas == 1);
   REQUIRE(b->entry);

@@ -72,8 +72,7 @@ void FakeTopology::publish() {
     e->table = "kv";
     e->table_id = 500001;
     e->part_type = routing::PartType::hash;
-    e->part_key = "id";
-    e->part_key_idx = 0;
+    e->key_columns.push_back({"id", 0, 5, 63, 1});
     e->loaded_ms = sim_.now_ms();
     for (int p = 0; p < kPartitions; ++p) {
       routing::Partition part;

@@ -41,14 +41,25 @@ Partition part(int64_t id, ServerIndex leader) {
   return p;
 }
 
+BoundValue bint(int64_t v) {
+  BoundValue b;
+  b.integer = v;
+  return b;
+}
+
+BoundValue bmax() {
+  BoundValue b;
+  b.kind = BoundValue::Kind::maxvalue;
+  return b;
+}
+
 TableEntry orders() {
   TableEntry e;
   e.tenant = "t1";
   e.database = "test";
   e.table = "orders";
   e.part_type = PartType::hash;
-  e.part_key = "id";
-  e.part_key_idx = 0;
+  e.key_columns = {{"id", 0, -1, 0, 1}};
   e.partitions = {part(0, 0), part(1, 1), part(2, 2)};
   return e;
 }
@@ -58,8 +69,9 @@ TableEntry events() {
   e.table = "events";
   e.part_type = PartType::range;
   e.partitions = {part(0, 1), part(1, 2), part(2, 0)};
-  e.partitions[0].range_high = 1000;
-  e.partitions[1].range_high = 2000;
+  e.partitions[0].high_bound = {bint(1000)};
+  e.partitions[1].high_bound = {bint(2000)};
+  e.partitions[2].high_bound = {bmax()};
   return e;
 }
 
@@ -67,10 +79,10 @@ TableEntry regions() {
   TableEntry e = orders();
   e.table = "regions";
   e.part_type = PartType::list;
-  e.part_key = "code";
+  e.key_columns[0].name = "code";
   e.partitions = {part(0, 2), part(1, 0), part(2, 1)};
-  e.partitions[0].list_values = {1, 2, 3};
-  e.partitions[1].list_values = {4, 5, 6};
+  e.partitions[0].list_values = {{bint(1)}, {bint(2)}, {bint(3)}};
+  e.partitions[1].list_values = {{bint(4)}, {bint(5)}, {bint(6)}};
   e.partitions[2].list_default = true;
   return e;
 }
@@ -119,8 +131,8 @@ namespace {
 TableEntry key_table(int32_t type, uint32_t collation, size_t parts) {
   TableEntry e = orders();
   e.part_type = PartType::key;
-  e.part_key_type = type;
-  e.part_key_collation = collation;
+  e.key_columns[0].type = type;
+  e.key_columns[0].collation = collation;
   e.partitions.clear();
   for (size_t i = 0; i < parts; ++i)
     e.partitions.push_back(part(static_cast<int64_t>(i), static_cast<ServerIndex>(i % 3)));
@@ -186,12 +198,11 @@ TEST_CASE("partition for a value: KEY, as OceanBase (OB-VECTORS.md section 2)") 
 
 TEST_CASE("choose_partition: KEY tables from SQL and prepared-statement parameters") {
   TableEntry accounts = key_table(5, 63, 10);
-  accounts.part_key = "id";
   CHECK(choose(accounts, "INSERT INTO accounts (id, owner) VALUES (145, 'x')").index == 2);
   CHECK(choose(accounts, "SELECT * FROM accounts WHERE id = ?", {integer(145)}).index == 2);
   CHECK(choose(accounts, "SELECT * FROM accounts WHERE id = NULL").kind == PartitionChoice::Kind::unknown);
   TableEntry people = key_table(22, 45, 8);
-  people.part_key = "name";
+  people.key_columns[0].name = "name";
   CHECK(choose(people, "SELECT * FROM people WHERE name = 'ABCDEF'").index == 4);
   CHECK(choose(people, "UPDATE people SET x = 1 WHERE name = ?", {string("abcdef")}).index == 4);
 }

@@ -158,6 +158,35 @@ TEST_CASE("classifier: key values in WHERE") {
   CHECK(e.values[0].has_escapes);
 }
 
+TEST_CASE("classifier: several key columns: AND chains and row comparisons") {
+  auto& c = classify("SELECT * FROM devices WHERE vendor = 'acme' AND x > 1 AND serial = ?");
+  REQUIRE(c.condition_count == 2);
+  CHECK(cond(c, 0) == "vendor='acme'");
+  CHECK(cond(c, 1) == "serial=?0");
+  auto& d = classify("SELECT * FROM devices WHERE (vendor, d.serial) = ('acme', 42) AND note = 'n'");
+  REQUIRE(d.condition_count == 3);
+  CHECK(cond(d, 0) == "vendor='acme'");
+  CHECK(cond(d, 1) == "serial=42");
+  CHECK(cond(d, 2) == "note='n'");
+  CHECK(cond(classify("DELETE FROM t WHERE (a) = (?) "), 0) == "a=?0");
+  // Other groups stay opaque, and what follows them is still read.
+  CHECK(classify("SELECT * FROM t WHERE (a, b) = (1, 2) OR c = 3").condition_count == 0);
+  CHECK(classify("SELECT * FROM t WHERE (a, b) = (1, 2 + 1)").condition_count == 0);
+  CHECK(classify("SELECT * FROM t WHERE (a, b) = (1)").condition_count == 0);
+  CHECK(classify("SELECT * FROM t WHERE (a, b) = (1, 2, 3)").condition_count == 0);
+  CHECK(classify("SELECT * FROM t WHERE (a, b) IN ((1, 2), (3, 4)) AND c = 5").condition_count == 1);
+  CHECK(cond(classify("SELECT * FROM t WHERE (a = 1 OR b = 2) AND c = 5"), 0) == "c=5");
+  CHECK(cond(classify("SELECT * FROM t WHERE ((a, b)) = ((1, 2)) AND c = 5"), 0) == "c=5");
+  CHECK(cond(classify("SELECT * FROM t WHERE (a, f(b)) = (1, 2) AND c = 5"), 0) == "c=5");
+  CHECK(cond(classify("SELECT * FROM t WHERE (a, b) = (1, (2)) AND c = 5"), 0) == "c=5");
+  CHECK(classify("SELECT * FROM t WHERE (a, b) = (1, 2) + 0").condition_count == 0);
+  // Several key columns in INSERT rows, with and without a column list.
+  auto& e = classify("INSERT INTO devices (note, serial, vendor) VALUES ('n', 1, 'a'), ('m', 2, 'b')");
+  REQUIRE(e.condition_count == 3);
+  CHECK(cond(e, 1) == "serial=1,2");
+  CHECK(cond(e, 2) == "vendor='a','b'");
+}
+
 TEST_CASE("classifier: INSERT rows") {
   auto& c = classify("INSERT INTO sbtest1 (id, k, c, pad) VALUES (1, 2, 'abc', 'def'), (4, 5, 'g', NOW())");
   REQUIRE(c.condition_count == 4);
