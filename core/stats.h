@@ -27,6 +27,8 @@ namespace odp::core {
   X(client_tls_handshakes_total, counter, "Completed client TLS handshakes")                                   \
   X(client_tls_failures_total, counter, "Failed client TLS handshakes or TLS errors")                          \
   X(client_compressed_sessions_total, counter, "Client sessions using the compressed protocol")                \
+  X(client_ob20_sessions_total, counter, "Client sessions in OB 2.0 framing (OceanBase drivers)")              \
+  X(client_ob20_errors_total, counter, "OB 2.0 frames from clients refused (checksum, connection id)")         \
   X(client_bytes_received_total, counter, "Bytes received from clients")                                       \
   X(client_bytes_sent_total, counter, "Bytes sent to clients")                                                 \
   X(sql_request_total, counter, "Commands forwarded to servers")                                               \

@@ -93,53 +93,27 @@ Result<Ob20Frame, DecodeError> decode_ob20_frame(std::span<const uint8_t> frame)
   return f;
 }
 
-Ob20Decoder::Ob20Decoder(uint64_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {}
-
-Result<size_t, DecodeError> Ob20Decoder::decode_frames(std::span<const uint8_t> data, std::vector<uint8_t>& out,
-                                                       size_t& frames) {
-  size_t off = 0;
-  while (true) {
-    const auto rest = data.subspan(off);
-    const size_t size = ob20_frame_size(rest);
-    if (size == 0) break;
-    if (size > max_frame_bytes_ + kCompressedHeaderBytes) return Err{bad("ob20 frame larger than max_packet_bytes")};
-    if (size < kOb20HeaderBytes + kOb20TailBytes) return Err{bad("ob20: frame shorter than its header")};
-    if (rest.size() < size) break;
-    auto f = decode_ob20_frame(rest.first(size));
-    if (!f) return Err{f.error()};
-    put_bytes(out, f->mysql_bytes);
-    if (f->header.flags & ob20flag::EXTRA_INFO) extra_info_.assign(f->extra_info.begin(), f->extra_info.end());
-    if (f->header.flags & ob20flag::LAST_PACKET) last_packet_seen_ = true;
-    last_header_ = f->header;
-    ++frames_decoded_;
-    ++frames;
-    off += size;
-  }
-  return off;
+Result<size_t, DecodeError> Ob20FrameSplitter::next_frame_size(std::span<const uint8_t> rest) const {
+  const size_t size = ob20_frame_size(rest);
+  if (size == 0) return size_t{0};
+  if (size > max_frame_bytes_ + kCompressedHeaderBytes) return Err{bad("ob20: frame larger than max_packet_bytes")};
+  if (size < kOb20HeaderBytes + kOb20TailBytes) return Err{bad("ob20: frame shorter than its header")};
+  return rest.size() < size ? size_t{0} : size;
 }
 
-Result<size_t, DecodeError> Ob20Decoder::feed(std::span<const uint8_t> in, std::vector<uint8_t>& out_mysql) {
-  if (failure_ != nullptr) return Err{DecodeError{failure_}};
-  size_t frames = 0;
-  std::span<const uint8_t> data = in;
-  const bool buffered = !pending_.empty();
+void Ob20FrameSplitter::keep_rest(std::span<const uint8_t> in, bool buffered, size_t used) {
   if (buffered) {
-    pending_.insert(pending_.end(), in.begin(), in.end());
-    data = pending_;
-  }
-  auto used = decode_frames(data, out_mysql, frames);
-  if (!used) {
-    failure_ = used.error().what;
-    pending_.clear();
-    return Err{used.error()};
-  }
-  if (buffered) {
-    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(*used));
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(used));
   } else {
-    pending_.assign(in.begin() + static_cast<std::ptrdiff_t>(*used), in.end());
+    pending_.assign(in.begin() + static_cast<std::ptrdiff_t>(used), in.end());
   }
   if (pending_.empty() && pending_.capacity() > kRetainedPendingBytes) std::vector<uint8_t>().swap(pending_);
-  return frames;
+}
+
+Err<DecodeError> Ob20FrameSplitter::fail(const char* what) {
+  failure_ = what;
+  pending_.clear();
+  return Err{DecodeError{what}};
 }
 
 Result<std::vector<Ob20ExtraInfoItem>, DecodeError> decode_ob20_extra_info(std::span<const uint8_t> extra_info) {

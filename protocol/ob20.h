@@ -69,34 +69,61 @@ size_t ob20_frame_size(std::span<const uint8_t> data);
 // means "not computed" and is accepted) and rejects compressed OB 2.0 (non-zero uncompressed length).
 Result<Ob20Frame, DecodeError> decode_ob20_frame(std::span<const uint8_t> frame);
 
-// Push decoder over a byte stream: appends each frame's MySQL bytes to out_mysql, keeps partial
-// frames, and remembers the latest header and extra info. Bounded by max_frame_bytes. Errors are final.
-class Ob20Decoder {
+// Cuts a byte stream into whole OB 2.0 frames, keeping a partial one for the next feed. Each whole
+// frame is decoded and checked (decode_ob20_frame) and handed to `on_frame`, which may refuse it by
+// returning an error text (nullptr: accepted); the frame's spans are valid during the call only.
+// Bounded by max_frame_bytes. Errors are final.
+class Ob20FrameSplitter {
  public:
-  explicit Ob20Decoder(uint64_t max_frame_bytes);
-  // Consumes all of `in`; returns the number of complete frames decoded.
-  Result<size_t, DecodeError> feed(std::span<const uint8_t> in, std::vector<uint8_t>& out_mysql);
-
-  const Ob20Header& last_header() const { return last_header_; }
-  uint64_t frames_decoded() const { return frames_decoded_; }
-  // True once a frame with ob20flag::LAST_PACKET was decoded since the last clear.
-  bool last_packet_seen() const { return last_packet_seen_; }
-  void clear_last_packet_seen() { last_packet_seen_ = false; }
-  // Extra info of the latest frame that carried some (copied).
-  const std::vector<uint8_t>& extra_info() const { return extra_info_; }
+  explicit Ob20FrameSplitter(uint64_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {}
+  // Consumes all of `in`; returns the number of whole frames it completed.
+  template <class OnFrame>
+  Result<size_t, DecodeError> feed(std::span<const uint8_t> in, OnFrame&& on_frame);
   size_t buffered_bytes() const { return pending_.size(); }
+  // The request id and sequence number the latest whole frame's header gave, read before its
+  // checks (a refused frame's too, to answer it).
+  uint32_t last_request_id() const { return last_request_id_; }
+  uint8_t last_seq() const { return last_seq_; }
 
  private:
-  Result<size_t, DecodeError> decode_frames(std::span<const uint8_t> data, std::vector<uint8_t>& out, size_t& frames);
+  // The size of the whole frame `rest` starts with; 0 while it is incomplete.
+  Result<size_t, DecodeError> next_frame_size(std::span<const uint8_t> rest) const;
+  // Keeps what follows the `used` bytes of the stream for the next feed.
+  void keep_rest(std::span<const uint8_t> in, bool buffered, size_t used);
+  Err<DecodeError> fail(const char* what);
 
   uint64_t max_frame_bytes_;
   std::vector<uint8_t> pending_;
-  std::vector<uint8_t> extra_info_;
-  Ob20Header last_header_;
-  uint64_t frames_decoded_ = 0;
-  bool last_packet_seen_ = false;
   const char* failure_ = nullptr;
+  uint32_t last_request_id_ = 0;
+  uint8_t last_seq_ = 0;
 };
+
+template <class OnFrame>
+Result<size_t, DecodeError> Ob20FrameSplitter::feed(std::span<const uint8_t> in, OnFrame&& on_frame) {
+  if (failure_ != nullptr) return Err{DecodeError{failure_}};
+  const bool buffered = !pending_.empty();
+  if (buffered) pending_.insert(pending_.end(), in.begin(), in.end());
+  const std::span<const uint8_t> data = buffered ? std::span<const uint8_t>(pending_) : in;
+  size_t off = 0;
+  size_t frames = 0;
+  while (true) {
+    auto size = next_frame_size(data.subspan(off));
+    if (!size) return fail(size.error().what);
+    if (*size == 0) break;
+    const uint8_t* h = data.data() + off;  // a whole frame: its 31 header bytes are there
+    last_request_id_ =
+        static_cast<uint32_t>(h[15]) | (static_cast<uint32_t>(h[16]) << 8) | (static_cast<uint32_t>(h[17]) << 16);
+    last_seq_ = h[18];
+    auto frame = decode_ob20_frame(data.subspan(off, *size));
+    if (!frame) return fail(frame.error().what);
+    if (const char* refused = on_frame(*frame)) return fail(refused);
+    off += *size;
+    ++frames;
+  }
+  keep_rest(in, buffered, off);
+  return frames;
+}
 
 // New-format extra info: records [u16 type][u32 length][value].
 struct Ob20ExtraInfoItem {

@@ -10,10 +10,6 @@ namespace {
 
 constexpr uint32_t kMaxMysqlPacketBody = 0xFFFFFF;
 
-DecodeError bad(const char* what) {
-  return DecodeError{what};
-}
-
 // Commands the server does not answer: their requests expect no frames back.
 bool unanswered(uint8_t command) {
   return command == static_cast<uint8_t>(Command::stmt_close) ||
@@ -98,65 +94,81 @@ void Ob20RequestFramer::continue_request(uint32_t request_id, uint8_t next_seq) 
 }
 
 Ob20ResponseReader::Ob20ResponseReader(uint32_t connection_id, uint64_t max_frame_bytes)
-    : connection_id_(connection_id), max_frame_bytes_(max_frame_bytes) {}
+    : connection_id_(connection_id), splitter_(max_frame_bytes) {}
 
-Result<size_t, DecodeError> Ob20ResponseReader::decode(std::span<const uint8_t> data,
-                                                       std::deque<Ob20PendingRequest>& expect,
-                                                       std::vector<uint8_t>& out) {
-  size_t off = 0;
-  while (true) {
-    const auto rest = data.subspan(off);
-    const size_t size = ob20_frame_size(rest);
-    if (size == 0) break;
-    if (size > max_frame_bytes_ + kCompressedHeaderBytes) return Err{bad("ob20: frame larger than max_packet_bytes")};
-    if (size < kOb20HeaderBytes + kOb20TailBytes) return Err{bad("ob20: frame shorter than its header")};
-    if (rest.size() < size) break;
-    auto f = decode_ob20_frame(rest.first(size));
-    if (!f) return Err{f.error()};
-    const Ob20Header& h = f->header;
-    if (h.connection_id != connection_id_) return Err{bad("ob20: frame of another connection id")};
-    if (expect.empty()) return Err{bad("ob20: a frame no request asked for")};
-    const Ob20PendingRequest& front = expect.front();
-    if (h.request_id != front.request_id) return Err{bad("ob20: response to another request id")};
-    const uint8_t want = in_response_ ? next_seq_ : front.first_response_seq;
-    if (h.packet_seq != want) return Err{bad("ob20: frame out of sequence")};
-    next_seq_ = static_cast<uint8_t>(want + 1);
-    last_request_id_ = h.request_id;
-    in_response_ = true;
-    put_bytes(out, f->mysql_bytes);
-    if (h.flags & ob20flag::EXTRA_INFO) extra_info_.assign(f->extra_info.begin(), f->extra_info.end());
-    if (h.flags & ob20flag::LAST_PACKET) {
-      expect.pop_front();
-      in_response_ = false;
-    }
-    ++frames_;
-    off += size;
+const char* Ob20ResponseReader::accept(const Ob20Frame& f, std::deque<Ob20PendingRequest>& expect,
+                                       std::vector<uint8_t>& out) {
+  const Ob20Header& h = f.header;
+  if (h.connection_id != connection_id_) return "ob20: frame of another connection id";
+  if (expect.empty()) return "ob20: a frame no request asked for";
+  const Ob20PendingRequest& front = expect.front();
+  if (h.request_id != front.request_id) return "ob20: response to another request id";
+  const uint8_t want = in_response_ ? next_seq_ : front.first_response_seq;
+  if (h.packet_seq != want) return "ob20: frame out of sequence";
+  next_seq_ = static_cast<uint8_t>(want + 1);
+  last_request_id_ = h.request_id;
+  in_response_ = true;
+  put_bytes(out, f.mysql_bytes);
+  if (h.flags & ob20flag::EXTRA_INFO) extra_info_.assign(f.extra_info.begin(), f.extra_info.end());
+  if (h.flags & ob20flag::LAST_PACKET) {
+    expect.pop_front();
+    in_response_ = false;
   }
-  return off;
+  ++frames_;
+  return nullptr;
 }
 
 Result<size_t, DecodeError> Ob20ResponseReader::feed(std::span<const uint8_t> in,
                                                      std::deque<Ob20PendingRequest>& expect,
                                                      std::vector<uint8_t>& out) {
-  if (failure_ != nullptr) return Err{DecodeError{failure_}};
-  std::span<const uint8_t> data = in;
-  const bool buffered = !pending_.empty();
-  if (buffered) {
-    pending_.insert(pending_.end(), in.begin(), in.end());
-    data = pending_;
+  return splitter_.feed(in, [&](const Ob20Frame& f) { return accept(f, expect, out); });
+}
+
+Ob20RequestReader::Ob20RequestReader(uint32_t connection_id, uint64_t max_frame_bytes)
+    : connection_id_(connection_id), splitter_(max_frame_bytes) {}
+
+Result<size_t, DecodeError> Ob20RequestReader::feed(std::span<const uint8_t> in, std::vector<uint8_t>& out,
+                                                    std::vector<Ob20RequestFrame>& frames) {
+  return splitter_.feed(in, [&](const Ob20Frame& f) -> const char* {
+    if (f.header.connection_id != connection_id_) return "ob20: frame of another connection id";
+    put_bytes(out, f.mysql_bytes);
+    frames.push_back(Ob20RequestFrame{f.header.request_id, f.header.packet_seq, f.mysql_bytes.size()});
+    return nullptr;
+  });
+}
+
+Ob20ResponseFramer::Ob20ResponseFramer(uint32_t connection_id, bool checksum)
+    : connection_id_(connection_id), checksum_(checksum) {}
+
+void Ob20ResponseFramer::respond_to(uint32_t request_id, uint8_t first_seq) {
+  request_id_ = request_id & kOb20MaxRequestId;
+  seq_ = first_seq;
+}
+
+void Ob20ResponseFramer::emit(std::span<const uint8_t> bytes, bool last, std::vector<uint8_t>& out) {
+  Ob20Header h;
+  h.connection_id = connection_id_;
+  h.request_id = request_id_;
+  h.packet_seq = seq_;
+  h.comp_seq = seq_;
+  h.flags = last ? ob20flag::LAST_PACKET : 0;
+  encode_ob20_frame(h, {}, bytes, checksum_, out);
+  ++seq_;
+}
+
+void Ob20ResponseFramer::write(std::span<const uint8_t> mysql_bytes, std::vector<uint8_t>& out) {
+  held_.insert(held_.end(), mysql_bytes.begin(), mysql_bytes.end());
+  while (held_.size() > kHeldBytes) {
+    const size_t n = std::min(held_.size() - 1, kOb20MaxFramePayload);  // the last byte waits for the end
+    emit(std::span<const uint8_t>(held_).first(n), false, out);
+    held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(n));
   }
-  auto used = decode(data, expect, out);
-  if (!used) {
-    failure_ = used.error().what;
-    pending_.clear();
-    return Err{used.error()};
-  }
-  if (buffered) {
-    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(*used));
-  } else {
-    pending_.assign(in.begin() + static_cast<std::ptrdiff_t>(*used), in.end());
-  }
-  return *used;
+}
+
+void Ob20ResponseFramer::end_response(std::vector<uint8_t>& out) {
+  if (held_.empty()) return;
+  emit(held_, true, out);
+  held_.clear();
 }
 
 }  // namespace odp::protocol

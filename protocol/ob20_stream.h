@@ -69,7 +69,7 @@ class Ob20RequestFramer {
   uint32_t packet_len_ = 0;
 };
 
-// Counts what went wrong, for the caller's metrics and error text.
+// odp as the client of an OB 2.0 server: its responses checked and unwrapped.
 class Ob20ResponseReader {
  public:
   Ob20ResponseReader(uint32_t connection_id, uint64_t max_frame_bytes);
@@ -87,18 +87,64 @@ class Ob20ResponseReader {
   uint8_t last_seq() const { return static_cast<uint8_t>(next_seq_ - 1); }
 
  private:
-  Result<size_t, DecodeError> decode(std::span<const uint8_t> data, std::deque<Ob20PendingRequest>& expect,
-                                     std::vector<uint8_t>& out);
+  const char* accept(const Ob20Frame& f, std::deque<Ob20PendingRequest>& expect, std::vector<uint8_t>& out);
 
   uint32_t connection_id_;
-  uint64_t max_frame_bytes_;
-  std::vector<uint8_t> pending_;
+  Ob20FrameSplitter splitter_;
   std::vector<uint8_t> extra_info_;
   uint64_t frames_ = 0;
   bool in_response_ = false;  // frames of the front request's answer have started
   uint8_t next_seq_ = 0;
   uint32_t last_request_id_ = 0;
-  const char* failure_ = nullptr;
+};
+
+// odp as the server of an OB 2.0 client (OceanBase Connector/J and /C ask for it): the client's
+// request frames checked (magic, version, lengths, checksums when set, odp's connection id) and
+// unwrapped. Each frame that carried bytes is reported, so that the response to a request can
+// take the id and numbering of the frame that ended it.
+struct Ob20RequestFrame {
+  uint32_t request_id = 0;
+  uint8_t seq = 0;
+  size_t mysql_bytes = 0;
+};
+
+class Ob20RequestReader {
+ public:
+  Ob20RequestReader(uint32_t connection_id, uint64_t max_frame_bytes);
+  Result<size_t, DecodeError> feed(std::span<const uint8_t> in, std::vector<uint8_t>& out,
+                                   std::vector<Ob20RequestFrame>& frames);
+  size_t buffered_bytes() const { return splitter_.buffered_bytes(); }
+  // The latest frame's request id and sequence number (a refused one's too).
+  uint32_t last_request_id() const { return splitter_.last_request_id(); }
+  uint8_t last_seq() const { return splitter_.last_seq(); }
+
+ private:
+  uint32_t connection_id_;
+  Ob20FrameSplitter splitter_;
+};
+
+// odp's responses to an OB 2.0 client: in frames carrying the request's id, numbered on from the
+// request's last frame, the last one flagged LAST_PACKET. Bytes are held until the response ends
+// (or framed early, all but the last one, past kHeldBytes), so that the frame ending a response is
+// never empty and says so.
+class Ob20ResponseFramer {
+ public:
+  static constexpr size_t kHeldBytes = 64 * 1024;
+  Ob20ResponseFramer(uint32_t connection_id, bool checksum);
+  void respond_to(uint32_t request_id, uint8_t first_seq);
+  void write(std::span<const uint8_t> mysql_bytes, std::vector<uint8_t>& out);
+  // What is held goes out flagged LAST_PACKET (nothing held: nothing goes out).
+  void end_response(std::vector<uint8_t>& out);
+  bool holding() const { return !held_.empty(); }
+
+ private:
+  void emit(std::span<const uint8_t> bytes, bool last, std::vector<uint8_t>& out);
+
+  uint32_t connection_id_;
+  bool checksum_;
+  uint32_t request_id_ = 0;
+  uint8_t seq_ = 0;
+  std::vector<uint8_t> held_;
 };
 
 }  // namespace odp::protocol

@@ -47,12 +47,24 @@ void ClientChannel::start_compression(uint64_t max_frame_bytes) {
   decoder_ = std::make_unique<protocol::CompressedDecoder>(max_frame_bytes);
 }
 
+void ClientChannel::start_ob20(uint32_t connection_id, uint64_t max_frame_bytes, bool checksum) {
+  ob20_in_ = std::make_unique<protocol::Ob20RequestReader>(connection_id, max_frame_bytes);
+  ob20_out_ = std::make_unique<protocol::Ob20ResponseFramer>(connection_id, checksum);
+}
+
+bool ClientChannel::unwrap(std::span<const uint8_t> in, core::ByteBuffer& plain) {
+  if (compressed_) return decompress(in, plain);
+  if (ob20_in_ != nullptr) return unwrap_ob20(in, plain);
+  plain.append(in);
+  return true;
+}
+
 bool ClientChannel::decode(std::span<const uint8_t> raw, core::ByteBuffer& plain) {
-  if (ssl_ == nullptr) return compressed_ ? decompress(raw, plain) : (plain.append(raw), true);
-  if (!compressed_) return tls_decrypt(raw, plain);
+  if (ssl_ == nullptr) return unwrap(raw, plain);
+  if (!compressed_ && ob20_in_ == nullptr) return tls_decrypt(raw, plain);
   if (!tls_decrypt(raw, tls_plain_)) return false;
   auto pending = tls_plain_.data();
-  bool ok = decompress(pending, plain);
+  bool ok = unwrap(pending, plain);
   tls_plain_.clear();
   return ok;
 }
@@ -88,42 +100,79 @@ bool ClientChannel::tls_decrypt(std::span<const uint8_t> raw, core::ByteBuffer& 
   return true;
 }
 
-bool ClientChannel::decompress(std::span<const uint8_t> in, core::ByteBuffer& plain) {
+void ClientChannel::forget_read_frames(const core::ByteBuffer& plain) {
   // What precedes the session's first unread byte can no longer end a request it will report.
   const uint64_t unread = plain.size();
   const uint64_t read_up_to = plain_total_ > unread ? plain_total_ - unread : 0;
   while (!frame_ends_.empty() && frame_ends_.front().plain_end <= read_up_to) frame_ends_.pop_front();
+}
 
+void ClientChannel::note_frame(size_t plain_bytes, uint8_t seq, uint32_t request_id) {
+  last_in_comp_seq_ = seq;
+  last_in_request_id_ = request_id;
+  if (plain_bytes == 0) return;  // an empty frame carries no request's last byte
+  plain_total_ += plain_bytes;
+  if (frame_ends_.size() < kMaxTrackedFrames)
+    frame_ends_.push_back({plain_total_, seq, request_id});
+  else
+    frame_ends_.back() = {plain_total_, seq, request_id};
+}
+
+bool ClientChannel::unwrap_ob20(std::span<const uint8_t> in, core::ByteBuffer& plain) {
+  forget_read_frames(plain);
+  ob20_frames_scratch_.clear();
+  auto r = ob20_in_->feed(in, plain.tail_vector(), ob20_frames_scratch_);
+  if (!r) {
+    // An answer (the session's error) goes to the refused frame's request, numbered on from it.
+    ob20_out_->respond_to(ob20_in_->last_request_id(), static_cast<uint8_t>(ob20_in_->last_seq() + 1));
+    return fail(std::string("OB 2.0 frame refused (") + r.error().what + ")");
+  }
+  for (const auto& f : ob20_frames_scratch_) note_frame(f.mysql_bytes, f.seq, f.request_id);
+  return true;
+}
+
+bool ClientChannel::decompress(std::span<const uint8_t> in, core::ByteBuffer& plain) {
+  forget_read_frames(plain);
   std::vector<uint8_t>& out = plain.tail_vector();
   const size_t at = out.size();
   frames_scratch_.clear();
   auto r = decoder_->feed(in, out, &frames_scratch_);
   if (!r) return fail(std::string("compressed protocol: ") + r.error().what);
   inner_seq_.rewrite(std::span<uint8_t>(out).subspan(at));
-  for (const auto& f : frames_scratch_) {
-    last_in_comp_seq_ = f.seq;
-    if (f.plain_bytes == 0) continue;  // an empty frame carries no request's last byte
-    plain_total_ += f.plain_bytes;
-    if (frame_ends_.size() < kMaxTrackedFrames)
-      frame_ends_.push_back({plain_total_, f.seq});
-    else
-      frame_ends_.back() = {plain_total_, f.seq};
-  }
+  for (const auto& f : frames_scratch_) note_frame(f.plain_bytes, f.seq, 0);
   return true;
 }
 
 void ClientChannel::request_read(size_t bytes_after) {
-  if (!compressed_) return;
+  if (!compressed_ && ob20_out_ == nullptr) return;
   // (More bytes follow than were decoded only when the buffer held bytes from before compression.)
   const uint64_t request_end = bytes_after < plain_total_ ? plain_total_ - bytes_after : 0;
   // The first frame whose bytes reach the request's end carried its last byte.
   auto f = std::lower_bound(frame_ends_.begin(), frame_ends_.end(), request_end,
                             [](const FrameEnd& e, uint64_t end) { return e.plain_end < end; });
-  out_comp_seq_ = static_cast<uint8_t>((f != frame_ends_.end() ? f->seq : last_in_comp_seq_) + 1);
+  const uint8_t next = static_cast<uint8_t>((f != frame_ends_.end() ? f->seq : last_in_comp_seq_) + 1);
+  if (ob20_out_ != nullptr) {
+    ob20_out_->respond_to(f != frame_ends_.end() ? f->request_id : last_in_request_id_, next);
+    return;
+  }
+  out_comp_seq_ = next;
+}
+
+void ClientChannel::end_response() {
+  if (ob20_out_ == nullptr || conn_ == nullptr) return;
+  std::vector<uint8_t> frames;
+  ob20_out_->end_response(frames);
+  if (!frames.empty()) send_raw(frames);
 }
 
 void ClientChannel::write(std::span<const uint8_t> plain) {
   if (conn_ == nullptr || plain.empty()) return;
+  if (ob20_out_ != nullptr) {
+    std::vector<uint8_t> frames;
+    ob20_out_->write(plain, frames);
+    if (!frames.empty()) send_raw(frames);
+    return;
+  }
   if (!compressed_) {
     send_raw(plain);
     return;

@@ -1,7 +1,8 @@
 #pragma once
 // The client's side of the wire below the MySQL packets: plain TCP, TLS (OpenSSL over memory
-// BIOs, so the ring keeps doing all socket IO), and the compressed protocol inside it. The
-// session reads and writes plain MySQL packet bytes and never sees the layers.
+// BIOs, so the ring keeps doing all socket IO), and inside it the compressed protocol or OB 2.0
+// framing. The session reads and writes plain MySQL packet bytes and never sees the layers; it
+// says where requests end (request_read) and, for OB 2.0, where responses end (end_response).
 #include <deque>
 #include <memory>
 #include <span>
@@ -12,6 +13,7 @@
 
 #include "core/byte_buffer.h"
 #include "protocol/compress.h"
+#include "protocol/ob20_stream.h"
 #include "proxy/session_env.h"
 
 namespace odp::proxy {
@@ -24,7 +26,7 @@ class ClientChannel {
   ClientChannel& operator=(const ClientChannel&) = delete;
 
   // True while bytes pass untouched: the session may then parse socket bytes in place.
-  bool passthrough() const { return ssl_ == nullptr && !compressed_; }
+  bool passthrough() const { return ssl_ == nullptr && !compressed_ && ob20_in_ == nullptr; }
   // Socket bytes in, plain MySQL bytes appended to `plain`, which holds what the session has not
   // read yet (the same buffer every call). False on a TLS or compression error (error() says
   // which). With compression on, every logical packet comes out numbered from 0 (see
@@ -41,13 +43,23 @@ class ClientChannel {
   // Both directions use the compressed protocol from now on (after the login OK).
   void start_compression(uint64_t max_frame_bytes);
   bool compressed() const { return compressed_; }
-  // Nothing received is held below the plain stream (no partial TLS record or compressed frame).
-  bool holds_nothing() const { return tls_plain_.empty() && (decoder_ == nullptr || decoder_->buffered_bytes() == 0); }
+  // Both directions are OB 2.0 frames from now on (after the login OK, when the client asked for
+  // it): `connection_id` is odp's id for the session, which the client's frames must carry.
+  void start_ob20(uint32_t connection_id, uint64_t max_frame_bytes, bool checksum);
+  bool ob20() const { return ob20_in_ != nullptr; }
+  // The response to the request read last is complete: OB 2.0 sends what it held, flagged as the
+  // response's last frame. No-op otherwise.
+  void end_response();
+  // Nothing received is held below the plain stream (no partial TLS record or frame).
+  bool holds_nothing() const {
+    return tls_plain_.empty() && (decoder_ == nullptr || decoder_->buffered_bytes() == 0) &&
+           (ob20_in_ == nullptr || ob20_in_->buffered_bytes() == 0);
+  }
   // The session has read a whole request (a command, or the contents of a LOCAL INFILE), and
   // `bytes_after` bytes of what decode() produced follow it (pipelined input not read yet). The
   // response continues the client's compressed numbering, as a server's does: its first frame
-  // is numbered one past the frame that carried the request's last byte. No-op without
-  // compression.
+  // is numbered one past the frame that carried the request's last byte (OB 2.0: and takes that
+  // frame's request id). No-op without compression or OB 2.0.
   void request_read(size_t bytes_after);
 
   const std::string& error() const { return error_; }
@@ -57,6 +69,12 @@ class ClientChannel {
  private:
   bool tls_decrypt(std::span<const uint8_t> raw, core::ByteBuffer& out);
   bool decompress(std::span<const uint8_t> in, core::ByteBuffer& plain);
+  bool unwrap_ob20(std::span<const uint8_t> in, core::ByteBuffer& plain);
+  // Below TLS: the compressed protocol, OB 2.0, or the bytes as they are.
+  bool unwrap(std::span<const uint8_t> in, core::ByteBuffer& plain);
+  // Frames whose bytes the session has read can no longer end a request it will report.
+  void forget_read_frames(const core::ByteBuffer& plain);
+  void note_frame(size_t plain_bytes, uint8_t seq, uint32_t request_id);
   void send_raw(std::span<const uint8_t> bytes);  // through TLS if active
   void drain_tls_output();
   bool fail(std::string why);
@@ -77,12 +95,17 @@ class ClientChannel {
   struct FrameEnd {
     uint64_t plain_end;
     uint8_t seq;
+    uint32_t request_id;  // OB 2.0
   };
   static constexpr size_t kMaxTrackedFrames = 1024;
   std::deque<FrameEnd> frame_ends_;
   std::vector<protocol::CompressedFrame> frames_scratch_;
   uint64_t plain_total_ = 0;
   uint8_t last_in_comp_seq_ = 0;
+  uint32_t last_in_request_id_ = 0;
+  std::unique_ptr<protocol::Ob20RequestReader> ob20_in_;
+  std::unique_ptr<protocol::Ob20ResponseFramer> ob20_out_;
+  std::vector<protocol::Ob20RequestFrame> ob20_frames_scratch_;
   core::ByteBuffer tls_plain_;  // decrypted bytes waiting for decompression
   std::string error_;
 };

@@ -9,6 +9,9 @@ bool ClientLink::take(std::span<const uint8_t> raw) {
   if (channel_.decode(raw, in_)) return true;
   if (channel_.tls_active()) {
     core::Stats::inc(stats_.client_tls_failures_total);
+  } else if (channel_.ob20()) {
+    core::Stats::inc(stats_.client_ob20_errors_total);
+    core::Stats::inc(stats_.client_protocol_errors_total);
   } else {
     core::Stats::inc(stats_.client_protocol_errors_total);
   }
@@ -61,6 +64,7 @@ void ClientLink::set_reading(bool want) {
 
 void ClientLink::close(bool flush) {
   if (conn_ == nullptr) return;
+  if (flush) channel_.end_response();  // (OB 2.0: what is held goes out as a whole response)
   conn_->close(flush);
   channel_.detach();
   conn_ = nullptr;

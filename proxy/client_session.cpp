@@ -217,6 +217,7 @@ void ClientSession::close_session(bool flush_client) {
 }
 
 void ClientSession::resume_ready() {
+  link_.channel().end_response();
   free_done_killers();  // (a session that says nothing but KILLs frees its side connections too)
   enter(Phase::ready);
   if (drain_if_quiet()) return;

@@ -235,11 +235,15 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void connect_server();
   void login_to_next_candidate(const protocol::ErrPacket* last_error);
   void finish_login(std::span<const uint8_t> ok_payload);
+  uint64_t ob_caps_for_client(const protocol::HandshakeResponse41& hello) const;
+  // The client's login OK (with ob_capability_flag when an OceanBase driver gets OB 2.0).
+  std::vector<uint8_t> login_ok_payload() const;
   ServerLogin make_server_login() const;
   void handle_internal_command(std::span<const uint8_t> payload);
 
   // --- commands (session_command.cpp) ---
   void process_client_input();
+  void client_channel_failed();
   size_t consume_client(std::span<const uint8_t> in, bool& stop);
   size_t start_command(std::span<const uint8_t> in, bool& stop);
   size_t start_streamed(std::span<const uint8_t> in, bool& stop);
@@ -339,6 +343,9 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
     bool changing_user = false;     // a COM_CHANGE_USER is being verified and replayed
     std::string change_user_attrs;  // its connect attributes, passed through raw
     std::optional<protocol::PacketAssembler> change_user_in;
+    // What odp grants an OceanBase driver (its __proxy_capability_flag): OB 2.0 framing after the
+    // login OK, which says so in its session state (ob_capability_flag). 0: plain MySQL.
+    uint64_t ob_client_caps = 0;
   } login_;
 
   // The command in flight.

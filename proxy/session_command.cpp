@@ -64,18 +64,28 @@ void ClientSession::on_stream_data(std::span<const uint8_t> data) {
     }
     if (phase_ == Phase::closing) return;
     if (used < data.size() && !link_.take(data.subspan(used))) {
-      LOG_INFO("client channel error conn_id=%u peer=%s: %s", id_, peer_.c_str(), link_.error().c_str());
-      close_session(false);
+      client_channel_failed();
       return;
     }
   } else if (!link_.take(data)) {
-    LOG_INFO("client channel error conn_id=%u peer=%s: %s", id_, peer_.c_str(), link_.error().c_str());
-    close_session(false);
+    client_channel_failed();
     return;
   }
   process_client_input();
   update_backpressure();
   if (phase_ == Phase::upload && lease_.current() != nullptr) exchange_.maybe_splice_request(*lease_.current());
+}
+
+// TLS or framing below the packets broke. An OB 2.0 client still reads frames: it is told why
+// (a refused checksum...) before the connection closes; the others cannot be told anything.
+void ClientSession::client_channel_failed() {
+  LOG_INFO("client channel error conn_id=%u peer=%s: %s", id_, peer_.c_str(), link_.error().c_str());
+  if (link_.channel().ob20()) {
+    link_.send_err(1, errc::ER_NET_READ_ERROR, "odp: " + link_.error(), "08S01");
+    close_session(true);
+    return;
+  }
+  close_session(false);
 }
 
 void ClientSession::process_client_input() {
@@ -93,7 +103,7 @@ void ClientSession::process_client_input() {
       core::ByteBuffer cipher;
       cipher.swap(in);
       if (!link_.take(cipher.data())) {
-        close_session(false);
+        client_channel_failed();
         return;
       }
       continue;

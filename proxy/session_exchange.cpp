@@ -19,11 +19,7 @@ void ClientSession::on_lease_ready(ServerConn& conn) {
       // The server took the login's database for this user: the next login naming it needs no server.
       if (!model_.database().empty())
         env_.note_database_usable(model_.identity().login.cluster, model_.identity().login.user, model_.database());
-      OkPacket ok;
-      ok.status_flags = status::AUTOCOMMIT;
-      std::vector<uint8_t> payload;
-      encode_ok(ok, model_.identity().client_caps, payload);
-      finish_login(payload);
+      finish_login(login_ok_payload());
       return;
     }
     case Phase::change_user:
@@ -157,6 +153,7 @@ void ClientSession::handle_step(ServerConn& conn, Exchange::Step step) {
       return;
     case Exchange::Step::local_infile:
       conn.continue_ob20_request();
+      link_.channel().end_response();  // the client's file continues its request
       enter(Phase::upload);
       process_client_input();
       update_backpressure();
@@ -249,6 +246,7 @@ void ClientSession::on_read_back_data(ServerConn& conn, std::span<const uint8_t>
 // The command is over: connections nothing ties the session to go back to the pool, and the next
 // command (maybe already buffered) goes on.
 void ClientSession::finish_command() {
+  link_.channel().end_response();  // OB 2.0 clients: the response's last frame says so
   lease_.reap();
   free_done_killers();
   // SHOW WARNINGS / FOUND_ROWS() / ROW_COUNT() after this statement want its connection: kept for

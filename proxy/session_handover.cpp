@@ -16,7 +16,8 @@ ClientSession::Handover ClientSession::try_hand_over(int sock) {
   if (handover_never_ || phase_ == Phase::closing) return Handover::never;
   auto* stream = dynamic_cast<core::TcpStream*>(link_.conn());
   // TLS state cannot leave OpenSSL; a draining session is closing anyway.
-  if (stream == nullptr || link_.channel().tls_active() || draining_) {
+  // TLS and OB 2.0 sessions keep their channel state in this process: they stay and drain.
+  if (stream == nullptr || link_.channel().tls_active() || link_.channel().ob20() || draining_) {
     handover_never_ = !draining_ && stream != nullptr;
     return Handover::never;
   }

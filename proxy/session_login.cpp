@@ -6,10 +6,14 @@
 // own) proved the login.
 #include <arpa/inet.h>
 
+#include <charconv>
+
 #include "base/log.h"
 #include "protocol/auth.h"
+#include "protocol/ob_login.h"
 #include "protocol/packet.h"
 #include "protocol/result_packets.h"
+#include "protocol/session_track.h"
 #include "proxy/client_session.h"
 
 namespace odp::proxy {
@@ -136,6 +140,9 @@ void ClientSession::handle_handshake_response(std::span<const uint8_t> payload, 
   id.max_packet_size = hello.max_packet_size;
   id.login_database = hello.database;
   id.attributes = hello.attributes;
+  login_.ob_client_caps = ob_caps_for_client(hello);
+  // With OB 2.0 the server side never compresses (an OBServer clears CLIENT_COMPRESS for it).
+  if (login_.ob_client_caps != 0) id.client_caps &= ~cap::COMPRESS;
   if (id.login.tenant == kProxysysTenant) {
     id.admin = true;
     if (id.login.user != "root" || (!cfg.admin.allow_remote && !is_local_or_private(peer_host(peer_)))) {
@@ -159,6 +166,37 @@ void ClientSession::handle_handshake_response(std::span<const uint8_t> payload, 
     return;
   }
   verify_credentials(hello.auth_response);
+}
+
+// OceanBase drivers (Connector/J and /C) ask for OB 2.0 with bit 8 of their
+// __proxy_capability_flag attribute. odp grants it (with the TLV extra info, bit 15, which it
+// reads past) when protocol.ob20_to_client is on and the client can take the grant in its login
+// OK's session state.
+uint64_t ClientSession::ob_caps_for_client(const HandshakeResponse41& hello) const {
+  if (!env_.config().protocol.ob20_to_client || !(hello.capabilities & cap::SESSION_TRACK)) return 0;
+  for (const auto& [key, value] : hello.attributes) {
+    if (key != "__proxy_capability_flag") continue;
+    uint64_t flags = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), flags);
+    if (ec != std::errc() || end != value.data() + value.size() || !(flags & obcap::OB_PROTOCOL_V2)) return 0;
+    return flags & (obcap::OB_PROTOCOL_V2 | obcap::PROXY_NEW_EXTRA_INFO);
+  }
+  return 0;
+}
+
+std::vector<uint8_t> ClientSession::login_ok_payload() const {
+  OkPacket ok;
+  ok.status_flags = status::AUTOCOMMIT;
+  if (login_.ob_client_caps != 0) {
+    std::vector<uint8_t> state;
+    encode_session_track_record(SessionTrackType::system_variables, kObCapabilityVariable,
+                                std::to_string(login_.ob_client_caps), state);
+    ok.session_state.assign(state.begin(), state.end());
+    ok.status_flags |= status::SESSION_STATE_CHANGED;
+  }
+  std::vector<uint8_t> payload;
+  encode_ok(ok, model_.identity().client_caps, payload);
+  return payload;
 }
 
 void ClientSession::request_native_password() {
@@ -347,11 +385,7 @@ void ClientSession::log_in_locally() {
   env_.session_started(id_, location());
   published_ = true;
   core::Stats::inc(env_.stats().client_logins_local_total);
-  OkPacket ok;
-  ok.status_flags = status::AUTOCOMMIT;
-  std::vector<uint8_t> payload;
-  encode_ok(ok, model_.identity().client_caps, payload);
-  finish_login(payload);
+  finish_login(login_ok_payload());
 }
 
 ServerLogin ClientSession::make_server_login() const {
@@ -436,6 +470,10 @@ void ClientSession::finish_login(std::span<const uint8_t> ok_payload) {
   if (model_.identity().client_caps & cap::COMPRESS) {
     core::Stats::inc(env_.stats().client_compressed_sessions_total);
     link_.channel().start_compression(env_.config().limits.max_packet_bytes + (1u << 20));
+  } else if (login_.ob_client_caps & obcap::OB_PROTOCOL_V2) {
+    core::Stats::inc(env_.stats().client_ob20_sessions_total);
+    link_.channel().start_ob20(id_, env_.config().limits.max_packet_bytes + (1u << 20),
+                               env_.config().protocol.checksum);
   }
   plan_ = Plan{};
   enter(Phase::ready);

@@ -12,9 +12,13 @@ using namespace odp::protocol;
 
 namespace {
 bool run(std::span<const uint8_t> in, size_t step, std::vector<uint8_t>& out) {
-  Ob20Decoder d(1 << 20);
+  Ob20FrameSplitter d(1 << 20);
+  auto take = [&](const Ob20Frame& f) -> const char* {
+    out.insert(out.end(), f.mysql_bytes.begin(), f.mysql_bytes.end());
+    return nullptr;
+  };
   for (size_t off = 0; off < in.size(); off += step) {
-    if (!d.feed(in.subspan(off, std::min(step, in.size() - off)), out)) return false;
+    if (!d.feed(in.subspan(off, std::min(step, in.size() - off)), take)) return false;
   }
   return true;
 }

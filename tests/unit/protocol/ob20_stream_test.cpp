@@ -222,3 +222,85 @@ TEST_CASE("ob20 stream: a LOCAL INFILE file continues the request that asked for
   framer.wrap(command(0x0e, ""), out, expect);
   CHECK(frames_of(out)[0].header.request_id == 21);
 }
+
+TEST_CASE("ob20 stream: odp's responses to an OB 2.0 client end with a non-empty LAST_PACKET frame") {
+  Ob20ResponseFramer framer(9, true);
+  std::vector<uint8_t> out;
+  framer.end_response(out);
+  CHECK(out.empty());  // nothing held, nothing sent (a command without an answer)
+  framer.respond_to(7, 3);
+  const auto ok = hex("07 00 00 01 00 00 00 02 00 00 00");
+  framer.write(ok, out);
+  CHECK(out.empty());  // held until the response ends
+  framer.end_response(out);
+  auto frames = frames_of(out);
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].header.request_id == 7);
+  CHECK(frames[0].header.packet_seq == 3);
+  CHECK(frames[0].header.connection_id == 9);
+  CHECK((frames[0].header.flags & ob20flag::LAST_PACKET) != 0);
+  CHECK(std::vector<uint8_t>(frames[0].mysql_bytes.begin(), frames[0].mysql_bytes.end()) == ok);
+
+  // A large response: early frames carry all but the last held byte, numbered on.
+  out.clear();
+  framer.respond_to(8, 1);
+  std::vector<uint8_t> big(3 * Ob20ResponseFramer::kHeldBytes + 17, 'r');
+  for (size_t i = 0; i < big.size(); i += 1000)
+    framer.write(std::span<const uint8_t>(big).subspan(i, std::min<size_t>(1000, big.size() - i)), out);
+  framer.end_response(out);
+  frames = frames_of(out);
+  REQUIRE(frames.size() >= 2);
+  size_t total = 0;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    CHECK(frames[i].header.request_id == 8);
+    CHECK(frames[i].header.packet_seq == 1 + i);
+    CHECK(static_cast<bool>(frames[i].header.flags & ob20flag::LAST_PACKET) == (i + 1 == frames.size()));
+    CHECK(!frames[i].mysql_bytes.empty());
+    total += frames[i].mysql_bytes.size();
+  }
+  CHECK(total == big.size());
+}
+
+TEST_CASE("ob20 stream: an OB 2.0 client's requests are checked and unwrapped") {
+  // The client side framed as odp frames its own requests to servers.
+  Ob20RequestFramer client(42, 500, true);
+  std::deque<Ob20PendingRequest> expect;
+  std::vector<uint8_t> wire;
+  auto q1 = command(0x03, "select 1");
+  auto q2 = command(0x0e, "");
+  client.wrap(q1, wire, expect);
+  client.wrap(q2, wire, expect);
+  SUBCASE("whole and in pieces") {
+    for (size_t step : {size_t{1}, size_t{7}, wire.size()}) {
+      Ob20RequestReader reader(42, 1 << 20);
+      std::vector<uint8_t> mysql;
+      std::vector<Ob20RequestFrame> frames;
+      for (size_t off = 0; off < wire.size(); off += step)
+        REQUIRE(
+            reader.feed(std::span<const uint8_t>(wire).subspan(off, std::min(step, wire.size() - off)), mysql, frames));
+      std::vector<uint8_t> want = q1;
+      want.insert(want.end(), q2.begin(), q2.end());
+      CHECK(mysql == want);
+      REQUIRE(frames.size() == 2);
+      CHECK(frames[0].request_id == 500);
+      CHECK(frames[1].request_id == 501);
+      CHECK(frames[0].mysql_bytes == q1.size());
+      CHECK(reader.buffered_bytes() == 0);
+    }
+  }
+  SUBCASE("another connection id") {
+    Ob20RequestReader reader(43, 1 << 20);
+    std::vector<uint8_t> mysql;
+    std::vector<Ob20RequestFrame> frames;
+    CHECK_FALSE(reader.feed(wire, mysql, frames));
+  }
+  SUBCASE("a spoiled payload") {
+    wire[kOb20HeaderBytes + 1] ^= 0x20;
+    Ob20RequestReader reader(42, 1 << 20);
+    std::vector<uint8_t> mysql;
+    std::vector<Ob20RequestFrame> frames;
+    auto r = reader.feed(wire, mysql, frames);
+    REQUIRE_FALSE(r);
+    CHECK(std::string(r.error().what).find("checksum") != std::string::npos);
+  }
+}

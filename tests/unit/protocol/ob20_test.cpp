@@ -118,24 +118,38 @@ TEST_CASE("ob20: push decoder across frames and byte-at-a-time") {
     encode_ob20_frame(h, extra, m, true, stream);
   }
   for (size_t step : {size_t{1}, size_t{5}, stream.size()}) {
-    Ob20Decoder d(1 << 20);
-    std::vector<uint8_t> out;
+    Ob20FrameSplitter d(1 << 20);
+    std::vector<uint8_t> out, extra;
+    std::vector<Ob20Header> headers;
+    auto take = [&](const Ob20Frame& f) -> const char* {
+      out.insert(out.end(), f.mysql_bytes.begin(), f.mysql_bytes.end());
+      if (!f.extra_info.empty()) extra.assign(f.extra_info.begin(), f.extra_info.end());
+      headers.push_back(f.header);
+      return nullptr;
+    };
     size_t frames = 0;
     for (size_t off = 0; off < stream.size(); off += step) {
-      auto r = d.feed(std::span<const uint8_t>(stream).subspan(off, std::min(step, stream.size() - off)), out);
+      auto r = d.feed(std::span<const uint8_t>(stream).subspan(off, std::min(step, stream.size() - off)), take);
       REQUIRE(r.ok());
       frames += *r;
     }
     CHECK(frames == 3);
     CHECK(out == want);
-    CHECK(d.last_packet_seen());
-    CHECK(d.last_header().comp_seq == 2);
-    CHECK(d.extra_info().size() == 7);
+    REQUIRE(headers.size() == 3);
+    CHECK((headers[2].flags & ob20flag::LAST_PACKET) != 0);
+    CHECK(headers[2].comp_seq == 2);
+    CHECK(extra.size() == 7);
     CHECK(d.buffered_bytes() == 0);
   }
-  Ob20Decoder small(10);
-  std::vector<uint8_t> out;
-  CHECK_FALSE(small.feed(stream, out).ok());
-  CHECK_FALSE(small.feed({}, out).ok());  // sticky
+  auto accept = [](const Ob20Frame&) -> const char* { return nullptr; };
+  Ob20FrameSplitter small(10);
+  CHECK_FALSE(small.feed(stream, accept).ok());
+  CHECK_FALSE(small.feed({}, accept).ok());  // sticky
+  // A frame the caller refuses ends the stream too.
+  Ob20FrameSplitter picky(1 << 20);
+  auto r = picky.feed(stream, [](const Ob20Frame&) -> const char* { return "refused"; });
+  REQUIRE_FALSE(r.ok());
+  CHECK(std::string(r.error().what) == "refused");
+  CHECK_FALSE(picky.feed({}, accept).ok());
   CHECK_FALSE(decode_ob20_extra_info(hex("e907 05000000 61")).ok());
 }

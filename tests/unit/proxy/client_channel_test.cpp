@@ -197,3 +197,49 @@ TEST_CASE("client channel: a response of 16 MiB or more goes out in frames of at
     for (size_t i = 0; i < seqs.size(); ++i) CHECK(seqs[i] == static_cast<uint8_t>(1 + i));
   }
 }
+
+// OB 2.0 towards a client: requests unwrapped, each response framed with its request's id,
+// numbered on from the request's last frame, held until end_response() flags the last frame.
+TEST_CASE("client channel: OB 2.0 responses answer the request that ended in them") {
+  CaptureConn conn;
+  proxy::ClientChannel channel(&conn);
+  channel.start_ob20(77, 64ull << 20, true);
+  CHECK_FALSE(channel.passthrough());
+  CHECK(channel.ob20());
+  // Two pipelined requests: ids 10 (in two frames) and 11.
+  Ob20RequestFramer client(77, 10, true);
+  std::deque<Ob20PendingRequest> expect;
+  std::vector<uint8_t> wire;
+  const auto q1 = packet(0, "\x03SELECT 1"sv);
+  const auto q2 = packet(0, "\x0e"sv);  // COM_PING
+  client.wrap(std::span<const uint8_t>(q1).first(5), wire, expect);
+  client.wrap(std::span<const uint8_t>(q1).subspan(5), wire, expect);
+  client.wrap(q2, wire, expect);
+  core::ByteBuffer plain;
+  REQUIRE(channel.decode(wire, plain));
+  CHECK(plain.size() == q1.size() + q2.size());
+  CHECK(channel.holds_nothing());
+
+  const auto ok = packet(1, "\x00\x00\x00\x02\x00\x00\x00"sv);
+  channel.request_read(q2.size());  // the first request was read
+  channel.write(ok);
+  CHECK(conn.sent.empty());  // held: the response is not over
+  channel.end_response();
+  channel.request_read(0);
+  channel.write(ok);
+  channel.end_response();
+  channel.end_response();  // nothing held: nothing sent
+
+  Ob20ResponseReader reader(77, 1 << 20);
+  std::vector<uint8_t> answers;
+  REQUIRE(reader.feed(conn.sent, expect, answers));
+  CHECK(expect.empty());  // both answered, each with its request id and numbering
+  CHECK(answers.size() == 2 * ok.size());
+
+  // A frame that fails its checks is refused; the answer goes to that frame's request.
+  std::vector<uint8_t> bad;
+  client.wrap(q1, bad, expect);
+  bad[kOb20HeaderBytes + 2] ^= 1;
+  CHECK_FALSE(channel.decode(bad, plain));
+  CHECK(channel.error().find("OB 2.0 frame refused") != std::string::npos);
+}
