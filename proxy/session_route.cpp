@@ -17,7 +17,11 @@ constexpr uint64_t kTableWaitMs = 500;     // first use of a table: wait this lo
 constexpr uint64_t kRerouteWaitMs = 1000;  // after a 4038: wait this long for fresh metadata
 constexpr uint64_t kPollMs = 5;
 constexpr uint32_t kMaxRouteAttempts = 3;
-constexpr uint32_t kMaxFailoverAttempts = 64;  // with kRerouteWaitMs between them: beyond any sane wait
+// The failover wait is bounded by routing.failover_wait_ms. Attempts come as fast as fresh metadata
+// does (a re-read every ~100 ms while the entry is dirty), so a count bound would cut the wait
+// short (64 attempts once ended it after 6.4 s while a leader election took 7): this one only
+// stops a loop the clock would not.
+constexpr uint32_t kMaxFailoverAttempts = 10000;
 
 bool avoided_by(const void* ctx, std::string_view host_port) {
   return static_cast<const Locations*>(ctx)->server_avoided(host_port);

@@ -355,6 +355,10 @@ meta_rows_sql() {
   echo "ALTER TABLE oceanbase.__all_virtual_proxy_partition_info ADD COLUMN IF NOT EXISTS part_key_collation_type INT,
     ADD COLUMN IF NOT EXISTS sub_part_num BIGINT, ADD COLUMN IF NOT EXISTS sub_part_type INT,
     ADD COLUMN IF NOT EXISTS sub_part_expr VARCHAR(256);"
+  # Leaders read once (a fork per tablet made a rewrite take seconds under load).
+  local -A leaders=()
+  local lt lp ls
+  while read -r lt lp ls; do leaders["$lt/$lp"]=$ls; done <"$META_DIR/leaders"
   echo "START TRANSACTION;"
   echo "DELETE FROM oceanbase.DBA_OB_SERVERS; DELETE FROM oceanbase.DBA_OB_ZONES; DELETE FROM oceanbase.DBA_OB_TENANTS;"
   echo "DELETE FROM oceanbase.__all_virtual_proxy_schema; DELETE FROM oceanbase.__all_virtual_proxy_partition_info;"
@@ -388,14 +392,16 @@ meta_rows_sql() {
       fi
     done
     # Replicas: one row per replica of each tablet (partition, or sub-partition of a two-level table).
-    for ((p = 0; p < $(tablet_count_of "$t"); ++p)); do
+    local tablets
+    tablets=$(tablet_count_of "$t")
+    for ((p = 0; p < tablets; ++p)); do
       tablet=$((tid * 10 + p))
       ((subs > 0)) && tablet=$((tid * 100 + p))
-      l=$(leader_of "$t" "$p")
+      l=${leaders["$t/$p"]:-}
       for ((i = 1; i <= NSERVERS; i++)); do
         role=2
         [[ $i == "$l" ]] && role=1
-        echo "INSERT INTO oceanbase.__all_virtual_proxy_schema VALUES ('$TENANT', 'test', '$t', $tid, $tablet, $p, '127.0.0.1', $(sql_port_of "$i"), $role, $n, $NSERVERS, 0, 3, 1);"
+        echo "INSERT INTO oceanbase.__all_virtual_proxy_schema VALUES ('$TENANT', 'test', '$t', $tid, $tablet, $p, '127.0.0.1', $((PORT_BASE + SQL_PORT_SHIFT + i)), $role, $n, $NSERVERS, 0, 3, 1);"
       done
     done
   done
@@ -408,9 +414,12 @@ write_meta_to() {
 }
 
 write_meta_everywhere() {
-  local i
+  local i sql
+  sql=$(meta_rows_sql)  # once: every server gets the same rows
   for ((i = 1; i <= NSERVERS; i++)); do
-    server_alive "$i" && write_meta_to "$i"
+    if server_alive "$i"; then
+      server_sql "$i" "SET sql_log_bin = 0; $sql" || die "s$i: writing the metadata failed"
+    fi
   done
   return 0
 }
