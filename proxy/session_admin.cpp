@@ -61,6 +61,7 @@ void ClientSession::handle_internal_command(std::span<const uint8_t> payload) {
     }
   }
   link_.send(out);
+  link_.channel().end_response();  // OB 2.0 clients: the answer is whole
   set_timeout(idle_timeout_ms());
 }
 

@@ -327,11 +327,7 @@ void ClientSession::on_credential(Result<UserCredential, std::string> result) {
   if (login_.identity.admin) {
     model_.start(login_.identity, env_.now_ms());
     LOG_INFO("proxysys login conn_id=%u peer=%s", id_, peer_.c_str());
-    OkPacket welcome;
-    welcome.status_flags = status::AUTOCOMMIT;
-    std::vector<uint8_t> payload;
-    encode_ok(welcome, model_.identity().client_caps, payload);
-    finish_login(payload);
+    finish_login(login_ok_payload());  // (an OceanBase driver gets OB 2.0 here too, and is told so)
   } else if (login_.changing_user) {
     // Any connection takes the change (as the old user: its server session is replaced).
     enter(Phase::change_user);

@@ -109,6 +109,18 @@ def case_a_spoiled_request_is_refused():
             c.close()
 
 
+def case_internal_commands_in_ob20():
+    with odp() as o:
+        c = Ob20Client(L.HOST, o.port, "root@proxysys", "", "")
+        try:
+            check(c.ob20, "OB 2.0 granted to an admin login too")
+            kind, rows = c.query("show proxystat")
+            check_eq(kind, "rows", "show proxystat")
+            check(any(r[0] == "client_ob20_sessions_total" for r in rows), "the counters: %r" % rows[:3])
+        finally:
+            c.close()
+
+
 def case_checksums_off_and_not_offered():
     with odp(checksum=False) as o:
         c = client(o)
