@@ -169,7 +169,8 @@ void ServerConn::on_stream_data(std::span<const uint8_t> data) {
   if (ob20_in_ && (state_ == State::ready || state_ == State::setup)) {
     if (!unwrap_ob20(data)) return;
     if (ob20_scratch_.empty()) return;
-    // The owner may write (and so reuse the scratch buffer) while it reads: hand it a copy's span.
+    // The owner may write (which reuses the scratch buffer) while it reads: the unwrapped bytes are
+    // moved out of it first, and the buffer is taken back afterwards when nothing replaced it.
     std::vector<uint8_t> plain;
     plain.swap(ob20_scratch_);
     on_plain_data(plain);

@@ -12,20 +12,10 @@ import os
 import socket
 import struct
 
-from ob_endpoint import (FLAG_LAST_PACKET, MAGIC, crc16_arc, crc32c_ob, lenenc_int, packet, sha1, xor)
-
-CLIENT_LONG_PASSWORD = 1
-CLIENT_CONNECT_WITH_DB = 1 << 3
-CLIENT_PROTOCOL_41 = 1 << 9
-CLIENT_TRANSACTIONS = 1 << 13
-CLIENT_SECURE_CONNECTION = 1 << 15
-CLIENT_MULTI_RESULTS = 1 << 17
-CLIENT_PLUGIN_AUTH = 1 << 19
-CLIENT_CONNECT_ATTRS = 1 << 20
-CLIENT_PLUGIN_AUTH_LENENC = 1 << 21
-CLIENT_SESSION_TRACK = 1 << 23
-OB_PROTOCOL_V2 = 1 << 8
-PROXY_NEW_EXTRA_INFO = 1 << 15
+from ob_endpoint import (CLIENT_CONNECT_ATTRS, CLIENT_CONNECT_WITH_DB, CLIENT_LONG_PASSWORD, CLIENT_MULTI_RESULTS,
+                         CLIENT_PLUGIN_AUTH, CLIENT_PROTOCOL_41, CLIENT_SECURE_CONNECTION, CLIENT_SESSION_TRACK,
+                         CLIENT_TRANSACTIONS, FLAG_LAST_PACKET, MAGIC, OB_PROTOCOL_V2, PROXY_NEW_EXTRA_INFO, crc16_arc,
+                         crc32c_ob, lenenc_int, lenenc_str, packet, sha1, xor)
 
 
 class FrameError(AssertionError):
@@ -46,11 +36,6 @@ def _read_packet(sock):
     head = _read_exact(sock, 4)
     n = int.from_bytes(head[:3], "little")
     return head[3], _read_exact(sock, n)
-
-
-def _lenenc_str(b):
-    n = len(b)
-    return (bytes([n]) if n < 0xFB else b"\xfc" + struct.pack("<H", n)) + b
 
 
 def split_packets(data):
@@ -108,10 +93,10 @@ class Ob20Client:
                  CLIENT_CONNECT_WITH_DB)
         attrs = {"__mysql_client_type": "__ob_jdbc_client", "__ob_client_name": "OceanBase Connector/J",
                  "__ob_client_version": "2.4.9", "__proxy_capability_flag": str(caps)}
-        blob = b"".join(_lenenc_str(k.encode()) + _lenenc_str(v.encode()) for k, v in attrs.items())
+        blob = b"".join(lenenc_str(k.encode()) + lenenc_str(v.encode()) for k, v in attrs.items())
         resp = (struct.pack("<IIB", flags, 1 << 24, 45) + b"\0" * 23 + user.encode() + b"\0" +
                 bytes([len(token)]) + token + db.encode() + b"\0" + b"mysql_native_password\0" +
-                _lenenc_str(blob))
+                lenenc_str(blob))
         self.sock.sendall(packet(1, resp))
         _, ok = _read_packet(self.sock)
         if ok[:1] != b"\x00":
