@@ -239,12 +239,15 @@ constexpr uint16_t OB_NOT_MASTER = 4038;
 constexpr uint16_t OB_SERVER_IS_INIT = 8001;
 constexpr uint16_t OB_SERVER_IS_STOPPING = 8002;
 constexpr uint16_t OB_TENANT_NOT_IN_SERVER = 5150;
+// OceanBase asks the proxy to send the statement to another server (OB_ERR_REROUTE, -5727): it did
+// not run there. odp refreshes the route and sends it again, as after 4038.
+constexpr uint16_t OB_ERR_REROUTE = 5727;
 }  // namespace errc
 
 // An ERR that says the statement did not run on that server: it may run elsewhere.
 inline bool refused_before_running(uint16_t code) {
   return code == errc::OB_NOT_MASTER || code == errc::OB_SERVER_IS_INIT || code == errc::OB_SERVER_IS_STOPPING ||
-         code == errc::OB_TENANT_NOT_IN_SERVER;
+         code == errc::OB_TENANT_NOT_IN_SERVER || code == errc::OB_ERR_REROUTE;
 }
 
 }  // namespace odp::protocol

@@ -331,6 +331,7 @@ void ClientSession::on_server_closed(ServerConn& conn, int err) {
   }
   if (!busy && !lost_state && !login_.changing_user) return;  // the next statement reconnects
   if (busy && !lost_state && !login_.changing_user && phase_ == Phase::command && retry_lost(host_port, false)) return;
+  if (busy && !login_.changing_user && phase_ == Phase::command && retry_lost_transaction_start(host_port)) return;
   if ((phase_ == Phase::command || phase_ == Phase::upload) && !exchange_.response_started()) {
     link_.send_err(
         1, errc::ER_NET_READ_ERROR,

@@ -168,6 +168,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
     uint64_t deadline_ms = 0;
     uint64_t failover_until_ms = 0;   // retries of a statement that never ran end here (0: none yet)
     bool starts_transaction = false;  // this statement begins its transaction (see StatementRouteRequest)
+    bool rerunnable_transaction_start = false;  // see routing::StatementRoute
     std::string begin_sql;            // the held BEGIN it carries, to hold again if it never ran
     uint64_t generation = 0;
     std::string table_database, table_name;  // the routed table ("" = none)
@@ -277,6 +278,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   bool retry_refused(ServerConn& conn, uint16_t code);
   bool may_retry_unran();
   bool retry_lost(const std::string& host_port, bool unsent);
+  bool retry_lost_transaction_start(const std::string& host_port);
   void maybe_splice();
 
   // --- prepared statements (session_ps.cpp) ---

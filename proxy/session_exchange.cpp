@@ -78,13 +78,18 @@ void ClientSession::on_lease_failed(const BackendLease::Failure& f) {
     // server runs it again elsewhere, a failed step's ERR is its answer.
     if (phase_ != Phase::command) return;
     if ((f.kind == BackendLease::Failure::Kind::lost || f.kind == BackendLease::Failure::Kind::unreachable) &&
-        retry_lost(f.host_port, false))
+        (retry_lost(f.host_port, false) || retry_lost_transaction_start(f.host_port)))
       return;
     link_.send_err(1, f.err);
     finish_command();
     return;
   }
   if (phase_ != Phase::acquiring) return;
+  if (unreachable && plan_.starts_transaction && model_.in_transaction() && lease_.current() == nullptr) {
+    // The held BEGIN ran, then the connection went before the statement did (a step after it
+    // failed): the server rolled the empty transaction back; it begins again elsewhere.
+    model_.transaction_never_ran(plan_.begin_sql);
+  }
   if (model_.tied() && lease_.current() == nullptr &&
       (f.kind == BackendLease::Failure::Kind::replay || f.kind == BackendLease::Failure::Kind::lost)) {
     // The connection the session is tied to (a temporary table, a transaction...) was dropped
@@ -134,8 +139,11 @@ void ClientSession::on_response_data(ServerConn& conn, std::span<const uint8_t> 
   bool hide = phase_ == Phase::command && plan_.retryable && exchange_.command() != Command::stmt_prepare;
   Exchange::Step step = exchange_.on_server_data(conn, data, model_.identity().client_caps, hide);
   if (step == Exchange::Step::hidden_err) {
-    bool retried = exchange_.hidden_code() == errc::OB_NOT_MASTER ? retry_not_master(conn)
-                                                                  : retry_refused(conn, exchange_.hidden_code());
+    // 4038 and 5727 say the route was wrong (the server is fine); the others that the server
+    // cannot serve the statement now.
+    uint16_t code = exchange_.hidden_code();
+    bool retried = code == errc::OB_NOT_MASTER || code == errc::OB_ERR_REROUTE ? retry_not_master(conn)
+                                                                              : retry_refused(conn, code);
     if (retried) return;
     step = exchange_.on_server_data(conn, data, model_.identity().client_caps, false);
   }

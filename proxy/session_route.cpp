@@ -101,6 +101,7 @@ ClientSession::RouteOutcome ClientSession::plan_route(const routing::ClassifiedS
     plan_.starts_transaction = req.starts_transaction;
     if (req.starts_transaction) plan_.begin_sql = model_.held_begin();  // "" when autocommit is off
     plan_.replayable_read = r.replayable_read;
+    plan_.rerunnable_transaction_start = r.rerunnable_transaction_start;
     if (r.has_table) {
       plan_.table_database.assign(r.table_database);
       plan_.table_name.assign(r.table_name);
@@ -211,7 +212,8 @@ bool ClientSession::may_retry_unran() {
   return now < plan_.failover_until_ms && plan_.attempts < kMaxFailoverAttempts;
 }
 
-// The server says it does not lead the partition (error 4038): the route was stale. When the
+// The server says it does not lead the partition (error 4038) or sends the statement elsewhere
+// (5727, reroute): the route was stale. When the
 // statement may be re-sent (nothing reached the client, no transaction or one it begins), refresh
 // and retry.
 bool ClientSession::retry_not_master(ServerConn& conn) {
@@ -282,6 +284,16 @@ bool ClientSession::retry_lost(const std::string& host_port, bool unsent) {
   enter(Phase::rerouting);
   set_timeout(kPollMs);
   return true;
+}
+
+// The statement that began a transaction lost its server before any of its answer came: the
+// server rolled the transaction back with the connection, so nothing of it happened. It begins
+// again where the statement goes next (bounded like a statement that never ran).
+bool ClientSession::retry_lost_transaction_start(const std::string& host_port) {
+  if (!plan_.rerunnable_transaction_start || env_.pool() == nullptr || exchange_.response_started()) return false;
+  if (!may_retry_unran()) return false;
+  model_.transaction_never_ran(plan_.begin_sql);
+  return retry_lost(host_port, true);
 }
 
 }  // namespace odp::proxy

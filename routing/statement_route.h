@@ -56,6 +56,10 @@ struct StatementRoute {
   bool retryable = false;
   // A read that may run again elsewhere when its server dies before answering.
   bool replayable_read = false;
+  // The first statement of a transaction, a DML or plain query: if its server is lost before it
+  // answers, the server rolled the whole transaction back with the connection, so it may begin
+  // again elsewhere. (Not DDL and the like: they commit by themselves.)
+  bool rerunnable_transaction_start = false;
   // The table the route used (for a re-read after 4038), or the one to load.
   bool has_table = false;
   std::string_view table_database;

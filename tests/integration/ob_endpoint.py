@@ -16,9 +16,9 @@ of odp's codecs (so a misreading in one shows against the other):
     0 = not computed; the connection id is the server session id; the response carries the
     request id and continues the request's frame sequence; LAST_PACKET ends each response. A bad
     frame from the proxy closes the connection (as OB_CHECKSUM_ERROR / OB_UNKNOWN_PACKET would).
-  - fault injection for tests: while the file given by --refuse-file holds 8001, 8002 or 5150,
-    every COM_QUERY / COM_STMT_EXECUTE gets that error without running (a server starting,
-    stopping, or not serving the tenant); a request whose text holds `/*ob_endpoint:corrupt=KIND*/` (KIND:
+  - fault injection for tests: while the file given by --refuse-file holds 8001, 8002, 5150 or
+    5727, every COM_QUERY / COM_STMT_EXECUTE gets that error without running (a server starting,
+    stopping, not serving the tenant, or asking for a reroute); a request whose text holds `/*ob_endpoint:corrupt=KIND*/` (KIND:
     payload, header, seq, request_id) gets its response's last frame spoiled that way.
 
 Usage: ob_endpoint.py --listen HOST:PORT --server HOST:PORT --socket MARIADB_UNIX_SOCKET
@@ -237,6 +237,11 @@ class ResponseEnd:
 
 # --- the endpoint --------------------------------------------------------------------------------
 
+# OceanBase's texts for the refusals a test may ask for (the code is what a proxy acts on).
+REFUSAL_MESSAGES = {8001: "Server is initializing", 8002: "Server is stopping", 5150: "Tenant not in server",
+                    5727: "SQL need reroute"}
+
+
 class Endpoint:
     def __init__(self, listen, server, socket_path, refuse_file=None):
         self.refuse_file = refuse_file
@@ -247,7 +252,7 @@ class Endpoint:
         self.stats = {"logins": 0, "proxy_logins": 0, "refused": 0, "ob20_sessions": 0, "bad_frames": 0}
 
     def refusal(self):
-        """While the refuse file exists, its number (8001, 8002, 5150) answers every statement."""
+        """While the refuse file exists, its number (8001, 8002, 5150, 5727) answers every statement."""
         if not self.refuse_file:
             return 0
         try:
@@ -496,8 +501,7 @@ class Endpoint:
             refusal = self.refusal()
             if refusal and command in (0x03, 0x17):  # COM_QUERY, COM_STMT_EXECUTE: refused, not run
                 state = "08004" if refusal in (8001, 8002) else "HY000"
-                err = packet(1, err_payload(refusal, state, "Server is stopping" if refusal == 8002 else
-                                            "Server is initializing" if refusal == 8001 else "Tenant not in server"))
+                err = packet(1, err_payload(refusal, state, REFUSAL_MESSAGES.get(refusal, "Refused")))
                 cwriter.write(self.frame(sessid, req_id, (pseq + 1) & 0xFF, FLAG_LAST_PACKET, err))
                 await cwriter.drain()
                 continue

@@ -291,6 +291,73 @@ def case_a_statement_on_a_hung_server_ends_and_others_go_on():
                 t.join(60)
     wait_for(_nothing_avoided, 60, what="odp to stop avoiding the resumed server")
 
+def case_a_transaction_begins_again_when_its_first_statement_loses_its_server():
+    # BEGIN (held by odp), then an UPDATE that runs 2 s on its partition's leader, which is killed
+    # meanwhile. The server rolls the transaction back with the connection, so nothing of it
+    # happened: odp begins it again on the new leader, and the client never learns. The row then
+    # holds exactly one increment.
+    before = {t: leaders(t) for t, _, _ in TABLES}
+    name_of = {p: "s%d" % (i + 1) for i, p in enumerate(SERVER_PORTS)}
+    key = 8300000002  # orders is HASH(id) over 3 partitions: p2
+    with contextlib.closing(connect()) as c, c.cursor() as cur:
+        cur.execute("DELETE FROM test.orders WHERE id = %d" % key)
+        cur.execute("INSERT INTO test.orders (id, customer, amount) VALUES (%d, 'txn-restart', 10)" % key)
+    wait_for(lambda: all(_amount(p, key) == 10 for p in SERVER_PORTS), 30, what="the row on every server")
+    victim = leaders("orders")[key % 3]
+    result = {}
+
+    def writer():
+        try:
+            with contextlib.closing(connect()) as c, c.cursor() as cur:
+                cur.execute("BEGIN")
+                result["updated"] = cur.execute(
+                    "UPDATE test.orders SET amount = amount + 1 + SLEEP(2) WHERE id = %d" % key)
+                cur.execute("SELECT amount, @@port FROM test.orders WHERE id = %d" % key)
+                result["seen"] = cur.fetchone()
+                cur.execute("COMMIT")
+        except pymysql.err.MySQLError as e:
+            result["error"] = e.args
+    retries = metric("odp_route_retries_total")
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        wait_for(lambda: _runs(victim, "UPDATE test.orders SET amount = amount + 1 + SLEEP"), 5,
+                 what="the UPDATE running on its leader")
+        sandbox("kill", name_of[victim])
+        t.join(60)
+        check("error" not in result, "the client saw the lost server: %r" % (result,))
+        check_eq(result.get("updated"), 1, "the UPDATE's affected rows")
+        check_eq(int(result["seen"][0]), 11, "the transaction sees its one increment")
+        check(int(result["seen"][1]) != victim, "the transaction ran again elsewhere: %r" % (result,))
+        check(metric("odp_route_retries_total") > retries, "odp_route_retries_total counts the new beginning")
+    finally:
+        t.join(60)
+        _restart_and_restore_leaders(name_of[victim], before)
+    wait_for(lambda: all(_amount(p, key) == 11 for p in SERVER_PORTS), 60,
+             what="one increment on every server (got %r)" % ([_amount(p, key) for p in SERVER_PORTS],))
+    with contextlib.closing(connect()) as c, c.cursor() as cur:
+        cur.execute("DELETE FROM test.orders WHERE id = %d" % key)
+
+
+def _amount(port, key):
+    try:
+        with contextlib.closing(connect(port=port, database=None)) as c, c.cursor() as cur:
+            cur.execute("SELECT amount FROM test.orders WHERE id = %d" % key)
+            row = cur.fetchone()
+            return None if row is None else int(row[0])
+    except pymysql.err.MySQLError:
+        return None
+
+
+def _runs(port, text):
+    try:
+        with contextlib.closing(connect(port=port, database=None)) as c, c.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE %s", (text + "%",))
+            return cur.fetchone()[0] > 0
+    except pymysql.err.MySQLError:
+        return False
+
+
 def _replicated(db, rows):
     for port in SERVER_PORTS:
         try:
@@ -375,6 +442,8 @@ CASES = [
     ("query_timeout_stops_the_statement_and_keeps_the_session",
      case_query_timeout_stops_the_statement_and_keeps_the_session),
     ("a_statement_on_a_hung_server_ends_and_others_go_on", case_a_statement_on_a_hung_server_ends_and_others_go_on),
+    ("a_transaction_begins_again_when_its_first_statement_loses_its_server",
+     case_a_transaction_begins_again_when_its_first_statement_loses_its_server),
 ]
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include "routing/sql_classifier.h"
+#include "routing/statement_route.h"
+#include "routing/topology.h"
 
 using namespace odp::routing;
 
@@ -304,4 +306,57 @@ TEST_CASE("route: no table, multi-partition, unknown leader") {
   CHECK(parse_route_policy("follower_only", p));
   CHECK(p == RoutePolicy::follower_only);
   CHECK_FALSE(parse_route_policy("nope", p));
+}
+
+TEST_CASE("route_statement: what may be sent again") {
+  Snapshot snap;
+  snap.generation = 7;
+  snap.clusters.push_back(sandbox());
+  ClusterTopology& ct = snap.clusters[0];
+  ct.tables[table_key("t1", "test", "orders")] = std::make_shared<TableEntry>(orders());
+  auto route_of = [&](std::string_view sql, bool in_transaction, bool starts_transaction, bool tied = false) {
+    static ClassifiedSql c;
+    classify_sql(sql, c);
+    StatementRouteRequest req;
+    req.snapshot = &snap;
+    req.cluster = "sandbox";
+    req.tenant = "t1";
+    req.database = "test";
+    req.sql = &c;
+    req.in_transaction = in_transaction;
+    req.starts_transaction = starts_transaction;
+    req.tied = tied;
+    return route_statement(req);
+  };
+  // Outside a transaction: a read may run again after its server died; a write only if unsent.
+  StatementRoute r = route_of("SELECT * FROM orders WHERE id = 4", false, false);
+  REQUIRE(r.outcome == StatementRoute::Outcome::route);
+  CHECK(r.generation == 7);
+  CHECK(r.retryable);
+  CHECK(r.replayable_read);
+  CHECK_FALSE(r.rerunnable_transaction_start);
+  r = route_of("UPDATE orders SET amount = 1 WHERE id = 4", false, false);
+  CHECK(r.retryable);
+  CHECK_FALSE(r.replayable_read);
+  CHECK_FALSE(r.rerunnable_transaction_start);
+  // A transaction's first statement: its server's loss rolled the transaction back, so a DML or a
+  // query begins it again; DDL commits by itself and is never sent twice.
+  for (const char* sql : {"UPDATE orders SET amount = 1 WHERE id = 4", "INSERT INTO orders (id) VALUES (4)",
+                          "DELETE FROM orders WHERE id = 4", "REPLACE INTO orders (id) VALUES (4)",
+                          "SELECT * FROM orders WHERE id = 4 FOR UPDATE", "SELECT 1"}) {
+    CAPTURE(sql);
+    r = route_of(sql, true, true);
+    CHECK_FALSE(r.replayable_read);
+    CHECK(r.rerunnable_transaction_start);
+  }
+  CHECK_FALSE(route_of("CREATE TABLE x (a INT)", true, true).rerunnable_transaction_start);
+  CHECK_FALSE(route_of("CALL p()", true, true).rerunnable_transaction_start);
+  CHECK_FALSE(route_of("UPDATE orders SET amount = 1 WHERE id = 4; SELECT 1", true, true).rerunnable_transaction_start);
+  // Later statements of a transaction, or a session tied to its connection: never.
+  r = route_of("UPDATE orders SET amount = 1 WHERE id = 4", true, false);
+  CHECK_FALSE(r.retryable);
+  CHECK_FALSE(r.rerunnable_transaction_start);
+  r = route_of("UPDATE orders SET amount = 1 WHERE id = 4", true, true, true);
+  CHECK_FALSE(r.retryable);
+  CHECK_FALSE(r.rerunnable_transaction_start);
 }
