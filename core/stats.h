@@ -53,7 +53,7 @@ namespace odp::core {
   X(route_switches_total, counter, "Statements that ran on another server than the previous one")              \
   X(route_connects_total, counter, "Server connections opened by routing (beyond a session's first)")          \
   X(route_failures_total, counter, "Statements refused because no candidate server was reachable")             \
-  X(route_not_master_total, counter, "Errors 4038 (not master) and 5727 (reroute): stale routes")                          \
+  X(route_not_master_total, counter, "Errors 4038 (not master) and 5727 (reroute): stale routes")              \
   X(route_server_refusals_total, counter, "OceanBase refusals before running (8001, 8002, 5150)")              \
   X(route_retries_total, counter, "Statements re-sent after a stale route, hidden from the client")            \
   X(route_held_begins_total, counter, "BEGINs held until the transaction's first statement")                   \

@@ -166,10 +166,10 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
     bool weak = false;
     uint32_t attempts = 0;
     uint64_t deadline_ms = 0;
-    uint64_t failover_until_ms = 0;   // retries of a statement that never ran end here (0: none yet)
-    bool starts_transaction = false;  // this statement begins its transaction (see StatementRouteRequest)
+    uint64_t failover_until_ms = 0;             // retries of a statement that never ran end here (0: none yet)
+    bool starts_transaction = false;            // this statement begins its transaction (see StatementRouteRequest)
     bool rerunnable_transaction_start = false;  // see routing::StatementRoute
-    std::string begin_sql;            // the held BEGIN it carries, to hold again if it never ran
+    std::string begin_sql;                      // the held BEGIN it carries, to hold again if it never ran
     uint64_t generation = 0;
     std::string table_database, table_name;  // the routed table ("" = none)
     bool streamed = false;                   // readying for a streamed request still in the client's input

@@ -143,7 +143,7 @@ void ClientSession::on_response_data(ServerConn& conn, std::span<const uint8_t> 
     // cannot serve the statement now.
     uint16_t code = exchange_.hidden_code();
     bool retried = code == errc::OB_NOT_MASTER || code == errc::OB_ERR_REROUTE ? retry_not_master(conn)
-                                                                              : retry_refused(conn, code);
+                                                                               : retry_refused(conn, code);
     if (retried) return;
     step = exchange_.on_server_data(conn, data, model_.identity().client_caps, false);
   }

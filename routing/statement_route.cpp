@@ -60,8 +60,8 @@ StatementRoute route_statement(const StatementRouteRequest& req) {
   const bool free = resendable && !req.in_transaction;
   out.retryable = entry != nullptr && resendable && (!req.in_transaction || req.starts_transaction);
   out.replayable_read = single_read && free;
-  const bool transactional = c.type == StmtType::select || c.type == StmtType::insert ||
-                             c.type == StmtType::replace || c.type == StmtType::update || c.type == StmtType::delete_;
+  const bool transactional = c.type == StmtType::select || c.type == StmtType::insert || c.type == StmtType::replace ||
+                             c.type == StmtType::update || c.type == StmtType::delete_;
   out.rerunnable_transaction_start = resendable && req.starts_transaction && transactional;
   out.outcome = out.count > 0 ? StatementRoute::Outcome::route : StatementRoute::Outcome::no_topology;
   return out;
