@@ -197,6 +197,12 @@ void ClientSession::after_response() {
   bool was_tied = model_.ties().any() && !model_.ties().has(Tie::transaction);
   if (ps_.cmd != Command::sleep) after_stmt_command();
   ReadBack rb = model_.apply(*facts_, exchange_.outcome(), sync);
+  if (!plan_.table_name.empty() && exchange_.outcome().partition_missed()) {
+    // An OBServer ran the statement but its partition is not local there: the route was stale.
+    core::Stats::inc(env_.stats().route_partition_misses_total);
+    const SessionIdentity& id = model_.identity();
+    env_.mark_table_dirty(id.login.cluster, id.login.tenant, plan_.table_database, plan_.table_name);
+  }
   if (!was_tied && model_.tied() && !model_.ties().has(Tie::transaction)) {
     core::Stats::inc(env_.stats().session_ties_total);
     LOG_DEBUG("session tied conn_id=%u reason=\"%s\"", id_, model_.ties().reason());

@@ -55,6 +55,13 @@ void SessionModel::start(SessionIdentity identity, uint64_t now_ms) {
   statements_.clear();
 }
 
+bool ResponseOutcome::partition_missed() const {
+  for (const auto& [name, value] : system_variables)
+    if (base::iequals(name, "ob_proxy_partition_hit"))
+      return base::iequals(value, "false") || value == "0" || base::iequals(value, "off");
+  return false;
+}
+
 Baseline SessionModel::baseline() const {
   Baseline b;
   b.charset = identity_.charset;
@@ -147,6 +154,10 @@ void SessionModel::learn_variables(const StatementFacts& facts, const ResponseOu
     ties_.add(Tie::unexplained_state);
   for (const auto& [name, value] : outcome.system_variables) {
     std::string key = base::ascii_lowered(name);
+    // An OBServer says the session created a temporary table (in a procedure, say): it lives on
+    // that connection only.
+    if (key == "_ob_proxy_session_temporary_table_used" && (value == "1" || base::iequals(value, "true")))
+      ties_.add(Tie::temporary_table);
     switch (classify_system_variable(key)) {
       case VarClass::replay:
       case VarClass::privileged:

@@ -63,6 +63,9 @@ struct ResponseOutcome {
   std::optional<std::string> schema;
   std::vector<std::pair<std::string, std::string>> system_variables;
   void clear();
+  // An OBServer reported ob_proxy_partition_hit = false: the statement's partition is not local
+  // there (../shared/OB-VECTORS.md 3).
+  bool partition_missed() const;
 };
 
 // The model's answer to apply(): variables whose values must be read back from the connection

@@ -61,6 +61,13 @@ VarClass classify_system_variable(std::string_view name) {
   if (one_of(name, {"last_gtid", "in_transaction", "warning_count", "error_count", "external_user", "proxy_user",
                     "wsrep_sync_wait", "last_insert_id", "identity", "gtid_seq_no", "gtid_domain_id", "server_id"}))
     return VarClass::ignore;
+  // An OBServer tracks these for its proxy (../shared/OB-VECTORS.md 3): what it negotiated, whether
+  // the statement hit a local partition, versions and trace ids. Another server would refuse them
+  // in a SET.
+  if (one_of(name, {"ob_capability_flag", "ob_proxy_partition_hit", "ob_proxy_global_variables_version",
+                    "ob_proxy_user_privilege", "ob_proxy_set_trx_executed", "_ob_proxy_session_temporary_table_used",
+                    "ob_statement_trace_id", "ob_client_reroute_info", "ob_safe_weak_read_snapshot"}))
+    return VarClass::ignore;
   if (one_of(name, {"insert_id", "rand_seed1", "rand_seed2"})) return VarClass::one_shot;
   if (one_of(name, {"sql_log_bin", "pseudo_thread_id", "pseudo_slave_mode", "sql_log_off", "wsrep_on"}))
     return VarClass::privileged;

@@ -19,7 +19,9 @@ of odp's codecs (so a misreading in one shows against the other):
   - fault injection for tests: while the file given by --refuse-file holds 8001, 8002, 5150 or
     5727, every COM_QUERY / COM_STMT_EXECUTE gets that error without running (a server starting,
     stopping, not serving the tenant, or asking for a reroute); a request whose text holds `/*ob_endpoint:corrupt=KIND*/` (KIND:
-    payload, header, seq, request_id) gets its response's last frame spoiled that way.
+    payload, header, seq, request_id) gets its response's last frame spoiled that way; one whose
+    text holds `/*ob_endpoint:partition_miss*/` gets ob_proxy_partition_hit = false tracked in its
+    final OK, as an OBServer says a statement did not hit a local partition (OB 2.0 sessions).
 
 Usage: ob_endpoint.py --listen HOST:PORT --server HOST:PORT --socket MARIADB_UNIX_SOCKET
 """
@@ -36,6 +38,7 @@ import sys
 import pymysql
 
 CORRUPT_MARKER = re.compile(rb"/\*ob_endpoint:corrupt=(\w+)\*/")
+PARTITION_MISS_MARKER = b"/*ob_endpoint:partition_miss*/"
 SERVER_CAP_MASK = sum(1 << b for b in list(range(0, 4)) + list(range(5, 17)) + [18, 19])
 OB_PROTOCOL_V2 = 1 << 8
 PROXY_NEW_EXTRA_INFO = 1 << 15
@@ -57,6 +60,7 @@ CLIENT_CONNECT_ATTRS = 1 << 20
 CLIENT_PLUGIN_AUTH_LENENC = 1 << 21
 CLIENT_SESSION_TRACK = 1 << 23
 CLIENT_DEPRECATE_EOF = 1 << 24
+SERVER_SESSION_STATE_CHANGED = 0x4000
 SERVER_MORE_RESULTS_EXISTS = 0x0008
 SERVER_STATUS_CURSOR_EXISTS = 0x0040
 SERVER_SESSION_STATE_CHANGED = 0x4000
@@ -112,6 +116,31 @@ def lenenc(n):
 
 def lenenc_str(b):
     return lenenc(len(b)) + b
+
+
+def with_system_variable(p, caps, name, value):
+    """The OK (or OK-shaped EOF) payload `p` with a SESSION_TRACK_SYSTEM_VARIABLES record added, as
+    an OBServer adds its feedback to a proxy (ob_proxy_partition_hit); other packets unchanged."""
+    is_ok = p[:1] == b"\x00" or (p[:1] == b"\xfe" and len(p) >= 7 and caps & CLIENT_DEPRECATE_EOF)
+    if not is_ok or not caps & CLIENT_SESSION_TRACK:
+        return p
+    pos = 1
+    _, pos = lenenc_int(p, pos)
+    _, pos = lenenc_int(p, pos)
+    status, warnings = struct.unpack_from("<HH", p, pos)
+    head = p[:pos]
+    pos += 4
+    info, state = b"", b""
+    if pos < len(p):
+        n, pos = lenenc_int(p, pos)
+        info, pos = p[pos:pos + n], pos + n
+        if status & SERVER_SESSION_STATE_CHANGED and pos < len(p):
+            n, pos = lenenc_int(p, pos)
+            state = p[pos:pos + n]
+    data = lenenc_str(name) + lenenc_str(value)
+    state += bytes([0]) + lenenc_str(data)  # type 0: SESSION_TRACK_SYSTEM_VARIABLES
+    status |= SERVER_SESSION_STATE_CHANGED
+    return bytes(head) + struct.pack("<HH", status, warnings) + lenenc_str(bytes(info)) + lenenc_str(state)
 
 
 def packet(seq, payload):
@@ -511,7 +540,8 @@ class Endpoint:
                 if command == 0x01:
                     return
                 continue
-            seq, infile = await self.answer(cwriter, sreader, sessid, req_id, pseq, command, caps, corrupt)
+            seq, infile = await self.answer(cwriter, sreader, sessid, req_id, pseq, command, caps, corrupt,
+                                            PARTITION_MISS_MARKER in data)
             while infile:
                 # LOCAL INFILE: the file comes as the rest of this request, numbered on from our
                 # last frame, and ends with an empty MySQL packet; then the final answer.
@@ -538,8 +568,9 @@ class Endpoint:
             data += more
         return req_id, pseq, data
 
-    async def answer(self, cwriter, sreader, sessid, req_id, pseq, command, caps, corrupt):
-        """Relays MariaDB's answer in frames numbered from pseq + 1; (last seq, LOCAL INFILE asked)."""
+    async def answer(self, cwriter, sreader, sessid, req_id, pseq, command, caps, corrupt, partition_miss=False):
+        """Relays MariaDB's answer in frames numbered from pseq + 1; (last seq, LOCAL INFILE asked).
+        With `partition_miss`, its final OK reports ob_proxy_partition_hit = false."""
         end = ResponseEnd(command, caps)
         seq = pseq
         buf = bytearray()
@@ -550,6 +581,8 @@ class Endpoint:
             infile = first and p[:1] == b"\xfb"
             first = False
             done = end.feed(p) or end.feed_defs_done()
+            if done and partition_miss:
+                p = with_system_variable(p, caps, b"ob_proxy_partition_hit", b"false")
             buf += packet(mseq, p)
             if done or len(buf) >= 32768:
                 seq = (seq + 1) & 0xFF

@@ -297,6 +297,28 @@ def a_write_waits_for_its_leader(code):
     check(waited >= 1.0, "the write waited for the leader through %d (%.2fs)" % (code, waited))
 
 
+def case_partition_miss_is_counted_and_not_session_state():
+    # An OBServer tracks ob_proxy_partition_hit = false when a statement's partition was not local
+    # there: odp counts it and re-reads the table's locations. The variable is the server's
+    # feedback, not the client's state: replayed on the session's other connections, a server
+    # would refuse it (1193 unknown variable here). The client's own state still follows it.
+    before = metric("odp_route_partition_misses_total")
+    with contextlib.closing(connect()) as c, c.cursor() as cur:
+        cur.execute("SET @mine = 5, SESSION sql_mode = 'ANSI_QUOTES'")
+        # (OKs carry session state; a result set ends in one only for clients with DEPRECATE_EOF)
+        cur.execute("DELETE /*ob_endpoint:partition_miss*/ FROM test.orders WHERE id = -3")
+        cur.execute("UPDATE test.orders SET amount = amount WHERE id = 4 /*ob_endpoint:partition_miss*/")
+        ports = set()
+        for key in (3, 4, 5):  # orders' three partitions, led by three servers
+            cur.execute("SELECT @@port, @mine, @@sql_mode, COUNT(*) FROM test.orders WHERE id = %d" % key)
+            port, mine, mode, _ = cur.fetchone()
+            check_eq(int(mine), 5, "the session's user variable on %s" % port)
+            check("ANSI_QUOTES" in mode, "the session's sql_mode on %s: %r" % (port, mode))
+            ports.add(port)
+        check(len(ports) > 1, "the statements reached several servers: %r" % ports)
+    check_eq(metric("odp_route_partition_misses_total") - before, 2, "partition misses counted")
+
+
 # The spoiled-frame cases come last: a server that broke the protocol is avoided for a while, so
 # writes then meet non-leaders (4038, retried), which the case above counts.
 def corrupted(kind):

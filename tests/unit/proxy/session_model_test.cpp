@@ -164,6 +164,33 @@ TEST_CASE("session model: timestamp is modelled and reset; one-shot and privileg
   CHECK(p.vars().current()->exclusive);  // ...and reset before another session uses its connection
 }
 
+TEST_CASE("session model: an OBServer's feedback to its proxy is not the client's state") {
+  SessionModel m = started();
+  ConnSync sync;
+  ResponseOutcome o = ok(status::AUTOCOMMIT | status::SESSION_STATE_CHANGED);
+  o.state_change = true;
+  o.system_variables.emplace_back("ob_proxy_partition_hit", "false");
+  o.system_variables.emplace_back("ob_statement_trace_id", "Y0-1");
+  o.system_variables.emplace_back("ob_capability_flag", "33024");
+  o.system_variables.emplace_back("ob_proxy_global_variables_version", "1700000000");
+  m.apply(facts("UPDATE orders SET amount = 1 WHERE id = 4"), o, &sync);
+  CHECK(m.vars().system_variable_count() == 0);  // nothing to replay elsewhere
+  CHECK_FALSE(m.tied());
+  CHECK(o.partition_missed());
+  o.system_variables[0].second = "TRUE";
+  CHECK_FALSE(o.partition_missed());
+  o.system_variables[0].second = "0";
+  CHECK(o.partition_missed());
+  CHECK_FALSE(ok().partition_missed());
+  // A temporary table the server saw created (in a procedure, say) ties the session.
+  ResponseOutcome temp = ok(status::AUTOCOMMIT | status::SESSION_STATE_CHANGED);
+  temp.state_change = true;
+  temp.system_variables.emplace_back("_ob_proxy_session_temporary_table_used", "1");
+  m.apply(facts("CALL make_temp()"), temp, &sync);
+  CHECK(m.ties().has(Tie::temporary_table));
+  CHECK(m.vars().system_variable_count() == 0);
+}
+
 TEST_CASE("session model: roles are replayed for the session; USE and COM_INIT_DB set the database") {
   SessionModel m = started();
   ConnSync sync;
