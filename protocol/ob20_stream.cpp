@@ -22,9 +22,9 @@ bool unanswered(uint8_t command) {
 Ob20RequestFramer::Ob20RequestFramer(uint32_t connection_id, uint32_t first_request_id, bool checksum)
     : connection_id_(connection_id), request_id_(first_request_id & kOb20MaxRequestId), checksum_(checksum) {}
 
-size_t Ob20RequestFramer::scan(std::span<const uint8_t> in) {
+size_t Ob20RequestFramer::scan(std::span<const uint8_t> in, size_t max_bytes) {
   command_ended_ = false;
-  const size_t limit = std::min(in.size(), kOb20MaxFramePayload);
+  const size_t limit = std::min(in.size(), max_bytes);
   size_t i = 0;
   while (i < limit) {
     if (header_have_ < 4) {
@@ -64,14 +64,25 @@ size_t Ob20RequestFramer::scan(std::span<const uint8_t> in) {
 void Ob20RequestFramer::wrap(std::span<const uint8_t> mysql_bytes, std::vector<uint8_t>& out,
                              std::deque<Ob20PendingRequest>& expect) {
   while (!mysql_bytes.empty()) {
-    const size_t n = scan(mysql_bytes);
+    // A request's first frame carries the attached extra info (and its u32 length) within the
+    // frame's payload limit.
+    if (extra_info_.size() > kOb20MaxFramePayload / 2) extra_info_.clear();  // absurd: never sent
+    const bool with_extra = !extra_info_.empty() && frame_seq_ == 0 && !continuation_;
+    const size_t n =
+        scan(mysql_bytes, with_extra ? kOb20MaxFramePayload - 4 - extra_info_.size() : kOb20MaxFramePayload);
     Ob20Header h;
     h.connection_id = connection_id_;
     h.request_id = continuation_ ? continued_request_id_ : request_id_;
     h.packet_seq = frame_seq_;
     h.comp_seq = frame_seq_;  // the compressed seq is the OB 2.0 frame seq
     h.flags = command_ended_ ? ob20flag::LAST_PACKET : 0;
-    encode_ob20_frame(h, {}, mysql_bytes.first(n), checksum_, out);
+    if (with_extra) {
+      h.flags |= ob20flag::NEW_EXTRA_INFO;
+      encode_ob20_frame(h, extra_info_, mysql_bytes.first(n), checksum_, out);
+      extra_info_.clear();
+    } else {
+      encode_ob20_frame(h, {}, mysql_bytes.first(n), checksum_, out);
+    }
     if (command_ended_) {
       if (answered_) expect.push_back(Ob20PendingRequest{h.request_id, static_cast<uint8_t>(frame_seq_ + 1)});
       if (continuation_) {
@@ -109,7 +120,9 @@ const char* Ob20ResponseReader::accept(const Ob20Frame& f, std::deque<Ob20Pendin
   last_request_id_ = h.request_id;
   in_response_ = true;
   put_bytes(out, f.mysql_bytes);
-  if (h.flags & ob20flag::EXTRA_INFO) extra_info_.assign(f.extra_info.begin(), f.extra_info.end());
+  if ((h.flags & ob20flag::EXTRA_INFO) && (h.flags & ob20flag::NEW_EXTRA_INFO) &&
+      !collect_session_info(f.extra_info, session_info_))
+    return "ob20: malformed extra info";
   if (h.flags & ob20flag::LAST_PACKET) {
     expect.pop_front();
     in_response_ = false;

@@ -18,6 +18,7 @@
 
 #include "base/result.h"
 #include "protocol/ob20.h"
+#include "protocol/ob_session_info.h"
 #include "protocol/wire.h"
 
 namespace odp::protocol {
@@ -45,11 +46,14 @@ class Ob20RequestFramer {
   // packet that ends the file; then the server's final answer is expected.
   void continue_request(uint32_t request_id, uint8_t next_seq);
   uint32_t next_request_id() const { return request_id_; }
+  // New-format extra info (flag NEW_EXTRA_INFO) for the first frame of the next request: the
+  // session records this connection lacks (ob_session_info.h).
+  void attach_extra_info(std::vector<uint8_t> extra_info) { extra_info_ = std::move(extra_info); }
 
  private:
-  // Bytes of `in` that belong to the current command (up to its end or kOb20MaxFramePayload);
-  // sets command_ended_ when they end it.
-  size_t scan(std::span<const uint8_t> in);
+  // Bytes of `in` that belong to the current command (up to its end or `limit`); sets
+  // command_ended_ when they end it.
+  size_t scan(std::span<const uint8_t> in, size_t limit);
 
   uint32_t connection_id_;
   uint32_t request_id_;
@@ -67,6 +71,7 @@ class Ob20RequestFramer {
   bool continuation_ = false;  // continue_request(): ends at an empty packet
   uint32_t continued_request_id_ = 0;
   uint32_t packet_len_ = 0;
+  std::vector<uint8_t> extra_info_;  // for the next request's first frame
 };
 
 // odp as the client of an OB 2.0 server: its responses checked and unwrapped.
@@ -79,8 +84,12 @@ class Ob20ResponseReader {
   // does not match, a frame nobody asked for).
   Result<size_t, DecodeError> feed(std::span<const uint8_t> in, std::deque<Ob20PendingRequest>& expect,
                                    std::vector<uint8_t>& out);
-  // Extra info of the latest frame that carried some (SESS_INFO, feedback...), copied.
-  const std::vector<uint8_t>& extra_info() const { return extra_info_; }
+  // The session records (SESS_INFO) the server's frames carried since the last call, oldest
+  // first, moved into `out`.
+  void take_session_info(std::vector<ObSessionRecord>& out) {
+    out.swap(session_info_);
+    session_info_.clear();
+  }
   uint64_t frames() const { return frames_; }
   // The request id and sequence number of the latest frame read.
   uint32_t last_request_id() const { return last_request_id_; }
@@ -91,7 +100,7 @@ class Ob20ResponseReader {
 
   uint32_t connection_id_;
   Ob20FrameSplitter splitter_;
-  std::vector<uint8_t> extra_info_;
+  std::vector<ObSessionRecord> session_info_;
   uint64_t frames_ = 0;
   bool in_response_ = false;  // frames of the front request's answer have started
   uint8_t next_seq_ = 0;

@@ -7,7 +7,7 @@
 namespace odp::protocol {
 
 uint64_t odp_ob_capabilities(bool ob20) {
-  return ob20 ? (obcap::OB_PROTOCOL_V2 | obcap::PROXY_NEW_EXTRA_INFO) : 0;
+  return ob20 ? (obcap::OB_PROTOCOL_V2 | obcap::PROXY_NEW_EXTRA_INFO | obcap::PROXY_SESSION_SYNC) : 0;
 }
 
 std::array<uint8_t, 20> proxy_scramble(std::span<const uint8_t, 20> proxy, std::span<const uint8_t, 20> server) {

@@ -43,8 +43,8 @@ inline constexpr std::string_view kObProxyClientType = "__ob_proxy";
 // The session-track system variable carrying the granted capabilities in the login OK.
 inline constexpr std::string_view kObCapabilityVariable = "ob_capability_flag";
 
-// The capabilities odp asks of OBServers: only what it implements. OB 2.0 framing (with the TLV
-// extra info, which is the only form odp reads) when `ob20` is on; nothing else yet.
+// The capabilities odp asks of OBServers: only what it implements. With `ob20`: OB 2.0 framing,
+// the TLV extra info (the only form odp reads) and session sync by SESS_INFO records.
 uint64_t odp_ob_capabilities(bool ob20);
 
 // S_p XOR S_s: lets the server check a token computed over the proxy's scramble.

@@ -225,6 +225,8 @@ void BackendLease::ready(Held& h, bool fresh) {
     return;
   }
   ran_reset_ = r.reset;
+  // OceanBase session records go with the command (hand_over): after any reset the steps run.
+  ob_info_ = std::move(r.ob_info);
   if (r.reset) {
     core::Stats::inc(env_.stats().pool_resets_total);
     add(StepKind::reset, Command::reset_connection, {});
@@ -278,6 +280,14 @@ void BackendLease::ready(Held& h, bool fresh) {
 // The session may send its command on the connection.
 void BackendLease::hand_over(Held& h) {
   if (current_ != nullptr && current_ != h.conn.get()) core::Stats::inc(env_.stats().route_switches_total);
+  if (h.conn->syncs_session_info()) {
+    // Records from before this session's command (another session's, the replay's) are not news
+    // for this session: what it learns is what its own commands report.
+    std::vector<protocol::ObSessionRecord> stale;
+    h.conn->take_session_info(stale);
+    h.conn->send_session_info(ob_info_);
+  }
+  ob_info_.clear();
   current_ = h.conn.get();
   events_.on_lease_ready(*h.conn);
 }
@@ -503,6 +513,7 @@ void BackendLease::close_statements(ServerConn& conn, const std::vector<uint32_t
 
 void BackendLease::fail(Failure::Kind kind, const ErrPacket& err, const std::string& host_port) {
   state_ = State::idle;
+  ob_info_.clear();
   readying_ = nullptr;
   Failure f{kind, err, host_port};
   f.after_command = pipelined_;

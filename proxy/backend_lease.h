@@ -179,6 +179,7 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
   std::vector<StepKind> steps_;
   size_t step_ = 0;
   bool ran_reset_ = false;
+  std::vector<protocol::ObSessionRecord> ob_info_;           // session records for the command (hand_over)
   bool changed_user_ = false;                                // the connection being readied answered COM_CHANGE_USER
   std::optional<protocol::PacketAssembler> change_user_in_;  // its answer (an auth switch, OK, ERR)
   bool pipelined_ = false;                                   // the command went out behind the steps being answered

@@ -352,9 +352,10 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
 
   // The command in flight.
   Plan plan_;
-  StatementFacts query_facts_;                   // facts of the current COM_QUERY (reused)
-  const StatementFacts* facts_ = &query_facts_;  // this command's (a prepared statement's own)
-  std::array<routing::SqlValue, 16> params_{};   // COM_STMT_EXECUTE values for routing
+  std::vector<protocol::ObSessionRecord> ob_records_;  // taken from a connection after a response (reused)
+  StatementFacts query_facts_;                         // facts of the current COM_QUERY (reused)
+  const StatementFacts* facts_ = &query_facts_;        // this command's (a prepared statement's own)
+  std::array<routing::SqlValue, 16> params_{};         // COM_STMT_EXECUTE values for routing
   size_t param_count_ = 0;
   PsCommand ps_;
   ReadBack read_back_;

@@ -126,6 +126,21 @@ class ServerConn final : public core::StreamHandler {
   }
   // The capabilities the OBServer granted (its login OK's ob_capability_flag; 0 for MySQL servers).
   uint64_t ob_capabilities() const { return ob_capabilities_; }
+  // Session sync (PROXY_SESSION_SYNC granted, over OB 2.0): records the server sent since the last
+  // call, and records for the server with the next request.
+  bool syncs_session_info() const {
+    return ob20_out_.has_value() && (ob_capabilities_ & protocol::obcap::PROXY_SESSION_SYNC) != 0;
+  }
+  void take_session_info(std::vector<protocol::ObSessionRecord>& out) {
+    out.clear();
+    if (ob20_in_) ob20_in_->take_session_info(out);
+  }
+  void send_session_info(std::span<const protocol::ObSessionRecord> records) {
+    if (!syncs_session_info() || records.empty()) return;
+    std::vector<uint8_t> extra;
+    protocol::encode_session_info(records, extra);
+    ob20_out_->attach_extra_info(std::move(extra));
+  }
   // Why the connection broke the protocol, when it did (the owner heard on_server_closed(EBADMSG)).
   const std::string& protocol_failure() const { return protocol_failure_; }
   Conn& conn() { return *conn_; }

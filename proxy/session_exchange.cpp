@@ -196,6 +196,11 @@ void ClientSession::after_response() {
   ConnSync* sync = conn != nullptr ? lease_.sync_of(*conn) : nullptr;
   bool was_tied = model_.ties().any() && !model_.ties().has(Tie::transaction);
   if (ps_.cmd != Command::sleep) after_stmt_command();
+  if (conn != nullptr && conn->syncs_session_info()) {
+    // Before apply(), which marks the connection as having the session's state, these records too.
+    conn->take_session_info(ob_records_);
+    model_.learn_ob_session_info(ob_records_);
+  }
   ReadBack rb = model_.apply(*facts_, exchange_.outcome(), sync);
   if (!plan_.table_name.empty() && exchange_.outcome().partition_missed()) {
     // An OBServer ran the statement but its partition is not local there: the route was stale.

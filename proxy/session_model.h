@@ -91,6 +91,11 @@ class SessionModel {
 
   // --- variables and database ----------------------------------------------------------------
   const SessionState& vars() const { return vars_; }
+  // OceanBase session records a server sent (SESS_INFO): the session's from now on, replayed to
+  // its other connections by the lease.
+  void learn_ob_session_info(const std::vector<protocol::ObSessionRecord>& records) {
+    for (const auto& rec : records) vars_.set_ob_session_info(rec.type, rec.bytes);
+  }
   const std::string& database() const { return vars_.database(); }
 
   // --- transaction -----------------------------------------------------------------------------

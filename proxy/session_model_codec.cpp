@@ -11,6 +11,7 @@ using namespace protocol;
 namespace {
 constexpr uint32_t kMagic = 0x4D53444F;  // "ODSM"
 constexpr uint16_t kVersion = 1;
+constexpr uint8_t kObInfoSection = 1;  // optional, after the statements
 constexpr uint64_t kMaxItems = 1u << 20;
 
 bool str(Reader& r, std::string& out) {
@@ -81,6 +82,15 @@ void SessionModel::serialize(std::vector<uint8_t>& out) const {
     for (const auto& t : stmt.types) {
       put_u8(out, static_cast<uint8_t>(t.type));
       put_u8(out, t.is_unsigned ? 1 : 0);
+    }
+  }
+  // OceanBase session records, only when there are some: a process without them reads the rest.
+  if (!v.ob_info.empty()) {
+    put_u8(out, kObInfoSection);
+    put_lenenc_int(out, v.ob_info.size());
+    for (const auto& [type, rec] : v.ob_info) {
+      put_u16(out, type);
+      put_lenenc_str(out, rec.sql);
     }
   }
 }
@@ -168,6 +178,14 @@ Result<SessionModel, std::string> SessionModel::deserialize(std::span<const uint
     m.statements_.put(sid, std::move(stmt));
   }
   m.statements_.set_next_id(next_id);
+  uint8_t section = 0;
+  if (!r.empty() && (!r.u8(section) || section != kObInfoSection || !count(r, n))) return bad("trailing bytes");
+  for (uint64_t i = 0; section == kObInfoSection && i < n; ++i) {
+    uint16_t type = 0;
+    std::string bytes;
+    if (!r.u16(type) || !str(r, bytes)) return bad("truncated OceanBase session records");
+    m.vars_.set_ob_session_info(type, std::move(bytes));
+  }
   if (!r.empty()) return bad("trailing bytes");
   return m;
 }

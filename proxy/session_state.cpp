@@ -91,7 +91,8 @@ SessionVars& SessionState::mutate() {
 }
 
 void SessionState::refresh(SessionVars& v) {
-  v.exclusive = !v.uservars.empty() || !v.role.empty();
+  // No value undoes another session's OceanBase records either: a reset does.
+  v.exclusive = !v.uservars.empty() || !v.role.empty() || !v.ob_info.empty();
   v.context.assign(v.database);
   v.context.push_back('\0');
   for (const auto& [name, var] : v.sysvars) {
@@ -168,6 +169,15 @@ void SessionState::set_user_variable(std::string_view name, std::string literal)
   refresh(v);
 }
 
+void SessionState::set_ob_session_info(uint16_t type, std::string bytes) {
+  auto it = vars_->ob_info.find(type);
+  if (it != vars_->ob_info.end() && it->second.sql == bytes) return;
+  SessionVars& v = mutate();
+  v.var_version = next_version_++;
+  v.ob_info[type] = SessionVars::Var{std::move(bytes), v.var_version};
+  refresh(v);
+}
+
 void SessionState::set_role(std::string_view role) {
   if (role == vars_->role) return;
   SessionVars& v = mutate();
@@ -223,6 +233,8 @@ SessionState::Replay SessionState::plan(const ConnSync& sync, const Baseline& ba
         if (var.version > have->var_version) add("@@SESSION.", name, " = " + var.sql);
       for (const auto& [name, var] : want.uservars)
         if (var.version > have->var_version) add("@`", name, "` = " + var.sql);
+      for (const auto& [type, var] : want.ob_info)
+        if (var.version > have->var_version) r.ob_info.push_back(protocol::ObSessionRecord{type, var.sql});
     }
   } else {
     // Another client's (or a fresh login's, or a reset) state: the difference by value.
@@ -237,6 +249,11 @@ SessionState::Replay SessionState::plan(const ConnSync& sync, const Baseline& ba
     for (const auto& [name, var] : want.uservars) {
       auto it = have->uservars.find(name);
       if (it == have->uservars.end() || it->second.sql != var.sql) add("@`", name, "` = " + var.sql);
+    }
+    for (const auto& [type, var] : want.ob_info) {
+      auto it = have->ob_info.find(type);
+      if (it == have->ob_info.end() || it->second.sql != var.sql)
+        r.ob_info.push_back(protocol::ObSessionRecord{type, var.sql});
     }
     // (Another session's user variables force a reset above; the same session's own ones that
     // it no longer has cannot happen: user variables are never removed, only set.)

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "protocol/column_def.h"
+#include "protocol/ob_session_info.h"
 
 namespace odp::proxy {
 
@@ -40,6 +41,8 @@ struct SessionVars {
   std::map<std::string, Var, std::less<>> sysvars;   // lower-cased names
   std::map<std::string, Var, std::less<>> uservars;  // lower-cased names (MySQL: case-insensitive)
   std::string role;                                  // SET ROLE by the session ("" = the login's default role)
+  // OceanBase session records (SESS_INFO) by type, the server's bytes in Var::sql (ob_session_info.h).
+  std::map<uint16_t, Var> ob_info;
   // The database and every system variable, as one string: what a statement prepared in this
   // state was parsed under (prepared statements are shared only between equal contexts).
   std::string context;
@@ -111,6 +114,8 @@ class SessionState {
   void set_system_variable_literal(std::string_view name, std::string literal);
   // The variable is back at its login value (SET timestamp = DEFAULT).
   void clear_system_variable(std::string_view name);
+  // An OceanBase server reported a session record (SESS_INFO) of `type`.
+  void set_ob_session_info(uint16_t type, std::string bytes);
   // A user variable's value as an SQL literal (see user_variable_literal).
   void set_user_variable(std::string_view name, std::string literal);
   // SET ROLE succeeded (role as written, e.g. "r1" or "NONE").
@@ -133,7 +138,9 @@ class SessionState {
     std::optional<std::string> init_db;
     std::string set_sql;
     std::optional<std::string> role;  // SET ROLE to run
-    bool empty() const { return !change_user && !reset && !init_db && set_sql.empty() && !role; }
+    // OceanBase session records the connection lacks: they go with its next request.
+    std::vector<protocol::ObSessionRecord> ob_info;
+    bool empty() const { return !change_user && !reset && !init_db && set_sql.empty() && !role && ob_info.empty(); }
   };
   Replay plan(const ConnSync& sync, const Baseline& base = {}) const;
   // The connection now has everything (after a replay, or because the change happened there).

@@ -22,6 +22,10 @@ of odp's codecs (so a misreading in one shows against the other):
     payload, header, seq, request_id) gets its response's last frame spoiled that way; one whose
     text holds `/*ob_endpoint:partition_miss*/` gets ob_proxy_partition_hit = false tracked in its
     final OK, as an OBServer says a statement did not hit a local partition (OB 2.0 sessions).
+  - session sync (PROXY_SESSION_SYNC granted): `/*ob_endpoint:app_info=WORD*/` in a request sets
+    the session's application info (kept as @__ob_app_info on MariaDB) and the answer's last frame
+    reports it as a SESS_INFO record (type 0); SESS_INFO records in a request's extra info apply
+    before it runs (logged as `sess_info {json}` lines).
 
 Usage: ob_endpoint.py --listen HOST:PORT --server HOST:PORT --socket MARIADB_UNIX_SOCKET
 """
@@ -39,6 +43,7 @@ import pymysql
 
 CORRUPT_MARKER = re.compile(rb"/\*ob_endpoint:corrupt=(\w+)\*/")
 PARTITION_MISS_MARKER = b"/*ob_endpoint:partition_miss*/"
+APP_INFO_MARKER = re.compile(rb"/\*ob_endpoint:app_info=(\w+)\*/")
 SERVER_CAP_MASK = sum(1 << b for b in list(range(0, 4)) + list(range(5, 17)) + [18, 19])
 OB_PROTOCOL_V2 = 1 << 8
 PROXY_NEW_EXTRA_INFO = 1 << 15
@@ -46,6 +51,10 @@ LEGACY_SCRAMBLE = b"aaaaaaaabbbbbbbbbbbb"
 MAGIC = 0x20AB
 FLAG_EXTRA_INFO = 1 << 0
 FLAG_LAST_PACKET = 1 << 1
+FLAG_NEW_EXTRA_INFO = 1 << 3
+PROXY_SESSION_SYNC = 1 << 13
+EXTRA_SESS_INFO = 2002
+SESS_APPLICATION_INFO = 0
 
 CLIENT_LONG_PASSWORD = 1
 CLIENT_CONNECT_WITH_DB = 1 << 3
@@ -163,6 +172,44 @@ async def read_packet(reader):
     head = await reader.readexactly(4)
     n = int.from_bytes(head[:3], "little")
     return head[3], await reader.readexactly(n)
+
+
+def extra_record(rtype, value):
+    """One new-format extra-info record: type u16, length u32, value."""
+    return struct.pack("<HI", rtype, len(value)) + value
+
+
+def sess_record(rtype, value):
+    """One record inside SESS_INFO: type u16, length u32, the server's bytes."""
+    return struct.pack("<HI", rtype, len(value)) + value
+
+
+def session_records(extra):
+    """(type, bytes) of every record inside the SESS_INFO items of new-format extra info."""
+    out = []
+    pos = 0
+    while pos + 6 <= len(extra):
+        rtype, n = struct.unpack_from("<HI", extra, pos)
+        value = extra[pos + 6:pos + 6 + n]
+        pos += 6 + n
+        if rtype != EXTRA_SESS_INFO:
+            continue
+        q = 0
+        while q + 6 <= len(value):
+            t, m = struct.unpack_from("<HI", value, q)
+            out.append((t, bytes(value[q + 6:q + 6 + m])))
+            q += 6 + m
+    return out
+
+
+async def set_app_info(sreader, swriter, value):
+    """The session's application info, kept where a test can read it: @__ob_app_info on MariaDB."""
+    sql = b"SET @__ob_app_info = X'" + value.hex().encode() + b"'"
+    swriter.write(packet(0, b"\x03" + sql))
+    await swriter.drain()
+    _, reply = await read_packet(sreader)
+    if reply[:1] != b"\x00":
+        raise ValueError("could not set the application info: %r" % reply)
 
 
 class ResponseEnd:
@@ -455,7 +502,7 @@ class Endpoint:
         ob20 = bool(granted & OB_PROTOCOL_V2)
         if ob20:
             self.stats["ob20_sessions"] += 1
-            await self.relay_ob20(creader, cwriter, sreader, swriter, sessid, ccaps)
+            await self.relay_ob20(creader, cwriter, sreader, swriter, sessid, ccaps, granted)
         else:
             await self.relay_plain(creader, cwriter, sreader, swriter)
 
@@ -489,13 +536,18 @@ class Endpoint:
         self.last_checksums = hcrc != 0 or tail != 0
         if conn_id != sessid:
             raise ValueError("unknown connection")
+        extra = b""
         if flags & FLAG_EXTRA_INFO:
             n = struct.unpack_from("<I", payload, 0)[0]
+            extra = payload[4:4 + n] if flags & FLAG_NEW_EXTRA_INFO else b""
             payload = payload[4 + n:]
-        return req_id, pseq, flags, payload
+        return req_id, pseq, flags, payload, extra
 
-    def frame(self, sessid, req_id, pseq, flags, mysql, corrupt=None):
+    def frame(self, sessid, req_id, pseq, flags, mysql, corrupt=None, extra=b""):
         kind = corrupt if flags & FLAG_LAST_PACKET else None
+        if extra:  # new-format extra info ahead of the MySQL bytes
+            flags |= FLAG_EXTRA_INFO | FLAG_NEW_EXTRA_INFO
+            mysql = struct.pack("<I", len(extra)) + extra + mysql
         if kind == "seq":
             pseq = (pseq + 5) & 0xFF
         if kind == "request_id":
@@ -511,15 +563,28 @@ class Endpoint:
             head = head[:23] + bytes([head[23] ^ 0x04]) + head[24:]  # a flag bit, after the CRC was taken
         return head + mysql + struct.pack("<I", tail)
 
-    async def relay_ob20(self, creader, cwriter, sreader, swriter, sessid, caps):
+    async def relay_ob20(self, creader, cwriter, sreader, swriter, sessid, caps, granted):
         first_request = True
+        sync = bool(granted & PROXY_SESSION_SYNC)
         while True:
             # One request: frames up to LAST_PACKET, their MySQL bytes sent on to MariaDB.
             try:
-                req_id, pseq, data = await self.read_request(creader, sessid)
+                req_id, pseq, data, extra = await self.read_request(creader, sessid)
             except ValueError:
                 self.stats["bad_frames"] += 1
                 return
+            reply_extra = b""
+            if sync:
+                # Session sync: the proxy's records apply before the request runs; a marker sets
+                # the application info here and reports it with the answer, as an OBServer would.
+                for rtype, value in session_records(extra):
+                    if rtype == SESS_APPLICATION_INFO:
+                        print("sess_info " + json.dumps({"sessid": sessid, "in": value.decode("latin-1")}), flush=True)
+                        await set_app_info(sreader, swriter, value)
+                app = APP_INFO_MARKER.search(bytes(data))
+                if app:
+                    await set_app_info(sreader, swriter, app.group(1))
+                    reply_extra = extra_record(EXTRA_SESS_INFO, sess_record(SESS_APPLICATION_INFO, app.group(1)))
             if first_request:
                 # For tests: whether the proxy computes checksums (0 = "skip" in both fields).
                 print("ob20 " + json.dumps({"sessid": sessid, "checksums": self.last_checksums}), flush=True)
@@ -541,12 +606,12 @@ class Endpoint:
                     return
                 continue
             seq, infile = await self.answer(cwriter, sreader, sessid, req_id, pseq, command, caps, corrupt,
-                                            PARTITION_MISS_MARKER in data)
+                                            PARTITION_MISS_MARKER in data, reply_extra)
             while infile:
                 # LOCAL INFILE: the file comes as the rest of this request, numbered on from our
                 # last frame, and ends with an empty MySQL packet; then the final answer.
                 try:
-                    rid, pseq, data = await self.read_request(creader, sessid, expect=(req_id, seq + 1))
+                    rid, pseq, data, _ = await self.read_request(creader, sessid, expect=(req_id, seq + 1))
                 except ValueError:
                     self.stats["bad_frames"] += 1
                     return
@@ -555,20 +620,21 @@ class Endpoint:
                 seq, infile = await self.answer(cwriter, sreader, sessid, req_id, pseq, 0x03, caps, None)
 
     async def read_request(self, creader, sessid, expect=None):
-        """Frames up to LAST_PACKET: (request id, last frame seq, MySQL bytes)."""
-        req_id, pseq, flags, mysql = await self.read_frame(creader, sessid)
+        """Frames up to LAST_PACKET: (request id, last frame seq, MySQL bytes, first frame's extra info)."""
+        req_id, pseq, flags, mysql, extra = await self.read_frame(creader, sessid)
         if expect is not None and (req_id, pseq) != (expect[0], expect[1] & 0xFF):
             raise ValueError("out of sequence")
         data = bytearray(mysql)
         while not flags & FLAG_LAST_PACKET:
-            rid, seq, flags, more = await self.read_frame(creader, sessid)
+            rid, seq, flags, more, _ = await self.read_frame(creader, sessid)
             if rid != req_id or seq != (pseq + 1) & 0xFF:
                 raise ValueError("out of sequence")
             pseq = seq
             data += more
-        return req_id, pseq, data
+        return req_id, pseq, data, extra
 
-    async def answer(self, cwriter, sreader, sessid, req_id, pseq, command, caps, corrupt, partition_miss=False):
+    async def answer(self, cwriter, sreader, sessid, req_id, pseq, command, caps, corrupt, partition_miss=False,
+                     extra=b""):
         """Relays MariaDB's answer in frames numbered from pseq + 1; (last seq, LOCAL INFILE asked).
         With `partition_miss`, its final OK reports ob_proxy_partition_hit = false."""
         end = ResponseEnd(command, caps)
@@ -586,7 +652,8 @@ class Endpoint:
             buf += packet(mseq, p)
             if done or len(buf) >= 32768:
                 seq = (seq + 1) & 0xFF
-                cwriter.write(self.frame(sessid, req_id, seq, FLAG_LAST_PACKET if done else 0, bytes(buf), corrupt))
+                cwriter.write(self.frame(sessid, req_id, seq, FLAG_LAST_PACKET if done else 0, bytes(buf), corrupt,
+                                         extra if done else b""))
                 await cwriter.drain()
                 buf = bytearray()
             if done:

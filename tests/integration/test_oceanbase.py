@@ -21,6 +21,7 @@ import odplib as L
 from odplib import check, check_eq, connect, metric, run_cases
 
 OB_PROTOCOL_V2 = 1 << 8
+PROXY_SESSION_SYNC = 1 << 13
 PROXY_NEW_EXTRA_INFO = 1 << 15
 
 
@@ -79,7 +80,8 @@ def case_proxy_login_forwards_the_token():
     check_eq(logins[-1]["user"], "app@t1", "user@tenant sent to the server")
     check_eq(a.get("__mysql_client_type"), b"__ob_proxy", "__mysql_client_type")
     check_eq(len(a.get("__proxy_scramble", b"")), 20, "__proxy_scramble length (raw bytes)")
-    check_eq(int(a["__proxy_capability_flag"]), OB_PROTOCOL_V2 | PROXY_NEW_EXTRA_INFO, "__proxy_capability_flag")
+    check_eq(int(a["__proxy_capability_flag"]), OB_PROTOCOL_V2 | PROXY_SESSION_SYNC | PROXY_NEW_EXTRA_INFO,
+             "__proxy_capability_flag")
     check_eq(int(a["__connection_id"]), logins[-1]["sessid"], "__connection_id = the server's session id")
     check_eq(a.get("__global_vars_version"), b"0", "__global_vars_version on a first login")
     check_eq(a.get("__client_ip"), b"127.0.0.1", "__client_ip")
@@ -317,6 +319,41 @@ def case_partition_miss_is_counted_and_not_session_state():
             ports.add(port)
         check(len(ports) > 1, "the statements reached several servers: %r" % ports)
     check_eq(metric("odp_route_partition_misses_total") - before, 2, "partition misses counted")
+
+
+def case_session_records_follow_the_session_to_every_server():
+    # An OBServer reports session state it keeps (here the application info) as a SESS_INFO record
+    # in its OB 2.0 answer; odp sends it with the session's next request on each of its other
+    # server connections, so every server the session reaches has it. No other client ever sees
+    # it: a connection that carried it is reset before another session uses it.
+    def app_info_everywhere(cur):
+        seen = {}
+        for key in (3, 4, 5):  # orders' three partitions, led by three servers
+            cur.execute("SELECT @@port, @__ob_app_info, COUNT(*) FROM test.orders WHERE id = %d" % key)
+            port, info, _ = cur.fetchone()
+            seen[port] = info.decode() if isinstance(info, bytes) else info
+        return seen
+
+    # A private odp with one server connection per server, so that the other client runs on the
+    # connections that carried the records. It logs in first: connections opened after its login
+    # have no older global values to reset for, so only the records can make odp reset them.
+    with L.PrivateOdp({"pool": {"max_server_connections": 1}}) as o, \
+            contextlib.closing(o.connect()) as other, other.cursor() as ocur, \
+            contextlib.closing(o.connect()) as c, c.cursor() as cur:
+        reuses = metric("odp_pool_reuses_total", o.admin_port)
+        cur.execute("SELECT /*ob_endpoint:app_info=payroll*/ 1")
+        seen = app_info_everywhere(cur)
+        check(len(seen) > 1, "the statements reached several servers: %r" % seen)
+        check(all(v == "payroll" for v in seen.values()), "the record on every server: %r" % seen)
+        cur.execute("SELECT /*ob_endpoint:app_info=billing*/ 1")  # a newer record replaces it
+        seen = app_info_everywhere(cur)
+        check(all(v == "billing" for v in seen.values()), "the newer record on every server: %r" % seen)
+        seen = app_info_everywhere(ocur)
+        check(all(v is None for v in seen.values()), "another client sees none of it: %r" % seen)
+        check(metric("odp_pool_reuses_total", o.admin_port) > reuses, "the other client ran on pooled connections")
+    with contextlib.closing(connect()) as c, c.cursor() as cur:
+        seen = app_info_everywhere(cur)
+        check(all(v is None for v in seen.values()), "a later client sees none of it: %r" % seen)
 
 
 # The spoiled-frame cases come last: a server that broke the protocol is avoided for a while, so

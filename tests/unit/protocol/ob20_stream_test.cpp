@@ -304,3 +304,58 @@ TEST_CASE("ob20 stream: an OB 2.0 client's requests are checked and unwrapped") 
     CHECK(std::string(r.error().what).find("checksum") != std::string::npos);
   }
 }
+
+TEST_CASE("ob20 stream: session records (SESS_INFO) go with the next request and come back with answers") {
+  std::vector<uint8_t> records;
+  const ObSessionRecord app{obsess::APPLICATION_INFO, "module=pay"}, sys{obsess::SYS_VAR, std::string("\0\x01x", 3)};
+  const std::vector<ObSessionRecord> both{app, sys};
+  encode_session_info(both, records);
+  // Out: the first frame of the next request only, flagged as new-format extra info.
+  Ob20RequestFramer framer(7, 100, true);
+  std::deque<Ob20PendingRequest> expect;
+  std::vector<uint8_t> wire;
+  framer.attach_extra_info(records);
+  framer.wrap(command(0x03, "SELECT 1"), wire, expect);
+  framer.wrap(command(0x03, "SELECT 2"), wire, expect);
+  auto frames = frames_of(wire);
+  REQUIRE(frames.size() == 2);
+  CHECK((frames[0].header.flags & (ob20flag::EXTRA_INFO | ob20flag::NEW_EXTRA_INFO)) ==
+        (ob20flag::EXTRA_INFO | ob20flag::NEW_EXTRA_INFO));
+  CHECK(std::vector<uint8_t>(frames[0].extra_info.begin(), frames[0].extra_info.end()) == records);
+  CHECK(frames[0].mysql_bytes.size() == command(0x03, "SELECT 1").size());
+  CHECK((frames[1].header.flags & ob20flag::EXTRA_INFO) == 0);
+  // In: the records of an answer's frames, in order, transaction records left out.
+  std::vector<uint8_t> with_txn = records;
+  std::vector<ObSessionRecord> txn{{obsess::TXN_STATIC, "t"}};
+  encode_session_info(txn, with_txn);
+  encode_ob20_extra_info_item(ob20extra::TRACE_INFO, hex("01 02"), with_txn);  // not a session record
+  Ob20Header h;
+  h.connection_id = 7;
+  h.request_id = 100;
+  h.packet_seq = 1;
+  h.flags = ob20flag::LAST_PACKET | ob20flag::NEW_EXTRA_INFO;
+  std::vector<uint8_t> answer;
+  encode_ob20_frame(h, with_txn, hex("07 00 00 01 00 00 00 02 00 00 00"), true, answer);
+  Ob20ResponseReader reader(7, 1 << 20);
+  std::vector<uint8_t> mysql;
+  REQUIRE(reader.feed(answer, expect, mysql));
+  std::vector<ObSessionRecord> got;
+  reader.take_session_info(got);
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].type == app.type);
+  CHECK(got[0].bytes == app.bytes);
+  CHECK(got[1].type == sys.type);
+  CHECK(got[1].bytes == sys.bytes);
+  reader.take_session_info(got);
+  CHECK(got.empty());  // taken once
+  // A malformed SESS_INFO is a broken frame.
+  std::vector<uint8_t> bad;
+  encode_ob20_extra_info_item(ob20extra::SESS_INFO, hex("04 00 ff ff 00 00"), bad);
+  std::vector<ObSessionRecord> none;
+  CHECK_FALSE(collect_session_info(bad, none));
+  h.request_id = 101;
+  std::vector<uint8_t> spoiled;
+  encode_ob20_frame(h, bad, hex("07 00 00 01 00 00 00 02 00 00 00"), true, spoiled);
+  std::deque<Ob20PendingRequest> next{{101, 1}};
+  CHECK_FALSE(reader.feed(spoiled, next, mysql));
+}

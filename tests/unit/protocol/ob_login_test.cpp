@@ -46,7 +46,7 @@ TEST_CASE("ob login: obproxy's attributes in its order, then the client's __ob_c
   CHECK(out[0].second == "__ob_proxy");
   CHECK(out[1].second == "3221487617");
   CHECK(out[4].second == "0");
-  CHECK(out[5].second == std::to_string((1u << 8) | (1u << 15)));
+  CHECK(out[5].second == std::to_string((1u << 8) | (1u << 13) | (1u << 15)));
   CHECK(out[6].second.size() == 20);
   CHECK(static_cast<uint8_t>(out[6].second[19]) == 0xFF);
   // No token, no scramble attribute; no cluster name, none sent.

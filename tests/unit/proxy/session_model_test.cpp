@@ -262,6 +262,26 @@ TEST_CASE("session model: serialised and read back whole") {
   CHECK_FALSE(SessionModel::deserialize(bytes).ok());
 }
 
+TEST_CASE("session model: OceanBase session records move with a serialised session") {
+  SessionModel m = started();
+  std::vector<uint8_t> without;
+  m.serialize(without);
+  m.learn_ob_session_info({{0, "module=pay"}, {4, std::string("\0v", 2)}});
+  std::vector<uint8_t> bytes;
+  m.serialize(bytes);
+  auto back = SessionModel::deserialize(bytes);
+  REQUIRE(back.ok());
+  const auto& info = back->vars().current()->ob_info;
+  REQUIRE(info.size() == 2);
+  CHECK(info.at(0).sql == "module=pay");
+  CHECK(info.at(4).sql == std::string("\0v", 2));
+  // The section is optional (a session without records reads as before); a cut one is refused.
+  for (size_t n = without.size() + 1; n < bytes.size(); ++n)
+    CHECK_FALSE(SessionModel::deserialize(std::span(bytes).first(n)).ok());
+  bytes.push_back(0);
+  CHECK_FALSE(SessionModel::deserialize(bytes).ok());
+}
+
 TEST_CASE("session model: a proxy login's forwarded token survives serialisation (hot upgrade)") {
   SessionIdentity id;
   id.login.user = "app";

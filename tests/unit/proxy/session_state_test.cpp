@@ -203,3 +203,34 @@ TEST_CASE("user variables named by a statement") {
   CHECK(user_variables_in("select '@", 4)->empty());
   CHECK(user_variables_in("@", 4)->size() == 0);
 }
+
+TEST_CASE("session state: OceanBase session records go to the session's connections that lack them") {
+  SessionState s, other;
+  s.reset("test");
+  other.reset("test");
+  ConnSync a = s.fresh_connection(), b = s.fresh_connection();
+  s.set_ob_session_info(0, "module=pay");  // reported by the server behind `a`
+  s.mark_synced(a);
+  CHECK(s.plan(a).empty());
+  auto r = s.plan(b);
+  REQUIRE(r.ob_info.size() == 1);
+  CHECK(r.ob_info[0].type == 0);
+  CHECK(r.ob_info[0].bytes == "module=pay");
+  CHECK(r.set_sql.empty());
+  s.mark_synced(b);
+  // A newer record of a type: only it goes; the same bytes again are no change.
+  s.set_ob_session_info(4, "vars");
+  s.set_ob_session_info(0, "module=pay");
+  r = s.plan(a);
+  REQUIRE(r.ob_info.size() == 1);
+  CHECK(r.ob_info[0].type == 4);
+  // Another session's connection: no record undoes them, so it is reset first.
+  r = other.plan(a);
+  CHECK(r.reset);
+  CHECK(r.ob_info.empty());
+  // And a connection of another session gets all of this session's records after its reset.
+  ConnSync c;
+  other.mark_synced(c);
+  r = s.plan(c);
+  CHECK(r.ob_info.size() == 2);
+}
