@@ -145,7 +145,14 @@ Result<size_t, DecodeError> Ob20RequestReader::feed(std::span<const uint8_t> in,
   return splitter_.feed(in, [&](const Ob20Frame& f) -> const char* {
     if (f.header.connection_id != connection_id_) return "ob20: frame of another connection id";
     put_bytes(out, f.mysql_bytes);
-    frames.push_back(Ob20RequestFrame{f.header.request_id, f.header.packet_seq, f.mysql_bytes.size()});
+    frames.push_back(Ob20RequestFrame{f.header.request_id, f.header.packet_seq, f.mysql_bytes.size(), {}});
+    if ((f.header.flags & ob20flag::EXTRA_INFO) && (f.header.flags & ob20flag::NEW_EXTRA_INFO)) {
+      auto items = decode_ob20_extra_info(f.extra_info);
+      if (!items) return "ob20: malformed extra info";
+      for (const Ob20ExtraInfoItem& item : *items)
+        if (item.type == ob20extra::TRACE_INFO || item.type == ob20extra::FULL_LINK_TRACE)
+          encode_ob20_extra_info_item(item.type, item.value, frames.back().trace_info);
+    }
     return nullptr;
   });
 }

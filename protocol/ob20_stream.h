@@ -46,9 +46,10 @@ class Ob20RequestFramer {
   // packet that ends the file; then the server's final answer is expected.
   void continue_request(uint32_t request_id, uint8_t next_seq);
   uint32_t next_request_id() const { return request_id_; }
-  // New-format extra info (flag NEW_EXTRA_INFO) for the first frame of the next request: the
-  // session records this connection lacks (ob_session_info.h).
-  void attach_extra_info(std::vector<uint8_t> extra_info) { extra_info_ = std::move(extra_info); }
+  // New-format extra info records (flag NEW_EXTRA_INFO) for the first frame of the next request:
+  // the session records this connection lacks (ob_session_info.h), a driver's trace records.
+  // Records attached before that request add up.
+  void attach_extra_info(std::span<const uint8_t> records) { put_bytes(extra_info_, records); }
 
  private:
   // Bytes of `in` that belong to the current command (up to its end or `limit`); sets
@@ -115,6 +116,9 @@ struct Ob20RequestFrame {
   uint32_t request_id = 0;
   uint8_t seq = 0;
   size_t mysql_bytes = 0;
+  // The driver's trace records (TRACE_INFO, FULL_TRC) from the frame's new-format extra info, as
+  // TLV records to pass on to the server with the request (empty: none).
+  std::vector<uint8_t> trace_info;
 };
 
 class Ob20RequestReader {

@@ -127,7 +127,11 @@ bool ClientChannel::unwrap_ob20(std::span<const uint8_t> in, core::ByteBuffer& p
     ob20_out_->respond_to(ob20_in_->last_request_id(), static_cast<uint8_t>(ob20_in_->last_seq() + 1));
     return fail(std::string("OB 2.0 frame refused (") + r.error().what + ")");
   }
-  for (const auto& f : ob20_frames_scratch_) note_frame(f.mysql_bytes, f.seq, f.request_id);
+  for (auto& f : ob20_frames_scratch_) {
+    if (!f.trace_info.empty() && traced_.size() < kMaxTrackedFrames)
+      traced_.push_back({plain_total_, std::move(f.trace_info)});
+    note_frame(f.mysql_bytes, f.seq, f.request_id);
+  }
   return true;
 }
 
@@ -153,6 +157,13 @@ void ClientChannel::request_read(size_t bytes_after) {
   const uint8_t next = static_cast<uint8_t>((f != frame_ends_.end() ? f->seq : last_in_comp_seq_) + 1);
   if (ob20_out_ != nullptr) {
     ob20_out_->respond_to(f != frame_ends_.end() ? f->request_id : last_in_request_id_, next);
+    // The request's trace records are those of the traced frame that began in it (frames before
+    // it belonged to requests already read).
+    request_trace_.clear();
+    while (!traced_.empty() && traced_.front().plain_start < request_end) {
+      request_trace_ = std::move(traced_.front().records);
+      traced_.pop_front();
+    }
     return;
   }
   out_comp_seq_ = next;

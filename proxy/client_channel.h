@@ -61,6 +61,9 @@ class ClientChannel {
   // is numbered one past the frame that carried the request's last byte (OB 2.0: and takes that
   // frame's request id). No-op without compression or OB 2.0.
   void request_read(size_t bytes_after);
+  // OB 2.0: the trace records (TRACE_INFO, FULL_TRC) of the request request_read() last named,
+  // to go on with it to the server (empty: none); taken once.
+  std::vector<uint8_t> take_request_trace() { return std::move(request_trace_); }
 
   const std::string& error() const { return error_; }
   Conn* conn() { return conn_; }
@@ -106,6 +109,14 @@ class ClientChannel {
   std::unique_ptr<protocol::Ob20RequestReader> ob20_in_;
   std::unique_ptr<protocol::Ob20ResponseFramer> ob20_out_;
   std::vector<protocol::Ob20RequestFrame> ob20_frames_scratch_;
+  // Frames with trace records the session has not read yet, by where their bytes begin in the
+  // plain stream (bounded like frame_ends_), and the records of the request last read.
+  struct TracedFrame {
+    uint64_t plain_start;
+    std::vector<uint8_t> records;
+  };
+  std::deque<TracedFrame> traced_;
+  std::vector<uint8_t> request_trace_;
   core::ByteBuffer tls_plain_;  // decrypted bytes waiting for decompression
   std::string error_;
 };

@@ -175,6 +175,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
     bool streamed = false;                   // readying for a streamed request still in the client's input
     bool login = false;                      // readying stands in for the login to the server
     bool from_text = false;                  // routed by SQL text (query or prepared statement)
+    std::vector<uint8_t> trace;              // an OB 2.0 driver's trace records for the request
     BackendLease::Needs needs;
   };
   // The prepared-statement command in flight.

@@ -139,7 +139,11 @@ class ServerConn final : public core::StreamHandler {
     if (!syncs_session_info() || records.empty()) return;
     std::vector<uint8_t> extra;
     protocol::encode_session_info(records, extra);
-    ob20_out_->attach_extra_info(std::move(extra));
+    ob20_out_->attach_extra_info(extra);
+  }
+  // An OB 2.0 driver's trace records (TRACE_INFO, FULL_TRC) go on with its request.
+  void send_trace_info(std::span<const uint8_t> records) {
+    if (ob20_out_ && !records.empty()) ob20_out_->attach_extra_info(records);
   }
   // Why the connection broke the protocol, when it did (the owner heard on_server_closed(EBADMSG)).
   const std::string& protocol_failure() const { return protocol_failure_; }

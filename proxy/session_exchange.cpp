@@ -124,6 +124,11 @@ void ClientSession::on_lease_failed(const BackendLease::Failure& f) {
 }
 
 void ClientSession::send_command(ServerConn& conn) {
+  // An OB 2.0 driver's trace records go on with its request (kept for a retry elsewhere).
+  if (link_.channel().ob20()) {
+    if (plan_.trace.empty()) plan_.trace = link_.channel().take_request_trace();
+    conn.send_trace_info(plan_.trace);
+  }
   if (!exchange_.send(conn, model_.identity().client_caps)) {
     // No answer comes (COM_STMT_CLOSE...).
     finish_command();

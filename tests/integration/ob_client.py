@@ -14,7 +14,8 @@ import struct
 
 from ob_endpoint import (CLIENT_CONNECT_ATTRS, CLIENT_CONNECT_WITH_DB, CLIENT_LONG_PASSWORD, CLIENT_MULTI_RESULTS,
                          CLIENT_PLUGIN_AUTH, CLIENT_PROTOCOL_41, CLIENT_SECURE_CONNECTION, CLIENT_SESSION_TRACK,
-                         CLIENT_TRANSACTIONS, FLAG_LAST_PACKET, MAGIC, OB_PROTOCOL_V2, PROXY_NEW_EXTRA_INFO, crc16_arc,
+                         CLIENT_TRANSACTIONS, EXTRA_TRACE_INFO, FLAG_EXTRA_INFO, FLAG_LAST_PACKET,
+                         FLAG_NEW_EXTRA_INFO, MAGIC, extra_record, OB_PROTOCOL_V2, PROXY_NEW_EXTRA_INFO, crc16_arc,
                          crc32c_ob, lenenc_int, lenenc_str, packet, sha1, xor)
 
 
@@ -111,23 +112,29 @@ class Ob20Client:
 
     # --- OB 2.0 framing ------------------------------------------------------------------------
 
-    def frame(self, seq, mysql, last, request_id=None, spoil=None):
+    def frame(self, seq, mysql, last, request_id=None, spoil=None, extra=b""):
         request_id = self.request_id if request_id is None else request_id
+        flags = FLAG_LAST_PACKET if last else 0
+        if extra:  # new-format extra info ahead of the MySQL bytes
+            flags |= FLAG_EXTRA_INFO | FLAG_NEW_EXTRA_INFO
+            mysql = struct.pack("<I", len(extra)) + extra + mysql
         head = ((24 + len(mysql) + 4).to_bytes(3, "little") + bytes([seq]) + b"\0\0\0" +
                 struct.pack("<HHI", MAGIC, 20, self.connection_id) + request_id.to_bytes(3, "little") +
-                bytes([seq]) + struct.pack("<IIH", len(mysql), FLAG_LAST_PACKET if last else 0, 0))
+                bytes([seq]) + struct.pack("<IIH", len(mysql), flags, 0))
         head += struct.pack("<H", crc16_arc(head) if self.checksum else 0)
         tail = crc32c_ob(mysql) if self.checksum else 0
         if spoil == "payload":
             tail ^= 0x10
         return head + mysql + struct.pack("<I", tail)
 
-    def send_request(self, mysql, pieces=1, spoil=None):
-        """One command's MySQL bytes in `pieces` frames (seq 0, 1, ...); returns (request id, last seq)."""
+    def send_request(self, mysql, pieces=1, spoil=None, trace=None):
+        """One command's MySQL bytes in `pieces` frames (seq 0, 1, ...), the first one carrying
+        `trace` as a TRACE_INFO record when given; returns (request id, last seq)."""
         cut = [len(mysql) * i // pieces for i in range(pieces + 1)]
         out = b""
         for i in range(pieces):
-            out += self.frame(i, mysql[cut[i]:cut[i + 1]], i == pieces - 1, spoil=spoil)
+            extra = extra_record(EXTRA_TRACE_INFO, trace) if trace and i == 0 else b""
+            out += self.frame(i, mysql[cut[i]:cut[i + 1]], i == pieces - 1, spoil=spoil, extra=extra)
         self.sock.sendall(out)
         sent = (self.request_id, pieces - 1)
         self.request_id = (self.request_id + 1) & 0xFFFFFF
@@ -170,8 +177,9 @@ class Ob20Client:
 
     # --- commands ------------------------------------------------------------------------------
 
-    def query(self, sql, pieces=1):
-        return parse_result(self.read_response(self.send_request(packet(0, b"\x03" + sql.encode()), pieces)))
+    def query(self, sql, pieces=1, trace=None):
+        return parse_result(self.read_response(self.send_request(packet(0, b"\x03" + sql.encode()), pieces,
+                                                                 trace=trace)))
 
 
 def parse_result(packets):

@@ -25,7 +25,8 @@ of odp's codecs (so a misreading in one shows against the other):
   - session sync (PROXY_SESSION_SYNC granted): `/*ob_endpoint:app_info=WORD*/` in a request sets
     the session's application info (kept as @__ob_app_info on MariaDB) and the answer's last frame
     reports it as a SESS_INFO record (type 0); SESS_INFO records in a request's extra info apply
-    before it runs (logged as `sess_info {json}` lines).
+    before it runs (logged as `sess_info {json}` lines); TRACE_INFO records are logged as
+    `trace {json}` lines.
 
 Usage: ob_endpoint.py --listen HOST:PORT --server HOST:PORT --socket MARIADB_UNIX_SOCKET
 """
@@ -53,6 +54,7 @@ FLAG_EXTRA_INFO = 1 << 0
 FLAG_LAST_PACKET = 1 << 1
 FLAG_NEW_EXTRA_INFO = 1 << 3
 PROXY_SESSION_SYNC = 1 << 13
+EXTRA_TRACE_INFO = 2001
 EXTRA_SESS_INFO = 2002
 SESS_APPLICATION_INFO = 0
 
@@ -182,6 +184,17 @@ def extra_record(rtype, value):
 def sess_record(rtype, value):
     """One record inside SESS_INFO: type u16, length u32, the server's bytes."""
     return struct.pack("<HI", rtype, len(value)) + value
+
+
+def extra_records(extra):
+    """(type, value) of every new-format extra-info record."""
+    out = []
+    pos = 0
+    while pos + 6 <= len(extra):
+        rtype, n = struct.unpack_from("<HI", extra, pos)
+        out.append((rtype, bytes(extra[pos + 6:pos + 6 + n])))
+        pos += 6 + n
+    return out
 
 
 def session_records(extra):
@@ -574,6 +587,9 @@ class Endpoint:
                 self.stats["bad_frames"] += 1
                 return
             reply_extra = b""
+            for rtype, value in extra_records(extra):
+                if rtype == EXTRA_TRACE_INFO:  # a driver's trace, passed on by the proxy
+                    print("trace " + json.dumps({"sessid": sessid, "in": value.decode("latin-1")}), flush=True)
             if sync:
                 # Session sync: the proxy's records apply before the request runs; a marker sets
                 # the application info here and reports it with the answer, as an OBServer would.

@@ -8,6 +8,10 @@ are compared with the first server's, read directly.
 """
 
 import contextlib
+import glob
+import json
+import os
+import random
 import sys
 
 import odplib as L
@@ -119,6 +123,33 @@ def case_internal_commands_in_ob20():
             check(any(r[0] == "client_ob20_sessions_total" for r in rows), "the counters: %r" % rows[:3])
         finally:
             c.close()
+
+
+def case_trace_info_goes_on_to_the_server():
+    # An OceanBase driver's TRACE_INFO record goes on with its request; the OBServer-side endpoint
+    # logs what it received. (In the mysql flavour the server speaks plain MySQL: nothing to carry.)
+    if not L.OCEANBASE:
+        print("  (oceanbase flavour only: here the servers speak plain MySQL)")
+        return
+    trace = "odp-trace-%d" % random.randrange(1 << 30)
+    with odp() as o:
+        c = client(o)
+        try:
+            check(c.ob20, "OB 2.0 granted")
+            kind, rows = c.query("SELECT 7", trace=trace.encode())
+            check(kind == "rows" and str(rows[0][0]) == "7", "the traced statement's answer: %r" % (rows,))
+            kind, rows = c.query("SELECT 8")  # untraced: nothing carried over
+            check(kind == "rows" and str(rows[0][0]) == "8", "the next statement's answer: %r" % (rows,))
+        finally:
+            c.close()
+    def traces():
+        out = []
+        for path in glob.glob(os.path.join(L.SANDBOX_DIR, "log", "endpoint*.log")):
+            with open(path, "rb") as f:
+                out += [json.loads(line[len("trace "):])["in"] for line in f.read().decode("utf-8", "replace").splitlines()
+                        if line.startswith("trace ")]
+        return out
+    check_eq([t for t in traces() if t.startswith(trace)], [trace], "the trace, once, at a server")
 
 
 def case_checksums_off_and_not_offered():

@@ -359,3 +359,40 @@ TEST_CASE("ob20 stream: session records (SESS_INFO) go with the next request and
   std::deque<Ob20PendingRequest> next{{101, 1}};
   CHECK_FALSE(reader.feed(spoiled, next, mysql));
 }
+
+TEST_CASE("ob20 stream: a driver's trace records are kept to pass on; attached records add up") {
+  std::vector<uint8_t> extra, trace;
+  encode_ob20_extra_info_item(ob20extra::TRACE_INFO, hex("74 72 61 63 65"), extra);
+  encode_ob20_extra_info_item(ob20extra::FEEDBACK_PROXY_INFO, hex("00"), extra);  // not passed on
+  encode_ob20_extra_info_item(ob20extra::FULL_LINK_TRACE, hex("01 02 03"), extra);
+  encode_ob20_extra_info_item(ob20extra::TRACE_INFO, hex("74 72 61 63 65"), trace);
+  encode_ob20_extra_info_item(ob20extra::FULL_LINK_TRACE, hex("01 02 03"), trace);
+  Ob20Header h;
+  h.connection_id = 9;
+  h.request_id = 5;
+  h.flags = ob20flag::LAST_PACKET | ob20flag::NEW_EXTRA_INFO;
+  std::vector<uint8_t> wire;
+  encode_ob20_frame(h, extra, command(0x03, "SELECT 1"), true, wire);
+  Ob20RequestReader reader(9, 1 << 20);
+  std::vector<uint8_t> mysql;
+  std::vector<Ob20RequestFrame> frames;
+  REQUIRE(reader.feed(wire, mysql, frames));
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].trace_info == trace);
+  CHECK(mysql == command(0x03, "SELECT 1"));
+  // Towards the server: session records and the trace, attached separately, in one extra info.
+  std::vector<uint8_t> records;
+  const std::vector<ObSessionRecord> app{{obsess::APPLICATION_INFO, "m"}};
+  encode_session_info(app, records);
+  Ob20RequestFramer framer(9, 1, false);
+  framer.attach_extra_info(records);
+  framer.attach_extra_info(trace);
+  std::deque<Ob20PendingRequest> expect;
+  std::vector<uint8_t> out;
+  framer.wrap(command(0x03, "SELECT 1"), out, expect);
+  auto sent = frames_of(out);
+  REQUIRE(sent.size() == 1);
+  std::vector<uint8_t> both = records;
+  both.insert(both.end(), trace.begin(), trace.end());
+  CHECK(std::vector<uint8_t>(sent[0].extra_info.begin(), sent[0].extra_info.end()) == both);
+}
