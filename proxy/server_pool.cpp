@@ -101,6 +101,13 @@ ServerPool::Ticket ServerPool::release(PoolKey key, PooledConn pooled, uint64_t 
     graveyard_.push_back(std::move(pooled.conn));  // its close frees the slot and wakes the waiter
     return {};
   }
+  if (limits_.max_per_server != 0 && ps.open > limits_.max_per_server) {
+    // Over the cap (a login's own connection, opened beside it, or a cap lowered live): the
+    // connection given back closes, so the server sees no more than the cap once it is idle.
+    pooled.conn->quit();
+    graveyard_.push_back(std::move(pooled.conn));
+    return {};
+  }
   auto& list = idle_[key.packed()];
   if (list.size() >= limits_.max_idle_per_key) {
     pooled.conn->quit();

@@ -132,6 +132,19 @@ TEST_CASE("pool: at the cap sessions wait in line; a connection given back goes 
   CHECK(r.pool.waiting_count() == 0);
 }
 
+TEST_CASE("pool: a connection given back over the cap (a login's own) closes; at the cap it stays") {
+  Rig r;  // cap 2 per server
+  PoolKey key{4, 1};
+  r.pool.opened(4);
+  r.pool.opened(4);
+  r.pool.opened(4);  // a client's login, opened beside the cap
+  r.pool.release(key, PooledConn{r.conn(4), {}}, 1);
+  CHECK(r.pool.idle_count() == 0);  // closed, not kept
+  r.pool.closed(4);                 // its close is heard
+  r.pool.release(key, PooledConn{r.conn(4), {}}, 2);
+  CHECK(r.pool.idle_count() == 1);  // at the cap: kept for the next session
+}
+
 TEST_CASE("pool: waiters past max_wait_ms hear it; a cancelled waiter hears nothing") {
   Rig r;
   PoolKey key{1, 1};
