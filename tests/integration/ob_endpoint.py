@@ -228,9 +228,12 @@ async def set_app_info(sreader, swriter, value):
 class ResponseEnd:
     """Tells where a MariaDB response to one command ends (so its last frame gets LAST_PACKET)."""
 
-    def __init__(self, command, caps):
+    def __init__(self, command, caps, cursor_requested=False):
         self.command = command
         self.deprecate_eof = bool(caps & CLIENT_DEPRECATE_EOF)
+        # Only an execute that asked for a cursor ends at its column definitions when the server
+        # says a cursor exists (a procedure's own cursor sets the flag too).
+        self.cursor_requested = cursor_requested
         self.state = "first"
         self.left = 0
         self.after = None
@@ -289,7 +292,7 @@ class ResponseEnd:
                     return self._prep_columns()
             return False
         if self.state == "defs_eof":
-            if self._status(p) & SERVER_STATUS_CURSOR_EXISTS:
+            if self.cursor_requested and self._status(p) & SERVER_STATUS_CURSOR_EXISTS:
                 return True
             self.state = "rows"
             return False
@@ -621,8 +624,10 @@ class Endpoint:
                 if command == 0x01:
                     return
                 continue
+            # COM_STMT_EXECUTE: its flags byte (after the statement id) asks for a cursor.
+            cursor = command == 0x17 and len(data) > 9 and data[9] != 0
             seq, infile = await self.answer(cwriter, sreader, sessid, req_id, pseq, command, caps, corrupt,
-                                            PARTITION_MISS_MARKER in data, reply_extra)
+                                            PARTITION_MISS_MARKER in data, reply_extra, cursor)
             while infile:
                 # LOCAL INFILE: the file comes as the rest of this request, numbered on from our
                 # last frame, and ends with an empty MySQL packet; then the final answer.
@@ -650,10 +655,10 @@ class Endpoint:
         return req_id, pseq, data, extra
 
     async def answer(self, cwriter, sreader, sessid, req_id, pseq, command, caps, corrupt, partition_miss=False,
-                     extra=b""):
+                     extra=b"", cursor_requested=False):
         """Relays MariaDB's answer in frames numbered from pseq + 1; (last seq, LOCAL INFILE asked).
         With `partition_miss`, its final OK reports ob_proxy_partition_hit = false."""
-        end = ResponseEnd(command, caps)
+        end = ResponseEnd(command, caps, cursor_requested)
         seq = pseq
         buf = bytearray()
         infile = False
