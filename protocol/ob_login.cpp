@@ -37,17 +37,30 @@ std::vector<std::pair<std::string, std::string>> ob_proxy_login_attributes(
   return out;
 }
 
-std::optional<uint64_t> ob_capabilities_granted(std::span<const uint8_t> session_state) {
+namespace {
+// The tracked system variable `name` as a whole number; nullopt when absent or not one.
+template <typename T>
+std::optional<T> tracked_number(std::span<const uint8_t> session_state, std::string_view name) {
   auto records = decode_session_track(session_state);
   if (!records) return std::nullopt;
   for (const auto& rec : *records) {
-    if (rec.type != SessionTrackType::system_variables || rec.name != kObCapabilityVariable) continue;
-    uint64_t v = 0;
+    if (rec.type != SessionTrackType::system_variables || rec.name != name) continue;
+    T v = 0;
     auto [p, ec] = std::from_chars(rec.value.data(), rec.value.data() + rec.value.size(), v);
     if (ec != std::errc() || p != rec.value.data() + rec.value.size()) return std::nullopt;
     return v;
   }
   return std::nullopt;
+}
+}  // namespace
+
+std::optional<uint64_t> ob_capabilities_granted(std::span<const uint8_t> session_state) {
+  return tracked_number<uint64_t>(session_state, kObCapabilityVariable);
+}
+
+int64_t ob_global_vars_version(std::span<const uint8_t> session_state) {
+  auto v = tracked_number<int64_t>(session_state, kObGlobalVarsVersionVariable);
+  return v && *v > 0 ? *v : 0;
 }
 
 }  // namespace odp::protocol

@@ -76,4 +76,10 @@ std::vector<std::pair<std::string, std::string>> ob_proxy_login_attributes(
 // nullopt when it is absent or not a number: the server granted nothing.
 std::optional<uint64_t> ob_capabilities_granted(std::span<const uint8_t> session_state);
 
+// The tenant's global-variables version in a login OK's session state (its
+// `ob_proxy_global_variables_version` variable): equal versions mean equal global values, whenever
+// each connection logged in. 0 when absent or not a positive number (unknown).
+inline constexpr std::string_view kObGlobalVarsVersionVariable = "ob_proxy_global_variables_version";
+int64_t ob_global_vars_version(std::span<const uint8_t> session_state);
+
 }  // namespace odp::protocol

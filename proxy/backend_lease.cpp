@@ -173,6 +173,7 @@ void BackendLease::on_conn_ready(ServerConn& conn) {
   Held* h = find(conn);
   if (h == nullptr || state_ != State::connecting || readying_ != &conn) return;
   h->sync.tracking = conn.tracks_session_state();
+  h->sync.global_vars_version = conn.global_vars_version();
   if (!conn.tracks_session_state()) model_.connection_untracked();
   ready(*h, true);
 }
@@ -468,7 +469,10 @@ size_t BackendLease::on_conn_data(ServerConn& conn, std::span<const uint8_t> dat
 
 void BackendLease::finish_steps(Held& h) {
   bool began = std::find(steps_.begin(), steps_.end(), StepKind::begin) != steps_.end();
-  if (ran_reset_) h.sync.baseline_ms = env_.now_ms();
+  if (ran_reset_) {
+    h.sync.baseline_ms = env_.now_ms();
+    h.sync.global_vars_version = 0;  // the globals of now, whose version is not known
+  }
   model_.vars().mark_synced(h.sync);
   if (needs_.last_insert_id) h.sync.last_insert_id = model_.last_insert_id();
   if (began) model_.held_begin_sent();

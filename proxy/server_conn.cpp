@@ -279,9 +279,11 @@ void ServerConn::accept_ob_capabilities(std::span<const uint8_t> login_ok) {
   auto ok = decode_ok(login_ok, capabilities_);
   ob_capabilities_ = 0;
   if (ok && !ok->session_state.empty()) {
-    auto granted =
-        ob_capabilities_granted({reinterpret_cast<const uint8_t*>(ok->session_state.data()), ok->session_state.size()});
+    const std::span<const uint8_t> state(reinterpret_cast<const uint8_t*>(ok->session_state.data()),
+                                         ok->session_state.size());
+    auto granted = ob_capabilities_granted(state);
     if (granted) ob_capabilities_ = *granted & login_.ob->capabilities;
+    global_vars_version_ = ob_global_vars_version(state);
   }
   if (!(ob_capabilities_ & obcap::OB_PROTOCOL_V2)) return;
   uint32_t first_request_id = 0;

@@ -126,6 +126,8 @@ class ServerConn final : public core::StreamHandler {
   }
   // The capabilities the OBServer granted (its login OK's ob_capability_flag; 0 for MySQL servers).
   uint64_t ob_capabilities() const { return ob_capabilities_; }
+  // The OceanBase tenant's global-variables version at this connection's login (0: unknown).
+  int64_t global_vars_version() const { return global_vars_version_; }
   // Session sync (PROXY_SESSION_SYNC granted, over OB 2.0): records the server sent since the last
   // call, and records for the server with the next request.
   bool syncs_session_info() const {
@@ -217,6 +219,7 @@ class ServerConn final : public core::StreamHandler {
   bool paused_ = false;
   ServerStatements statements_;
   uint64_t ob_capabilities_ = 0;
+  int64_t global_vars_version_ = 0;
   std::optional<protocol::Ob20RequestFramer> ob20_out_;
   std::optional<protocol::Ob20ResponseReader> ob20_in_;
   std::deque<protocol::Ob20PendingRequest> ob20_expect_;

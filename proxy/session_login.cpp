@@ -460,6 +460,9 @@ void ClientSession::login_to_next_candidate(const ErrPacket* last_error) {
 }
 
 void ClientSession::finish_login(std::span<const uint8_t> ok_payload) {
+  // A proxy login's connection is always a fresh one: its login saw the globals of now.
+  if (model_.identity().forwarded && lease_.current() != nullptr)
+    model_.set_global_vars_version(lease_.current()->global_vars_version());
   std::vector<uint8_t> framed;
   encode_packet(login_.next_seq, ok_payload, framed);
   link_.send(framed);

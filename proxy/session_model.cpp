@@ -53,6 +53,7 @@ void SessionModel::start(SessionIdentity identity, uint64_t now_ms) {
   last_insert_id_ = 0;
   consistency_ = routing::Consistency::unset;
   statements_.clear();
+  global_vars_version_ = 0;
 }
 
 bool ResponseOutcome::partition_missed() const {
@@ -68,6 +69,7 @@ Baseline SessionModel::baseline() const {
   b.ignore_space = (identity_.client_caps & IGNORE_SPACE) != 0;
   b.interactive = (identity_.client_caps & INTERACTIVE) != 0;
   b.login_ms = login_ms_;
+  b.global_vars_version = global_vars_version_;
   return b;
 }
 

@@ -86,6 +86,9 @@ class SessionModel {
   // Logged in (or COM_CHANGE_USER succeeded): a new history begins with the login's database.
   void start(SessionIdentity identity, uint64_t now_ms = 0);
   Baseline baseline() const;
+  // OceanBase: the tenant's global-variables version the session's own login saw (0: unknown;
+  // start() clears it; not serialised: a moved session falls back on its login time).
+  void set_global_vars_version(int64_t v) { global_vars_version_ = v; }
   // Hot upgrade: the MariaDB extended capabilities travel beside the serialised model.
   void set_mariadb_ext_caps(uint32_t caps) { identity_.mariadb_ext_caps = caps; }
 
@@ -165,6 +168,7 @@ class SessionModel {
   TieSet ties_;
   bool autocommit_ = true;
   std::string held_begin_;
+  int64_t global_vars_version_ = 0;
   bool keeps_results_ = false;
   uint64_t last_insert_id_ = 0;
   routing::Consistency consistency_ = routing::Consistency::unset;

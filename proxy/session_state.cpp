@@ -201,7 +201,8 @@ SessionState::Replay SessionState::plan(const ConnSync& sync, const Baseline& ba
   // Another session's connection keeps what no value undoes: its user variables (a variable set
   // to NULL keeps its type), privileged variables another user could not set back, state marked
   // dirty (a lock...), and global values older than this session's login.
-  r.reset = !same_history && (sync.dirty || have->exclusive || sync.baseline_ms < base.login_ms);
+  const bool same_globals = base.global_vars_version != 0 && sync.global_vars_version == base.global_vars_version;
+  r.reset = !same_history && (sync.dirty || have->exclusive || (sync.baseline_ms < base.login_ms && !same_globals));
   if (!r.reset && sync.tracking && have == &want) return r;
   SessionVars after_reset;
   if (r.reset) {
@@ -275,6 +276,7 @@ void SessionState::changed_user(ConnSync& sync, uint64_t now_ms) {
   sync.tracking = false;
   sync.needs_baseline = true;
   sync.baseline_ms = now_ms;
+  sync.global_vars_version = 0;  // of now: unknown
   sync.last_insert_id = 0;
 }
 

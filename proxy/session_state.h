@@ -76,6 +76,9 @@ struct Baseline {
   // variables of an earlier time (a SET GLOBAL since, through odp or not), so a session takes it
   // only after a reset, and sees globals no older than its login.
   uint64_t login_ms = 0;
+  // OceanBase: the tenant's global-variables version at the session's login (0: unknown). A
+  // connection that logged in under the same version has the same global values, however old.
+  int64_t global_vars_version = 0;
 };
 // The value that puts `name` back where a fresh login of this dialect had it ("DEFAULT" for most).
 std::string baseline_literal(std::string_view lower_name, const Baseline& base);
@@ -92,9 +95,10 @@ struct ConnSync {
   // Server-side state beyond `applied` (a lock, a temporary table, a one-shot setting...) of the
   // session that applied it: the connection is reset before any other session uses it.
   bool dirty = false;
-  bool tracking = true;         // session tracking is on (off after a reset or COM_CHANGE_USER)
-  bool needs_baseline = false;  // reset: IGNORE_SPACE / interactive wait_timeout are gone
-  uint64_t baseline_ms = 0;     // when it logged in or was last reset: its global values are of then
+  bool tracking = true;             // session tracking is on (off after a reset or COM_CHANGE_USER)
+  bool needs_baseline = false;      // reset: IGNORE_SPACE / interactive wait_timeout are gone
+  uint64_t baseline_ms = 0;         // when it logged in or was last reset: its global values are of then
+  int64_t global_vars_version = 0;  // OceanBase: the globals' version at its login (0: unknown)
 };
 
 class SessionState {

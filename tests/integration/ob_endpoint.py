@@ -27,12 +27,15 @@ of odp's codecs (so a misreading in one shows against the other):
     reports it as a SESS_INFO record (type 0); SESS_INFO records in a request's extra info apply
     before it runs (logged as `sess_info {json}` lines); TRACE_INFO records are logged as
     `trace {json}` lines.
+  - the tenant's global-variables version (ob_proxy_global_variables_version) in a proxy login's
+    OK, kept in the file --global-version-file names and moved on by each SET GLOBAL relayed.
 
 Usage: ob_endpoint.py --listen HOST:PORT --server HOST:PORT --socket MARIADB_UNIX_SOCKET
 """
 
 import argparse
 import asyncio
+import fcntl
 import hashlib
 import json
 import os
@@ -44,6 +47,7 @@ import pymysql
 
 CORRUPT_MARKER = re.compile(rb"/\*ob_endpoint:corrupt=(\w+)\*/")
 PARTITION_MISS_MARKER = b"/*ob_endpoint:partition_miss*/"
+SET_GLOBAL = re.compile(rb"\bSET\b.*(\bGLOBAL\b|@@GLOBAL\.)", re.IGNORECASE | re.DOTALL)
 APP_INFO_MARKER = re.compile(rb"/\*ob_endpoint:app_info=(\w+)\*/")
 SERVER_CAP_MASK = sum(1 << b for b in list(range(0, 4)) + list(range(5, 17)) + [18, 19])
 OB_PROTOCOL_V2 = 1 << 8
@@ -335,8 +339,9 @@ REFUSAL_MESSAGES = {8001: "Server is initializing", 8002: "Server is stopping", 
 
 
 class Endpoint:
-    def __init__(self, listen, server, socket_path, refuse_file=None):
+    def __init__(self, listen, server, socket_path, refuse_file=None, global_version_file=None):
         self.refuse_file = refuse_file
+        self.global_version_file = global_version_file
         self.listen_host, self.listen_port = listen
         self.server = server
         self.socket_path = socket_path
@@ -352,6 +357,25 @@ class Endpoint:
                 return int(f.read().strip() or "0")
         except (OSError, ValueError):
             return 0
+
+    def global_vars_version(self, bump=False):
+        """The tenant's global-variables version, shared by every endpoint of the sandbox through a
+        file (OceanBase keeps one per tenant); `bump` moves it on, as a SET GLOBAL does. 0: none."""
+        if not self.global_version_file:
+            return 0
+        with open(self.global_version_file, "a+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            f.seek(0)
+            try:
+                v = int(f.read().strip() or "1")
+            except ValueError:
+                v = 1
+            if bump:
+                v += 1
+                f.seek(0)
+                f.truncate()
+                f.write(str(v))
+            return v
 
     def stage2_of(self, user):
         conn = pymysql.connect(unix_socket=self.socket_path, user="root")
@@ -510,6 +534,10 @@ class Endpoint:
         if ccaps & CLIENT_SESSION_TRACK:
             record = lenenc_str(b"ob_capability_flag") + lenenc_str(str(granted).encode())
             state = bytes([0]) + lenenc_str(record)
+            version = self.global_vars_version() if is_proxy else 0
+            if version:
+                record = lenenc_str(b"ob_proxy_global_variables_version") + lenenc_str(str(version).encode())
+                state += bytes([0]) + lenenc_str(record)
             ok += struct.pack("<HH", mstatus | SERVER_SESSION_STATE_CHANGED, 0) + lenenc_str(b"") + lenenc_str(state)
         else:
             ok += struct.pack("<HH", mstatus, 0)
@@ -618,6 +646,8 @@ class Endpoint:
                 cwriter.write(self.frame(sessid, req_id, (pseq + 1) & 0xFF, FLAG_LAST_PACKET, err))
                 await cwriter.drain()
                 continue
+            if command in (0x03, 0x16) and SET_GLOBAL.search(bytes(data)):
+                self.global_vars_version(bump=True)  # (a failed SET GLOBAL moves it on too: harmless)
             swriter.write(bytes(data))
             await swriter.drain()
             if command in (0x01, 0x18, 0x19):  # QUIT, SEND_LONG_DATA, STMT_CLOSE: no answer
@@ -697,8 +727,9 @@ def main():
     ap.add_argument("--server", required=True)
     ap.add_argument("--socket", required=True)
     ap.add_argument("--refuse-file", help="while it exists, statements get the OceanBase error number it holds")
+    ap.add_argument("--global-version-file", help="the tenant's global-variables version, shared by the endpoints")
     a = ap.parse_args()
-    ep = Endpoint(hostport(a.listen), hostport(a.server), a.socket, a.refuse_file)
+    ep = Endpoint(hostport(a.listen), hostport(a.server), a.socket, a.refuse_file, a.global_version_file)
     try:
         asyncio.run(ep.serve())
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@ server directly. Environment (all optional):
 """
 
 import contextlib
+import fcntl
 import http.client
 import os
 import re
@@ -89,8 +90,27 @@ def mariadb_cli(target, args, input_bytes=None, port=None, timeout=90, database=
 def root_sql(sql, server=1):
     """Runs SQL as root on a sandbox server over its unix socket (setup only)."""
     sock = os.path.join(SANDBOX_DIR, "s%d" % server, "mysqld.sock")
-    return subprocess.run(["mariadb", "--no-defaults", "-uroot", "--socket=" + sock, "-N", "-B", "-e", sql],
-                          check=True, stdout=subprocess.PIPE).stdout.decode()
+    out = subprocess.run(["mariadb", "--no-defaults", "-uroot", "--socket=" + sock, "-N", "-B", "-e", sql],
+                         check=True, stdout=subprocess.PIPE).stdout.decode()
+    if OCEANBASE and re.search(r"\bSET\b.*(\bGLOBAL\b|@@GLOBAL\.)", sql, re.IGNORECASE | re.DOTALL):
+        bump_global_vars_version()
+    return out
+
+
+def bump_global_vars_version():
+    """The oceanbase flavour: a global variable changed behind the endpoints' back (straight on a
+    server), so the tenant's global-variables version they report moves on, as OceanBase's does on
+    any SET GLOBAL (ob_endpoint.py keeps it in this file)."""
+    with open(os.path.join(SANDBOX_DIR, "global_vars_version"), "a+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        try:
+            v = int(f.read().strip() or "1")
+        except ValueError:
+            v = 1
+        f.seek(0)
+        f.truncate()
+        f.write(str(v + 1))
 
 
 def wait_for(cond, deadline_s=10.0, interval_s=0.05, what="condition"):

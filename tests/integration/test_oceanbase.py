@@ -356,6 +356,36 @@ def case_session_records_follow_the_session_to_every_server():
         check(all(v is None for v in seen.values()), "a later client sees none of it: %r" % seen)
 
 
+def case_same_global_variables_version_spares_the_reset():
+    # An OBServer reports the tenant's global-variables version in each proxy login's OK. A pooled
+    # connection that logged in under the version a later client's login saw has that client's
+    # global values: it takes it without COM_RESET_CONNECTION. After a SET GLOBAL (the version
+    # moves on), the same hand-over resets again. One connection per server, so that B and D
+    # run on A's connections.
+    def everywhere(cur):
+        ports = set()
+        for key in (3, 4, 5):  # orders' three partitions, led by three servers
+            cur.execute("SELECT @@port, COUNT(*) FROM test.orders WHERE id = %d" % key)
+            ports.add(cur.fetchone()[0])
+        return ports
+
+    with L.PrivateOdp({"pool": {"max_server_connections": 1}}) as o:
+        with contextlib.closing(o.connect()) as a, a.cursor() as cur:
+            check(len(everywhere(cur)) > 1, "A reached several servers")
+        time.sleep(0.05)  # B's login comes later than the connections A opened
+        resets = metric("odp_pool_resets_total", o.admin_port)
+        reuses = metric("odp_pool_reuses_total", o.admin_port)
+        with contextlib.closing(o.connect()) as b, b.cursor() as cur:
+            everywhere(cur)
+        check(metric("odp_pool_reuses_total", o.admin_port) > reuses, "B ran on A's connections")
+        check_eq(metric("odp_pool_resets_total", o.admin_port) - resets, 0, "resets for B (same globals)")
+        L.bump_global_vars_version()  # as a SET GLOBAL anywhere in the tenant does
+        time.sleep(0.05)
+        with contextlib.closing(o.connect()) as d, d.cursor() as cur:
+            everywhere(cur)
+        check(metric("odp_pool_resets_total", o.admin_port) > resets, "D's globals are newer: resets")
+
+
 # The spoiled-frame cases come last: a server that broke the protocol is avoided for a while, so
 # writes then meet non-leaders (4038, retried), which the case above counts.
 def corrupted(kind):

@@ -72,3 +72,17 @@ TEST_CASE("ob login: granted capabilities come from the login OK's ob_capability
   CHECK_FALSE(ob_capabilities_granted(junk).has_value());
   CHECK(odp_ob_capabilities(false) == 0);
 }
+
+TEST_CASE("ob login: the tenant's global-variables version in a login OK") {
+  std::vector<uint8_t> state;
+  encode_session_track_record(SessionTrackType::system_variables, "ob_capability_flag", "256", state);
+  encode_session_track_record(SessionTrackType::system_variables, "ob_proxy_global_variables_version",
+                              "1700000000123456", state);
+  CHECK(ob_global_vars_version(state) == 1700000000123456);
+  std::vector<uint8_t> none;
+  encode_session_track_record(SessionTrackType::system_variables, "ob_capability_flag", "256", none);
+  CHECK(ob_global_vars_version(none) == 0);
+  std::vector<uint8_t> junk;
+  encode_session_track_record(SessionTrackType::system_variables, "ob_proxy_global_variables_version", "-3", junk);
+  CHECK(ob_global_vars_version(junk) == 0);
+}

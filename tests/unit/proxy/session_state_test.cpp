@@ -234,3 +234,27 @@ TEST_CASE("session state: OceanBase session records go to the session's connecti
   r = s.plan(c);
   CHECK(r.ob_info.size() == 2);
 }
+
+TEST_CASE("session state: OceanBase connections under the same global-variables version need no reset") {
+  SessionState a, b;
+  a.reset("test");
+  b.reset("test");
+  ConnSync conn = a.fresh_connection(5);  // logged in at 5 ms...
+  conn.global_vars_version = 7;           // ...under version 7
+  a.mark_synced(conn);
+  Baseline later;
+  later.login_ms = 10;  // b logged in after the connection did
+  later.global_vars_version = 7;
+  CHECK_FALSE(b.plan(conn, later).reset);  // the same globals: nothing to reset for
+  later.global_vars_version = 8;           // a SET GLOBAL since
+  CHECK(b.plan(conn, later).reset);
+  later.global_vars_version = 0;  // unknown: by time
+  CHECK(b.plan(conn, later).reset);
+  conn.global_vars_version = 0;
+  later.global_vars_version = 7;
+  CHECK(b.plan(conn, later).reset);
+  // Other reasons to reset stay.
+  conn.global_vars_version = 7;
+  conn.dirty = true;
+  CHECK(b.plan(conn, later).reset);
+}
