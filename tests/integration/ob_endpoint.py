@@ -229,6 +229,24 @@ async def set_app_info(sreader, swriter, value):
         raise ValueError("could not set the application info: %r" % reply)
 
 
+def global_vars_version(path, bump=False):
+    """The tenant's global-variables version, shared by every endpoint of the sandbox through the
+    file at `path` (OceanBase keeps one per tenant); `bump` moves it on, as a SET GLOBAL does."""
+    with open(path, "a+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        try:
+            v = int(f.read().strip() or "1")
+        except ValueError:
+            v = 1
+        if bump:
+            v += 1
+            f.seek(0)
+            f.truncate()
+            f.write(str(v))
+        return v
+
+
 class ResponseEnd:
     """Tells where a MariaDB response to one command ends (so its last frame gets LAST_PACKET)."""
 
@@ -359,23 +377,8 @@ class Endpoint:
             return 0
 
     def global_vars_version(self, bump=False):
-        """The tenant's global-variables version, shared by every endpoint of the sandbox through a
-        file (OceanBase keeps one per tenant); `bump` moves it on, as a SET GLOBAL does. 0: none."""
-        if not self.global_version_file:
-            return 0
-        with open(self.global_version_file, "a+") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            f.seek(0)
-            try:
-                v = int(f.read().strip() or "1")
-            except ValueError:
-                v = 1
-            if bump:
-                v += 1
-                f.seek(0)
-                f.truncate()
-                f.write(str(v))
-            return v
+        """The tenant's global-variables version (0: none kept); `bump` moves it on."""
+        return global_vars_version(self.global_version_file, bump) if self.global_version_file else 0
 
     def stage2_of(self, user):
         conn = pymysql.connect(unix_socket=self.socket_path, user="root")

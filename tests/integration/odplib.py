@@ -14,7 +14,6 @@ server directly. Environment (all optional):
 """
 
 import contextlib
-import fcntl
 import http.client
 import os
 import re
@@ -100,17 +99,9 @@ def root_sql(sql, server=1):
 def bump_global_vars_version():
     """The oceanbase flavour: a global variable changed behind the endpoints' back (straight on a
     server), so the tenant's global-variables version they report moves on, as OceanBase's does on
-    any SET GLOBAL (ob_endpoint.py keeps it in this file)."""
-    with open(os.path.join(SANDBOX_DIR, "global_vars_version"), "a+") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        f.seek(0)
-        try:
-            v = int(f.read().strip() or "1")
-        except ValueError:
-            v = 1
-        f.seek(0)
-        f.truncate()
-        f.write(str(v + 1))
+    any SET GLOBAL."""
+    from ob_endpoint import global_vars_version  # the endpoints' own keeper of it
+    global_vars_version(os.path.join(SANDBOX_DIR, "global_vars_version"), bump=True)
 
 
 def wait_for(cond, deadline_s=10.0, interval_s=0.05, what="condition"):
