@@ -394,16 +394,20 @@ part_bounds() { # TABLE P
 }
 
 # One __all_virtual_proxy_schema row: TENANT DATABASE TABLE TABLE_ID SERVER SQL_PORT ROLE PART_NUM
-# REPLICA_NUM [TABLET_ID] (full replicas of a user table, schema version 1).
+# REPLICA_NUM [TABLET_ID] (full replicas of a user table, schema version 1), appended to SCHEMA_ROWS:
+# one INSERT of them all (a kill's rewrite holds up the clients of the killed server).
 schema_row() {
+  SCHEMA_ROWS+="${SCHEMA_ROWS:+,}('$1', '$2', '$3', ${10:-$4}, '127.0.0.1', $6, $4, $7, $8, $9, 3, 1, 0)"
+}
+schema_rows_sql() {
   echo "INSERT INTO oceanbase.__all_virtual_proxy_schema (tenant_name, database_name, table_name, tablet_id, svr_ip,
-  sql_port, table_id, role, part_num, replica_num, table_type, schema_version, replica_type) VALUES ('$1', '$2', '$3',
-  ${10:-$4}, '127.0.0.1', $6, $4, $7, $8, $9, 3, 1, 0);"
+  sql_port, table_id, role, part_num, replica_num, table_type, schema_version, replica_type) VALUES $SCHEMA_ROWS;"
 }
 
 # Servers, zones, tenants, partitioning and every replica, from the state files.
 meta_rows_sql() {
-  local i t p s n subs l tid role now tablet
+  local i t p s n subs l tid role now tablet ls_rows=""
+  SCHEMA_ROWS=""
   now=$(($(date +%s) * 1000000))
   # Leaders read once (a fork per tablet made a rewrite take seconds under load).
   local -A leaders=()
@@ -436,10 +440,10 @@ meta_rows_sql() {
         # A partition with sub-partitions has no tablet of its own; each sub-partition has one.
         echo "INSERT INTO oceanbase.__all_virtual_proxy_partition (tenant_name, table_id, part_id, part_name, high_bound_val, tablet_id, sub_part_num) VALUES ('$TENANT', $tid, $p, 'p$p', $(part_bounds "$t" "$p"), 0, $subs);"
         for ((s = 0; s < subs; ++s)); do
-          echo "INSERT INTO oceanbase.__all_virtual_proxy_sub_partition (tenant_name, table_id, part_id, sub_part_id, part_name, sub_part_position, tablet_id) VALUES ('$TENANT', $tid, $p, $s, 'p${p}sp$s', $s, $(tablet_id_of "$t" $((p * subs + s))));"
+          echo "INSERT INTO oceanbase.__all_virtual_proxy_sub_partition (tenant_name, table_id, part_id, sub_part_id, part_name, sub_part_position, tablet_id) VALUES ('$TENANT', $tid, $p, $s, 'p${p}sp$s', $s, $((tid * 100 + p * subs + s)));"
         done
       else
-        echo "INSERT INTO oceanbase.__all_virtual_proxy_partition (tenant_name, table_id, part_id, part_name, high_bound_val, part_position, tablet_id) VALUES ('$TENANT', $tid, $p, 'p$p', $(part_bounds "$t" "$p"), $p, $(tablet_id_of "$t" "$p"));"
+        echo "INSERT INTO oceanbase.__all_virtual_proxy_partition (tenant_name, table_id, part_id, part_name, high_bound_val, part_position, tablet_id) VALUES ('$TENANT', $tid, $p, 'p$p', $(part_bounds "$t" "$p"), $p, $((tid * 100 + p)));"
       fi
     done
     # Replicas: one row per replica of each tablet (partition, or sub-partition of a two-level
@@ -447,18 +451,23 @@ meta_rows_sql() {
     # replicas: a stored table must hold those rows under 0 for the WHERE to find them).
     local tablets
     tablets=$(tablet_count_of "$t")
+    # Arithmetic inline, no subshell a row: a kill's rewrite holds up the clients of the killed server.
     for ((p = 0; p < tablets; ++p)); do
-      tablet=$(tablet_id_of "$t" "$p")
+      tablet=$((tid * 100 + p)) # tablet_id_of
       l=${leaders["$t/$p"]:-}
-      echo "INSERT INTO oceanbase.__all_virtual_tablet_to_ls (tenant_id, tablet_id, ls_id, table_id) VALUES (1002, $tablet, 1001, $tid);"
+      ls_rows+="${ls_rows:+,}(1002, $tablet, 1001, $tid)"
       for ((i = 1; i <= NSERVERS; i++)); do
         role=2
         [[ $i == "$l" ]] && role=1
-        schema_row "$TENANT" test "$t" "$tid" "$i" "$(sql_port_of "$i")" "$role" "$n" "$NSERVERS" "$tablet"
-        ((p == 0)) && schema_row "$TENANT" test "$t" "$tid" "$i" "$(sql_port_of "$i")" "$role" "$n" "$NSERVERS" 0
+        schema_row "$TENANT" test "$t" "$tid" "$i" "$((PORT_BASE + SQL_PORT_SHIFT + i))" "$role" "$n" "$NSERVERS" "$tablet"
+        if ((p == 0)); then
+          schema_row "$TENANT" test "$t" "$tid" "$i" "$((PORT_BASE + SQL_PORT_SHIFT + i))" "$role" "$n" "$NSERVERS" 0
+        fi
       done
     done
   done
+  schema_rows_sql
+  echo "INSERT INTO oceanbase.__all_virtual_tablet_to_ls (tenant_id, tablet_id, ls_id, table_id) VALUES $ls_rows;"
   echo "COMMIT;"
 }
 
