@@ -561,12 +561,18 @@ on_server_killed() { # I: like an OceanBase election, the partitions it led move
   local i=$1 t p l k moved=""
   init_meta_state
   set_status "$i" INACTIVE
+  # Which servers live, asked once: a ping per moved tablet made a kill take seconds (its clients
+  # wait for the rewrite).
+  local -A alive=()
+  for ((k = 1; k <= NSERVERS; k++)); do
+    ((k != i)) && server_alive "$k" && alive[$k]=1
+  done
   while read -r t p l; do
     [[ $l == "$i" ]] || continue
     for ((k = 1; k <= NSERVERS; k++)); do
       local c=$(((i + k - 1) % NSERVERS + 1))
       ((c == i)) && continue
-      if server_alive "$c"; then
+      if [[ -n ${alive[$c]:-} ]]; then
         set_leader "$t" "$p" "$c"
         moved+=" $t.p$p->s$c"
         break
