@@ -5,6 +5,7 @@
 
 #include "admin/address.h"
 #include "admin/meta_connection.h"
+#include "admin/meta_queries.h"
 #include "base/log.h"
 
 namespace odp::admin {
@@ -12,20 +13,8 @@ namespace odp::admin {
 namespace {
 constexpr const char* kWeak = "/*+READ_CONSISTENCY(WEAK)*/";
 constexpr size_t kTableReloadsPerPass = 50;
-
-// A value for a '...' literal; names with backslashes or NULs are not looked up at all.
-bool quotable(const std::string& s) {
-  return s.find('\\') == std::string::npos && s.find('\0') == std::string::npos && s.size() <= 128;
-}
-std::string quoted(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  out += '\'';
-  return out;
-}
+// Tablets whose replicas one query asks for (obproxy batches them too).
+constexpr size_t kTabletsPerQuery = 64;
 
 std::string lower(const std::string& s) {
   std::string out = s;
@@ -240,9 +229,7 @@ bool LocationService::refresh_cluster(const ClusterConfig& cc, routing::ClusterT
         dummies.emplace_back();
         continue;
       }
-      auto d = fetch_(cc, std::string("SELECT ") + kWeak +
-                              " svr_ip, sql_port FROM oceanbase.__all_virtual_proxy_schema WHERE tenant_name = " +
-                              quoted(name) + " AND database_name = 'oceanbase' AND table_name = '__all_dummy'");
+      auto d = fetch_(cc, tenant_servers_sql(name));
       if (!d) {
         error = d.error();
         break;
@@ -321,19 +308,14 @@ bool LocationService::load_table(const ClusterConfig& cc, routing::ClusterTopolo
     ct.missing_tables[k] = now;
     return true;
   }
-  auto schema = fetch_(cc, std::string("SELECT ") + kWeak +
-                               " tenant_name, database_name, table_name, table_id, tablet_id, partition_id, svr_ip, "
-                               "sql_port, role, part_num, replica_num, replica_type, table_type, schema_version FROM "
-                               "oceanbase.__all_virtual_proxy_schema WHERE tenant_name = " +
-                               quoted(tenant) + " AND database_name = " + quoted(database) +
-                               " AND table_name = " + quoted(table) + " AND sql_port > 0 ORDER BY partition_id, role");
+  auto schema = fetch_(cc, table_entry_sql(tenant, database, table));
   if (!schema) {
     counters_.table_failures.fetch_add(1, std::memory_order_relaxed);
     LOG_WARN("location: reading %s.%s in cluster %s failed: %s", database.c_str(), table.c_str(), cc.name.c_str(),
              schema.error().c_str());
     return false;
   }
-  routing::MetaRows info, parts, sub_parts;
+  routing::MetaRows info, parts, sub_parts, replicas;
   if (!schema->rows.empty()) {
     int tid = schema->column("table_id");
     std::string table_id = tid >= 0 && static_cast<size_t>(tid) < schema->rows[0].size() && schema->rows[0][tid]
@@ -341,37 +323,41 @@ bool LocationService::load_table(const ClusterConfig& cc, routing::ClusterTopolo
                                : "0";
     if (!std::all_of(table_id.begin(), table_id.end(), [](char c) { return c >= '0' && c <= '9'; }) || table_id.empty())
       table_id = "0";
-    auto i =
-        fetch_(cc, std::string("SELECT ") + kWeak +
-                       " * FROM oceanbase.__all_virtual_proxy_partition_info WHERE tenant_name = " + quoted(tenant) +
-                       " AND table_id = " + table_id + " ORDER BY part_key_idx");
-    auto p = i ? fetch_(cc, std::string("SELECT ") + kWeak +
-                                " tenant_name, table_id, part_id, part_name, tablet_id, high_bound_val, list_val FROM "
-                                "oceanbase.__all_virtual_proxy_partition WHERE tenant_name = " +
-                                quoted(tenant) + " AND table_id = " + table_id + " ORDER BY part_id")
+    auto i = fetch_(cc, partition_info_sql(tenant, table_id));
+    auto p = i ? fetch_(cc, partitions_sql(tenant, table_id, false))
                : Result<routing::MetaRows, std::string>(Err(i.error()));
     // Two-level tables: their sub-partitions (each its own tablet); one-level tables skip the query.
-    auto sp =
-        p && routing::has_sub_partitions(*i)
-            ? fetch_(cc, std::string("SELECT ") + kWeak +
-                             " tenant_name, table_id, part_id, sub_part_id, part_name, tablet_id, high_bound_val, "
-                             "list_val FROM oceanbase.__all_virtual_proxy_sub_partition WHERE tenant_name = " +
-                             quoted(tenant) + " AND table_id = " + table_id + " ORDER BY part_id, sub_part_id")
-            : Result<routing::MetaRows, std::string>(routing::MetaRows{});
-    if (!i || !p || !sp) {
+    auto sp = p && routing::has_sub_partitions(*i) ? fetch_(cc, partitions_sql(tenant, table_id, true))
+                                                   : Result<routing::MetaRows, std::string>(routing::MetaRows{});
+    // The replicas of every tablet, in batches (the table entry gave only the first tablet's).
+    std::string error = !i ? i.error() : !p ? p.error() : !sp ? sp.error() : "";
+    if (error.empty()) {
+      const auto tablets = routing::leaf_tablets(*i, *p, *sp);
+      for (size_t from = 0; from < tablets.size() && error.empty(); from += kTabletsPerQuery) {
+        const size_t to = std::min(tablets.size(), from + kTabletsPerQuery);
+        auto batch = fetch_(cc, replicas_sql(tenant, database, table, tablets, from, to));
+        if (!batch) {
+          error = batch.error();
+        } else if (replicas.columns.empty()) {
+          replicas = std::move(batch.value());
+        } else if (batch->columns != replicas.columns) {
+          error = "__all_virtual_proxy_schema: batches with different columns";
+        } else {
+          for (auto& row : batch->rows) replicas.rows.push_back(std::move(row));
+        }
+      }
+    }
+    if (!error.empty()) {
       counters_.table_failures.fetch_add(1, std::memory_order_relaxed);
       LOG_WARN("location: reading the partitioning of %s.%s failed: %s", database.c_str(), table.c_str(),
-               (!i   ? i.error()
-                : !p ? p.error()
-                     : sp.error())
-                   .c_str());
+               error.c_str());
       return false;
     }
     info = std::move(i.value());
     parts = std::move(p.value());
     sub_parts = std::move(sp.value());
   }
-  auto built = routing::build_table(tenant, database, table, *schema, info, parts, sub_parts, ct, now);
+  auto built = routing::build_table(tenant, database, table, *schema, info, parts, sub_parts, replicas, ct, now);
   if (!built) {
     counters_.table_failures.fetch_add(1, std::memory_order_relaxed);
     LOG_WARN("location: bad metadata for %s.%s: %s", database.c_str(), table.c_str(), built.error().c_str());

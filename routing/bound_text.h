@@ -1,6 +1,7 @@
 #pragma once
 // RANGE bounds and LIST values as the partition metadata writes them (docs/METADATA.md):
-// `__all_virtual_proxy_partition.high_bound_val` / `list_val` and their sub-partition twins.
+// `__all_virtual_proxy_partition.high_bound_val` and its sub-partition twin (OceanBase 4.x writes a
+// RANGE bound and a LIST value list into that one column).
 //   high bound: "100", "MAXVALUE", "(100)", "10, MAXVALUE", "('abc', 5)"
 //   list:       "1,2,3" (one key column), "(1,'a'),(2,'b')" (several), "DEFAULT"
 // Values are integers, single-quoted strings ('' and backslash escapes) or MAXVALUE. Untrusted

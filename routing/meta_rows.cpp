@@ -184,15 +184,16 @@ bool bound_below(const BoundTuple& a, const BoundTuple& b) {
   return false;
 }
 
-// Bounds and list values of one (sub-)partition row, for a level with `columns` key columns.
-void read_bounds(PartType type, size_t columns, const std::optional<std::string>& high,
-                 const std::optional<std::string>& list, Partition& part) {
+// Bounds or list values of one (sub-)partition row, for a level with `columns` key columns.
+// OceanBase 4.x writes both into high_bound_val: a RANGE partition's bound, a LIST partition's
+// values (there is no list_val column).
+void read_bounds(PartType type, size_t columns, const std::optional<std::string>& high, Partition& part) {
   if (is_range(type) && high) {
     auto bound = parse_high_bound(*high);
     if (bound && bound->size() == columns) part.high_bound = std::move(*bound);
   }
-  if (is_list(type) && list) {
-    auto values = parse_list_values(*list, columns);
+  if (is_list(type) && high) {
+    auto values = parse_list_values(*high, columns);
     if (values) {
       part.list_values = std::move(values->tuples);
       part.list_default = values->is_default;
@@ -269,7 +270,7 @@ Status<std::string> read_part_info(const MetaRows& part_info, TableEntry& e) {
 Status<std::string> read_sub_partitions(const MetaRows& rows, TableEntry& e) {
   Cols q{rows, {}};
   int q_part = q.need("part_id"), q_sub = q.need("sub_part_id"), q_name = q.need("part_name"),
-      q_tablet = q.need("tablet_id"), q_high = q.need("high_bound_val"), q_list = q.need("list_val");
+      q_tablet = q.need("tablet_id"), q_high = q.need("high_bound_val");
   if (!q.missing.empty()) return Err("__all_virtual_proxy_sub_partition: no column " + q.missing);
   const size_t columns = level_columns(e, 2);
   size_t total = 0;
@@ -294,24 +295,80 @@ Status<std::string> read_sub_partitions(const MetaRows& rows, TableEntry& e) {
     Partition& sub = subs[sub_id];
     if (name_ok(Cols::cell(row, q_name))) sub.name = lower(*Cols::cell(row, q_name));
     number(Cols::cell(row, q_tablet), sub.tablet_id);
-    read_bounds(e.sub_part_type, columns, Cols::cell(row, q_high), Cols::cell(row, q_list), sub);
+    read_bounds(e.sub_part_type, columns, Cols::cell(row, q_high), sub);
   }
   for (auto& p : e.partitions) sort_by_bound(e.sub_part_type, p.subpartitions);
   return Ok{};
 }
 
-Partition* replica_home(TableEntry& e, uint64_t partition_id, uint64_t tablet) {
-  if (e.two_level()) {
-    for (auto& p : e.partitions)
-      for (auto& sub : p.subpartitions)
-        if (tablet != 0 && sub.tablet_id == tablet) return &sub;
-    return nullptr;
+// The (sub-)partition a replica row of a partitioned table belongs to: the one of its tablet.
+Partition* replica_home(TableEntry& e, uint64_t tablet) {
+  if (tablet == 0) return nullptr;
+  for (auto& p : e.partitions) {
+    if (!e.two_level() && p.tablet_id == tablet) return &p;
+    for (auto& sub : p.subpartitions)
+      if (sub.tablet_id == tablet) return &sub;
   }
-  for (auto& p : e.partitions)
-    if (static_cast<uint64_t>(p.part_id) == partition_id) return &p;
   return nullptr;
 }
+
+// Replica rows into their (sub-)partitions; `single` is the one partition of a table that is not
+// partitioned (its rows are the table entry's), else nullptr. Returns the replicas dropped
+// because their server is unknown.
+Result<size_t, std::string> add_replicas(const MetaRows& rows, const ClusterTopology& cluster, Partition* single,
+                                         TableEntry& e) {
+  if (rows.rows.empty()) return size_t{0};
+  Cols s{rows, {}};
+  int c_tablet = s.need("tablet_id"), c_ip = s.need("svr_ip"), c_port = s.need("sql_port"), c_role = s.need("role");
+  if (!s.missing.empty()) return Err("__all_virtual_proxy_schema: no column " + s.missing);
+  size_t dropped = 0;
+  for (const auto& row : rows.rows) {
+    uint64_t tablet = 0;
+    int64_t role = 0;
+    uint32_t port = 0;
+    if (!number(Cols::cell(row, c_role), role) || !number(Cols::cell(row, c_port), port) ||
+        !name_ok(Cols::cell(row, c_ip))) {
+      continue;
+    }
+    number(Cols::cell(row, c_tablet), tablet);
+    auto server = cluster.find_server(*Cols::cell(row, c_ip) + ":" + std::to_string(port));
+    if (!server) {
+      ++dropped;
+      continue;
+    }
+    Partition* part = single != nullptr ? single : replica_home(e, tablet);
+    if (part == nullptr || part->replicas.size() >= kMaxMetaReplicas) continue;
+    // Real OceanBase answers the table entry (tablet_id = 0) with the first tablet's rows, which
+    // the batch query lists again: a server is a replica of a tablet once.
+    if (std::any_of(part->replicas.begin(), part->replicas.end(),
+                    [&](const Replica& r) { return r.server == *server; }))
+      continue;
+    if (part->tablet_id == 0) part->tablet_id = tablet;
+    Replica r{*server, role == 1 ? ReplicaRole::leader : ReplicaRole::follower};
+    if (r.role == ReplicaRole::leader) {
+      part->replicas.insert(part->replicas.begin(), r);
+    } else {
+      part->replicas.push_back(r);
+    }
+  }
+  return dropped;
+}
 }  // namespace
+
+std::vector<uint64_t> leaf_tablets(const MetaRows& part_info, const MetaRows& partitions,
+                                   const MetaRows& sub_partitions) {
+  const MetaRows& leaves = has_sub_partitions(part_info) ? sub_partitions : partitions;
+  std::vector<uint64_t> out;
+  int c = leaves.column("tablet_id");
+  for (const auto& row : leaves.rows) {
+    uint64_t tablet = 0;
+    if (number(Cols::cell(row, c), tablet) && tablet != 0) out.push_back(tablet);
+    if (out.size() >= kMaxMetaPartitions) break;
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
 
 bool has_sub_partitions(const MetaRows& part_info) {
   int c = part_info.column("part_level");
@@ -323,13 +380,11 @@ bool has_sub_partitions(const MetaRows& part_info) {
 Result<TableBuild, std::string> build_table(std::string_view tenant, std::string_view database, std::string_view table,
                                             const MetaRows& schema, const MetaRows& part_info,
                                             const MetaRows& partitions, const MetaRows& sub_partitions,
-                                            const ClusterTopology& cluster, uint64_t now_ms) {
+                                            const MetaRows& replicas, const ClusterTopology& cluster, uint64_t now_ms) {
   TableBuild out;
   if (schema.rows.empty()) return out;
   Cols s{schema, {}};
-  int c_tid = s.need("table_id"), c_pid = s.need("partition_id"), c_tablet = s.need("tablet_id"),
-      c_ip = s.need("svr_ip"), c_port = s.need("sql_port"), c_role = s.need("role"), c_pnum = s.need("part_num"),
-      c_ver = s.need("schema_version");
+  int c_tid = s.need("table_id"), c_pnum = s.need("part_num"), c_ver = s.need("schema_version");
   if (!s.missing.empty()) return Err("__all_virtual_proxy_schema: no column " + s.missing);
   TableEntry e;
   e.tenant = lower(tenant);
@@ -357,7 +412,7 @@ Result<TableBuild, std::string> build_table(std::string_view tenant, std::string
   if (e.part_type != PartType::none) {
     Cols p{partitions, {}};
     int q_id = p.need("part_id"), q_name = p.need("part_name"), q_tablet = p.need("tablet_id"),
-        q_high = p.need("high_bound_val"), q_list = p.need("list_val");
+        q_high = p.need("high_bound_val");
     if (!p.missing.empty()) return Err("__all_virtual_proxy_partition: no column " + p.missing);
     const size_t columns = level_columns(e, 1);
     for (const auto& row : partitions.rows) {
@@ -366,7 +421,7 @@ Result<TableBuild, std::string> build_table(std::string_view tenant, std::string
       Partition& part = e.partitions[id];
       if (name_ok(Cols::cell(row, q_name))) part.name = lower(*Cols::cell(row, q_name));
       number(Cols::cell(row, q_tablet), part.tablet_id);
-      read_bounds(e.part_type, columns, Cols::cell(row, q_high), Cols::cell(row, q_list), part);
+      read_bounds(e.part_type, columns, Cols::cell(row, q_high), part);
     }
     if (e.two_level()) {
       auto st = read_sub_partitions(sub_partitions, e);
@@ -375,31 +430,13 @@ Result<TableBuild, std::string> build_table(std::string_view tenant, std::string
     sort_by_bound(e.part_type, e.partitions);
   }
 
-  // Replicas.
-  for (const auto& row : schema.rows) {
-    uint64_t pid = 0, tablet = 0;
-    int64_t role = 0;
-    uint32_t port = 0;
-    if (!number(Cols::cell(row, c_pid), pid) || !number(Cols::cell(row, c_role), role) ||
-        !number(Cols::cell(row, c_port), port) || !name_ok(Cols::cell(row, c_ip))) {
-      continue;
-    }
-    number(Cols::cell(row, c_tablet), tablet);
-    auto server = cluster.find_server(*Cols::cell(row, c_ip) + ":" + std::to_string(port));
-    if (!server) {
-      ++out.dropped_replicas;
-      continue;
-    }
-    Partition* part = replica_home(e, pid, tablet);
-    if (part == nullptr || part->replicas.size() >= kMaxMetaReplicas) continue;
-    if (part->tablet_id == 0) part->tablet_id = tablet;
-    Replica r{*server, role == 1 ? ReplicaRole::leader : ReplicaRole::follower};
-    if (r.role == ReplicaRole::leader) {
-      part->replicas.insert(part->replicas.begin(), r);
-    } else {
-      part->replicas.push_back(r);
-    }
-  }
+  // Replicas: a table that is not partitioned has them in its entry rows, a partitioned one in the
+  // rows of its tablets.
+  const bool partitioned = e.part_type != PartType::none;
+  auto added = partitioned ? add_replicas(replicas, cluster, nullptr, e)
+                           : add_replicas(schema, cluster, &e.partitions.front(), e);
+  if (!added) return Err(added.error());
+  out.dropped_replicas = *added;
   out.entry = std::move(e);
   return out;
 }

@@ -13,8 +13,8 @@ TENANT=t1
 # Example tables: name, partition function, partition count, key column, key position, OB type.
 #   part_of(): the partition a key value falls in, as SQL (used by the 4038 triggers).
 # Two-level tables (shipments: RANGE(id) x HASH(region_id), 2 sub-partitions per partition) have a
-# leader per sub-partition tablet; their "partition" in the leaders file and in
-# __all_virtual_proxy_schema.partition_id is the tablet's number: part_id * subparts + sub_part_id.
+# leader per sub-partition tablet. The leaders file counts a table's tablets 0, 1, ...: partition N,
+# or for a two-level table part_id * subparts + sub_part_id; its tablet_id is tablet_id_of below.
 EXAMPLE_TABLES=(orders events regions items accounts tags people devices readings shipments stock)
 table_id_of() {
   case $1 in
@@ -36,6 +36,8 @@ tablet_name() { # TABLE N
   subs=$(sub_part_count_of "$1")
   if ((subs > 0)); then echo "p$(($2 / subs))sp$(($2 % subs))"; else echo "p$2"; fi
 }
+# The tablet_id of tablet N of TABLE (N as above): table_id * 100 + N, distinct over all tables.
+tablet_id_of() { echo $(($(table_id_of "$1") * 100 + $2)); }
 # Tablets: one per partition, or one per sub-partition.
 tablet_count_of() {
   local subs
@@ -137,23 +139,65 @@ CREATE TABLE IF NOT EXISTS oceanbase.DBA_OB_ZONES (zone VARCHAR(128) PRIMARY KEY
   region VARCHAR(128), idc VARCHAR(128), type VARCHAR(32));
 CREATE TABLE IF NOT EXISTS oceanbase.DBA_OB_TENANTS (tenant_id BIGINT PRIMARY KEY, tenant_name VARCHAR(128),
   tenant_type VARCHAR(16), primary_zone VARCHAR(128), locality VARCHAR(256), status VARCHAR(32));
-CREATE TABLE IF NOT EXISTS oceanbase.__all_virtual_proxy_schema (tenant_name VARCHAR(128) NOT NULL,
-  database_name VARCHAR(128) NOT NULL, table_name VARCHAR(256) NOT NULL, table_id BIGINT, tablet_id BIGINT,
-  partition_id BIGINT NOT NULL, svr_ip VARCHAR(46) NOT NULL, sql_port INT NOT NULL, role INT, part_num BIGINT,
-  replica_num BIGINT, replica_type INT, table_type INT, schema_version BIGINT,
-  PRIMARY KEY (tenant_name, database_name, table_name, partition_id, svr_ip, sql_port));
-CREATE TABLE IF NOT EXISTS oceanbase.__all_virtual_proxy_partition_info (tenant_name VARCHAR(128) NOT NULL,
-  table_id BIGINT NOT NULL, part_level INT, part_num BIGINT, part_type INT, part_key_num INT,
-  part_key_name VARCHAR(128) NOT NULL, part_key_type INT, part_key_idx INT, part_key_level INT, part_expr VARCHAR(256),
-  part_key_collation_type INT, sub_part_num BIGINT, sub_part_type INT, sub_part_expr VARCHAR(256),
-  PRIMARY KEY (tenant_name, table_id, part_key_name));
-CREATE TABLE IF NOT EXISTS oceanbase.__all_virtual_proxy_partition (tenant_name VARCHAR(128) NOT NULL,
-  table_id BIGINT NOT NULL, part_id BIGINT NOT NULL, part_name VARCHAR(128), tablet_id BIGINT,
-  high_bound_val VARCHAR(256) NULL, list_val VARCHAR(256) NULL, PRIMARY KEY (tenant_name, table_id, part_id));
-CREATE TABLE IF NOT EXISTS oceanbase.__all_virtual_proxy_sub_partition (tenant_name VARCHAR(128) NOT NULL,
-  table_id BIGINT NOT NULL, part_id BIGINT NOT NULL, sub_part_id BIGINT NOT NULL, part_name VARCHAR(128),
-  tablet_id BIGINT, high_bound_val VARCHAR(256) NULL, list_val VARCHAR(256) NULL,
+DROP TABLE IF EXISTS oceanbase.__all_virtual_proxy_schema, oceanbase.__all_virtual_proxy_partition_info,
+  oceanbase.__all_virtual_proxy_partition, oceanbase.__all_virtual_proxy_sub_partition,
+  oceanbase.__all_virtual_tablet_to_ls;
+CREATE TABLE oceanbase.__all_virtual_proxy_schema (tenant_name VARCHAR(128) NOT NULL,
+  database_name VARCHAR(128) NOT NULL, table_name VARCHAR(256) NOT NULL, tablet_id BIGINT NOT NULL,
+  svr_ip VARCHAR(46) NOT NULL, sql_port BIGINT NOT NULL, table_id BIGINT NOT NULL, role BIGINT NOT NULL,
+  part_num BIGINT NOT NULL, replica_num BIGINT NOT NULL, table_type BIGINT NOT NULL, schema_version BIGINT NOT NULL,
+  replica_type BIGINT NOT NULL DEFAULT 0, dup_replica_type BIGINT NOT NULL DEFAULT 0,
+  memstore_percent BIGINT NOT NULL DEFAULT 100, spare1 BIGINT NOT NULL DEFAULT 0, spare2 BIGINT NOT NULL DEFAULT 0,
+  spare3 BIGINT NOT NULL DEFAULT 0, spare4 VARCHAR(512) NOT NULL DEFAULT '', spare5 VARCHAR(512) NOT NULL DEFAULT '',
+  spare6 VARCHAR(512) NOT NULL DEFAULT '', complex_table_type BIGINT NOT NULL DEFAULT 0,
+  level1_decoded_db_name VARCHAR(128) NOT NULL DEFAULT '', level1_decoded_table_name VARCHAR(256) NOT NULL DEFAULT '',
+  level2_decoded_db_name VARCHAR(128) NOT NULL DEFAULT '', level2_decoded_table_name VARCHAR(256) NOT NULL DEFAULT '',
+  PRIMARY KEY (tenant_name, database_name, table_name, tablet_id, svr_ip, sql_port));
+CREATE TABLE oceanbase.__all_virtual_proxy_partition_info (tenant_name VARCHAR(128) NOT NULL,
+  table_id BIGINT NOT NULL, part_level BIGINT NOT NULL, all_part_num BIGINT NOT NULL DEFAULT 0,
+  template_num BIGINT NOT NULL DEFAULT 0, part_id_rule_ver BIGINT NOT NULL DEFAULT 0, part_type BIGINT NOT NULL,
+  part_num BIGINT NOT NULL, is_column_type BIGINT NOT NULL DEFAULT 0, part_space BIGINT NOT NULL DEFAULT 0,
+  part_expr VARCHAR(512) NOT NULL DEFAULT '', part_expr_bin VARCHAR(512) NOT NULL DEFAULT '',
+  part_range_type VARCHAR(512) NOT NULL DEFAULT '', part_interval VARCHAR(512) NOT NULL DEFAULT '',
+  part_interval_bin VARCHAR(512) NOT NULL DEFAULT '', interval_start VARCHAR(512) NOT NULL DEFAULT '',
+  interval_start_bin VARCHAR(512) NOT NULL DEFAULT '', sub_part_type BIGINT NULL, sub_part_num BIGINT NOT NULL DEFAULT 0,
+  is_sub_column_type BIGINT NOT NULL DEFAULT 0, sub_part_space BIGINT NOT NULL DEFAULT 0,
+  sub_part_expr VARCHAR(512) NOT NULL DEFAULT '', sub_part_expr_bin VARCHAR(512) NOT NULL DEFAULT '',
+  sub_part_range_type VARCHAR(512) NOT NULL DEFAULT '', def_sub_part_interval VARCHAR(512) NOT NULL DEFAULT '',
+  def_sub_part_interval_bin VARCHAR(512) NOT NULL DEFAULT '', def_sub_interval_start VARCHAR(512) NOT NULL DEFAULT '',
+  def_sub_interval_start_bin VARCHAR(512) NOT NULL DEFAULT '', part_key_num BIGINT NOT NULL,
+  part_key_name VARCHAR(128) NOT NULL, part_key_type BIGINT NOT NULL, part_key_idx BIGINT NOT NULL,
+  part_key_level BIGINT NOT NULL, part_key_extra VARCHAR(512) NOT NULL DEFAULT '',
+  part_key_collation_type BIGINT NOT NULL, part_key_rowkey_idx BIGINT NOT NULL DEFAULT -1,
+  part_key_expr VARCHAR(512) NOT NULL DEFAULT '', part_key_length BIGINT NOT NULL DEFAULT 0,
+  part_key_precision BIGINT NOT NULL DEFAULT 0, part_key_scale BIGINT NOT NULL DEFAULT 0,
+  spare1 BIGINT NOT NULL DEFAULT 0, spare2 BIGINT NOT NULL DEFAULT 0, spare3 BIGINT NOT NULL DEFAULT 0,
+  spare4 VARCHAR(512) NOT NULL DEFAULT '', spare5 VARCHAR(512) NOT NULL DEFAULT '',
+  spare6 VARCHAR(512) NOT NULL DEFAULT '', PRIMARY KEY (tenant_name, table_id, part_key_name));
+CREATE TABLE oceanbase.__all_virtual_proxy_partition (tenant_name VARCHAR(128) NOT NULL,
+  table_id BIGINT NOT NULL, part_id BIGINT NOT NULL, part_name VARCHAR(128) NOT NULL DEFAULT '',
+  status BIGINT NOT NULL DEFAULT 0, low_bound_val VARCHAR(1024) NOT NULL DEFAULT '',
+  low_bound_val_bin VARCHAR(1024) NOT NULL DEFAULT '', high_bound_val VARCHAR(1024) NOT NULL DEFAULT '',
+  high_bound_val_bin VARCHAR(1024) NOT NULL DEFAULT '', part_position BIGINT NULL, tablet_id BIGINT NOT NULL,
+  sub_part_num BIGINT NOT NULL DEFAULT 0, sub_part_space BIGINT NOT NULL DEFAULT 0,
+  sub_part_interval VARCHAR(1024) NOT NULL DEFAULT '', sub_part_interval_bin VARCHAR(1024) NOT NULL DEFAULT '',
+  sub_interval_start VARCHAR(1024) NOT NULL DEFAULT '', sub_interval_start_bin VARCHAR(1024) NOT NULL DEFAULT '',
+  spare1 BIGINT NOT NULL DEFAULT 0, spare2 BIGINT NOT NULL DEFAULT 0, spare3 BIGINT NOT NULL DEFAULT 0,
+  spare4 VARCHAR(512) NOT NULL DEFAULT '', spare5 VARCHAR(512) NOT NULL DEFAULT '',
+  spare6 VARCHAR(512) NOT NULL DEFAULT '', PRIMARY KEY (tenant_name, table_id, part_id));
+CREATE TABLE oceanbase.__all_virtual_proxy_sub_partition (tenant_name VARCHAR(128) NOT NULL,
+  table_id BIGINT NOT NULL, part_id BIGINT NOT NULL, sub_part_id BIGINT NOT NULL,
+  part_name VARCHAR(128) NOT NULL DEFAULT '', status BIGINT NOT NULL DEFAULT 0,
+  low_bound_val VARCHAR(1024) NOT NULL DEFAULT '', low_bound_val_bin VARCHAR(1024) NOT NULL DEFAULT '',
+  high_bound_val VARCHAR(1024) NOT NULL DEFAULT '', high_bound_val_bin VARCHAR(1024) NOT NULL DEFAULT '',
+  sub_part_position BIGINT NULL, tablet_id BIGINT NOT NULL, spare1 BIGINT NOT NULL DEFAULT 0,
+  spare2 BIGINT NOT NULL DEFAULT 0, spare3 BIGINT NOT NULL DEFAULT 0, spare4 VARCHAR(512) NOT NULL DEFAULT '',
+  spare5 VARCHAR(512) NOT NULL DEFAULT '', spare6 VARCHAR(512) NOT NULL DEFAULT '',
   PRIMARY KEY (tenant_name, table_id, part_id, sub_part_id));
+CREATE TABLE oceanbase.__all_virtual_tablet_to_ls (tenant_id BIGINT NOT NULL, tablet_id BIGINT NOT NULL,
+  gmt_create TIMESTAMP(6) NULL DEFAULT CURRENT_TIMESTAMP(6), gmt_modified TIMESTAMP(6) NULL DEFAULT CURRENT_TIMESTAMP(6),
+  ls_id BIGINT NOT NULL, table_id BIGINT NOT NULL, transfer_seq BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (tenant_id, tablet_id));
 DROP FUNCTION IF EXISTS oceanbase.part_of;
 CREATE FUNCTION oceanbase.part_of(tbl VARCHAR(64), k BIGINT) RETURNS BIGINT DETERMINISTIC
   RETURN CASE tbl
@@ -163,10 +207,10 @@ CREATE FUNCTION oceanbase.part_of(tbl VARCHAR(64), k BIGINT) RETURNS BIGINT DETE
     ELSE 0 END;
 DROP PROCEDURE IF EXISTS oceanbase.check_leader;
 DELIMITER //
-CREATE PROCEDURE oceanbase.check_leader(tbl VARCHAR(64), part BIGINT) SQL SECURITY DEFINER
+CREATE PROCEDURE oceanbase.check_leader(tbl VARCHAR(64), tablet BIGINT) SQL SECURITY DEFINER
 BEGIN
-  IF part IS NOT NULL AND NOT EXISTS (SELECT 1 FROM oceanbase.__all_virtual_proxy_schema WHERE tenant_name = 't1'
-                 AND database_name = 'test' AND table_name = tbl AND partition_id = part AND role = 1
+  IF tablet IS NOT NULL AND NOT EXISTS (SELECT 1 FROM oceanbase.__all_virtual_proxy_schema WHERE tenant_name = 't1'
+                 AND database_name = 'test' AND table_name = tbl AND tablet_id = tablet AND role = 1
                  AND sql_port = @@port) THEN
     SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 4038, MESSAGE_TEXT = 'Not master';
   END IF;
@@ -276,20 +320,21 @@ INSERT INTO test.events VALUES (10, 'boot', '2026-01-01 00:00:00'), (1500, 'tick
 INSERT INTO test.regions VALUES (1, 1, 'north'), (5, 1, 'south'), (9, 1, 'elsewhere');
 INSERT INTO test.items VALUES (1, 'widget'), (2, 'gadget');
 EOF
-  local t
+  local t base
   for t in "${EXAMPLE_TABLES[@]}"; do
+    base=$(tablet_id_of "$t" 0)
     cat <<EOF
 CREATE TRIGGER test.${t}_leader_bi BEFORE INSERT ON test.$t FOR EACH ROW
-  CALL oceanbase.check_leader('$t', $(key_part_sql "$t" NEW));
+  CALL oceanbase.check_leader('$t', $base + ($(key_part_sql "$t" NEW)));
 DELIMITER //
 CREATE TRIGGER test.${t}_leader_bu BEFORE UPDATE ON test.$t FOR EACH ROW
 BEGIN
-  CALL oceanbase.check_leader('$t', $(key_part_sql "$t" OLD));
-  CALL oceanbase.check_leader('$t', $(key_part_sql "$t" NEW));
+  CALL oceanbase.check_leader('$t', $base + ($(key_part_sql "$t" OLD)));
+  CALL oceanbase.check_leader('$t', $base + ($(key_part_sql "$t" NEW)));
 END//
 DELIMITER ;
 CREATE TRIGGER test.${t}_leader_bd BEFORE DELETE ON test.$t FOR EACH ROW
-  CALL oceanbase.check_leader('$t', $(key_part_sql "$t" OLD));
+  CALL oceanbase.check_leader('$t', $base + ($(key_part_sql "$t" OLD)));
 EOF
   done
 }
@@ -333,28 +378,37 @@ part_info_sql() { # TABLE TID
   esac
 }
 
-# high_bound_val and list_val of partition P, as SQL literals.
+# high_bound_val of partition P as an SQL literal: OceanBase 4.x writes a RANGE partition's bound
+# and a LIST partition's values there (no list_val column); '' for HASH/KEY.
 part_bounds() { # TABLE P
-  local high=NULL list=NULL
+  local high="''"
   case $1:$2 in
     events:0 | shipments:0) high="'1000'" ;; events:1 | shipments:1) high="'2000'" ;;
     events:2 | shipments:2) high="'MAXVALUE'" ;;
     readings:0) high="'10, 100'" ;; readings:1) high="'10, MAXVALUE'" ;; readings:2) high="'20, 0'" ;;
     readings:3) high="'MAXVALUE, MAXVALUE'" ;;
-    regions:0) list="'1,2,3'" ;; regions:1) list="'4,5,6'" ;; regions:2) list="'DEFAULT'" ;;
-    stock:0) list="'(1,1),(1,2)'" ;; stock:1) list="'(2,1)'" ;; stock:2) list="'DEFAULT'" ;;
+    regions:0) high="'1,2,3'" ;; regions:1) high="'4,5,6'" ;; regions:2) high="'DEFAULT'" ;;
+    stock:0) high="'(1,1),(1,2)'" ;; stock:1) high="'(2,1)'" ;; stock:2) high="'DEFAULT'" ;;
   esac
-  echo "$high, $list"
+  echo "$high"
+}
+
+# One __all_virtual_proxy_schema row: TENANT DATABASE TABLE TABLE_ID SERVER SQL_PORT ROLE PART_NUM
+# REPLICA_NUM [TABLET_ID] (full replicas of a user table, schema version 1), appended to SCHEMA_ROWS:
+# one INSERT of them all (a kill's rewrite holds up the clients of the killed server).
+schema_row() {
+  SCHEMA_ROWS+="${SCHEMA_ROWS:+,}('$1', '$2', '$3', ${10:-$4}, '127.0.0.1', $6, $4, $7, $8, $9, 3, 1, 0)"
+}
+schema_rows_sql() {
+  echo "INSERT INTO oceanbase.__all_virtual_proxy_schema (tenant_name, database_name, table_name, tablet_id, svr_ip,
+  sql_port, table_id, role, part_num, replica_num, table_type, schema_version, replica_type) VALUES $SCHEMA_ROWS;"
 }
 
 # Servers, zones, tenants, partitioning and every replica, from the state files.
 meta_rows_sql() {
-  local i t p s n subs l tid role now tablet
+  local i t p s n subs l tid role now tablet ls_rows=""
+  SCHEMA_ROWS=""
   now=$(($(date +%s) * 1000000))
-  # Sandboxes made before the columns existed get them (the INSERTs below name their columns).
-  echo "ALTER TABLE oceanbase.__all_virtual_proxy_partition_info ADD COLUMN IF NOT EXISTS part_key_collation_type INT,
-    ADD COLUMN IF NOT EXISTS sub_part_num BIGINT, ADD COLUMN IF NOT EXISTS sub_part_type INT,
-    ADD COLUMN IF NOT EXISTS sub_part_expr VARCHAR(256);"
   # Leaders read once (a fork per tablet made a rewrite take seconds under load).
   local -A leaders=()
   local lt lp ls
@@ -363,13 +417,14 @@ meta_rows_sql() {
   echo "DELETE FROM oceanbase.DBA_OB_SERVERS; DELETE FROM oceanbase.DBA_OB_ZONES; DELETE FROM oceanbase.DBA_OB_TENANTS;"
   echo "DELETE FROM oceanbase.__all_virtual_proxy_schema; DELETE FROM oceanbase.__all_virtual_proxy_partition_info;"
   echo "DELETE FROM oceanbase.__all_virtual_proxy_partition; DELETE FROM oceanbase.__all_virtual_proxy_sub_partition;"
+  echo "DELETE FROM oceanbase.__all_virtual_tablet_to_ls;"
   for ((i = 1; i <= NSERVERS; i++)); do
     local st
     st=$(status_of "$i")
     echo "INSERT INTO oceanbase.DBA_OB_SERVERS VALUES ('127.0.0.1', $((2882 + i * 10)), $(sql_port_of "$i"), 'z$i', '$st', $now, NULL);"
     echo "INSERT INTO oceanbase.DBA_OB_ZONES VALUES ('z$i', 'ACTIVE', '$(server_region "$i")', '$(server_idc "$i")', 'READWRITE');"
     for t in sys $TENANT; do
-      echo "INSERT INTO oceanbase.__all_virtual_proxy_schema VALUES ('$t', 'oceanbase', '__all_dummy', 1, 1, 0, '127.0.0.1', $(sql_port_of "$i"), 1, 1, $NSERVERS, 0, 3, 1);"
+      schema_row "$t" oceanbase __all_dummy 1 "$i" "$(sql_port_of "$i")" 1 1 "$NSERVERS"
     done
   done
   local zones="z1" z
@@ -380,31 +435,39 @@ meta_rows_sql() {
     n=$(part_count_of "$t")
     subs=$(sub_part_count_of "$t")
     part_info_sql "$t" "$tid"
-    for ((p = 0; p < n; ++p)); do
+    ((n > 1 || subs > 0)) && for ((p = 0; p < n; ++p)); do
       if ((subs > 0)); then
         # A partition with sub-partitions has no tablet of its own; each sub-partition has one.
-        echo "INSERT INTO oceanbase.__all_virtual_proxy_partition VALUES ('$TENANT', $tid, $p, 'p$p', 0, $(part_bounds "$t" "$p"));"
+        echo "INSERT INTO oceanbase.__all_virtual_proxy_partition (tenant_name, table_id, part_id, part_name, high_bound_val, tablet_id, sub_part_num) VALUES ('$TENANT', $tid, $p, 'p$p', $(part_bounds "$t" "$p"), 0, $subs);"
         for ((s = 0; s < subs; ++s)); do
-          echo "INSERT INTO oceanbase.__all_virtual_proxy_sub_partition VALUES ('$TENANT', $tid, $p, $s, 'p${p}sp$s', $((tid * 100 + p * subs + s)), NULL, NULL);"
+          echo "INSERT INTO oceanbase.__all_virtual_proxy_sub_partition (tenant_name, table_id, part_id, sub_part_id, part_name, sub_part_position, tablet_id) VALUES ('$TENANT', $tid, $p, $s, 'p${p}sp$s', $s, $((tid * 100 + p * subs + s)));"
         done
       else
-        echo "INSERT INTO oceanbase.__all_virtual_proxy_partition VALUES ('$TENANT', $tid, $p, 'p$p', $((tid * 10 + p)), $(part_bounds "$t" "$p"));"
+        echo "INSERT INTO oceanbase.__all_virtual_proxy_partition (tenant_name, table_id, part_id, part_name, high_bound_val, part_position, tablet_id) VALUES ('$TENANT', $tid, $p, 'p$p', $(part_bounds "$t" "$p"), $p, $((tid * 100 + p)));"
       fi
     done
-    # Replicas: one row per replica of each tablet (partition, or sub-partition of a two-level table).
+    # Replicas: one row per replica of each tablet (partition, or sub-partition of a two-level
+    # table), and the table entry (tablet_id = 0, which OceanBase answers with the first tablet's
+    # replicas: a stored table must hold those rows under 0 for the WHERE to find them).
     local tablets
     tablets=$(tablet_count_of "$t")
+    # Arithmetic inline, no subshell a row: a kill's rewrite holds up the clients of the killed server.
     for ((p = 0; p < tablets; ++p)); do
-      tablet=$((tid * 10 + p))
-      ((subs > 0)) && tablet=$((tid * 100 + p))
+      tablet=$((tid * 100 + p)) # tablet_id_of
       l=${leaders["$t/$p"]:-}
+      ls_rows+="${ls_rows:+,}(1002, $tablet, 1001, $tid)"
       for ((i = 1; i <= NSERVERS; i++)); do
         role=2
         [[ $i == "$l" ]] && role=1
-        echo "INSERT INTO oceanbase.__all_virtual_proxy_schema VALUES ('$TENANT', 'test', '$t', $tid, $tablet, $p, '127.0.0.1', $((PORT_BASE + SQL_PORT_SHIFT + i)), $role, $n, $NSERVERS, 0, 3, 1);"
+        schema_row "$TENANT" test "$t" "$tid" "$i" "$((PORT_BASE + SQL_PORT_SHIFT + i))" "$role" "$n" "$NSERVERS" "$tablet"
+        if ((p == 0)); then
+          schema_row "$TENANT" test "$t" "$tid" "$i" "$((PORT_BASE + SQL_PORT_SHIFT + i))" "$role" "$n" "$NSERVERS" 0
+        fi
       done
     done
   done
+  schema_rows_sql
+  echo "INSERT INTO oceanbase.__all_virtual_tablet_to_ls (tenant_id, tablet_id, ls_id, table_id) VALUES $ls_rows;"
   echo "COMMIT;"
 }
 
@@ -439,8 +502,8 @@ start_replication() { # I: follow every other server
 # `up`s only make sure the metadata matches the state files and replication runs.
 # Bumped when the shape changes (tables, metadata columns): a sandbox made by an older version is
 # set up again on its next `up` (example tables re-created, default leaders).
-SHAPE_VERSION=4
-((OCEANBASE)) && SHAPE_VERSION=4-ob
+SHAPE_VERSION=5
+((OCEANBASE)) && SHAPE_VERSION=5-ob
 
 setup_cluster_shape() {
   local i fresh=0
@@ -498,12 +561,18 @@ on_server_killed() { # I: like an OceanBase election, the partitions it led move
   local i=$1 t p l k moved=""
   init_meta_state
   set_status "$i" INACTIVE
+  # Which servers live, asked once: a ping per moved tablet made a kill take seconds (its clients
+  # wait for the rewrite).
+  local -A alive=()
+  for ((k = 1; k <= NSERVERS; k++)); do
+    ((k != i)) && server_alive "$k" && alive[$k]=1
+  done
   while read -r t p l; do
     [[ $l == "$i" ]] || continue
     for ((k = 1; k <= NSERVERS; k++)); do
       local c=$(((i + k - 1) % NSERVERS + 1))
       ((c == i)) && continue
-      if server_alive "$c"; then
+      if [[ -n ${alive[$c]:-} ]]; then
         set_leader "$t" "$p" "$c"
         moved+=" $t.p$p->s$c"
         break

@@ -275,8 +275,9 @@ def a_write_waits_for_its_leader(code):
         # The leader of the key's partition, from the metadata (which names its endpoint).
         with contextlib.closing(connect("direct", user="proxyro", password="proxyro", database="oceanbase")) as m, \
                 m.cursor() as mcur:
-            mcur.execute("SELECT sql_port FROM __all_virtual_proxy_schema WHERE table_name = 'orders' AND "
-                         "partition_id = %s AND role = 1", (key % 3,))
+            mcur.execute("SELECT s.sql_port FROM __all_virtual_proxy_schema s JOIN __all_virtual_proxy_partition p "
+                         "ON p.table_id = s.table_id AND p.tablet_id = s.tablet_id WHERE s.table_name = 'orders' AND "
+                         "p.part_id = %s AND s.role = 1", (key % 3,))
             leader = mcur.fetchone()[0] - L.SQL_PORT_SHIFT
         index = L.SERVER_PORTS.index(leader) + 1
         wait_routed_to_leader("orders", key)

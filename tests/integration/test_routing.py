@@ -17,7 +17,7 @@ from odplib import (BUILD_DIR, HOST, ODP_PORT, ROOT, SERVER_PORTS, SQL_PORT_SHIF
                     wait_for)
 
 TENANT = "t1"
-# One key value per partition, per table: (table, key column, {partition_id: value}).
+# One key value per partition, per table: (table, key column, {partition number: value}).
 TABLES = [
     ("orders", "id", {0: 3, 1: 4, 2: 5}),          # HASH(id) 3
     ("events", "id", {0: 10, 1: 1500, 2: 5000}),   # RANGE(id) 1000, 2000, MAXVALUE
@@ -42,15 +42,39 @@ def meta(sql, args=None):
     raise last
 
 
+def tablet_numbers(table):
+    """tablet_id -> the tablet's number as `scripts/sandbox switch-leader` counts them: partition N, or
+    for a two-level table part_id * sub-partitions + sub_part_id (replicas are keyed by tablet_id)."""
+    rows = meta("SELECT table_id, part_num FROM __all_virtual_proxy_schema WHERE tenant_name=%s AND "
+                "database_name='test' AND table_name=%s AND tablet_id=0 LIMIT 1", (TENANT, table))
+    table_id, part_num = int(rows[0][0]), int(rows[0][1])
+    subs = meta("SELECT tablet_id, part_id, sub_part_id FROM __all_virtual_proxy_sub_partition WHERE tenant_name=%s "
+                "AND table_id=%s", (TENANT, table_id))
+    if subs:
+        width = max(int(s) for _, _, s in subs) + 1
+        return {int(t): int(p) * width + int(s) for t, p, s in subs}
+    parts = meta("SELECT tablet_id, part_id FROM __all_virtual_proxy_partition WHERE tenant_name=%s AND table_id=%s",
+                 (TENANT, table_id))
+    if parts:
+        return {int(t): int(p) for t, p in parts}
+    # Not partitioned: its one tablet is the one its replica rows other than the entry's name.
+    rows = meta("SELECT DISTINCT tablet_id FROM __all_virtual_proxy_schema WHERE tenant_name=%s AND "
+                "database_name='test' AND table_name=%s AND tablet_id <> 0", (TENANT, table))
+    check_eq((len(rows), part_num), (1, 1), "the one tablet of " + table)
+    return {int(rows[0][0]): 0}
+
+
 def leaders(table):
-    rows = meta("SELECT partition_id, sql_port FROM __all_virtual_proxy_schema WHERE tenant_name=%s AND "
-                "database_name='test' AND table_name=%s AND role=1", (TENANT, table))
-    return {int(p): int(port) - SQL_PORT_SHIFT for p, port in rows}
+    numbers = tablet_numbers(table)
+    rows = meta("SELECT tablet_id, sql_port FROM __all_virtual_proxy_schema WHERE tenant_name=%s AND "
+                "database_name='test' AND table_name=%s AND role=1 AND tablet_id <> 0", (TENANT, table))
+    return {numbers[int(t)]: int(port) - SQL_PORT_SHIFT for t, port in rows}
 
 
 def replicas(table, partition):
+    tablet = next(t for t, n in tablet_numbers(table).items() if n == partition)
     rows = meta("SELECT sql_port, role FROM __all_virtual_proxy_schema WHERE tenant_name=%s AND "
-                "database_name='test' AND table_name=%s AND partition_id=%s", (TENANT, table, partition))
+                "database_name='test' AND table_name=%s AND tablet_id=%s", (TENANT, table, tablet))
     return [(int(port) - SQL_PORT_SHIFT, int(role)) for port, role in rows]
 
 
@@ -371,7 +395,7 @@ def below(row, bound):
 
 
 def expected_tablet(table, key):
-    """(tablet number as the sandbox's partition_id, partition name)."""
+    """(tablet number as tablet_numbers() counts them, partition name)."""
     if table == "devices":
         vendor, serial = key
         h = murmur64a_reference((serial & ((1 << 64) - 1)).to_bytes(8, "little"), murmur64a_reference(vendor, 0))

@@ -32,10 +32,10 @@ struct FakeMeta {
     std::vector<std::vector<std::optional<std::string>>> r;
     for (int t = 0; t < 4; ++t)
       for (int s = 1; s <= 2; ++s)
-        r.push_back({"t1", "test", "ships", "500002", std::to_string(20 + t), std::to_string(t), "127.0.0.1",
-                     std::to_string(3400 + s), (t / 2 + t % 2) % 2 == s - 1 ? "1" : "2", "2", "2", "0", "3", "1"});
-    return rows({"tenant_name", "database_name", "table_name", "table_id", "tablet_id", "partition_id", "svr_ip",
-                 "sql_port", "role", "part_num", "replica_num", "replica_type", "table_type", "schema_version"},
+        r.push_back({"t1", "test", "ships", "500002", std::to_string(20 + t), "127.0.0.1", std::to_string(3400 + s),
+                     (t / 2 + t % 2) % 2 == s - 1 ? "1" : "2", "2", "2", "0", "3", "1"});
+    return rows({"tenant_name", "database_name", "table_name", "table_id", "tablet_id", "svr_ip", "sql_port", "role",
+                 "part_num", "replica_num", "replica_type", "table_type", "schema_version"},
                 r);
   }
   static Result<MetaRows, std::string> ships_partitioning(const std::string& sql) {
@@ -50,33 +50,16 @@ struct FakeMeta {
       std::vector<std::vector<std::optional<std::string>>> r;
       for (int t = 0; t < 4; ++t)
         r.push_back({"t1", "500002", std::to_string(t / 2), std::to_string(t % 2),
-                     "p" + std::to_string(t / 2) + "sp" + std::to_string(t % 2), std::to_string(20 + t), std::nullopt,
-                     std::nullopt});
-      return rows(
-          {"tenant_name", "table_id", "part_id", "sub_part_id", "part_name", "tablet_id", "high_bound_val", "list_val"},
-          r);
+                     "p" + std::to_string(t / 2) + "sp" + std::to_string(t % 2), std::to_string(20 + t), std::nullopt});
+      return rows({"tenant_name", "table_id", "part_id", "sub_part_id", "part_name", "tablet_id", "high_bound_val"}, r);
     }
-    return rows({"tenant_name", "table_id", "part_id", "part_name", "tablet_id", "high_bound_val", "list_val"},
-                {{"t1", "500002", "0", "p0", "0", "100", std::nullopt},
-                 {"t1", "500002", "1", "p1", "0", "MAXVALUE", std::nullopt}});
+    return rows({"tenant_name", "table_id", "part_id", "part_name", "tablet_id", "high_bound_val"},
+                {{"t1", "500002", "0", "p0", "0", "100"}, {"t1", "500002", "1", "p1", "0", "MAXVALUE"}});
   }
 
   Result<MetaRows, std::string> operator()(const ClusterConfig&, const std::string& sql) {
     ++queries;
     if (down) return Err(std::string("connection refused"));
-    if (sql.find("DBA_OB_SERVERS") != std::string::npos) {
-      return rows({"svr_ip", "svr_port", "sql_port", "zone", "status", "start_service_time", "stop_time"},
-                  {{"127.0.0.1", "2892", "3401", "z1", "ACTIVE", "1", std::nullopt},
-                   {"127.0.0.1", "2902", "3402", "z2", "ACTIVE", "1", std::nullopt}});
-    }
-    if (sql.find("DBA_OB_ZONES") != std::string::npos) {
-      return rows({"zone", "status", "region", "idc", "type"},
-                  {{"z1", "ACTIVE", "r1", "idc1", "READWRITE"}, {"z2", "ACTIVE", "r1", "idc2", "READWRITE"}});
-    }
-    if (sql.find("DBA_OB_TENANTS") != std::string::npos) {
-      return rows({"tenant_id", "tenant_name", "tenant_type", "primary_zone", "locality", "status"},
-                  {{"1002", "t1", "USER", "z1;z2", "", "NORMAL"}});
-    }
     if (sql.find("__all_dummy") != std::string::npos) {
       return rows({"svr_ip", "sql_port"}, {{"127.0.0.1", "3401"}, {"127.0.0.1", "3402"}});
     }
@@ -89,12 +72,12 @@ struct FakeMeta {
       for (int p = 0; p < 2; ++p) {
         for (int s = 1; s <= 2; ++s) {
           int leader = p == 1 ? orders_leader : 1;
-          r.push_back({"t1", "test", "orders", "500001", std::to_string(10 + p), std::to_string(p), "127.0.0.1",
-                       std::to_string(3400 + s), s == leader ? "1" : "2", "2", "2", "0", "3", "1"});
+          r.push_back({"t1", "test", "orders", "500001", std::to_string(10 + p), "127.0.0.1", std::to_string(3400 + s),
+                       s == leader ? "1" : "2", "2", "2", "0", "3", "1"});
         }
       }
-      return rows({"tenant_name", "database_name", "table_name", "table_id", "tablet_id", "partition_id", "svr_ip",
-                   "sql_port", "role", "part_num", "replica_num", "replica_type", "table_type", "schema_version"},
+      return rows({"tenant_name", "database_name", "table_name", "table_id", "tablet_id", "svr_ip", "sql_port", "role",
+                   "part_num", "replica_num", "replica_type", "table_type", "schema_version"},
                   r);
     }
     if (sql.find("partition_info") != std::string::npos) {
@@ -103,9 +86,22 @@ struct FakeMeta {
                   {{"t1", "500001", "1", "2", "0", "1", "id", "5", "0", "1", "id", "63"}});
     }
     if (sql.find("__all_virtual_proxy_partition") != std::string::npos) {
-      return rows({"tenant_name", "table_id", "part_id", "part_name", "tablet_id", "high_bound_val", "list_val"},
-                  {{"t1", "500001", "0", "p0", "10", std::nullopt, std::nullopt},
-                   {"t1", "500001", "1", "p1", "11", std::nullopt, std::nullopt}});
+      return rows({"tenant_name", "table_id", "part_id", "part_name", "tablet_id", "high_bound_val"},
+                  {{"t1", "500001", "0", "p0", "10", std::nullopt}, {"t1", "500001", "1", "p1", "11", std::nullopt}});
+    }
+    // Last: the location queries name DBA_OB_SERVERS (joined) and DBA_OB_TENANTS (a subquery) too.
+    if (sql.find("DBA_OB_SERVERS") != std::string::npos) {
+      return rows({"svr_ip", "svr_port", "sql_port", "zone", "status", "start_service_time", "stop_time"},
+                  {{"127.0.0.1", "2892", "3401", "z1", "ACTIVE", "1", std::nullopt},
+                   {"127.0.0.1", "2902", "3402", "z2", "ACTIVE", "1", std::nullopt}});
+    }
+    if (sql.find("DBA_OB_ZONES") != std::string::npos) {
+      return rows({"zone", "status", "region", "idc", "type"},
+                  {{"z1", "ACTIVE", "r1", "idc1", "READWRITE"}, {"z2", "ACTIVE", "r1", "idc2", "READWRITE"}});
+    }
+    if (sql.find("DBA_OB_TENANTS") != std::string::npos) {
+      return rows({"tenant_id", "tenant_name", "tenant_type", "primary_zone", "locality", "status"},
+                  {{"1002", "t1", "USER", "z1;z2", "", "NORMAL"}});
     }
     return Err("unexpected SQL: " + sql);
   }
@@ -249,12 +245,12 @@ TEST_CASE("meta rows: bad input is an error or skipped, never a crash") {
   REQUIRE(routing::build_cluster(servers, zones, tenants, {}, ct).ok());
   CHECK(ct.servers.size() == 1);
   MetaRows schema;
-  schema.columns = {"table_id", "partition_id", "tablet_id", "svr_ip",
-                    "sql_port", "role",         "part_num",  "schema_version"};
-  schema.rows = {{"1", "0", "1", "127.0.0.1", "3401", "1", "99999999", "1"}};
-  CHECK_FALSE(routing::build_table("t", "d", "x", schema, empty, empty, empty, ct, 0).ok());  // part_num too large
-  schema.rows = {{"1", "0", "1", "10.9.9.9", "3401", "1", "1", "1"}};
-  auto b = routing::build_table("t", "d", "x", schema, empty, empty, empty, ct, 0);
+  schema.columns = {"table_id", "tablet_id", "svr_ip", "sql_port", "role", "part_num", "schema_version"};
+  schema.rows = {{"1", "1", "127.0.0.1", "3401", "1", "99999999", "1"}};
+  CHECK_FALSE(
+      routing::build_table("t", "d", "x", schema, empty, empty, empty, empty, ct, 0).ok());  // part_num too large
+  schema.rows = {{"1", "1", "10.9.9.9", "3401", "1", "1", "1"}};
+  auto b = routing::build_table("t", "d", "x", schema, empty, empty, empty, empty, ct, 0);
   REQUIRE(b.ok());
   CHECK(b->dropped_replicas == 1);
   REQUIRE(b->entry);

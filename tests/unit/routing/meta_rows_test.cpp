@@ -21,13 +21,13 @@ ClusterTopology three_servers() {
 
 MetaRows schema_rows() {
   MetaRows m;
-  m.columns = {"table_id", "tablet_id", "partition_id", "svr_ip", "sql_port", "role", "part_num", "schema_version"};
+  m.columns = {"table_id", "tablet_id", "svr_ip", "sql_port", "role", "part_num", "schema_version"};
   return m;
 }
-// A replica row: tablet, partition_id, server index (0-based), leader?
-Row replica(uint64_t table_id, uint64_t tablet, uint64_t partition_id, int server, bool leader, int part_num) {
-  return {std::to_string(table_id),      std::to_string(tablet), std::to_string(partition_id), "127.0.0.1",
-          std::to_string(3401 + server), leader ? "1" : "2",     std::to_string(part_num),     "1"};
+// A replica row: tablet, server index (0-based), leader?
+Row replica(uint64_t table_id, uint64_t tablet, int server, bool leader, int part_num) {
+  return {std::to_string(table_id), std::to_string(tablet),   "127.0.0.1", std::to_string(3401 + server),
+          leader ? "1" : "2",       std::to_string(part_num), "1"};
 }
 
 MetaRows info_rows() {
@@ -41,14 +41,13 @@ MetaRows info_rows() {
 
 MetaRows partition_rows() {
   MetaRows m;
-  m.columns = {"tenant_name", "table_id", "part_id", "part_name", "tablet_id", "high_bound_val", "list_val"};
+  m.columns = {"tenant_name", "table_id", "part_id", "part_name", "tablet_id", "high_bound_val"};
   return m;
 }
 
 MetaRows sub_partition_rows() {
   MetaRows m;
-  m.columns = {"tenant_name", "table_id",  "part_id",        "sub_part_id",
-               "part_name",   "tablet_id", "high_bound_val", "list_val"};
+  m.columns = {"tenant_name", "table_id", "part_id", "sub_part_id", "part_name", "tablet_id", "high_bound_val"};
   return m;
 }
 }  // namespace
@@ -56,16 +55,15 @@ MetaRows sub_partition_rows() {
 TEST_CASE("meta rows: a KEY over two columns keeps the expression's key order") {
   ClusterTopology ct = three_servers();
   MetaRows schema = schema_rows();
-  for (int p = 0; p < 6; ++p) schema.rows.push_back(replica(7, 70 + p, p, p % 3, true, 6));
+  for (int p = 0; p < 6; ++p) schema.rows.push_back(replica(7, 70 + p, p % 3, true, 6));
   MetaRows info = info_rows();
   // Rows ordered by part_key_idx (serial is the table's first column) but KEY(vendor, serial).
   info.rows = {{"t1", "7", "1", "6", "1", "2", "serial", "5", "0", "1", "vendor, serial", "63", "0", "255", ""},
                {"t1", "7", "1", "6", "1", "2", "vendor", "22", "1", "1", "vendor, serial", "63", "0", "255", ""}};
   MetaRows parts = partition_rows();
   for (int p = 0; p < 6; ++p)
-    parts.rows.push_back(
-        {"t1", "7", std::to_string(p), "p" + std::to_string(p), std::to_string(70 + p), std::nullopt, std::nullopt});
-  auto b = build_table("t1", "test", "devices", schema, info, parts, {}, ct, 0);
+    parts.rows.push_back({"t1", "7", std::to_string(p), "p" + std::to_string(p), std::to_string(70 + p), std::nullopt});
+  auto b = build_table("t1", "test", "devices", schema, info, parts, {}, schema, ct, 0);
   REQUIRE(b.ok());
   REQUIRE(b->entry);
   const TableEntry& e = *b->entry;
@@ -84,15 +82,15 @@ TEST_CASE("meta rows: a KEY over two columns keeps the expression's key order") 
 TEST_CASE("meta rows: a level partitioned by an expression, not columns, has no key to place by") {
   ClusterTopology ct = three_servers();
   MetaRows schema = schema_rows();
-  for (int p = 0; p < 3; ++p) schema.rows.push_back(replica(6, 60 + p, p, p, true, 3));
+  for (int p = 0; p < 3; ++p) schema.rows.push_back(replica(6, 60 + p, p, true, 3));
   MetaRows info = info_rows();
   info.rows = {{"t1", "6", "1", "3", "0", "1", "id", "5", "0", "1", "id DIV 10", "63", "0", "255", ""}};
-  auto b = build_table("t1", "test", "t", schema, info, partition_rows(), {}, ct, 0);
+  auto b = build_table("t1", "test", "t", schema, info, partition_rows(), {}, schema, ct, 0);
   REQUIRE(b.ok());
   CHECK(b->entry->part_type == PartType::hash);
   CHECK(b->entry->key_columns.empty());
   info.rows[0][10] = "`id`";
-  b = build_table("t1", "test", "t", schema, info, partition_rows(), {}, ct, 0);
+  b = build_table("t1", "test", "t", schema, info, partition_rows(), {}, schema, ct, 0);
   REQUIRE(b.ok());
   CHECK(b->entry->key_columns.size() == 1);
 }
@@ -100,16 +98,16 @@ TEST_CASE("meta rows: a level partitioned by an expression, not columns, has no 
 TEST_CASE("meta rows: RANGE_COLUMNS bounds and LIST_COLUMNS values") {
   ClusterTopology ct = three_servers();
   MetaRows schema = schema_rows();
-  for (int p = 0; p < 3; ++p) schema.rows.push_back(replica(8, 80 + p, p, p, true, 3));
+  for (int p = 0; p < 3; ++p) schema.rows.push_back(replica(8, 80 + p, p, true, 3));
   MetaRows info = info_rows();
   info.rows = {{"t1", "8", "1", "3", "4", "2", "site", "5", "0", "1", "site,seq", "63", "0", "255", ""},
                {"t1", "8", "1", "3", "4", "2", "seq", "5", "1", "1", "site,seq", "63", "0", "255", ""}};
   MetaRows parts = partition_rows();
   // Listed out of order: the entry keeps them in ascending bound order.
-  parts.rows = {{"t1", "8", "2", "p2", "82", "MAXVALUE, MAXVALUE", std::nullopt},
-                {"t1", "8", "0", "p0", "80", "(10, 100)", std::nullopt},
-                {"t1", "8", "1", "p1", "81", "10, MAXVALUE", std::nullopt}};
-  auto b = build_table("t1", "test", "readings", schema, info, parts, {}, ct, 0);
+  parts.rows = {{"t1", "8", "2", "p2", "82", "MAXVALUE, MAXVALUE"},
+                {"t1", "8", "0", "p0", "80", "(10, 100)"},
+                {"t1", "8", "1", "p1", "81", "10, MAXVALUE"}};
+  auto b = build_table("t1", "test", "readings", schema, info, parts, {}, schema, ct, 0);
   REQUIRE(b.ok());
   REQUIRE(b->entry);
   const TableEntry& e = *b->entry;
@@ -124,10 +122,10 @@ TEST_CASE("meta rows: RANGE_COLUMNS bounds and LIST_COLUMNS values") {
   CHECK(e.partitions[2].leader()->server == 2);
 
   info.rows[0][4] = info.rows[1][4] = "6";  // LIST_COLUMNS
-  parts.rows = {{"t1", "8", "0", "p0", "80", std::nullopt, "(1,1),(1,2)"},
-                {"t1", "8", "1", "p1", "81", std::nullopt, "(2, 'x')"},
-                {"t1", "8", "2", "p2", "82", std::nullopt, "DEFAULT"}};
-  b = build_table("t1", "test", "readings", schema, info, parts, {}, ct, 0);
+  parts.rows = {{"t1", "8", "0", "p0", "80", "(1,1),(1,2)"},
+                {"t1", "8", "1", "p1", "81", "(2, 'x')"},
+                {"t1", "8", "2", "p2", "82", "DEFAULT"}};
+  b = build_table("t1", "test", "readings", schema, info, parts, {}, schema, ct, 0);
   REQUIRE(b.ok());
   const TableEntry& l = *b->entry;
   CHECK(l.part_type == PartType::list_columns);
@@ -135,8 +133,8 @@ TEST_CASE("meta rows: RANGE_COLUMNS bounds and LIST_COLUMNS values") {
   CHECK(l.partitions[1].list_values[0][1].text == "x");
   CHECK(l.partitions[2].list_default);
   // A value list of the wrong width is left empty (nothing matches it), not misread.
-  parts.rows[0][6] = "1,2";
-  b = build_table("t1", "test", "readings", schema, info, parts, {}, ct, 0);
+  parts.rows[0][5] = "1,2";
+  b = build_table("t1", "test", "readings", schema, info, parts, {}, schema, ct, 0);
   REQUIRE(b.ok());
   CHECK(b->entry->partitions[0].list_values.empty());
 }
@@ -148,22 +146,22 @@ TEST_CASE("meta rows: RANGE x HASH, sub-partitions with their own tablets and le
   for (int p = 0; p < 3; ++p)
     for (int s = 0; s < 2; ++s)
       for (int srv = 0; srv < 3; ++srv)
-        schema.rows.push_back(replica(9, 90 + 2 * p + s, 2 * p + s, srv, srv == (2 * p + s) % 3, 3));
+        schema.rows.push_back(replica(9, 90 + 2 * p + s, srv, srv == (2 * p + s) % 3, 3));
   MetaRows info = info_rows();
   info.rows = {{"t1", "9", "2", "3", "3", "1", "id", "5", "0", "1", "id", "63", "2", "0", "region_id"},
                {"t1", "9", "2", "3", "3", "1", "region_id", "5", "1", "2", "id", "63", "2", "0", "region_id"}};
   CHECK(has_sub_partitions(info));
   MetaRows parts = partition_rows();
-  parts.rows = {{"t1", "9", "0", "p0", std::nullopt, "1000", std::nullopt},
-                {"t1", "9", "1", "p1", std::nullopt, "2000", std::nullopt},
-                {"t1", "9", "2", "p2", std::nullopt, "MAXVALUE", std::nullopt}};
+  parts.rows = {{"t1", "9", "0", "p0", std::nullopt, "1000"},
+                {"t1", "9", "1", "p1", std::nullopt, "2000"},
+                {"t1", "9", "2", "p2", std::nullopt, "MAXVALUE"}};
   MetaRows subs = sub_partition_rows();
   for (int p = 0; p < 3; ++p)
     for (int s = 0; s < 2; ++s)
       subs.rows.push_back({"t1", "9", std::to_string(p), std::to_string(s),
                            "p" + std::to_string(p) + "sp" + std::to_string(s), std::to_string(90 + 2 * p + s),
-                           std::nullopt, std::nullopt});
-  auto b = build_table("t1", "test", "shipments", schema, info, parts, subs, ct, 0);
+                           std::nullopt});
+  auto b = build_table("t1", "test", "shipments", schema, info, parts, subs, schema, ct, 0);
   REQUIRE(b.ok());
   REQUIRE(b->entry);
   const TableEntry& e = *b->entry;
@@ -192,10 +190,40 @@ TEST_CASE("meta rows: RANGE x HASH, sub-partitions with their own tablets and le
   }
   CHECK(e.tablet(1, 1) == &e.partitions[1].subpartitions[1]);
   // Sub-partitioning named but its rows missing: partitions without sub-partitions (no tablet).
-  b = build_table("t1", "test", "shipments", schema, info, parts, {}, ct, 0);
+  b = build_table("t1", "test", "shipments", schema, info, parts, {}, schema, ct, 0);
   REQUIRE_FALSE(b.ok());  // the sub-partition query's columns are required
   MetaRows no_rows = sub_partition_rows();
-  b = build_table("t1", "test", "shipments", schema, info, parts, no_rows, ct, 0);
+  b = build_table("t1", "test", "shipments", schema, info, parts, no_rows, schema, ct, 0);
   REQUIRE(b.ok());
   CHECK(b->entry->tablet(1, 0) == nullptr);
+}
+
+TEST_CASE("meta rows: replicas by tablet; the first tablet's rows twice count once; the tablets to ask for") {
+  ClusterTopology ct = three_servers();
+  MetaRows entry = schema_rows();
+  // OceanBase answers the entry (tablet_id = 0) with the first tablet's rows, as the batch does.
+  entry.rows = {replica(7, 70, 0, true, 2), replica(7, 70, 1, false, 2)};
+  MetaRows batch = schema_rows();
+  batch.rows = {replica(7, 70, 0, true, 2), replica(7, 70, 1, false, 2), replica(7, 71, 2, true, 2),
+                replica(7, 99, 1, true, 2)};  // a tablet the table does not have: ignored
+  MetaRows info = info_rows();
+  info.rows = {{"t1", "7", "1", "2", "0", "1", "id", "5", "0", "1", "id", "63", "0", "255", ""}};
+  MetaRows parts = partition_rows();
+  parts.rows = {{"t1", "7", "0", "p0", "70", std::nullopt},
+                {"t1", "7", "1", "p1", "71", std::nullopt},
+                {"t1", "7", "1", "p1", "71", std::nullopt},
+                {"t1", "7", "9", "p9", "garbage", std::nullopt}};
+  CHECK(leaf_tablets(info, parts, {}) == std::vector<uint64_t>{70, 71});
+  auto b = build_table("t1", "test", "t", entry, info, parts, {}, batch, ct, 0);
+  REQUIRE(b.ok());
+  const TableEntry& e = *b->entry;
+  CHECK(e.partitions[0].replicas.size() == 2);
+  CHECK(e.partitions[0].leader()->server == 0);
+  CHECK(e.partitions[1].replicas.size() == 1);
+  CHECK(e.partitions[1].leader()->server == 2);
+  // Replica rows without the columns they need: an error, not a guess.
+  MetaRows bad;
+  bad.columns = {"tablet_id", "svr_ip"};
+  bad.rows = {{"70", "127.0.0.1"}};
+  CHECK_FALSE(build_table("t1", "test", "t", entry, info, parts, {}, bad, ct, 0).ok());
 }
