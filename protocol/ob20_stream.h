@@ -50,6 +50,8 @@ class Ob20RequestFramer {
   // the session records this connection lacks (ob_session_info.h), a driver's trace records.
   // Records attached before that request add up.
   void attach_extra_info(std::span<const uint8_t> records) { put_bytes(extra_info_, records); }
+  // Records attached for a request that never went (its session gave the connection back first).
+  void forget_extra_info() { extra_info_.clear(); }
 
  private:
   // Bytes of `in` that belong to the current command (up to its end or `limit`); sets

@@ -143,6 +143,11 @@ class ServerConn final : public core::StreamHandler {
     protocol::encode_session_info(records, extra);
     ob20_out_->attach_extra_info(extra);
   }
+  // The session that staged records for its next request gave the connection back without one:
+  // they were that session's, and must not go with another's request.
+  void forget_staged_extra_info() {
+    if (ob20_out_) ob20_out_->forget_extra_info();
+  }
   // An OB 2.0 driver's trace records (TRACE_INFO, FULL_TRC) go on with its request.
   void send_trace_info(std::span<const uint8_t> records) {
     if (ob20_out_ && !records.empty()) ob20_out_->attach_extra_info(records);

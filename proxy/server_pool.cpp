@@ -81,6 +81,7 @@ std::optional<PooledConn> ServerPool::acquire(PoolKey key, uint64_t history, Tic
 
 ServerPool::Ticket ServerPool::release(PoolKey key, PooledConn pooled, uint64_t now_ms) {
   if (pooled.conn == nullptr) return {};
+  pooled.conn->forget_staged_extra_info();
   if (pooled.conn->state() != ServerConn::State::ready) {
     pooled.conn->close(false);
     graveyard_.push_back(std::move(pooled.conn));

@@ -201,6 +201,9 @@ size_t ClientSession::start_command(std::span<const uint8_t> in, bool& stop) {
 // the tenant's servers), as it arrives.
 size_t ClientSession::start_streamed(std::span<const uint8_t> in, bool& stop) {
   auto cmd = static_cast<Command>(in[kPacketHeaderBytes]);
+  // A streamed request carries no trace on to the server (it is forwarded as it comes), and a
+  // trace left from a request odp answered itself is not this one's.
+  (void)link_.channel().take_request_trace();
   if (model_.identity().admin || unsupported_command(cmd) || cmd == Command::quit || cmd == Command::change_user ||
       cmd == Command::stmt_prepare) {
     link_.send_err(1, errc::ER_NET_PACKET_TOO_LARGE, "odp: oversized command packet", "08S01");

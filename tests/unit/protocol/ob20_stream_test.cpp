@@ -395,4 +395,12 @@ TEST_CASE("ob20 stream: a driver's trace records are kept to pass on; attached r
   std::vector<uint8_t> both = records;
   both.insert(both.end(), trace.begin(), trace.end());
   CHECK(std::vector<uint8_t>(sent[0].extra_info.begin(), sent[0].extra_info.end()) == both);
+  // Records staged for a request that never went are forgotten, not sent with the next one.
+  framer.attach_extra_info(records);
+  framer.forget_extra_info();
+  out.clear();
+  framer.wrap(command(0x03, "SELECT 2"), out, expect);
+  sent = frames_of(out);
+  REQUIRE(sent.size() == 1);
+  CHECK((sent[0].header.flags & ob20flag::EXTRA_INFO) == 0);
 }
