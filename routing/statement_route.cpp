@@ -11,6 +11,7 @@ StatementRoute route_statement(const StatementRouteRequest& req) {
   const ClassifiedSql& c = req.sql != nullptr ? *req.sql : kNoStatement;
 
   const TableEntry* entry = nullptr;
+  bool location_pending = false;  // the table's location did not come in time: routed without it
   if (c.table_count > 0 && c.type != StmtType::ddl && c.type != StmtType::show) {
     std::string_view db = c.tables[0].database.empty() ? req.database : c.tables[0].database;
     std::string_view table = c.tables[0].table;
@@ -25,7 +26,8 @@ StatementRoute route_statement(const StatementRouteRequest& req) {
       out.table_name = table;
       return out;
     }
-    if (entry != nullptr) {
+    location_pending = entry == nullptr && ct->discovered && !db.empty() && !ct->known_missing(req.tenant, db, table);
+    if (entry != nullptr || location_pending) {
       out.has_table = true;
       out.table_database = db;
       out.table_name = table;
@@ -58,7 +60,10 @@ StatementRoute route_statement(const StatementRouteRequest& req) {
   // run a statement yet (a read may also run again after its server died mid-answer).
   const bool resendable = !req.tied && !c.multi_statement;
   const bool free = resendable && !req.in_transaction;
-  out.retryable = entry != nullptr && resendable && (!req.in_transaction || req.starts_transaction);
+  // (A table whose location is still on its way counts: a 4038 from the server the statement went
+  // to without it is hidden the same way, once the location has come.)
+  out.retryable =
+      (entry != nullptr || location_pending) && resendable && (!req.in_transaction || req.starts_transaction);
   out.replayable_read = single_read && free;
   const bool transactional = c.type == StmtType::select || c.type == StmtType::insert || c.type == StmtType::replace ||
                              c.type == StmtType::update || c.type == StmtType::delete_;

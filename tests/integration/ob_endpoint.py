@@ -35,6 +35,7 @@ Usage: ob_endpoint.py --listen HOST:PORT --server HOST:PORT --socket MARIADB_UNI
 
 import argparse
 import asyncio
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -616,10 +617,14 @@ class Endpoint:
         while True:
             # One request: frames up to LAST_PACKET, their MySQL bytes sent on to MariaDB.
             try:
-                req_id, pseq, data, extra = await self.read_request(creader, sessid)
+                request = await self.next_request(creader, sreader, sessid)
             except ValueError:
                 self.stats["bad_frames"] += 1
                 return
+            if request is None:
+                cwriter.close()  # MariaDB went away: so does this connection, as an OBServer's would
+                return
+            req_id, pseq, data, extra = request
             reply_extra = b""
             for rtype, value in extra_records(extra):
                 if rtype == EXTRA_TRACE_INFO:  # a driver's trace, passed on by the proxy
@@ -672,6 +677,23 @@ class Endpoint:
                 swriter.write(bytes(data))
                 await swriter.drain()
                 seq, infile = await self.answer(cwriter, sreader, sessid, req_id, pseq, 0x03, caps, None)
+
+    async def next_request(self, creader, sreader, sessid):
+        """The client's next request, or None when MariaDB closed (or spoke unasked) while the
+        client was between requests: an OBServer's connections die with it, and a proxy must see
+        its connection close then, not find out at its next statement."""
+        request = asyncio.ensure_future(self.read_request(creader, sessid))
+        gone = asyncio.ensure_future(sreader.read(1))
+        done, _ = await asyncio.wait({request, gone}, return_when=asyncio.FIRST_COMPLETED)
+        if gone in done:
+            request.cancel()
+            with contextlib.suppress(BaseException):
+                await request
+            return None
+        gone.cancel()  # nothing was read: a read cancelled before data arrives consumes none
+        with contextlib.suppress(BaseException):
+            await gone
+        return request.result()
 
     async def read_request(self, creader, sessid, expect=None):
         """Frames up to LAST_PACKET: (request id, last frame seq, MySQL bytes, first frame's extra info)."""

@@ -25,7 +25,7 @@ import time
 import pymysql
 
 from odplib import SERVER_PORTS, check, connect, root_sql, run_cases, wait_for
-from test_routing import TABLES, leaders
+from test_routing import all_tables, leaders
 from test_routing import sandbox as _sandbox
 from test_server_crash import _nothing_avoided, _restart_and_restore_leaders, _routes_match_leaders
 
@@ -212,7 +212,7 @@ def _restore(before):
 def case_ledger_through_server_faults():
     # s1 leads orders.p0 and is the tenant's primary zone (logins go there): it is killed and
     # restarted; p1's leader switches twice; the server leading p2 pauses for 5 s.
-    before = {t: leaders(t) for t, _, _ in TABLES}
+    before = {t: leaders(t) for t in all_tables()}
     lead = leaders("orders")
     p1_from, p2_lead = NAME_OF[lead[1]], NAME_OF[lead[2]]
     p1_to = next(n for n in NAME_OF.values() if n not in (p1_from, NAME_OF[lead[0]]))
@@ -237,7 +237,7 @@ def case_ledger_through_server_faults():
 def case_ledger_through_hot_upgrades():
     # Two hot upgrades 8 s apart with a leader switch between them: sessions move to the new
     # process at quiet points, the transactional writers' sessions between transactions.
-    before = {t: leaders(t) for t, _, _ in TABLES}
+    before = {t: leaders(t) for t in all_tables()}
     lead = leaders("orders")
     p0_from = NAME_OF[lead[0]]
     p0_to = next(n for n in NAME_OF.values() if n != p0_from)

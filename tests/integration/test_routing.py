@@ -96,6 +96,12 @@ def port_of_partition(cur, table, column, value, hint=""):
     return int(cur.fetchone()[0])
 
 
+def all_tables():
+    """Every partitioned (and the plain) table of the sandbox: what a test that moves leaders
+    restores."""
+    return ([t for t, _, _ in TABLES] + [t for t, _, _, _ in KEY_TABLES] + [t for t, _, _ in MULTI_TABLES])
+
+
 def sandbox(*args):
     out = subprocess.run([os.path.join(ROOT, "scripts", "sandbox")] + list(args), stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, timeout=120)

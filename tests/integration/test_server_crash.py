@@ -20,8 +20,8 @@ import pymysql
 
 from odplib import (HOST, ODP_PORT, SERVER_PORTS, SQL_PORT_SHIFT, check, check_eq, connect, metric, run_cases,
                     wait_for)
-from test_routing import (TABLES, _write_ok, expected_weak_order, leaders, odp_config_value, port_of_partition,
-                          sandbox)
+from test_routing import (TABLES, _write_ok, all_tables, expected_weak_order, leaders, odp_config_value,
+                          port_of_partition, sandbox)
 
 
 def case_a_crashed_server_is_hidden_from_reads_and_logins():
@@ -29,8 +29,7 @@ def case_a_crashed_server_is_hidden_from_reads_and_logins():
     # read runs on it: the read runs again elsewhere and answers. Until odp's next metadata refresh
     # the server still looks alive, yet every login in that window must reach another server, for
     # the mariadb CLI (libmariadb) and pymysql alike, with a working session.
-    tables = [t for t, _, _ in TABLES]
-    before = {t: leaders(t) for t in tables}
+    before = {t: leaders(t) for t in all_tables()}
     name_of = {p: "s%d" % (i + 1) for i, p in enumerate(SERVER_PORTS)}
     with contextlib.closing(connect()) as c, c.cursor() as cur:
         cur.execute("SELECT @@port")
@@ -78,7 +77,7 @@ def case_a_crashed_server_is_hidden_from_reads_and_logins():
 def case_point_selects_ride_out_a_crash():
     # sysbench oltp_point_select (prepared statements, 8 threads) while the server the statements
     # run on (the primary zone: sysbench's tables are not partitioned) is killed: not one error.
-    before = {t: leaders(t) for t, _, _ in TABLES}
+    before = {t: leaders(t) for t in all_tables()}
     name_of = {p: "s%d" % (i + 1) for i, p in enumerate(SERVER_PORTS)}
     db = "test_crash_load"
     base = ["sysbench", "oltp_point_select", "--db-driver=mysql", "--mysql-host=%s" % HOST,
@@ -298,7 +297,7 @@ def case_a_transaction_begins_again_when_its_first_statement_loses_its_server():
     # meanwhile. The server rolls the transaction back with the connection, so nothing of it
     # happened: odp begins it again on the new leader, and the client never learns. The row then
     # holds exactly one increment.
-    before = {t: leaders(t) for t, _, _ in TABLES}
+    before = {t: leaders(t) for t in all_tables()}
     name_of = {p: "s%d" % (i + 1) for i, p in enumerate(SERVER_PORTS)}
     key = 8300000002  # orders is HASH(id) over 3 partitions: p2
     with contextlib.closing(connect()) as c, c.cursor() as cur:

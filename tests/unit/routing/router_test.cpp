@@ -359,4 +359,30 @@ TEST_CASE("route_statement: what may be sent again") {
   r = route_of("UPDATE orders SET amount = 1 WHERE id = 4", true, true, true);
   CHECK_FALSE(r.retryable);
   CHECK_FALSE(r.rerunnable_transaction_start);
+  // A table whose location has not come yet: first a wait; past the wait, routed without it, and a
+  // 4038 there is hidden as well (the table is named, so its location is asked for again).
+  r = route_of("UPDATE events SET amount = 1 WHERE id = 4", false, false);
+  CHECK(r.outcome == StatementRoute::Outcome::wait_for_table);
+  static ClassifiedSql c;
+  classify_sql("UPDATE events SET amount = 1 WHERE id = 4", c);
+  StatementRouteRequest late;
+  late.snapshot = &snap;
+  late.cluster = "sandbox";
+  late.tenant = "t1";
+  late.database = "test";
+  late.sql = &c;
+  late.give_up_table_wait = true;
+  r = route_statement(late);
+  REQUIRE(r.outcome == StatementRoute::Outcome::route);
+  CHECK(r.retryable);
+  CHECK(r.has_table);
+  CHECK(r.table_name == "events");
+  // A table the metadata says does not exist is not waited for, nor retried.
+  ct.missing_tables[table_key("t1", "test", "nosuch")] = 1;
+  classify_sql("UPDATE nosuch SET a = 1", c);
+  late.give_up_table_wait = false;
+  r = route_statement(late);
+  REQUIRE(r.outcome == StatementRoute::Outcome::route);
+  CHECK_FALSE(r.retryable);
+  CHECK_FALSE(r.has_table);
 }
