@@ -9,14 +9,12 @@ Status<DecodeError> collect_session_info(std::span<const uint8_t> extra_info, st
   if (!items) return Err{items.error()};
   for (const Ob20ExtraInfoItem& item : *items) {
     if (item.type != ob20extra::SESS_INFO) continue;
-    Reader r(item.value);
-    while (!r.empty()) {
-      uint16_t type = 0;
-      uint32_t len = 0;
-      std::span<const uint8_t> bytes;
-      if (!r.u16(type) || !r.u32(len) || !r.bytes(len, bytes)) return Err{DecodeError{"ob20: malformed SESS_INFO"}};
-      if (type >= obsess::TXN_STATIC && type <= obsess::TXN_EXTRA) continue;
-      out.push_back(ObSessionRecord{type, std::string(bytes.begin(), bytes.end())});
+    // Its value holds records of the same layout as the extra info's own.
+    auto records = decode_ob20_extra_info(item.value);
+    if (!records) return Err{DecodeError{"ob20: malformed SESS_INFO"}};
+    for (const Ob20ExtraInfoItem& rec : *records) {
+      if (rec.type >= obsess::TXN_STATIC && rec.type <= obsess::TXN_EXTRA) continue;
+      out.push_back(ObSessionRecord{rec.type, std::string(rec.value.begin(), rec.value.end())});
     }
   }
   return Ok{};
@@ -24,11 +22,9 @@ Status<DecodeError> collect_session_info(std::span<const uint8_t> extra_info, st
 
 void encode_session_info(std::span<const ObSessionRecord> records, std::vector<uint8_t>& out) {
   std::vector<uint8_t> value;
-  for (const ObSessionRecord& rec : records) {
-    put_u16(value, rec.type);
-    put_u32(value, static_cast<uint32_t>(rec.bytes.size()));
-    value.insert(value.end(), rec.bytes.begin(), rec.bytes.end());
-  }
+  for (const ObSessionRecord& rec : records)
+    encode_ob20_extra_info_item(rec.type, {reinterpret_cast<const uint8_t*>(rec.bytes.data()), rec.bytes.size()},
+                                value);
   encode_ob20_extra_info_item(ob20extra::SESS_INFO, value, out);
 }
 

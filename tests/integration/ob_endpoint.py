@@ -76,7 +76,6 @@ CLIENT_CONNECT_ATTRS = 1 << 20
 CLIENT_PLUGIN_AUTH_LENENC = 1 << 21
 CLIENT_SESSION_TRACK = 1 << 23
 CLIENT_DEPRECATE_EOF = 1 << 24
-SERVER_SESSION_STATE_CHANGED = 0x4000
 SERVER_MORE_RESULTS_EXISTS = 0x0008
 SERVER_STATUS_CURSOR_EXISTS = 0x0040
 SERVER_SESSION_STATE_CHANGED = 0x4000
@@ -182,42 +181,25 @@ async def read_packet(reader):
 
 
 def extra_record(rtype, value):
-    """One new-format extra-info record: type u16, length u32, value."""
+    """One record of new-format extra info, or of a SESS_INFO value (the same layout): type u16,
+    length u32, value."""
     return struct.pack("<HI", rtype, len(value)) + value
 
 
-def sess_record(rtype, value):
-    """One record inside SESS_INFO: type u16, length u32, the server's bytes."""
-    return struct.pack("<HI", rtype, len(value)) + value
-
-
-def extra_records(extra):
-    """(type, value) of every new-format extra-info record."""
+def extra_records(data):
+    """(type, value) of every record in `data` (new-format extra info, or a SESS_INFO value)."""
     out = []
     pos = 0
-    while pos + 6 <= len(extra):
-        rtype, n = struct.unpack_from("<HI", extra, pos)
-        out.append((rtype, bytes(extra[pos + 6:pos + 6 + n])))
+    while pos + 6 <= len(data):
+        rtype, n = struct.unpack_from("<HI", data, pos)
+        out.append((rtype, bytes(data[pos + 6:pos + 6 + n])))
         pos += 6 + n
     return out
 
 
 def session_records(extra):
     """(type, bytes) of every record inside the SESS_INFO items of new-format extra info."""
-    out = []
-    pos = 0
-    while pos + 6 <= len(extra):
-        rtype, n = struct.unpack_from("<HI", extra, pos)
-        value = extra[pos + 6:pos + 6 + n]
-        pos += 6 + n
-        if rtype != EXTRA_SESS_INFO:
-            continue
-        q = 0
-        while q + 6 <= len(value):
-            t, m = struct.unpack_from("<HI", value, q)
-            out.append((t, bytes(value[q + 6:q + 6 + m])))
-            q += 6 + m
-    return out
+    return [rec for rtype, value in extra_records(extra) if rtype == EXTRA_SESS_INFO for rec in extra_records(value)]
 
 
 async def set_app_info(sreader, swriter, value):
@@ -639,7 +621,7 @@ class Endpoint:
                 app = APP_INFO_MARKER.search(bytes(data))
                 if app:
                     await set_app_info(sreader, swriter, app.group(1))
-                    reply_extra = extra_record(EXTRA_SESS_INFO, sess_record(SESS_APPLICATION_INFO, app.group(1)))
+                    reply_extra = extra_record(EXTRA_SESS_INFO, extra_record(SESS_APPLICATION_INFO, app.group(1)))
             if first_request:
                 # For tests: whether the proxy computes checksums (0 = "skip" in both fields).
                 print("ob20 " + json.dumps({"sessid": sessid, "checksums": self.last_checksums}), flush=True)

@@ -314,7 +314,8 @@ TEST_CASE("route_statement: what may be sent again") {
   snap.clusters.push_back(sandbox());
   ClusterTopology& ct = snap.clusters[0];
   ct.tables[table_key("t1", "test", "orders")] = std::make_shared<TableEntry>(orders());
-  auto route_of = [&](std::string_view sql, bool in_transaction, bool starts_transaction, bool tied = false) {
+  auto route_of = [&](std::string_view sql, bool in_transaction, bool starts_transaction, bool tied = false,
+                      bool give_up_table_wait = false) {
     static ClassifiedSql c;
     classify_sql(sql, c);
     StatementRouteRequest req;
@@ -326,6 +327,7 @@ TEST_CASE("route_statement: what may be sent again") {
     req.in_transaction = in_transaction;
     req.starts_transaction = starts_transaction;
     req.tied = tied;
+    req.give_up_table_wait = give_up_table_wait;
     return route_statement(req);
   };
   // Outside a transaction: a read may run again after its server died; a write only if unsent.
@@ -363,25 +365,14 @@ TEST_CASE("route_statement: what may be sent again") {
   // 4038 there is hidden as well (the table is named, so its location is asked for again).
   r = route_of("UPDATE events SET amount = 1 WHERE id = 4", false, false);
   CHECK(r.outcome == StatementRoute::Outcome::wait_for_table);
-  static ClassifiedSql c;
-  classify_sql("UPDATE events SET amount = 1 WHERE id = 4", c);
-  StatementRouteRequest late;
-  late.snapshot = &snap;
-  late.cluster = "sandbox";
-  late.tenant = "t1";
-  late.database = "test";
-  late.sql = &c;
-  late.give_up_table_wait = true;
-  r = route_statement(late);
+  r = route_of("UPDATE events SET amount = 1 WHERE id = 4", false, false, false, true);
   REQUIRE(r.outcome == StatementRoute::Outcome::route);
   CHECK(r.retryable);
   CHECK(r.has_table);
   CHECK(r.table_name == "events");
   // A table the metadata says does not exist is not waited for, nor retried.
   ct.missing_tables[table_key("t1", "test", "nosuch")] = 1;
-  classify_sql("UPDATE nosuch SET a = 1", c);
-  late.give_up_table_wait = false;
-  r = route_statement(late);
+  r = route_of("UPDATE nosuch SET a = 1", false, false);
   REQUIRE(r.outcome == StatementRoute::Outcome::route);
   CHECK_FALSE(r.retryable);
   CHECK_FALSE(r.has_table);
