@@ -74,6 +74,11 @@ struct PoolConfig {
   // OK at once and a server connection with its first statement; false: a server accepts every
   // login before the client's OK (for clients that fail over on a failed connect).
   bool connect_on_first_statement = true;
+  // A pooled connection's global variables are of its login (or last reset). A session takes one
+  // whose values are at most this much older than the session's own login without resetting it
+  // first (COM_RESET_CONNECTION, a server round trip per login otherwise); a SET GLOBAL through
+  // odp counts at once. 0: never older (a reset for every connection from before the login).
+  uint32_t global_variables_max_age_ms = 1000;
 };
 
 struct ProtocolConfig {

@@ -198,6 +198,8 @@ const std::vector<KeyDef<Config>>& global_keys() {
        true, false},
       {"pool", "connect_on_first_statement", [](Config& c) -> FieldRef { return &c.pool.connect_on_first_statement; },
        0, 0, Check::none, true, false},
+      {"pool", "global_variables_max_age_ms",
+       [](Config& c) -> FieldRef { return &c.pool.global_variables_max_age_ms; }, 0, 3600000, Check::none, true, false},
       {"protocol", "ob20_to_server", [](Config& c) -> FieldRef { return &c.protocol.ob20_to_server; }, 0, 0,
        Check::none, true, false},
       {"protocol", "ob20_to_client", [](Config& c) -> FieldRef { return &c.protocol.ob20_to_client; }, 0, 0,

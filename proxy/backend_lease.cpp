@@ -123,7 +123,8 @@ void BackendLease::acquire(ServerId server, const Needs& needs) {
 void BackendLease::open(ServerId server) {
   core::Stats::inc(env_.stats().route_connects_total);
   state_ = State::connecting;
-  held_.push_back(Held{std::make_unique<ServerConn>(env_, owner_), model_.vars().fresh_connection(env_.now_ms())});
+  held_.push_back(Held{std::make_unique<ServerConn>(env_, owner_),
+                       model_.vars().fresh_connection(env_.now_ms(), env_.global_variable_sets())});
   readying_ = held_.back().conn.get();
   ServerLogin login = login_;
   login.host_port = env_.directory().host_port(server);
@@ -229,6 +230,7 @@ void BackendLease::ready(Held& h, bool fresh) {
   // OceanBase session records go with the command (hand_over): after any reset the steps run.
   ob_info_ = std::move(r.ob_info);
   if (r.reset) {
+    note_reset_sent();
     core::Stats::inc(env_.stats().pool_resets_total);
     add(StepKind::reset, Command::reset_connection, {});
   }
@@ -278,6 +280,11 @@ void BackendLease::ready(Held& h, bool fresh) {
   }
 }
 
+void BackendLease::note_reset_sent() {
+  reset_sent_ms_ = env_.now_ms();
+  reset_sent_global_sets_ = env_.global_variable_sets();
+}
+
 // The session may send its command on the connection.
 void BackendLease::hand_over(Held& h) {
   if (current_ != nullptr && current_ != h.conn.get()) core::Stats::inc(env_.stats().route_switches_total);
@@ -311,6 +318,7 @@ void BackendLease::change_user(Held& h) {
   encode_com_change_user(cu, conn.capabilities(), payload);
   encode_packet(0, payload, out);
   change_user_in_.emplace(kMaxLoginPacketBytes);
+  note_reset_sent();
   LOG_DEBUG("pooled connection leaves its database (COM_CHANGE_USER) server=%s", conn.host_port().c_str());
   core::Stats::inc(env_.stats().server_bytes_sent_total, static_cast<int64_t>(out.size()));
   conn.write(out);
@@ -370,7 +378,7 @@ void BackendLease::on_change_user_data(Held& h, std::span<const uint8_t> data) {
     // Logged in again without a database: the server closed its statements and forgot the state.
     change_user_in_.reset();
     conn.statements().clear();
-    SessionState::changed_user(h.sync, env_.now_ms());
+    SessionState::changed_user(h.sync, reset_sent_ms_, reset_sent_global_sets_);
     changed_user_ = true;
     ready(h);
     return;
@@ -470,8 +478,9 @@ size_t BackendLease::on_conn_data(ServerConn& conn, std::span<const uint8_t> dat
 void BackendLease::finish_steps(Held& h) {
   bool began = std::find(steps_.begin(), steps_.end(), StepKind::begin) != steps_.end();
   if (ran_reset_) {
-    h.sync.baseline_ms = env_.now_ms();
-    h.sync.global_vars_version = 0;  // the globals of now, whose version is not known
+    h.sync.baseline_ms = reset_sent_ms_;
+    h.sync.global_sets = reset_sent_global_sets_;
+    h.sync.global_vars_version = 0;  // the globals of then, whose version is not known
   }
   model_.vars().mark_synced(h.sync);
   if (needs_.last_insert_id) h.sync.last_insert_id = model_.last_insert_id();

@@ -151,6 +151,7 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
   void ready(Held& h, bool fresh = false);
   void finish_steps(Held& h);
   void change_user(Held& h);
+  void note_reset_sent();
   void on_change_user_data(Held& h, std::span<const uint8_t> data);
   // The connection being readied broke the protocol or went quiet: it goes, the command fails.
   void lose(ServerConn& conn, const std::string& why);
@@ -179,6 +180,9 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
   std::vector<StepKind> steps_;
   size_t step_ = 0;
   bool ran_reset_ = false;
+  // When the reset or COM_CHANGE_USER under way was sent: the global values it gives are of then.
+  uint64_t reset_sent_ms_ = 0;
+  uint64_t reset_sent_global_sets_ = 0;
   std::vector<protocol::ObSessionRecord> ob_info_;           // session records for the command (hand_over)
   bool changed_user_ = false;                                // the connection being readied answered COM_CHANGE_USER
   std::optional<protocol::PacketAssembler> change_user_in_;  // its answer (an auth switch, OK, ERR)

@@ -72,6 +72,7 @@ struct SharedState {
   std::atomic<int64_t> clients{0};  // client sessions over all workers (client_max_connections)
   std::atomic<uint32_t> next_connection_id{1};
   std::atomic<uint64_t> sessions_handed_over{0};  // hot upgrade: moved to the new process
+  std::atomic<uint64_t> global_variable_sets{0};  // SessionLoop::global_variable_sets
   std::atomic<bool> draining{false};
   SSL_CTX* tls = nullptr;
   std::vector<ProxyWorker*> workers;  // fixed once started
@@ -133,6 +134,10 @@ class ProxyWorker final : public SessionEnv {
   routing::RoutePolicy route_policy() const override { return route_policy_; }
   const BackendInfo& backend() const override { return backend_; }
   SSL_CTX* client_tls() const override { return shared_.tls; }
+  uint64_t global_variable_sets() const override {
+    return shared_.global_variable_sets.load(std::memory_order_acquire);
+  }
+  void note_global_variable_set() override { shared_.global_variable_sets.fetch_add(1, std::memory_order_acq_rel); }
   Conn* connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err,
                 uint32_t opener) override;
   void lookup_credential(const CredentialQuery& query, uint64_t token, CredentialCallback callback) override;

@@ -105,6 +105,10 @@ class SessionLoop {
   virtual SSL_CTX* client_tls() const = 0;
   // The session has finished closing and may be destroyed (after the loop iteration).
   virtual void session_finished(ClientSession* session) = 0;
+  // SET GLOBALs that succeeded through odp, counted over all workers (Baseline::global_sets), and
+  // the count's step when one more did.
+  virtual uint64_t global_variable_sets() const { return 0; }
+  virtual void note_global_variable_set() {}
   // routing.route_policy, parsed when the configuration changes (not per statement).
   virtual routing::RoutePolicy route_policy() const {
     routing::RoutePolicy p = routing::RoutePolicy::follower_first;

@@ -207,6 +207,8 @@ void ClientSession::after_response() {
     model_.learn_ob_session_info(ob_records_);
   }
   ReadBack rb = model_.apply(*facts_, exchange_.outcome(), sync);
+  // Sessions that log in from now on see the new global values on any connection.
+  if (facts_->sets_global_variables && !exchange_.outcome().error) env_.note_global_variable_set();
   if (!plan_.table_name.empty() && exchange_.outcome().partition_missed()) {
     // An OBServer ran the statement but its partition is not local there: the route was stale.
     core::Stats::inc(env_.stats().route_partition_misses_total);

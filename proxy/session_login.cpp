@@ -418,7 +418,8 @@ ServerLogin ClientSession::make_server_login() const {
 // The session's identity is known (login or COM_CHANGE_USER): the model starts a new history and
 // new server connections log in as it.
 void ClientSession::start_identity(SessionIdentity identity) {
-  model_.start(std::move(identity), env_.now_ms());
+  model_.start(std::move(identity), env_.now_ms(), env_.global_variable_sets(),
+               env_.config().pool.global_variables_max_age_ms);
   const SessionIdentity& id = model_.identity();
   lease_.set_dialect(env_.directory().dialect(id.login.cluster, id.login.tenant, id.login.user, id.client_caps,
                                               id.charset, id.mariadb_ext_caps, id.attributes));

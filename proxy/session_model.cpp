@@ -42,9 +42,12 @@ std::string ReadBack::sql() const {
   return sql;
 }
 
-void SessionModel::start(SessionIdentity identity, uint64_t now_ms) {
+void SessionModel::start(SessionIdentity identity, uint64_t now_ms, uint64_t global_sets,
+                         uint64_t globals_max_age_ms) {
   identity_ = std::move(identity);
   login_ms_ = now_ms;
+  global_sets_ = global_sets;
+  globals_max_age_ms_ = globals_max_age_ms;
   vars_.reset(identity_.login_database);
   ties_ = TieSet{};
   autocommit_ = true;
@@ -70,6 +73,8 @@ Baseline SessionModel::baseline() const {
   b.interactive = (identity_.client_caps & INTERACTIVE) != 0;
   b.login_ms = login_ms_;
   b.global_vars_version = global_vars_version_;
+  b.global_sets = global_sets_;
+  b.globals_max_age_ms = globals_max_age_ms_;
   return b;
 }
 
@@ -100,8 +105,7 @@ ReadBack SessionModel::apply(const StatementFacts& facts, const ResponseOutcome&
     statements_.clear();
     if (sync != nullptr) {
       // The server took its globals of now: at least as new as the session's login.
-      uint64_t baseline = std::max(sync->baseline_ms, login_ms_);
-      *sync = vars_.fresh_connection(baseline);
+      *sync = vars_.fresh_connection(std::max(sync->baseline_ms, login_ms_), std::max(sync->global_sets, global_sets_));
       // COM_CHANGE_USER resets session tracking; COM_RESET_CONNECTION too (on MariaDB), and both
       // drop IGNORE_SPACE from sql_mode: the next statement's replay turns them back on.
       sync->tracking = false;

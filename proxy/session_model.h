@@ -84,7 +84,9 @@ class SessionModel {
   // --- identity and login --------------------------------------------------------------------
   const SessionIdentity& identity() const { return identity_; }
   // Logged in (or COM_CHANGE_USER succeeded): a new history begins with the login's database.
-  void start(SessionIdentity identity, uint64_t now_ms = 0);
+  // `global_sets`, `globals_max_age_ms`: Baseline's (how old the global values of a connection it
+  // takes may be).
+  void start(SessionIdentity identity, uint64_t now_ms = 0, uint64_t global_sets = 0, uint64_t globals_max_age_ms = 0);
   Baseline baseline() const;
   // OceanBase: the tenant's global-variables version the session's own login saw (0: unknown;
   // start() clears it; not serialised: a moved session falls back on its login time).
@@ -169,6 +171,8 @@ class SessionModel {
   bool autocommit_ = true;
   std::string held_begin_;
   int64_t global_vars_version_ = 0;
+  uint64_t global_sets_ = 0;
+  uint64_t globals_max_age_ms_ = 0;
   bool keeps_results_ = false;
   uint64_t last_insert_id_ = 0;
   routing::Consistency consistency_ = routing::Consistency::unset;

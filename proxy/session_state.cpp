@@ -200,9 +200,16 @@ SessionState::Replay SessionState::plan(const ConnSync& sync, const Baseline& ba
   }
   // Another session's connection keeps what no value undoes: its user variables (a variable set
   // to NULL keeps its type), privileged variables another user could not set back, state marked
-  // dirty (a lock...), and global values older than this session's login.
-  const bool same_globals = base.global_vars_version != 0 && sync.global_vars_version == base.global_vars_version;
-  r.reset = !same_history && (sync.dirty || have->exclusive || (sync.baseline_ms < base.login_ms && !same_globals));
+  // dirty (a lock...), and global values older than this session's login. OceanBase numbers the
+  // globals (a version no older: values no older, however old the connection). Else by time: from
+  // before a SET GLOBAL odp saw succeed since, or older than the login by globals_max_age_ms (what
+  // a SET GLOBAL straight on a server may take to reach new sessions).
+  const bool versioned = base.global_vars_version != 0 && sync.global_vars_version != 0;
+  const bool older_globals =
+      versioned ? sync.global_vars_version < base.global_vars_version
+                : sync.global_sets < base.global_sets ||
+                      (sync.baseline_ms < base.login_ms && base.login_ms - sync.baseline_ms >= base.globals_max_age_ms);
+  r.reset = !same_history && (sync.dirty || have->exclusive || older_globals);
   if (!r.reset && sync.tracking && have == &want) return r;
   SessionVars after_reset;
   if (r.reset) {
@@ -270,23 +277,25 @@ void SessionState::mark_synced(ConnSync& sync) const {
   sync.needs_baseline = false;
 }
 
-void SessionState::changed_user(ConnSync& sync, uint64_t now_ms) {
+void SessionState::changed_user(ConnSync& sync, uint64_t now_ms, uint64_t global_sets) {
   sync.applied = std::make_shared<const SessionVars>();  // owner 0 (a login's state), no database
   sync.dirty = false;
   sync.tracking = false;
   sync.needs_baseline = true;
   sync.baseline_ms = now_ms;
   sync.global_vars_version = 0;  // of now: unknown
+  sync.global_sets = global_sets;
   sync.last_insert_id = 0;
 }
 
-ConnSync SessionState::fresh_connection(uint64_t now_ms) const {
+ConnSync SessionState::fresh_connection(uint64_t now_ms, uint64_t global_sets) const {
   auto v = std::make_shared<SessionVars>();
   v->owner = 0;
   v->database = vars_->database;
   ConnSync s;
   s.applied = std::move(v);
   s.baseline_ms = now_ms;
+  s.global_sets = global_sets;
   return s;
 }
 

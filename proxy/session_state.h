@@ -79,6 +79,13 @@ struct Baseline {
   // OceanBase: the tenant's global-variables version at the session's login (0: unknown). A
   // connection that logged in under the same version has the same global values, however old.
   int64_t global_vars_version = 0;
+  // SET GLOBALs odp had seen succeed (over all workers) when the session logged in: a connection
+  // whose baseline came before one of them is reset whatever its age.
+  uint64_t global_sets = 0;
+  // pool.global_variables_max_age_ms: how much older than the session's login a connection's
+  // global values may be (a SET GLOBAL straight on a server reaches new sessions within it;
+  // 0 = not at all older: every connection that logged in or was reset before is reset).
+  uint64_t globals_max_age_ms = 0;
 };
 // The value that puts `name` back where a fresh login of this dialect had it ("DEFAULT" for most).
 std::string baseline_literal(std::string_view lower_name, const Baseline& base);
@@ -99,6 +106,7 @@ struct ConnSync {
   bool needs_baseline = false;      // reset: IGNORE_SPACE / interactive wait_timeout are gone
   uint64_t baseline_ms = 0;         // when it logged in or was last reset: its global values are of then
   int64_t global_vars_version = 0;  // OceanBase: the globals' version at its login (0: unknown)
+  uint64_t global_sets = 0;         // Baseline::global_sets as of baseline_ms (read before it, if anything)
 };
 
 class SessionState {
@@ -152,11 +160,12 @@ class SessionState {
   void mark_synced(ConnSync& sync) const;
   // The connection answered COM_CHANGE_USER without a database at `now_ms`: it has a fresh login's
   // state (no database, no variables, session tracking off, the login dialect's values gone) and
-  // the global values of now. (What LAST_INSERT_ID() answers on it is not known: the caller
-  // replays it when asked for, as after a reset.)
-  static void changed_user(ConnSync& sync, uint64_t now_ms);
+  // the global values of then (`global_sets`: Baseline::global_sets read when it was sent). (What
+  // LAST_INSERT_ID() answers on it is not known: the caller replays it when asked for, as after a
+  // reset.)
+  static void changed_user(ConnSync& sync, uint64_t now_ms, uint64_t global_sets);
   // A connection that just logged in with the current database and no variables set.
-  ConnSync fresh_connection(uint64_t now_ms = 0) const;
+  ConnSync fresh_connection(uint64_t now_ms = 0, uint64_t global_sets = 0) const;
 
   size_t system_variable_count() const { return vars_->sysvars.size(); }
   size_t user_variable_count() const { return vars_->uservars.size(); }

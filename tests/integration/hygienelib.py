@@ -384,9 +384,10 @@ def _differing_lines(want, got, limit=400):
     return " | ".join(wl)[:limit], " | ".join(gl)[:limit]
 
 
-def compare(unit, protocol, binary, scenario, pool_max=1):
-    """Runs `scenario` directly, then through a private odp (or ODP_PORT in the mechanics check);
-    returns an Outcome listing the observations that differ."""
+def compare(unit, protocol, binary, scenario, pool_max=1, pool_extra=None):
+    """Runs `scenario` directly, then through a private odp (or ODP_PORT in the mechanics check)
+    whose [pool] has max_server_connections = pool_max and `pool_extra`; returns an Outcome
+    listing the observations that differ."""
     out = Outcome(unit)
     direct = Run(unit, "direct", L.DIRECT_PORT, protocol, binary)
     try:
@@ -400,7 +401,8 @@ def compare(unit, protocol, binary, scenario, pool_max=1):
         finally:
             other.close_all()
     else:
-        odp = L.start_private_odp({"pool": {"max_server_connections": pool_max}}, workers=1)
+        odp = L.start_private_odp({"pool": dict({"max_server_connections": pool_max}, **(pool_extra or {}))},
+                                  workers=1)
         try:
             other = Run(unit, "odp", odp.port, protocol, binary, odp)
             try:
@@ -537,13 +539,14 @@ def main(cases, doc, argv):
     passed = failed = 0
     try:
         _do(setup)
-        for name, (scenario, pool) in subs.items():
+        for name, (scenario, pool, *pool_extra) in subs.items():
             if only and name not in only:
                 continue
             unit = "case %d [%s] %s" % (case, protocol, name)
             t0 = time.monotonic()
             try:
-                out = compare(unit, protocol, argv[1], scenario, pool_max=pool)
+                out = compare(unit, protocol, argv[1], scenario, pool_max=pool,
+                              pool_extra=pool_extra[0] if pool_extra else None)
             except MechanicsError as e:
                 failed += 1
                 print("--- FAIL %s: the test itself: %s" % (unit, e), flush=True)

@@ -235,10 +235,16 @@ def case11(protocol):
     return {v: (scenario(v), pool_for(v)) for v in VARIANTS}
 
 
+ADMIN_USER, ADMIN_PASSWORD = "hyg_admin", "hyg_admin"
+
+
 def case12(protocol):
+    """Global values: a pooled connection's are of its login (or last reset). A new session takes
+    one at most pool.global_variables_max_age_ms older than its login without a reset, so a SET
+    GLOBAL straight on a server reaches new sessions within that time, and one through odp at once."""
     saved = {}
 
-    def run(r):
+    def straight_on_server(r):
         r.connect("X")
         wx = r.where("X")
         r.q("X", "SELECT @@SESSION.sql_mode = @@GLOBAL.sql_mode", expect="row: 1")
@@ -246,20 +252,47 @@ def case12(protocol):
         before = r.reuses()
         on_every_server("SET GLOBAL sql_mode = 'ANSI_QUOTES'")
         try:
+            time.sleep(0.5)  # past the private odp's max age (300 ms)
             r.connect("B")
             r.q("B", "SELECT @@SESSION.sql_mode, @@GLOBAL.sql_mode", expect="row: ANSI_QUOTES ANSI_QUOTES")
             r.proof(wx, r.where("B"), True, before)
         finally:
-            restore()
+            restore_modes()
+
+    def through_odp(r):
+        # The max age is ten minutes here: only odp's count of the SET GLOBALs it saw resets A's
+        # connection before B, who logged in after the SET GLOBAL, uses it.
+        r.connect("A")
+        wa = r.where("A")
+        r.q("A", "SELECT @@SESSION.sql_mode = @@GLOBAL.sql_mode", expect="row: 1")
+        wait_gone(r, "A")
+        before = r.reuses()
+        try:
+            r.connect("X", user=ADMIN_USER, password=ADMIN_PASSWORD)
+            r.q("X", "SET GLOBAL sql_mode = 'ANSI_QUOTES'", expect="^ok")
+            wait_gone(r, "X")
+            r.connect("B")
+            r.q("B", "SELECT @@SESSION.sql_mode, @@GLOBAL.sql_mode", expect="row: ANSI_QUOTES ANSI_QUOTES")
+            r.proof(wa, r.where("B"), True, before)
+        finally:
+            restore_modes()
 
     def setup():
         for i in range(1, len(L.SERVER_PORTS) + 1):
             saved[i] = L.root_sql("SELECT @@GLOBAL.sql_mode", i).strip()
+        on_every_server("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'; GRANT SUPER ON *.* TO '%s'@'%%'; GRANT SELECT ON test.* TO '%s'@'%%'"
+                        % (ADMIN_USER, ADMIN_PASSWORD, ADMIN_USER, ADMIN_USER))
 
-    def restore():
+    def restore_modes():
         for i, mode in saved.items():
             L.root_sql("SET GLOBAL sql_mode = '%s'" % mode, i)
-    return {"new_client_sees_new_global": (run, 1)}, setup, restore
+
+    def cleanup():
+        restore_modes()
+        on_every_server("DROP USER IF EXISTS '%s'@'%%'" % ADMIN_USER)
+    return ({"new_client_sees_new_global": (straight_on_server, 1, {"global_variables_max_age_ms": 300}),
+             "set_global_through_odp_counts_at_once": (through_odp, 2, {"global_variables_max_age_ms": 600000})},
+            setup, cleanup)
 
 
 def case13(protocol):

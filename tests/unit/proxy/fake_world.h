@@ -93,6 +93,8 @@ class FakeEnv final : public proxy::SessionEnv, public ServerWorld, public Clien
   const admin::Config& config() const override { return sc_.config; }
   const proxy::BackendInfo& backend() const override { return backend_; }
   SSL_CTX* client_tls() const override { return nullptr; }
+  uint64_t global_variable_sets() const override { return global_variable_sets_; }
+  void note_global_variable_set() override { ++global_variable_sets_; }
   proxy::Conn* connect(const std::string& host_port, uint32_t timeout_ms, core::StreamHandler* handler, int& err,
                        uint32_t opener) override;
   void lookup_credential(const proxy::CredentialQuery& query, uint64_t token,
@@ -158,6 +160,7 @@ class FakeEnv final : public proxy::SessionEnv, public ServerWorld, public Clien
   Scenario sc_;
   Sim sim_;
   core::Stats stats_;
+  uint64_t global_variable_sets_ = 0;
   proxy::BackendInfo backend_;
   FakeCluster cluster_;
   FakeTopology topology_;

@@ -130,7 +130,7 @@ TEST_CASE("session state: a connection left in a database logs in again for a se
   CHECK_FALSE(r.init_db);
   CHECK(r.set_sql.empty());
   CHECK_FALSE(r.empty());
-  SessionState::changed_user(conn, 5);
+  SessionState::changed_user(conn, 5, 0);
   CHECK_FALSE(conn.dirty);
   CHECK(conn.applied->database.empty());
   Baseline base;
@@ -235,6 +235,35 @@ TEST_CASE("session state: OceanBase session records go to the session's connecti
   CHECK(r.ob_info.size() == 2);
 }
 
+TEST_CASE("session state: a connection's global values may be older than the login by the max age, not past a SET GLOBAL") {
+  SessionState a, b;
+  a.reset("test");
+  b.reset("test");
+  ConnSync conn = a.fresh_connection(1000, 3);  // logged in at 1000 ms, after odp's third SET GLOBAL
+  a.mark_synced(conn);
+  Baseline later;
+  later.globals_max_age_ms = 1000;
+  later.global_sets = 3;
+  later.login_ms = 1999;  // 999 ms after the connection's values: young enough
+  CHECK_FALSE(b.plan(conn, later).reset);
+  later.login_ms = 2000;  // as old as the bound: reset
+  CHECK(b.plan(conn, later).reset);
+  later.login_ms = 1500;
+  later.global_sets = 4;  // a SET GLOBAL succeeded through odp since the connection's login
+  CHECK(b.plan(conn, later).reset);
+  later.login_ms = 1000;  // even within the same millisecond
+  CHECK(b.plan(conn, later).reset);
+  CHECK_FALSE(a.plan(conn, later).reset);  // its own connection keeps its own values
+  // A connection younger than the login is never reset for its globals.
+  later.global_sets = 3;
+  later.login_ms = 500;
+  later.globals_max_age_ms = 0;
+  CHECK_FALSE(b.plan(conn, later).reset);
+  // Max age 0: any connection from before the login is reset.
+  later.login_ms = 1001;
+  CHECK(b.plan(conn, later).reset);
+}
+
 TEST_CASE("session state: OceanBase connections under the same global-variables version need no reset") {
   SessionState a, b;
   a.reset("test");
@@ -248,6 +277,11 @@ TEST_CASE("session state: OceanBase connections under the same global-variables 
   CHECK_FALSE(b.plan(conn, later).reset);  // the same globals: nothing to reset for
   later.global_vars_version = 8;           // a SET GLOBAL since
   CHECK(b.plan(conn, later).reset);
+  later.globals_max_age_ms = 60000;  // the version says so, however young the connection
+  CHECK(b.plan(conn, later).reset);
+  later.globals_max_age_ms = 0;
+  later.global_vars_version = 6;  // the connection's globals are newer than the login's
+  CHECK_FALSE(b.plan(conn, later).reset);
   later.global_vars_version = 0;  // unknown: by time
   CHECK(b.plan(conn, later).reset);
   conn.global_vars_version = 0;
