@@ -42,8 +42,7 @@ std::string ReadBack::sql() const {
   return sql;
 }
 
-void SessionModel::start(SessionIdentity identity, uint64_t now_ms, uint64_t global_sets,
-                         uint64_t globals_max_age_ms) {
+void SessionModel::start(SessionIdentity identity, uint64_t now_ms, uint64_t global_sets, uint64_t globals_max_age_ms) {
   identity_ = std::move(identity);
   login_ms_ = now_ms;
   global_sets_ = global_sets;

@@ -235,7 +235,8 @@ TEST_CASE("session state: OceanBase session records go to the session's connecti
   CHECK(r.ob_info.size() == 2);
 }
 
-TEST_CASE("session state: a connection's global values may be older than the login by the max age, not past a SET GLOBAL") {
+TEST_CASE(
+    "session state: a connection's global values may be older than the login by the max age, not past a SET GLOBAL") {
   SessionState a, b;
   a.reset("test");
   b.reset("test");
