@@ -42,6 +42,30 @@ for ((round = 1; round <= ROUNDS; round++)); do
     echo "round $round | odp $m mode | $q queries | $(((c1 - c0) * 1000000 / tick / q)) us CPU per query"
   done
 done
+# Logins (issue 12): connect + SELECT 1 + close with build/odp_churn_client, one after the other and
+# over 32 threads, on the same five paths; then odp's CPU per login in each mode. In oceanbase mode
+# every login is a proxy login of its own on the server (the server checks the client's token).
+churn=${CHURN_CLIENT:-$(dirname "$0")/../../build/odp_churn_client}
+if [[ -x $churn ]]; then
+  for ((round = 1; round <= ROUNDS; round++)); do
+    for kind in "sequential:500:1" "32 parallel:960:32"; do
+      IFS=: read -r k n par <<<"$kind"
+      for p in $paths; do
+        r=$("$churn" --host 127.0.0.1 --port "$p" --user app --password app --db test --count "$n" --parallel "$par" |
+          tail -1 | grep -oE "errors=[0-9]+|median_us=[0-9.]+|cycles_per_s=[0-9.]+" | tr '\n' ' ')
+        echo "round $round | logins $k | ${name[$p]} | $r"
+      done
+    done
+    for mode in "oceanbase:$OB_ODP:$OB_DIR" "mysql:$MY_ODP:$MY_DIR"; do
+      IFS=: read -r m port dir <<<"$mode"
+      pid=$(cat "$dir/odp.pid")
+      c0=$(cpu "$pid")
+      "$churn" --host 127.0.0.1 --port "$port" --user app --password app --db test --count 500 >/dev/null
+      c1=$(cpu "$pid")
+      echo "round $round | odp $m mode | $(((c1 - c0) * 1000000 / tick / 500)) us CPU per login (500 logins)"
+    done
+  done
+fi
 for p in $((OB_BASE + 1)) $((MY_BASE + 1)); do
   mariadb --no-defaults --skip-ssl -h127.0.0.1 -P"$p" -uapp -papp -e "DROP DATABASE IF EXISTS test_obbench"
 done
