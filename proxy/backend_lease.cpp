@@ -83,8 +83,17 @@ void BackendLease::acquire(ServerId server, const Needs& needs) {
   target_ = server;
   changed_user_ = false;
   if (needs.fresh_login) {
-    // Beside the pool's cap, as a client's login is: the pool trims idle connections later.
+    // A login of its own takes a slot under the cap like any connection: at the cap it waits in
+    // line, and an idle connection (of any dialect) gives its slot up for it.
     if (kept) release(false);
+    ServerPool* pool = env_.pool();
+    if (pool != nullptr && !pool->may_open(server)) {
+      release(false);
+      core::Stats::inc(env_.stats().pool_waits_total);
+      state_ = State::waiting;
+      pool->wait(this, PoolKey{server, kOwnConnectionDialect}, env_.now_ms());
+      return;
+    }
     open(server);
     return;
   }

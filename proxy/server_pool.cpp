@@ -103,8 +103,8 @@ ServerPool::Ticket ServerPool::release(PoolKey key, PooledConn pooled, uint64_t 
     return {};
   }
   if (limits_.max_per_server != 0 && ps.open > limits_.max_per_server) {
-    // Over the cap (a login's own connection, opened beside it, or a cap lowered live): the
-    // connection given back closes, so the server sees no more than the cap once it is idle.
+    // Over the cap (lowered live): the connection given back closes, so the server sees no more
+    // than the cap once it is idle.
     pooled.conn->quit();
     graveyard_.push_back(std::move(pooled.conn));
     return {};

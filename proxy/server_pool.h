@@ -25,6 +25,11 @@
 
 namespace odp::proxy {
 
+// The dialect a waiter names when no pooled connection can serve it, only a slot of its own (a
+// proxy login in oceanbase mode: the server checks the client's token on a connection of its own).
+// No connection has it, so what is given back ahead of such a waiter closes and frees its slot.
+inline constexpr DialectId kOwnConnectionDialect = 0xFFFFFFFF;
+
 struct PoolKey {
   ServerId server = kNoServer;
   DialectId dialect = 0;

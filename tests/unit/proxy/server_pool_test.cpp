@@ -132,7 +132,7 @@ TEST_CASE("pool: at the cap sessions wait in line; a connection given back goes 
   CHECK(r.pool.waiting_count() == 0);
 }
 
-TEST_CASE("pool: a connection given back over the cap (a login's own) closes; at the cap it stays") {
+TEST_CASE("pool: a connection given back over the cap (a cap lowered live) closes; at the cap it stays") {
   Rig r;  // cap 2 per server
   PoolKey key{4, 1};
   r.pool.opened(4);
@@ -211,6 +211,37 @@ TEST_CASE("pool: the first waiter is served first, whatever the dialect of what 
   CHECK(first.heard == std::vector<std::string>{"slot"});
   CHECK(second.heard.empty());
   CHECK(r.pool.waiting_count() == 1);
+}
+
+TEST_CASE("pool: a waiter for a connection of its own (a proxy login) gets a slot, never a pooled connection") {
+  Rig r;
+  PoolKey dialect{4, 1}, own{4, kOwnConnectionDialect};
+  r.pool.opened(4);
+  r.pool.opened(4);
+  CHECK_FALSE(r.pool.may_open(4));
+  // At the cap with an idle connection of a session's dialect: it gives its slot up.
+  r.pool.release(dialect, PooledConn{r.conn(4), {}}, 1);
+  CHECK(r.pool.idle_count() == 1);
+  OpeningWaiter login;
+  login.pool = &r.pool;
+  login.server = 4;
+  r.pool.wait(&login, own, 2);
+  CHECK(r.pool.idle_count() == 0);
+  r.pool.closed(4);
+  r.pool.run_wakeups(3);
+  CHECK(login.heard == std::vector<std::string>{"slot"});
+  // Nothing idle: a connection given back while it waits is closed for it, not handed over.
+  OpeningWaiter second;
+  second.pool = &r.pool;
+  second.server = 4;
+  r.pool.wait(&second, own, 4);
+  r.pool.release(dialect, PooledConn{r.conn(4), {}}, 5);
+  r.pool.run_wakeups(5);
+  CHECK(second.heard.empty());
+  CHECK(second.got == nullptr);
+  r.pool.closed(4);
+  r.pool.run_wakeups(6);
+  CHECK(second.heard == std::vector<std::string>{"slot"});
 }
 
 TEST_CASE("pool: the automatic cap follows the machine") {
