@@ -244,38 +244,32 @@ def case12(protocol):
     GLOBAL straight on a server reaches new sessions within that time, and one through odp at once."""
     saved = {}
 
+    def scenario(set_global):
+        def run(r):
+            r.connect("A")
+            wa = r.where("A")
+            r.q("A", "SELECT @@SESSION.sql_mode = @@GLOBAL.sql_mode", expect="row: 1")
+            wait_gone(r, "A")
+            before = r.reuses()
+            try:
+                set_global(r)
+                r.connect("B")
+                r.q("B", "SELECT @@SESSION.sql_mode, @@GLOBAL.sql_mode", expect="row: ANSI_QUOTES ANSI_QUOTES")
+                r.proof(wa, r.where("B"), True, before)
+            finally:
+                restore_modes()
+        return run
+
     def straight_on_server(r):
-        r.connect("X")
-        wx = r.where("X")
-        r.q("X", "SELECT @@SESSION.sql_mode = @@GLOBAL.sql_mode", expect="row: 1")
-        wait_gone(r, "X")
-        before = r.reuses()
         on_every_server("SET GLOBAL sql_mode = 'ANSI_QUOTES'")
-        try:
-            time.sleep(0.5)  # past the private odp's max age (300 ms)
-            r.connect("B")
-            r.q("B", "SELECT @@SESSION.sql_mode, @@GLOBAL.sql_mode", expect="row: ANSI_QUOTES ANSI_QUOTES")
-            r.proof(wx, r.where("B"), True, before)
-        finally:
-            restore_modes()
+        time.sleep(0.5)  # past the private odp's max age (300 ms)
 
     def through_odp(r):
         # The max age is ten minutes here: only odp's count of the SET GLOBALs it saw resets A's
         # connection before B, who logged in after the SET GLOBAL, uses it.
-        r.connect("A")
-        wa = r.where("A")
-        r.q("A", "SELECT @@SESSION.sql_mode = @@GLOBAL.sql_mode", expect="row: 1")
-        wait_gone(r, "A")
-        before = r.reuses()
-        try:
-            r.connect("X", user=ADMIN_USER, password=ADMIN_PASSWORD)
-            r.q("X", "SET GLOBAL sql_mode = 'ANSI_QUOTES'", expect="^ok")
-            wait_gone(r, "X")
-            r.connect("B")
-            r.q("B", "SELECT @@SESSION.sql_mode, @@GLOBAL.sql_mode", expect="row: ANSI_QUOTES ANSI_QUOTES")
-            r.proof(wa, r.where("B"), True, before)
-        finally:
-            restore_modes()
+        r.connect("X", user=ADMIN_USER, password=ADMIN_PASSWORD)
+        r.q("X", "SET GLOBAL sql_mode = 'ANSI_QUOTES'", expect="^ok")
+        wait_gone(r, "X")
 
     def setup():
         for i in range(1, len(L.SERVER_PORTS) + 1):
@@ -290,9 +284,13 @@ def case12(protocol):
     def cleanup():
         restore_modes()
         on_every_server("DROP USER IF EXISTS '%s'@'%%'" % ADMIN_USER)
-    return ({"new_client_sees_new_global": (straight_on_server, 1, {"global_variables_max_age_ms": 300}),
-             "set_global_through_odp_counts_at_once": (through_odp, 2, {"global_variables_max_age_ms": 600000})},
-            setup, cleanup)
+    subs = {"new_client_sees_new_global": (scenario(straight_on_server), 1, {"global_variables_max_age_ms": 300})}
+    if not L.OCEANBASE:
+        # (In oceanbase mode B's first statement runs on the connection of B's own login, and the
+        # server's global-variables version, not odp's count, says what a connection has.)
+        subs["set_global_through_odp_counts_at_once"] = (scenario(through_odp), 2,
+                                                          {"global_variables_max_age_ms": 600000})
+    return subs, setup, cleanup
 
 
 def case13(protocol):
