@@ -88,6 +88,19 @@ ClientSession::RouteOutcome ClientSession::plan_route(const routing::ClassifiedS
     env_.request_table(id.login.cluster, id.login.tenant, std::string(r.table_database), std::string(r.table_name));
     return RouteOutcome::wait;
   }
+  // What may be sent again holds wherever the statement goes (also without any topology).
+  plan_.retryable = r.retryable;
+  plan_.starts_transaction = req.starts_transaction;
+  if (req.starts_transaction) plan_.begin_sql = model_.held_begin();  // "" when autocommit is off
+  plan_.replayable_read = r.replayable_read;
+  plan_.rerunnable_transaction_start = r.rerunnable_transaction_start;
+  if (r.has_table) {
+    plan_.table_database.assign(r.table_database);
+    plan_.table_name.assign(r.table_name);
+  } else {
+    plan_.table_database.clear();
+    plan_.table_name.clear();
+  }
   if (r.outcome == routing::StatementRoute::Outcome::route) {
     ServerDirectory& dir = env_.directory();
     for (uint8_t i = 0; i < r.count; ++i) {
@@ -97,18 +110,6 @@ ClientSession::RouteOutcome ClientSession::plan_route(const routing::ClassifiedS
     plan_.reason = r.reason;
     plan_.generation = r.generation;
     plan_.weak = r.weak;
-    plan_.retryable = r.retryable;
-    plan_.starts_transaction = req.starts_transaction;
-    if (req.starts_transaction) plan_.begin_sql = model_.held_begin();  // "" when autocommit is off
-    plan_.replayable_read = r.replayable_read;
-    plan_.rerunnable_transaction_start = r.rerunnable_transaction_start;
-    if (r.has_table) {
-      plan_.table_database.assign(r.table_database);
-      plan_.table_name.assign(r.table_name);
-    } else {
-      plan_.table_database.clear();
-      plan_.table_name.clear();
-    }
     if (r.weak) core::Stats::inc(env_.stats().route_weak_reads_total);
     if (r.to_leader) core::Stats::inc(env_.stats().route_leader_total);
     if (plan_.count > 0) return RouteOutcome::go;

@@ -2,17 +2,39 @@
 
 namespace odp::routing {
 
+namespace {
+// Re-sendable elsewhere: nothing ties the session to its connection, and no transaction has run a
+// statement yet.
+bool resendable(const StatementRouteRequest& req, const ClassifiedSql& c) {
+  return !req.tied && !c.multi_statement;
+}
+
+bool may_resend_unran(const StatementRouteRequest& req, const ClassifiedSql& c) {
+  return resendable(req, c) && (!req.in_transaction || req.starts_transaction);
+}
+
+bool names_table(const ClassifiedSql& c) {
+  return c.table_count > 0 && c.type != StmtType::ddl && c.type != StmtType::show;
+}
+}  // namespace
+
 StatementRoute route_statement(const StatementRouteRequest& req) {
   StatementRoute out;
-  const ClusterTopology* ct = req.snapshot != nullptr ? req.snapshot->find_cluster(req.cluster) : nullptr;
-  if (ct == nullptr || ct->servers.empty()) return out;
-  out.generation = req.snapshot->generation;
   static const ClassifiedSql kNoStatement{};
   const ClassifiedSql& c = req.sql != nullptr ? *req.sql : kNoStatement;
+  const ClusterTopology* ct = req.snapshot != nullptr ? req.snapshot->find_cluster(req.cluster) : nullptr;
+  if (ct == nullptr || ct->servers.empty()) {
+    // Nothing known of the cluster yet (before its first discovery: a new process, just after a
+    // hot upgrade): the caller sends the statement to its configured servers. A 4038 from there is
+    // a stale route like any other, hidden once the locations have come.
+    out.retryable = names_table(c) && may_resend_unran(req, c);
+    return out;
+  }
+  out.generation = req.snapshot->generation;
 
   const TableEntry* entry = nullptr;
   bool location_pending = false;  // the table's location did not come in time: routed without it
-  if (c.table_count > 0 && c.type != StmtType::ddl && c.type != StmtType::show) {
+  if (names_table(c)) {
     std::string_view db = c.tables[0].database.empty() ? req.database : c.tables[0].database;
     std::string_view table = c.tables[0].table;
     entry = ct->find_table(req.tenant, db, table);
@@ -26,7 +48,9 @@ StatementRoute route_statement(const StatementRouteRequest& req) {
       out.table_name = table;
       return out;
     }
-    location_pending = entry == nullptr && ct->discovered && !db.empty() && !ct->known_missing(req.tenant, db, table);
+    // (Before the first discovery nothing is known missing: the table may be anywhere.)
+    location_pending =
+        entry == nullptr && !db.empty() && (!ct->discovered || !ct->known_missing(req.tenant, db, table));
     if (entry != nullptr || location_pending) {
       out.has_table = true;
       out.table_database = db;
@@ -56,18 +80,14 @@ StatementRoute route_statement(const StatementRouteRequest& req) {
   out.reason = d.reason;
   out.weak = in.weak;
   out.to_leader = d.to_leader;
-  // Re-sendable elsewhere: nothing ties the session to its connection, and no transaction has
-  // run a statement yet (a read may also run again after its server died mid-answer).
-  const bool resendable = !req.tied && !c.multi_statement;
-  const bool free = resendable && !req.in_transaction;
   // (A table whose location is still on its way counts: a 4038 from the server the statement went
-  // to without it is hidden the same way, once the location has come.)
-  out.retryable =
-      (entry != nullptr || location_pending) && resendable && (!req.in_transaction || req.starts_transaction);
-  out.replayable_read = single_read && free;
+  // to without it is hidden the same way, once the location has come. A read may also run again
+  // after its server died mid-answer.)
+  out.retryable = (entry != nullptr || location_pending) && may_resend_unran(req, c);
+  out.replayable_read = single_read && resendable(req, c) && !req.in_transaction;
   const bool transactional = c.type == StmtType::select || c.type == StmtType::insert || c.type == StmtType::replace ||
                              c.type == StmtType::update || c.type == StmtType::delete_;
-  out.rerunnable_transaction_start = resendable && req.starts_transaction && transactional;
+  out.rerunnable_transaction_start = resendable(req, c) && req.starts_transaction && transactional;
   out.outcome = out.count > 0 ? StatementRoute::Outcome::route : StatementRoute::Outcome::no_topology;
   return out;
 }

@@ -314,12 +314,13 @@ TEST_CASE("route_statement: what may be sent again") {
   snap.clusters.push_back(sandbox());
   ClusterTopology& ct = snap.clusters[0];
   ct.tables[table_key("t1", "test", "orders")] = std::make_shared<TableEntry>(orders());
+  const Snapshot* topology = &snap;
   auto route_of = [&](std::string_view sql, bool in_transaction, bool starts_transaction, bool tied = false,
                       bool give_up_table_wait = false) {
     static ClassifiedSql c;
     classify_sql(sql, c);
     StatementRouteRequest req;
-    req.snapshot = &snap;
+    req.snapshot = topology;
     req.cluster = "sandbox";
     req.tenant = "t1";
     req.database = "test";
@@ -376,4 +377,21 @@ TEST_CASE("route_statement: what may be sent again") {
   REQUIRE(r.outcome == StatementRoute::Outcome::route);
   CHECK_FALSE(r.retryable);
   CHECK_FALSE(r.has_table);
+  // Before the cluster's first discovery (a new process after a hot upgrade): nothing is known
+  // missing, nothing is waited for, and a 4038 from the configured server is a stale route.
+  ct.discovered = false;
+  r = route_of("UPDATE nosuch SET a = 1", false, false);
+  REQUIRE(r.outcome == StatementRoute::Outcome::route);
+  CHECK(r.retryable);
+  CHECK(r.table_name == "nosuch");
+  ct.discovered = true;
+  // No topology at all: the caller's configured servers; the same retry rules.
+  topology = nullptr;
+  r = route_of("UPDATE orders SET amount = 1 WHERE id = 4", false, false);
+  CHECK(r.outcome == StatementRoute::Outcome::no_topology);
+  CHECK(r.retryable);
+  CHECK(route_of("UPDATE orders SET amount = 1 WHERE id = 4", true, true).retryable);
+  CHECK_FALSE(route_of("UPDATE orders SET amount = 1 WHERE id = 4", true, false).retryable);
+  CHECK_FALSE(route_of("UPDATE orders SET amount = 1 WHERE id = 4", false, false, true).retryable);
+  CHECK_FALSE(route_of("SELECT 1", false, false).retryable);  // no table: nothing can be stale
 }
