@@ -88,10 +88,7 @@ void BackendLease::acquire(ServerId server, const Needs& needs) {
     if (kept) release(false);
     ServerPool* pool = env_.pool();
     if (pool != nullptr && !pool->may_open(server)) {
-      release(false);
-      core::Stats::inc(env_.stats().pool_waits_total);
-      state_ = State::waiting;
-      pool->wait(this, PoolKey{server, kOwnConnectionDialect}, env_.now_ms());
+      wait_in_line(*pool, PoolKey{server, kOwnConnectionDialect});  // a slot, never a pooled connection
       return;
     }
     open(server);
@@ -119,14 +116,19 @@ void BackendLease::acquire(ServerId server, const Needs& needs) {
       // At the cap: wait in line for a connection given back, or a free slot.
       // Nothing else this session holds may wait with it: two sessions each holding the other's
       // server (a leader switch swaps where their statements go) would wait forever.
-      release(false);
-      core::Stats::inc(env_.stats().pool_waits_total);
-      state_ = State::waiting;
-      pool->wait(this, key(server), env_.now_ms());
+      wait_in_line(*pool, key(server));
       return;
     }
   }
   open(server);
+}
+
+// At the cap: the session waits in line, holding nothing (its other connections go back first).
+void BackendLease::wait_in_line(ServerPool& pool, PoolKey key) {
+  release(false);
+  core::Stats::inc(env_.stats().pool_waits_total);
+  state_ = State::waiting;
+  pool.wait(this, key, env_.now_ms());
 }
 
 void BackendLease::open(ServerId server) {

@@ -152,6 +152,7 @@ class BackendLease final : public PoolWaiter, public PoolKeeper {
   void finish_steps(Held& h);
   void change_user(Held& h);
   void note_reset_sent();
+  void wait_in_line(ServerPool& pool, PoolKey key);
   void on_change_user_data(Held& h, std::span<const uint8_t> data);
   // The connection being readied broke the protocol or went quiet: it goes, the command fails.
   void lose(ServerConn& conn, const std::string& why);
