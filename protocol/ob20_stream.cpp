@@ -66,8 +66,16 @@ void Ob20RequestFramer::wrap(std::span<const uint8_t> mysql_bytes, std::vector<u
   while (!mysql_bytes.empty()) {
     // A request's first frame carries the attached extra info (and its u32 length) within the
     // frame's payload limit.
+    const bool first_frame = frame_seq_ == 0 && !continuation_;
+    if (first_frame && !new_extra_info_ && !extra_info_.empty()) {
+      // A server without the TLV format (no PROXY_NEW_EXTRA_INFO) reads the old one. The records
+      // are odp's own encoding: they always decode.
+      std::vector<uint8_t> old;
+      if (!ob20_extra_info_to_old(extra_info_, old)) old.clear();
+      extra_info_.swap(old);
+    }
     if (extra_info_.size() > kOb20MaxFramePayload / 2) extra_info_.clear();  // absurd: never sent
-    const bool with_extra = !extra_info_.empty() && frame_seq_ == 0 && !continuation_;
+    const bool with_extra = !extra_info_.empty() && first_frame;
     const size_t n =
         scan(mysql_bytes, with_extra ? kOb20MaxFramePayload - 4 - extra_info_.size() : kOb20MaxFramePayload);
     Ob20Header h;
@@ -77,7 +85,7 @@ void Ob20RequestFramer::wrap(std::span<const uint8_t> mysql_bytes, std::vector<u
     h.comp_seq = frame_seq_;  // the compressed seq is the OB 2.0 frame seq
     h.flags = command_ended_ ? ob20flag::LAST_PACKET : 0;
     if (with_extra) {
-      h.flags |= ob20flag::NEW_EXTRA_INFO;
+      if (new_extra_info_) h.flags |= ob20flag::NEW_EXTRA_INFO;
       encode_ob20_frame(h, extra_info_, mysql_bytes.first(n), checksum_, out);
       extra_info_.clear();
     } else {
@@ -120,9 +128,10 @@ const char* Ob20ResponseReader::accept(const Ob20Frame& f, std::deque<Ob20Pendin
   last_request_id_ = h.request_id;
   in_response_ = true;
   put_bytes(out, f.mysql_bytes);
-  if ((h.flags & ob20flag::EXTRA_INFO) && (h.flags & ob20flag::NEW_EXTRA_INFO) &&
-      !collect_session_info(f.extra_info, session_info_))
-    return "ob20: malformed extra info";
+  if (h.flags & ob20flag::EXTRA_INFO) {
+    auto items = decode_ob20_extra_info_of(h.flags, f.extra_info);
+    if (!items || !collect_session_info(*items, session_info_)) return "ob20: malformed extra info";
+  }
   if (h.flags & ob20flag::LAST_PACKET) {
     expect.pop_front();
     in_response_ = false;
@@ -146,8 +155,8 @@ Result<size_t, DecodeError> Ob20RequestReader::feed(std::span<const uint8_t> in,
     if (f.header.connection_id != connection_id_) return "ob20: frame of another connection id";
     put_bytes(out, f.mysql_bytes);
     frames.push_back(Ob20RequestFrame{f.header.request_id, f.header.packet_seq, f.mysql_bytes.size(), {}});
-    if ((f.header.flags & ob20flag::EXTRA_INFO) && (f.header.flags & ob20flag::NEW_EXTRA_INFO)) {
-      auto items = decode_ob20_extra_info(f.extra_info);
+    if (f.header.flags & ob20flag::EXTRA_INFO) {
+      auto items = decode_ob20_extra_info_of(f.header.flags, f.extra_info);
       if (!items) return "ob20: malformed extra info";
       for (const Ob20ExtraInfoItem& item : *items)
         if (item.type == ob20extra::TRACE_INFO || item.type == ob20extra::FULL_LINK_TRACE)

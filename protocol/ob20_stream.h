@@ -18,6 +18,7 @@
 
 #include "base/result.h"
 #include "protocol/ob20.h"
+#include "protocol/ob20_old_extra_info.h"
 #include "protocol/ob_session_info.h"
 #include "protocol/wire.h"
 
@@ -41,12 +42,16 @@ class Ob20RequestFramer {
   // appended to `expect` when their last frame is written.
   void wrap(std::span<const uint8_t> mysql_bytes, std::vector<uint8_t>& out, std::deque<Ob20PendingRequest>& expect);
   void set_checksum(bool on) { checksum_ = on; }
+  // Whether the server reads the new (TLV) extra-info format: it granted PROXY_NEW_EXTRA_INFO. Off,
+  // the records attached go out in the old format (ob20_old_extra_info.h).
+  void set_new_extra_info(bool on) { new_extra_info_ = on; }
   // LOCAL INFILE: the client's file goes to the server as the rest of the request that asked for
   // it (the same request id, frames numbered on from the server's last one), up to the empty
   // packet that ends the file; then the server's final answer is expected.
   void continue_request(uint32_t request_id, uint8_t next_seq);
   uint32_t next_request_id() const { return request_id_; }
-  // New-format extra info records (flag NEW_EXTRA_INFO) for the first frame of the next request:
+  // New-format extra info records (flag NEW_EXTRA_INFO) for the first frame of the next request
+  // (converted to the old format there when the server reads only that):
   // the session records this connection lacks (ob_session_info.h), a driver's trace records.
   // Records attached before that request add up.
   void attach_extra_info(std::span<const uint8_t> records) { put_bytes(extra_info_, records); }
@@ -61,6 +66,7 @@ class Ob20RequestFramer {
   uint32_t connection_id_;
   uint32_t request_id_;
   bool checksum_;
+  bool new_extra_info_ = true;
   // The MySQL packet being scanned: header bytes seen so far, then body bytes still to come.
   uint8_t header_[4] = {};
   uint8_t header_have_ = 0;

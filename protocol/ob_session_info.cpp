@@ -4,10 +4,8 @@
 
 namespace odp::protocol {
 
-Status<DecodeError> collect_session_info(std::span<const uint8_t> extra_info, std::vector<ObSessionRecord>& out) {
-  auto items = decode_ob20_extra_info(extra_info);
-  if (!items) return Err{items.error()};
-  for (const Ob20ExtraInfoItem& item : *items) {
+Status<DecodeError> collect_session_info(std::span<const Ob20ExtraInfoItem> items, std::vector<ObSessionRecord>& out) {
+  for (const Ob20ExtraInfoItem& item : items) {
     if (item.type != ob20extra::SESS_INFO) continue;
     // Its value holds records of the same layout as the extra info's own.
     auto records = decode_ob20_extra_info(item.value);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "protocol/ob20.h"
 #include "protocol/wire.h"
 
 namespace odp::protocol {
@@ -30,10 +31,11 @@ struct ObSessionRecord {
   std::string bytes;  // the server's serialisation, opaque
 };
 
-// The session records in `extra_info` (new TLV format) appended to `out`, later ones of a type
-// after earlier ones. A transaction's records (TXN_*) are left out: odp keeps a transaction on the
-// server it began on, so no other server needs them. Other extra-info records are skipped.
-Status<DecodeError> collect_session_info(std::span<const uint8_t> extra_info, std::vector<ObSessionRecord>& out);
+// The session records among a frame's extra-info `items` (either format, decoded) appended to
+// `out`, later ones of a type after earlier ones. A transaction's records (TXN_*) are left out: odp
+// keeps a transaction on the server it began on, so no other server needs them. Other extra-info
+// records are skipped.
+Status<DecodeError> collect_session_info(std::span<const Ob20ExtraInfoItem> items, std::vector<ObSessionRecord>& out);
 
 // New-format extra info carrying `records` as one SESS_INFO record, appended to `out`.
 void encode_session_info(std::span<const ObSessionRecord> records, std::vector<uint8_t>& out);

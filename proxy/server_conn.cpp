@@ -289,6 +289,7 @@ void ServerConn::accept_ob_capabilities(std::span<const uint8_t> login_ok) {
   uint32_t first_request_id = 0;
   RAND_bytes(reinterpret_cast<unsigned char*>(&first_request_id), sizeof first_request_id);
   ob20_out_.emplace(thread_id_, first_request_id & kOb20MaxRequestId, login_.ob->checksum);
+  ob20_out_->set_new_extra_info((ob_capabilities_ & obcap::PROXY_NEW_EXTRA_INFO) != 0);
   ob20_in_.emplace(thread_id_, env_.config().limits.max_packet_bytes + (1u << 20));
   core::Stats::inc(env_.stats().server_ob20_connections_total);
 }

@@ -13,9 +13,10 @@ Environment (defaults in brackets):
              BENCH_MUX_TIME [BENCH_TIME]  BENCH_MUX_DIRECT [0] (1: direct too)
   churn: BENCH_CHURN_COUNT [1000] sequential cycles  BENCH_CHURN_PARALLEL [32] threads
          BENCH_CHURN_PARALLEL_COUNT [3200] cycles over those threads  BENCH_CHURN_ROUNDS [2]  BENCH_CHURN_TLS [1]
+  budget: BENCH_BUDGET_THREADS [8,64,1000]  BENCH_BUDGET_TIME [max(BENCH_TIME, 8)] seconds per run
   reset: BENCH_RESET_COUNT [2000] of each operation
   jdbc: BENCH_JDBC_ROWS [100000]      alloc: BENCH_ALLOC_MIN_TIME [0.5] seconds per case
-  BENCH_SKIP  comma list of parts to skip: sysbench,syscalls,stream,idle,multiplex,churn,reset,jdbc,alloc,micro
+  BENCH_SKIP  comma list of parts to skip: sysbench,syscalls,stream,idle,multiplex,budget,churn,reset,jdbc,alloc,micro
   ODP_BIN [build/odp]  ODP_SANDBOX_PORT_BASE [3400]  ODP_SANDBOX_DIR [build/sandbox] (TLS material)
 """
 
@@ -39,6 +40,7 @@ from benchcommon import (BUILD, HOST, ODP_BIN, OUT, ROOT, ROUNDS, SANDBOX, SECS,
                          TABLE_SIZE, TABLES, OdpLog, env_list, log, med, prepare_tables, proc_cpu, rss_kib, sb_args)
 import alloc  # noqa: E402
 import churn  # noqa: E402
+import cpu_budget  # noqa: E402
 import jdbc  # noqa: E402
 import mux  # noqa: E402
 import reset  # noqa: E402
@@ -489,7 +491,7 @@ def main():
         proxies["haproxy"] = start_haproxy()
         PATHS[:] = ["direct"] + [p for p in ("odp", "haproxy") if p in proxies]
         # idle last: it leaves odp with 10,000 sessions to tear down.
-        parts = [("sysbench", sysbench_part), ("syscalls", syscall_part), ("multiplex", mux.part),
+        parts = [("sysbench", sysbench_part), ("syscalls", syscall_part), ("multiplex", mux.part), ("budget", cpu_budget.part),
                  ("churn", churn.part), ("reset", reset.part), ("jdbc", jdbc.part), ("stream", stream_part), ("idle", idle_part)]
         for name, fn in parts:
             if name in SKIP:

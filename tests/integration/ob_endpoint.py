@@ -57,6 +57,8 @@ LEGACY_SCRAMBLE = b"aaaaaaaabbbbbbbbbbbb"
 MAGIC = 0x20AB
 FLAG_EXTRA_INFO = 1 << 0
 FLAG_LAST_PACKET = 1 << 1
+# A frame's payload at most: its 3-byte length field counts the 24-byte header and 4-byte tail too.
+MAX_FRAME_PAYLOAD = 0xFFFFFF - 24 - 4
 FLAG_NEW_EXTRA_INFO = 1 << 3
 PROXY_SESSION_SYNC = 1 << 13
 EXTRA_TRACE_INFO = 2001
@@ -709,6 +711,14 @@ class Endpoint:
                 p = with_system_variable(p, caps, b"ob_proxy_partition_hit", b"false")
             buf += packet(mseq, p)
             if done or len(buf) >= 32768:
+                # A frame's length field has 24 bits: a packet of 16 MiB or more goes out in frames of
+                # the largest payload first, as OceanBase's drivers split their large requests.
+                room = MAX_FRAME_PAYLOAD - (4 + len(extra) if done and extra else 0)
+                while len(buf) > room:
+                    seq = (seq + 1) & 0xFF
+                    cwriter.write(self.frame(sessid, req_id, seq, 0, bytes(buf[:room])))
+                    del buf[:room]
+                    await cwriter.drain()
                 seq = (seq + 1) & 0xFF
                 cwriter.write(self.frame(sessid, req_id, seq, FLAG_LAST_PACKET if done else 0, bytes(buf), corrupt,
                                          extra if done else b""))

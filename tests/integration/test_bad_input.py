@@ -155,7 +155,9 @@ def case_max_packet():
 
 def case_client_vanishes_mid_result():
     w = L.CounterWatch("client_aborts_total")
-    spliced = L.CounterWatch("splice_to_client_bytes_total")  # 1 MiB rows: the client vanishes mid-splice
+    # 1 MiB rows: the client vanishes mid-splice. Not in the oceanbase flavour: OB 2.0 frames from the
+    # server are checked and unwrapped, so no byte can go from one socket to the other untouched.
+    spliced = None if L.OCEANBASE else L.CounterWatch("splice_to_client_bytes_total")
     c = L.connect("odp", cursorclass=pymysql.cursors.SSCursor)
     cur = c.cursor()
     cur.execute("select repeat('x', 1048576) as big, 'odp-vanish-test' as tag from seq_1_to_1024")
@@ -170,7 +172,8 @@ def case_client_vanishes_mid_result():
     cur._result.unbuffered_active = False
     cur.close = lambda: None
     w.expect_increase(deadline_s=15)
-    spliced.expect_increase()
+    if spliced:
+        spliced.expect_increase()
     L.odp_still_serves()
 
     # The server stops working for the vanished client (odp closes or cancels its server side).

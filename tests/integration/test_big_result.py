@@ -58,7 +58,10 @@ def case_gib_result():
     spliced = L.metric("splice_to_client_bytes_total") - spliced_before
     print("spliced: %d bytes (%.0f%% of the result)" % (spliced, 100.0 * spliced / via))
     # Each 1 MiB row's rest past the first received chunk goes by splice (limits.splice_min_bytes).
-    L.check(spliced >= via // 2, "only %d of %d bytes went by splice" % (spliced, via))
+    # Not from OB 2.0 servers (the oceanbase flavour): odp checks and unwraps every frame, and the
+    # flavour's rate is the Python endpoint's (it checksums every byte), not odp's.
+    if not L.OCEANBASE:
+        L.check(spliced >= via // 2, "only %d of %d bytes went by splice" % (spliced, via))
     L.check(peak - before < RSS_LIMIT_KIB, "odp's RSS grew by %d KiB (limit %d KiB)" % (peak - before, RSS_LIMIT_KIB))
     L.odp_still_serves()
 

@@ -75,8 +75,9 @@ def case_blob64():
     up, down = L.CounterWatch("splice_to_server_bytes_total"), L.CounterWatch("splice_to_client_bytes_total")
     out = compare("blob", ["64"], tag="cblob")
     L.check(out.count(" ok\n") == 4, "expected 4 matching reads:\n" + out)
-    if not L.NO_METRICS:
-        # Plain TCP: the blob's bulk goes by splice both ways (two 64 MiB uploads, four reads).
+    if not L.NO_METRICS and not L.OCEANBASE:
+        # Plain TCP: the blob's bulk goes by splice both ways (two 64 MiB uploads, four reads). Not
+        # towards OB 2.0 servers: odp frames and checks every byte there.
         L.check(up.delta() >= 100 * 2**20, "uploads spliced: %d bytes" % up.delta())
         L.check(down.delta() >= 200 * 2**20, "reads spliced: %d bytes" % down.delta())
 

@@ -47,6 +47,36 @@ std::vector<uint8_t> response_frame(uint32_t conn, uint32_t request, uint8_t seq
   return out;
 }
 
+// Connection 7's one-frame answer (an OK packet) to `request`, numbered 1, with `extra` info.
+std::vector<uint8_t> ok_answer(uint32_t request, uint32_t flags, std::span<const uint8_t> extra) {
+  Ob20Header h;
+  h.connection_id = 7;
+  h.request_id = request;
+  h.packet_seq = 1;
+  h.flags = flags;
+  std::vector<uint8_t> out;
+  encode_ob20_frame(h, extra, hex("07 00 00 01 00 00 00 02 00 00 00"), true, out);
+  return out;
+}
+
+// The trace records Ob20RequestReader keeps from a one-frame `SELECT 1` request of connection 9
+// whose extra info is `extra` (in the format `flags` say).
+std::vector<uint8_t> trace_kept(uint32_t flags, std::span<const uint8_t> extra) {
+  Ob20Header h;
+  h.connection_id = 9;
+  h.request_id = 5;
+  h.flags = ob20flag::LAST_PACKET | flags;
+  std::vector<uint8_t> wire;
+  encode_ob20_frame(h, extra, command(0x03, "SELECT 1"), true, wire);
+  Ob20RequestReader reader(9, 1 << 20);
+  std::vector<uint8_t> mysql;
+  std::vector<Ob20RequestFrame> frames;
+  REQUIRE(reader.feed(wire, mysql, frames));
+  REQUIRE(frames.size() == 1);
+  CHECK(mysql == command(0x03, "SELECT 1"));
+  return frames[0].trace_info;
+}
+
 }  // namespace
 
 TEST_CASE("ob20 stream: one command is OB-VECTORS' synthetic select 1 frame") {
@@ -329,13 +359,7 @@ TEST_CASE("ob20 stream: session records (SESS_INFO) go with the next request and
   std::vector<ObSessionRecord> txn{{obsess::TXN_STATIC, "t"}};
   encode_session_info(txn, with_txn);
   encode_ob20_extra_info_item(ob20extra::TRACE_INFO, hex("01 02"), with_txn);  // not a session record
-  Ob20Header h;
-  h.connection_id = 7;
-  h.request_id = 100;
-  h.packet_seq = 1;
-  h.flags = ob20flag::LAST_PACKET | ob20flag::NEW_EXTRA_INFO;
-  std::vector<uint8_t> answer;
-  encode_ob20_frame(h, with_txn, hex("07 00 00 01 00 00 00 02 00 00 00"), true, answer);
+  const auto answer = ok_answer(100, ob20flag::LAST_PACKET | ob20flag::NEW_EXTRA_INFO, with_txn);
   Ob20ResponseReader reader(7, 1 << 20);
   std::vector<uint8_t> mysql;
   REQUIRE(reader.feed(answer, expect, mysql));
@@ -352,10 +376,10 @@ TEST_CASE("ob20 stream: session records (SESS_INFO) go with the next request and
   std::vector<uint8_t> bad;
   encode_ob20_extra_info_item(ob20extra::SESS_INFO, hex("04 00 ff ff 00 00"), bad);
   std::vector<ObSessionRecord> none;
-  CHECK_FALSE(collect_session_info(bad, none));
-  h.request_id = 101;
-  std::vector<uint8_t> spoiled;
-  encode_ob20_frame(h, bad, hex("07 00 00 01 00 00 00 02 00 00 00"), true, spoiled);
+  auto bad_items = decode_ob20_extra_info(bad);
+  REQUIRE(bad_items);
+  CHECK_FALSE(collect_session_info(*bad_items, none));
+  const auto spoiled = ok_answer(101, ob20flag::LAST_PACKET | ob20flag::NEW_EXTRA_INFO, bad);
   std::deque<Ob20PendingRequest> next{{101, 1}};
   CHECK_FALSE(reader.feed(spoiled, next, mysql));
 }
@@ -367,19 +391,7 @@ TEST_CASE("ob20 stream: a driver's trace records are kept to pass on; attached r
   encode_ob20_extra_info_item(ob20extra::FULL_LINK_TRACE, hex("01 02 03"), extra);
   encode_ob20_extra_info_item(ob20extra::TRACE_INFO, hex("74 72 61 63 65"), trace);
   encode_ob20_extra_info_item(ob20extra::FULL_LINK_TRACE, hex("01 02 03"), trace);
-  Ob20Header h;
-  h.connection_id = 9;
-  h.request_id = 5;
-  h.flags = ob20flag::LAST_PACKET | ob20flag::NEW_EXTRA_INFO;
-  std::vector<uint8_t> wire;
-  encode_ob20_frame(h, extra, command(0x03, "SELECT 1"), true, wire);
-  Ob20RequestReader reader(9, 1 << 20);
-  std::vector<uint8_t> mysql;
-  std::vector<Ob20RequestFrame> frames;
-  REQUIRE(reader.feed(wire, mysql, frames));
-  REQUIRE(frames.size() == 1);
-  CHECK(frames[0].trace_info == trace);
-  CHECK(mysql == command(0x03, "SELECT 1"));
+  CHECK(trace_kept(ob20flag::NEW_EXTRA_INFO, extra) == trace);
   // Towards the server: session records and the trace, attached separately, in one extra info.
   std::vector<uint8_t> records;
   const std::vector<ObSessionRecord> app{{obsess::APPLICATION_INFO, "m"}};
@@ -403,4 +415,54 @@ TEST_CASE("ob20 stream: a driver's trace records are kept to pass on; attached r
   sent = frames_of(out);
   REQUIRE(sent.size() == 1);
   CHECK((sent[0].header.flags & ob20flag::EXTRA_INFO) == 0);
+}
+
+TEST_CASE("ob20 stream: a server without the TLV format gets and sends extra info in the old format") {
+  std::vector<uint8_t> records;
+  const ObSessionRecord app{obsess::APPLICATION_INFO, "module=pay"};
+  encode_session_info(std::vector<ObSessionRecord>{app}, records);
+  encode_ob20_extra_info_item(ob20extra::TRACE_INFO, hex("74 72"), records);
+  Ob20RequestFramer framer(7, 200, true);
+  framer.set_new_extra_info(false);
+  std::deque<Ob20PendingRequest> expect;
+  std::vector<uint8_t> wire;
+  framer.attach_extra_info(records);
+  framer.wrap(command(0x03, "SELECT 1"), wire, expect);
+  auto frames = frames_of(wire);
+  REQUIRE(frames.size() == 1);
+  CHECK((frames[0].header.flags & ob20flag::EXTRA_INFO) != 0);
+  CHECK((frames[0].header.flags & ob20flag::NEW_EXTRA_INFO) == 0);
+  // The old format: "sess_inf" with the SESS_INFO value, "ob_trace_info" with the trace bytes.
+  auto items = decode_ob20_old_extra_info(frames[0].extra_info);
+  REQUIRE(items);
+  REQUIRE(items->size() == 2);
+  CHECK((*items)[0].type == ob20extra::SESS_INFO);
+  CHECK((*items)[1].type == ob20extra::TRACE_INFO);
+  CHECK(std::vector<uint8_t>((*items)[1].value.begin(), (*items)[1].value.end()) == hex("74 72"));
+  std::vector<ObSessionRecord> sent;
+  REQUIRE(collect_session_info(*items, sent));
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].bytes == app.bytes);
+
+  // Its answers' old-format session records are kept as the new format's are.
+  std::vector<uint8_t> sess_value;
+  encode_ob20_extra_info_item(obsess::CLIENT_ID, hex("63 31"), sess_value);
+  std::vector<uint8_t> old;
+  encode_ob20_old_extra_info_item(ob20extra::SESS_INFO, sess_value, old);
+  const auto answer = ok_answer(200, ob20flag::LAST_PACKET, old);  // without NEW_EXTRA_INFO: the old format
+  Ob20ResponseReader reader(7, 1 << 20);
+  std::vector<uint8_t> mysql;
+  REQUIRE(reader.feed(answer, expect, mysql));
+  std::vector<ObSessionRecord> got;
+  reader.take_session_info(got);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].type == obsess::CLIENT_ID);
+  CHECK(got[0].bytes == "c1");
+}
+
+TEST_CASE("ob20 stream: an OB 2.0 driver's old-format trace info is kept to pass on") {
+  std::vector<uint8_t> old, want;
+  encode_ob20_old_extra_info_item(ob20extra::TRACE_INFO, hex("61 62 63"), old);
+  encode_ob20_extra_info_item(ob20extra::TRACE_INFO, hex("61 62 63"), want);
+  CHECK(trace_kept(0, old) == want);
 }
