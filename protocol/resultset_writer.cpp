@@ -27,7 +27,7 @@ uint32_t display_length(size_t column, const std::string& name,
 uint8_t encode_text_resultset(const std::vector<std::string>& column_names,
                               const std::vector<std::vector<std::optional<std::string>>>& rows, uint32_t caps,
                               uint8_t first_seq, std::vector<uint8_t>& out_framed, uint16_t status_flags,
-                              bool extended_type_info) {
+                              bool extended_type_info, std::span<const ColumnType> types) {
   uint8_t seq = first_seq;
   std::vector<uint8_t> payload;
   put_lenenc_int(payload, column_names.size());
@@ -38,7 +38,12 @@ uint8_t encode_text_resultset(const std::vector<std::string>& column_names,
     col.org_name = column_names[i];
     col.charset = charset::utf8mb4_general_ci;
     col.column_length = display_length(i, column_names[i], rows);
-    col.type = ColumnType::var_string;
+    col.type = i < types.size() ? types[i] : ColumnType::var_string;
+    if (col.type != ColumnType::var_string) {  // a number: binary collation, as servers send them
+      col.charset = charset::binary;
+      col.flags = colflag::NOT_NULL | colflag::BINARY;
+      col.column_length = display_length(i, column_names[i], rows) / kUtf8mb4MaxBytesPerChar;
+    }
     payload.clear();
     encode_column_definition41(col, payload, extended_type_info);
     seq = encode_packet(seq, payload, out_framed);

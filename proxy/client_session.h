@@ -116,6 +116,8 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   // (kill_authority.h), else the hold asks for proof and nothing happens.
   KillHold hold_for_kill(bool query_only, const KillAuthority& killer);
   void release_kill_hold(uint64_t pin, KillOutcome outcome);
+  // What SHOW PROCESSLIST shows of this session (session_processlist.cpp).
+  SessionActivity activity() const;
   // odp's own replay steps run on the connection ahead of the command already sent behind them.
   bool replaying_under_command() const { return lease_.replaying_under_command(); }
 
@@ -187,7 +189,10 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   };
 
   // --- phases and timers (client_session.cpp) ---
-  void enter(Phase p) { phase_ = p; }
+  void enter(Phase p) {
+    if ((p == Phase::ready) != (phase_ == Phase::ready)) phase_since_ms_ = env_.now_ms();  // SHOW PROCESSLIST's Time
+    phase_ = p;
+  }
   void set_deadline(uint64_t deadline_ms);
   // A deadline `ms` from now; 0 = none.
   void set_timeout(uint64_t ms) { set_deadline(ms == 0 ? 0 : env_.now_ms() + ms); }
@@ -294,6 +299,8 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void ask_kill_hold(const KillStatement& kill, bool as_com_process_kill, bool proven);
   void prove_kill_privilege(const KillStatement& kill, bool as_com_process_kill, const ServerLogin& target);
   void on_kill_held(const KillStatement& kill, bool as_com_process_kill, std::optional<KillHold> hold);
+  // SHOW [FULL] PROCESSLIST, answered by odp (session_processlist.cpp).
+  void list_processes(std::span<const uint8_t> packet, bool full);
   void on_kill_answer(const QueryKiller::Answer& answer);
   void start_query_killer(ServerLogin login, std::vector<uint8_t> request, QueryKiller::Callback callback);
   // KILL QUERY of the statement on `conn` (pinned to this session until the KILL is over); `then`
@@ -315,6 +322,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   std::string peer_;
   int64_t connected_at_us_ = 0;  // wall clock, for OBServers (__client_connect_time)
   uint64_t token_ = 0;
+  uint64_t phase_since_ms_ = 0;  // when the session last became idle or busy
   Phase phase_ = Phase::greeting;
   core::Timer timer_;
   uint64_t deadline_ms_ = 0;

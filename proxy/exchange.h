@@ -31,6 +31,7 @@ class Exchange {
 
   // The command being served, framed (a small one, kept whole for retries and async steps).
   std::vector<uint8_t>& request() { return request_; }
+  std::span<const uint8_t> request() const { return request_; }
   protocol::Command command() const { return command_; }
   void set_request(std::span<const uint8_t> packet, protocol::Command cmd);
   void clear_request() {

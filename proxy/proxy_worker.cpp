@@ -431,6 +431,36 @@ void ProxyWorker::release_kill_hold(uint32_t conn_id, uint64_t pin, KillOutcome 
   shared_.workers[where->worker]->post_release_kill_hold(conn_id, pin, outcome);
 }
 
+void ProxyWorker::list_sessions(uint64_t requester, SessionListCallback callback) {
+  auto gather = std::make_shared<SessionListGather>();
+  gather->workers_left = shared_.workers.size();
+  gather->reply_to = this;
+  gather->requester = requester;
+  gather->callback = std::move(callback);
+  for (ProxyWorker* w : shared_.workers) w->post_list_sessions(gather);
+}
+
+void ProxyWorker::post_list_sessions(std::shared_ptr<SessionListGather> gather) {
+  worker_.post([this, gather = std::move(gather)] {
+    std::vector<SessionActivity> mine;
+    for (auto& [token, session] : sessions_)
+      if (!session->finished() && !session->is_admin()) mine.push_back(session->activity());
+    bool last = false;
+    {
+      std::lock_guard<std::mutex> lock(gather->mu);
+      for (SessionActivity& a : mine) gather->sessions.push_back(std::move(a));
+      last = --gather->workers_left == 0;
+    }
+    if (!last) return;
+    ProxyWorker* reply_to = gather->reply_to;
+    reply_to->worker_.post([reply_to, gather] {
+      auto it = reply_to->sessions_.find(gather->requester);
+      if (it == reply_to->sessions_.end() || it->second->finished()) return;  // the requester left
+      gather->callback(std::move(gather->sessions));
+    });
+  });
+}
+
 void ProxyWorker::post_release_kill_hold(uint32_t conn_id, uint64_t pin, KillOutcome outcome) {
   worker_.post([this, conn_id, pin, outcome] {
     if (ClientSession* s = find_session(conn_id)) s->release_kill_hold(pin, outcome);

@@ -64,6 +64,16 @@ class SessionDirectory {
 
 class ProxyWorker;
 
+// SHOW PROCESSLIST's answers from every worker, gathered for the requester.
+struct SessionListGather {
+  std::mutex mu;
+  std::vector<SessionActivity> sessions;
+  size_t workers_left = 0;
+  ProxyWorker* reply_to = nullptr;
+  uint64_t requester = 0;
+  SessionListCallback callback;
+};
+
 struct SharedState {
   SessionDirectory sessions;
   // Every worker's view of every server (congestion), and liveness probes of servers gone silent.
@@ -121,6 +131,9 @@ class ProxyWorker final : public SessionEnv {
   void post_hold_for_kill(uint32_t conn_id, bool query_only, KillAuthority killer, ProxyWorker* reply_to,
                           uint64_t requester, KillHoldCallback callback);
   void post_release_kill_hold(uint32_t conn_id, uint64_t pin, KillOutcome outcome);
+  // Thread-safe: this worker's sessions added to `gather` (SHOW PROCESSLIST); the last worker to
+  // add its own answers the requester on its worker.
+  void post_list_sessions(std::shared_ptr<SessionListGather> gather);
   ServerPool::Limits pool_limits() const;
   size_t session_count() const { return session_count_.load(std::memory_order_relaxed); }
   const core::Stats& stats() const { return worker_.stats(); }
@@ -152,6 +165,7 @@ class ProxyWorker final : public SessionEnv {
   void hold_for_kill(uint32_t conn_id, bool query_only, const KillAuthority& killer, uint64_t requester,
                      KillHoldCallback callback) override;
   void release_kill_hold(uint32_t conn_id, uint64_t pin, KillOutcome outcome) override;
+  void list_sessions(uint64_t requester, SessionListCallback callback) override;
   const routing::Snapshot* routing_snapshot() const override {
     return shared_.locations != nullptr ? shared_.locations->current() : nullptr;
   }

@@ -11,6 +11,7 @@
 #include "proxy/client_session.h"
 #include "proxy/connection_id_rewrite.h"
 #include "proxy/kill_statement.h"
+#include "proxy/processlist.h"
 
 namespace odp::proxy {
 
@@ -354,6 +355,10 @@ void ClientSession::handle_small_command(std::span<const uint8_t> packet, std::s
     std::string_view sql(reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1);
     if (auto kill = parse_kill_statement(sql)) {
       forward_kill(*kill, false);
+      return;
+    }
+    if (auto full = parse_show_processlist(sql)) {
+      list_processes(packet, *full);
       return;
     }
   }

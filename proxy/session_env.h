@@ -20,6 +20,7 @@
 #include "core/stats.h"
 #include "core/timer_wheel.h"
 #include "proxy/kill_authority.h"
+#include "proxy/processlist.h"
 #include "proxy/server_directory.h"
 #include "routing/router.h"
 #include "routing/topology.h"
@@ -84,6 +85,7 @@ struct KillHold {
   std::shared_ptr<const ServerLogin> needs_proof;
 };
 using KillHoldCallback = std::function<void(std::optional<KillHold>)>;
+using SessionListCallback = std::function<void(std::vector<SessionActivity>)>;
 // How the KILL said under a hold ended.
 enum class KillOutcome : uint8_t {
   not_sent,  // no KILL reached the server (no connection for it)
@@ -203,6 +205,10 @@ class SessionRegistry {
   }
   // The KILL said under `pin` is over (on the target's worker; nothing when the target is gone).
   virtual void release_kill_hold(uint32_t /*conn_id*/, uint64_t /*pin*/, KillOutcome /*outcome*/) {}
+  // SHOW PROCESSLIST: every session of every worker as its worker sees it (ClientSession::activity),
+  // gathered through the mailboxes; the callback runs on this worker, not at all when `requester`
+  // is gone by then.
+  virtual void list_sessions(uint64_t /*requester*/, SessionListCallback callback) { callback({}); }
 };
 
 class SessionEnv : public SessionLoop,

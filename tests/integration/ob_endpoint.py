@@ -27,6 +27,9 @@ of odp's codecs (so a misreading in one shows against the other):
     reports it as a SESS_INFO record (type 0); SESS_INFO records in a request's extra info apply
     before it runs (logged as `sess_info {json}` lines); TRACE_INFO records are logged as
     `trace {json}` lines.
+  - --old-extra-info: an older server that does not grant PROXY_NEW_EXTRA_INFO (bit 15): extra
+    info both ways in the old ObObj key/value format (`old_extra_info {json}` lines log what came
+    in); a request in the new format is a bad frame.
   - the tenant's global-variables version (ob_proxy_global_variables_version) in a proxy login's
     OK, kept in the file --global-version-file names and moved on by each SET GLOBAL relayed.
 
@@ -200,8 +203,61 @@ def extra_records(data):
 
 
 def session_records(extra):
-    """(type, bytes) of every record inside the SESS_INFO items of new-format extra info."""
-    return [rec for rtype, value in extra_records(extra) if rtype == EXTRA_SESS_INFO for rec in extra_records(value)]
+    """(type, bytes) of every record inside the SESS_INFO items of extra info (as extra_records)."""
+    return [rec for rtype, value in extra if rtype == EXTRA_SESS_INFO for rec in extra_records(value)]
+
+
+# Old-format extra info (OB-VECTORS.md 1.4, flag NEW_EXTRA_INFO clear): pairs of serialised ObObj,
+# a varchar key and a varchar value; ObObj = meta (type, cs_level, cs_type, scale) + for a varchar
+# varint(len) (7-bit groups, low first) + bytes + NUL. The keys, by the new format's type ids:
+OLD_EXTRA_KEYS = {2001: b"ob_trace_info", 2002: b"sess_inf", 2003: b"full_trc", 2004: b"sess_ver"}
+OB_VARCHAR_META = bytes([22, 2, 0, 0xFF])
+
+
+def obobj_varchar(value):
+    n, out = len(value), bytearray(OB_VARCHAR_META)
+    while True:
+        out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            break
+    return bytes(out) + value + b"\0"
+
+
+def read_obobj_varchar(data, pos):
+    if data[pos] not in (22, 23):  # ObVarcharType, ObCharType
+        raise ValueError("old extra info: not a string")
+    pos += 4
+    n = shift = 0
+    while True:
+        b = data[pos]
+        pos += 1
+        n |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            break
+    if pos + n >= len(data) or data[pos + n] != 0:
+        raise ValueError("old extra info: bad string")
+    return bytes(data[pos:pos + n]), pos + n + 1
+
+
+def old_extra_records(data):
+    """(type, value) of the records of old-format extra info whose keys are known."""
+    by_key = {k: t for t, k in OLD_EXTRA_KEYS.items()}
+    out, pos = [], 0
+    try:
+        while pos < len(data):
+            key, pos = read_obobj_varchar(data, pos)
+            value, pos = read_obobj_varchar(data, pos)
+            if key in by_key:
+                out.append((by_key[key], value))
+    except IndexError:
+        raise ValueError("old extra info: truncated")
+    return out
+
+
+def old_extra_record(rtype, value):
+    return obobj_varchar(OLD_EXTRA_KEYS[rtype]) + obobj_varchar(value)
 
 
 async def set_app_info(sreader, swriter, value):
@@ -342,14 +398,16 @@ REFUSAL_MESSAGES = {8001: "Server is initializing", 8002: "Server is stopping", 
 
 
 class Endpoint:
-    def __init__(self, listen, server, socket_path, refuse_file=None, global_version_file=None):
+    def __init__(self, listen, server, socket_path, refuse_file=None, global_version_file=None, old_extra_info=False):
+        self.old_extra_info = old_extra_info
         self.refuse_file = refuse_file
         self.global_version_file = global_version_file
         self.listen_host, self.listen_port = listen
         self.server = server
         self.socket_path = socket_path
         self.last_checksums = None
-        self.stats = {"logins": 0, "proxy_logins": 0, "refused": 0, "ob20_sessions": 0, "bad_frames": 0}
+        self.stats = {"logins": 0, "proxy_logins": 0, "refused": 0, "ob20_sessions": 0, "bad_frames": 0,
+                      "old_extra_info_in": 0}
 
     def refusal(self):
         """While the refuse file exists, its number (8001, 8002, 5150, 5727) answers every statement."""
@@ -511,6 +569,8 @@ class Endpoint:
         if is_proxy:
             try:
                 granted = int(attrs.get("__proxy_capability_flag", b"0")) & SERVER_CAP_MASK
+                if self.old_extra_info:  # an older server: extra info in the ObObj key/value format
+                    granted &= ~PROXY_NEW_EXTRA_INFO
             except ValueError:
                 granted = 0
         mstatus = 0
@@ -568,18 +628,32 @@ class Endpoint:
         self.last_checksums = hcrc != 0 or tail != 0
         if conn_id != sessid:
             raise ValueError("unknown connection")
-        extra = b""
+        extra = []
         if flags & FLAG_EXTRA_INFO:
             n = struct.unpack_from("<I", payload, 0)[0]
-            extra = payload[4:4 + n] if flags & FLAG_NEW_EXTRA_INFO else b""
+            raw = payload[4:4 + n]
+            if flags & FLAG_NEW_EXTRA_INFO:
+                if self.old_extra_info:  # it never granted the TLV format: such bytes would be misread
+                    raise ValueError("new-format extra info, not granted")
+                extra = extra_records(raw)
+            else:
+                self.stats["old_extra_info_in"] += 1
+                extra = old_extra_records(raw)
+                # For tests: what came in the old format.
+                print("old_extra_info " + json.dumps({"sessid": conn_id, "types": [t for t, _ in extra]}), flush=True)
             payload = payload[4 + n:]
         return req_id, pseq, flags, payload, extra
 
-    def frame(self, sessid, req_id, pseq, flags, mysql, corrupt=None, extra=b""):
+    def frame(self, sessid, req_id, pseq, flags, mysql, corrupt=None, extra=()):
         kind = corrupt if flags & FLAG_LAST_PACKET else None
-        if extra:  # new-format extra info ahead of the MySQL bytes
-            flags |= FLAG_EXTRA_INFO | FLAG_NEW_EXTRA_INFO
-            mysql = struct.pack("<I", len(extra)) + extra + mysql
+        if extra:  # extra info ahead of the MySQL bytes: [(type, value)], in the format spoken
+            if self.old_extra_info:
+                raw = b"".join(old_extra_record(t, v) for t, v in extra)
+                flags |= FLAG_EXTRA_INFO
+            else:
+                raw = b"".join(extra_record(t, v) for t, v in extra)
+                flags |= FLAG_EXTRA_INFO | FLAG_NEW_EXTRA_INFO
+            mysql = struct.pack("<I", len(raw)) + raw + mysql
         if kind == "seq":
             pseq = (pseq + 5) & 0xFF
         if kind == "request_id":
@@ -609,8 +683,8 @@ class Endpoint:
                 cwriter.close()  # MariaDB went away: so does this connection, as an OBServer's would
                 return
             req_id, pseq, data, extra = request
-            reply_extra = b""
-            for rtype, value in extra_records(extra):
+            reply_extra = []
+            for rtype, value in extra:
                 if rtype == EXTRA_TRACE_INFO:  # a driver's trace, passed on by the proxy
                     print("trace " + json.dumps({"sessid": sessid, "in": value.decode("latin-1")}), flush=True)
             if sync:
@@ -623,7 +697,7 @@ class Endpoint:
                 app = APP_INFO_MARKER.search(bytes(data))
                 if app:
                     await set_app_info(sreader, swriter, app.group(1))
-                    reply_extra = extra_record(EXTRA_SESS_INFO, extra_record(SESS_APPLICATION_INFO, app.group(1)))
+                    reply_extra = [(EXTRA_SESS_INFO, extra_record(SESS_APPLICATION_INFO, app.group(1)))]
             if first_request:
                 # For tests: whether the proxy computes checksums (0 = "skip" in both fields).
                 print("ob20 " + json.dumps({"sessid": sessid, "checksums": self.last_checksums}), flush=True)
@@ -694,7 +768,7 @@ class Endpoint:
         return req_id, pseq, data, extra
 
     async def answer(self, cwriter, sreader, sessid, req_id, pseq, command, caps, corrupt, partition_miss=False,
-                     extra=b"", cursor_requested=False):
+                     extra=(), cursor_requested=False):
         """Relays MariaDB's answer in frames numbered from pseq + 1; (last seq, LOCAL INFILE asked).
         With `partition_miss`, its final OK reports ob_proxy_partition_hit = false."""
         end = ResponseEnd(command, caps, cursor_requested)
@@ -713,7 +787,7 @@ class Endpoint:
             if done or len(buf) >= 32768:
                 # A frame's length field has 24 bits: a packet of 16 MiB or more goes out in frames of
                 # the largest payload first, as OceanBase's drivers split their large requests.
-                room = MAX_FRAME_PAYLOAD - (4 + len(extra) if done and extra else 0)
+                room = MAX_FRAME_PAYLOAD - (4 + sum(80 + len(v) for _, v in extra) if done and extra else 0)
                 while len(buf) > room:
                     seq = (seq + 1) & 0xFF
                     cwriter.write(self.frame(sessid, req_id, seq, 0, bytes(buf[:room])))
@@ -721,7 +795,7 @@ class Endpoint:
                     await cwriter.drain()
                 seq = (seq + 1) & 0xFF
                 cwriter.write(self.frame(sessid, req_id, seq, FLAG_LAST_PACKET if done else 0, bytes(buf), corrupt,
-                                         extra if done else b""))
+                                         extra if done else ()))
                 await cwriter.drain()
                 buf = bytearray()
             if done:
@@ -745,8 +819,11 @@ def main():
     ap.add_argument("--socket", required=True)
     ap.add_argument("--refuse-file", help="while it exists, statements get the OceanBase error number it holds")
     ap.add_argument("--global-version-file", help="the tenant's global-variables version, shared by the endpoints")
+    ap.add_argument("--old-extra-info", action="store_true",
+                    help="do not grant PROXY_NEW_EXTRA_INFO: extra info in the old ObObj key/value format both ways")
     a = ap.parse_args()
-    ep = Endpoint(hostport(a.listen), hostport(a.server), a.socket, a.refuse_file, a.global_version_file)
+    ep = Endpoint(hostport(a.listen), hostport(a.server), a.socket, a.refuse_file, a.global_version_file,
+                  a.old_extra_info)
     try:
         asyncio.run(ep.serve())
     except KeyboardInterrupt:

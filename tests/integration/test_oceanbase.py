@@ -357,6 +357,38 @@ def case_session_records_follow_the_session_to_every_server():
         check(all(v is None for v in seen.values()), "a later client sees none of it: %r" % seen)
 
 
+def old_extra_info_types(since):
+    """Record types endpoint 3 (the older server: old-format extra info) received, after `since`
+    of its log lines."""
+    path = os.path.join(L.SANDBOX_DIR, "log", "endpoint3.log")
+    with open(path, "rb") as f:
+        lines = f.read().decode("utf-8", "replace").splitlines()
+    return len(lines), [t for line in lines[since:] if line.startswith("old_extra_info ")
+                        for t in json.loads(line[len("old_extra_info "):])["types"]]
+
+
+def case_session_records_cross_the_two_extra_info_formats():
+    # s3's endpoint plays an older OBServer that does not grant the TLV extra-info format: odp
+    # must read its SESS_INFO in the old ObObj key/value format and write records to it in that
+    # format (the endpoint refuses a TLV frame from a proxy it did not grant it to), while s1 and
+    # s2 speak the new one. A record set on each server reaches the other two.
+    since, _ = old_extra_info_types(0)
+    with contextlib.closing(connect()) as c, c.cursor() as cur:
+        for key, word in ((3, "north"), (4, "south"), (5, "east")):  # orders' three leaders in turn
+            cur.execute("SELECT /*ob_endpoint:app_info=%s*/ @@port FROM test.orders WHERE id = %d" % (word, key))
+            origin = cur.fetchone()[0]
+            seen = {}
+            for k in (3, 4, 5):
+                cur.execute("SELECT @@port, @__ob_app_info FROM test.orders WHERE id = %d" % k)
+                port, info = cur.fetchone()
+                seen[port] = info.decode() if isinstance(info, bytes) else info
+            check(len(seen) == 3, "the statements reached the three servers: %r" % seen)
+            check(all(v == word for v in seen.values()),
+                  "the record set on the server of port %s on every server: %r" % (origin, seen))
+    _, types = old_extra_info_types(since)
+    check(2002 in types, "odp sent session records to the older server in the old format: %r" % types)
+
+
 def case_same_global_variables_version_spares_the_reset():
     # An OBServer reports the tenant's global-variables version in each proxy login's OK. A pooled
     # connection that logged in under the version a later client's login saw has that client's

@@ -1,8 +1,8 @@
 #include "protocol/ob20_old_extra_info.h"
 
-#include <doctest/doctest.h>
-
 #include <random>
+
+#include <doctest/doctest.h>
 
 #include "test_bytes.h"
 
@@ -65,14 +65,14 @@ TEST_CASE("ob20 old extra info: new-format records convert to the old format") {
 
 TEST_CASE("ob20 old extra info: malformed bytes are an error, never a read past the end") {
   const char* bad[] = {
-      "16 02 00",                                       // meta cut short
-      "16 02 00 ff 05 61 62",                           // string shorter than its length
-      "16 02 00 ff 02 61 62",                           // no NUL after the string
-      "16 02 00 ff 02 61 62 01",                        // a non-zero byte where the NUL goes
-      "16 02 00 ff 02 61 62 00",                        // a key without its value
-      "05 02 00 ff 01 61 00 16 02 00 ff 01 62 00",      // a key that is not a string (type 5)
-      "16 02 00 ff ff ff ff ff ff ff ff ff ff ff 01",   // a varint of more than 10 groups
-      "16 02 00 ff ff ff ff ff 0f 61 00",               // a length far past the input
+      "16 02 00",                                      // meta cut short
+      "16 02 00 ff 05 61 62",                          // string shorter than its length
+      "16 02 00 ff 02 61 62",                          // no NUL after the string
+      "16 02 00 ff 02 61 62 01",                       // a non-zero byte where the NUL goes
+      "16 02 00 ff 02 61 62 00",                       // a key without its value
+      "05 02 00 ff 01 61 00 16 02 00 ff 01 62 00",     // a key that is not a string (type 5)
+      "16 02 00 ff ff ff ff ff ff ff ff ff ff ff 01",  // a varint of more than 10 groups
+      "16 02 00 ff ff ff ff ff 0f 61 00",              // a length far past the input
   };
   for (const char* b : bad) {
     CAPTURE(b);
@@ -86,7 +86,8 @@ TEST_CASE("ob20 old extra info: malformed bytes are an error, never a read past 
     for (auto& x : in) x = static_cast<uint8_t>(rng() % 4 == 0 ? 0x16 : rng());
     auto r = decode_ob20_old_extra_info(in);
     if (r)
-      for (const auto& item : *r) CHECK((item.value.empty() || (item.value.data() >= in.data() &&
-                                                                 item.value.data() + item.value.size() <= in.data() + in.size())));
+      for (const auto& item : *r)
+        CHECK((item.value.empty() ||
+               (item.value.data() >= in.data() && item.value.data() + item.value.size() <= in.data() + in.size())));
   }
 }

@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""SHOW [FULL] PROCESSLIST through odp lists odp's client sessions with the ids KILL takes (as a
+server lists its threads): a client that finds its own row and hands the id to KILL ends its own
+session, never another client's. Each case also runs directly against s1 as the reference.
+(Drivers' own suites do exactly this: PyMySQL's test_issue_36.)"""
+import contextlib
+import random
+import sys
+import threading
+import time
+
+import pymysql
+
+import odplib as L
+
+
+def own_row_then_kill(target):
+    """Finds the victim's own row by its statement, checks the id, KILLs it from another session."""
+    victim = L.connect(target)
+    killer = L.connect(target)
+    marker = "processlist-victim-%d-%s" % (random.randrange(1 << 30), "p" * 120)
+    sql = "SHOW PROCESSLIST /* %s */" % marker
+    try:
+        with victim.cursor() as cur:
+            cur.execute(sql)
+            cols = [d[0] for d in cur.description]
+            rows = cur.fetchall()
+            cur.execute("SHOW FULL " + sql[len("SHOW "):])
+            full = [r for r in cur.fetchall() if r[7] and marker in r[7]]
+        L.check_eq(cols[:8], ["Id", "User", "Host", "db", "Command", "Time", "State", "Info"], target + ": columns")
+        # Without FULL, Info is the statement's first 100 characters.
+        mine = [r for r in rows if r[7] == sql[:100]]
+        L.check_eq(len(mine), 1, target + ": rows showing this statement")
+        row = mine[0]
+        L.check(isinstance(row[0], int), "%s: the id is an integer column: %r" % (target, row[0]))
+        L.check_eq(row[0], victim.thread_id(), target + ": the row's id is the connection's id")
+        L.check_eq(row[1], L.USER.split("@")[0], target + ": user")
+        L.check_eq(row[3], L.DB, target + ": db")
+        L.check_eq(row[4], "Query", target + ": command of the running session")
+        L.check_eq([(r[0], r[7]) for r in full], [(row[0], "SHOW FULL " + sql[len("SHOW "):])],
+                   target + ": the whole statement with FULL")
+        with victim.cursor() as cur:
+            cur.execute("SELECT CONNECTION_ID()")
+            L.check_eq(cur.fetchone()[0], row[0], target + ": CONNECTION_ID() is the listed id")
+        with killer.cursor() as cur:
+            cur.execute("SHOW FULL PROCESSLIST")
+            idle = [r for r in cur.fetchall() if r[0] == row[0]]
+        L.check_eq([(r[4], r[7]) for r in idle], [("Sleep", None)], target + ": the idle victim as another sees it")
+        killer.kill(row[0])
+        with victim.cursor() as cur:
+            try:
+                cur.execute("SELECT 1")
+                raise AssertionError("%s: the killed session still answers" % target)
+            except pymysql.err.OperationalError as e:
+                print("  %s: killed session -> %r" % (target, e.args[:1]))
+
+        def gone():
+            with killer.cursor() as cur:
+                cur.execute("SHOW PROCESSLIST")
+                return all(r[0] != row[0] for r in cur.fetchall())
+        L.wait_for(gone, 10, what="%s: the killed session to leave the list" % target)
+        with killer.cursor() as cur:
+            cur.execute("SELECT 1")
+            L.check_eq(cur.fetchall(), ((1,),), target + ": the killer still serves")
+    finally:
+        for c in (victim, killer):
+            with contextlib.suppress(Exception):
+                c.close()
+
+
+def case_own_row_then_kill():
+    for target in ("direct", "odp"):
+        own_row_then_kill(target)
+
+
+def case_a_running_statement_shows_with_its_time():
+    # A statement that runs shows as Query with its text and a growing Time, from another session.
+    for target in ("direct", "odp"):
+        sleeper = L.connect(target)
+        watcher = L.connect(target)
+        sql = "SELECT SLEEP(3) /* processlist-sleeper */"
+        runner = threading.Thread(target=lambda: sleeper.cursor().execute(sql), daemon=True)
+        try:
+            runner.start()
+            deadline = time.monotonic() + 10
+            seen = None
+            while time.monotonic() < deadline:
+                with watcher.cursor() as cur:
+                    cur.execute("SHOW FULL PROCESSLIST")
+                    seen = [r for r in cur.fetchall() if r[0] == sleeper.thread_id()]
+                if seen and seen[0][4] == "Query" and seen[0][5] >= 1:
+                    break
+                time.sleep(0.2)
+            L.check(seen and seen[0][4] == "Query" and seen[0][7] == sql and seen[0][5] >= 1,
+                    "%s: the running statement as listed: %r" % (target, seen))
+        finally:
+            runner.join(10)
+            for c in (sleeper, watcher):
+                with contextlib.suppress(Exception):
+                    c.close()
+
+
+def case_other_users_sessions_are_not_listed():
+    # odp lists a user's own sessions only (as a server does for a user without PROCESS).
+    other = L.connect("odp", user="app2", password="app2")
+    try:
+        with contextlib.closing(L.connect("odp")) as c, c.cursor() as cur:
+            cur.execute("SHOW PROCESSLIST")
+            rows = cur.fetchall()
+        L.check(all(r[1] == L.USER for r in rows), "only %s's sessions: %r" % (L.USER, rows))
+        L.check(all(r[0] != other.thread_id() for r in rows), "app2's session is not listed: %r" % (rows,))
+        with other.cursor() as cur:
+            cur.execute("SHOW PROCESSLIST")
+            L.check_eq([r[0] for r in cur.fetchall()], [other.thread_id()], "app2 sees itself only")
+    finally:
+        other.close()
+
+
+if __name__ == "__main__":
+    sys.exit(L.run_cases([
+        ("own_row_then_kill", case_own_row_then_kill),
+        ("a_running_statement_shows_with_its_time", case_a_running_statement_shows_with_its_time),
+        ("other_users_sessions_are_not_listed", case_other_users_sessions_are_not_listed),
+    ], sys.argv[1:]))
