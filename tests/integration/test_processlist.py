@@ -14,19 +14,28 @@ import pymysql
 import odplib as L
 
 
+def connect(target, **kw):
+    # Text columns as bytes: a server's own list holds other clients' statements in any encoding.
+    return L.connect(target, use_unicode=False, **kw)
+
+
+def text(v):
+    return v.decode("utf-8", "replace") if isinstance(v, bytes) else v
+
+
 def own_row_then_kill(target):
     """Finds the victim's own row by its statement, checks the id, KILLs it from another session."""
-    victim = L.connect(target)
-    killer = L.connect(target)
+    victim = connect(target)
+    killer = connect(target)
     marker = "processlist-victim-%d-%s" % (random.randrange(1 << 30), "p" * 120)
     sql = "SHOW PROCESSLIST /* %s */" % marker
     try:
         with victim.cursor() as cur:
             cur.execute(sql)
             cols = [d[0] for d in cur.description]
-            rows = cur.fetchall()
+            rows = [tuple(map(text, r)) for r in cur.fetchall()]
             cur.execute("SHOW FULL " + sql[len("SHOW "):])
-            full = [r for r in cur.fetchall() if r[7] and marker in r[7]]
+            full = [tuple(map(text, r)) for r in cur.fetchall() if r[7] and marker.encode() in r[7]]
         L.check_eq(cols[:8], ["Id", "User", "Host", "db", "Command", "Time", "State", "Info"], target + ": columns")
         # Without FULL, Info is the statement's first 100 characters.
         mine = [r for r in rows if r[7] == sql[:100]]
@@ -44,7 +53,7 @@ def own_row_then_kill(target):
             L.check_eq(cur.fetchone()[0], row[0], target + ": CONNECTION_ID() is the listed id")
         with killer.cursor() as cur:
             cur.execute("SHOW FULL PROCESSLIST")
-            idle = [r for r in cur.fetchall() if r[0] == row[0]]
+            idle = [tuple(map(text, r)) for r in cur.fetchall() if r[0] == row[0]]
         L.check_eq([(r[4], r[7]) for r in idle], [("Sleep", None)], target + ": the idle victim as another sees it")
         killer.kill(row[0])
         with victim.cursor() as cur:
@@ -76,8 +85,8 @@ def case_own_row_then_kill():
 def case_a_running_statement_shows_with_its_time():
     # A statement that runs shows as Query with its text and a growing Time, from another session.
     for target in ("direct", "odp"):
-        sleeper = L.connect(target)
-        watcher = L.connect(target)
+        sleeper = connect(target)
+        watcher = connect(target)
         sql = "SELECT SLEEP(3) /* processlist-sleeper */"
         runner = threading.Thread(target=lambda: sleeper.cursor().execute(sql), daemon=True)
         try:
@@ -87,7 +96,7 @@ def case_a_running_statement_shows_with_its_time():
             while time.monotonic() < deadline:
                 with watcher.cursor() as cur:
                     cur.execute("SHOW FULL PROCESSLIST")
-                    seen = [r for r in cur.fetchall() if r[0] == sleeper.thread_id()]
+                    seen = [tuple(map(text, r)) for r in cur.fetchall() if r[0] == sleeper.thread_id()]
                 if seen and seen[0][4] == "Query" and seen[0][5] >= 1:
                     break
                 time.sleep(0.2)
@@ -102,11 +111,11 @@ def case_a_running_statement_shows_with_its_time():
 
 def case_other_users_sessions_are_not_listed():
     # odp lists a user's own sessions only (as a server does for a user without PROCESS).
-    other = L.connect("odp", user="app2", password="app2")
+    other = connect("odp", user="app2", password="app2")
     try:
-        with contextlib.closing(L.connect("odp")) as c, c.cursor() as cur:
+        with contextlib.closing(connect("odp")) as c, c.cursor() as cur:
             cur.execute("SHOW PROCESSLIST")
-            rows = cur.fetchall()
+            rows = [tuple(map(text, r)) for r in cur.fetchall()]
         L.check(all(r[1] == L.USER for r in rows), "only %s's sessions: %r" % (L.USER, rows))
         L.check(all(r[0] != other.thread_id() for r in rows), "app2's session is not listed: %r" % (rows,))
         with other.cursor() as cur:
