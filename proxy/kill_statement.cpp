@@ -28,12 +28,7 @@ std::optional<KillStatement> parse_kill_statement(std::string_view sql) {
     ++digits;
   }
   if (digits == 0) return std::nullopt;  // KILL USER x, KILL QUERY ID x, ...: not ours to map
-  skip_sql_space(sql, i);
-  if (i < sql.size() && sql[i] == ';') {
-    ++i;
-    skip_sql_space(sql, i);
-  }
-  if (i != sql.size()) return std::nullopt;
+  if (!at_sql_end(sql, i)) return std::nullopt;
   k.id = id;
   return k;
 }

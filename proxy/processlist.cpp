@@ -10,13 +10,7 @@ std::optional<bool> parse_show_processlist(std::string_view sql) {
   size_t i = 0;
   if (!take_sql_word(sql, i, "SHOW")) return std::nullopt;
   const bool full = take_sql_word(sql, i, "FULL");
-  if (!take_sql_word(sql, i, "PROCESSLIST")) return std::nullopt;
-  skip_sql_space(sql, i);
-  if (i < sql.size() && sql[i] == ';') {
-    ++i;
-    skip_sql_space(sql, i);
-  }
-  if (i != sql.size()) return std::nullopt;
+  if (!take_sql_word(sql, i, "PROCESSLIST") || !at_sql_end(sql, i)) return std::nullopt;
   return full;
 }
 

@@ -33,4 +33,13 @@ bool take_sql_word(std::string_view s, size_t& i, std::string_view word) {
   return true;
 }
 
+bool at_sql_end(std::string_view s, size_t i) {
+  skip_sql_space(s, i);
+  if (i < s.size() && s[i] == ';') {
+    ++i;
+    skip_sql_space(s, i);
+  }
+  return i == s.size();
+}
+
 }  // namespace odp::proxy

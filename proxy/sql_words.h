@@ -13,4 +13,8 @@ void skip_sql_space(std::string_view s, size_t& i);
 // as a whole word: true and `i` past it, else false.
 bool take_sql_word(std::string_view s, size_t& i, std::string_view word);
 
+// Whether only space, comments and one optional `;` follow `i`: the statement is whole, not the
+// first of several.
+bool at_sql_end(std::string_view s, size_t i);
+
 }  // namespace odp::proxy

@@ -77,6 +77,16 @@ std::vector<uint8_t> trace_kept(uint32_t flags, std::span<const uint8_t> extra) 
   return frames[0].trace_info;
 }
 
+// The session records `reader` keeps from `answer` (fed whole, as the answer `expect` waits for).
+std::vector<ObSessionRecord> session_records_read(Ob20ResponseReader& reader, const std::vector<uint8_t>& answer,
+                                                  std::deque<Ob20PendingRequest>& expect) {
+  std::vector<uint8_t> mysql;
+  REQUIRE(reader.feed(answer, expect, mysql));
+  std::vector<ObSessionRecord> got;
+  reader.take_session_info(got);
+  return got;
+}
+
 }  // namespace
 
 TEST_CASE("ob20 stream: one command is OB-VECTORS' synthetic select 1 frame") {
@@ -361,10 +371,7 @@ TEST_CASE("ob20 stream: session records (SESS_INFO) go with the next request and
   encode_ob20_extra_info_item(ob20extra::TRACE_INFO, hex("01 02"), with_txn);  // not a session record
   const auto answer = ok_answer(100, ob20flag::LAST_PACKET | ob20flag::NEW_EXTRA_INFO, with_txn);
   Ob20ResponseReader reader(7, 1 << 20);
-  std::vector<uint8_t> mysql;
-  REQUIRE(reader.feed(answer, expect, mysql));
-  std::vector<ObSessionRecord> got;
-  reader.take_session_info(got);
+  std::vector<ObSessionRecord> got = session_records_read(reader, answer, expect);
   REQUIRE(got.size() == 2);
   CHECK(got[0].type == app.type);
   CHECK(got[0].bytes == app.bytes);
@@ -381,6 +388,7 @@ TEST_CASE("ob20 stream: session records (SESS_INFO) go with the next request and
   CHECK_FALSE(collect_session_info(*bad_items, none));
   const auto spoiled = ok_answer(101, ob20flag::LAST_PACKET | ob20flag::NEW_EXTRA_INFO, bad);
   std::deque<Ob20PendingRequest> next{{101, 1}};
+  std::vector<uint8_t> mysql;
   CHECK_FALSE(reader.feed(spoiled, next, mysql));
 }
 
@@ -451,10 +459,7 @@ TEST_CASE("ob20 stream: a server without the TLV format gets and sends extra inf
   encode_ob20_old_extra_info_item(ob20extra::SESS_INFO, sess_value, old);
   const auto answer = ok_answer(200, ob20flag::LAST_PACKET, old);  // without NEW_EXTRA_INFO: the old format
   Ob20ResponseReader reader(7, 1 << 20);
-  std::vector<uint8_t> mysql;
-  REQUIRE(reader.feed(answer, expect, mysql));
-  std::vector<ObSessionRecord> got;
-  reader.take_session_info(got);
+  const std::vector<ObSessionRecord> got = session_records_read(reader, answer, expect);
   REQUIRE(got.size() == 1);
   CHECK(got[0].type == obsess::CLIENT_ID);
   CHECK(got[0].bytes == "c1");
