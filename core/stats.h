@@ -22,6 +22,7 @@ namespace odp::core {
   X(credential_rechecks_total, counter, "Mismatching passwords checked again")                                     \
   X(credential_refreshes_total, counter, "Cached credentials renewed in the background")                           \
   X(client_protocol_errors_total, counter, "Malformed, truncated or oversized client packets")                     \
+  X(client_refused_statements_total, counter, "Statements odp refused before any of them ran (a KILL not first)")  \
   X(client_aborts_total, counter, "Clients that vanished (reset or EOF) mid-command or mid-result")                \
   X(client_idle_timeouts_total, counter, "Clients closed after limits.client_idle_timeout_ms")                     \
   X(client_tls_handshakes_total, counter, "Completed client TLS handshakes")                                       \

@@ -27,6 +27,7 @@ ClientSession::ClientSession(SessionEnv& env, Conn* client, uint32_t connection_
       peer_(std::move(peer)) {
   timer_.fn = &ClientSession::on_timer;
   timer_.ctx = this;
+  exchange_.set_client_tracking(&model_.client_tracking());
   token_ = g_next_token.fetch_add(1, std::memory_order_relaxed);
   connected_at_us_ =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -295,7 +295,9 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   bool start_streamed_stmt(std::span<const uint8_t> in, protocol::Command cmd, bool& stop);
 
   // --- KILL and COM_CHANGE_USER (session_kill.cpp, session_change_user.cpp) ---
-  void forward_kill(const KillStatement& kill, bool as_com_process_kill);
+  void forward_kill(const KillStatement& kill, bool as_com_process_kill, std::vector<uint8_t> then = {});
+  void kill_succeeded();
+  bool kill_in_multi_statement(uint8_t seq, std::string_view sql);
   void ask_kill_hold(const KillStatement& kill, bool as_com_process_kill, bool proven);
   void prove_kill_privilege(const KillStatement& kill, bool as_com_process_kill, const ServerLogin& target);
   void on_kill_held(const KillStatement& kill, bool as_com_process_kill, std::optional<KillHold> hold);
@@ -379,6 +381,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
     uint64_t pin = 0;
     bool held = false;  // the target keeps a connection for it: release_kill_hold is owed
     const QueryKiller* sender = nullptr;
+    std::vector<uint8_t> then;  // a multi-statement's rest, run once the KILL succeeded (framed)
   } kill_;
   // KILLs of this session on their way to its connections (pin, KILL CONNECTION).
   std::vector<std::pair<uint64_t, bool>> kill_pins_;

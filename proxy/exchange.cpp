@@ -5,6 +5,7 @@
 #include "protocol/packet.h"
 #include "protocol/result_packets.h"
 #include "protocol/session_track.h"
+#include "proxy/client_tracking.h"
 
 namespace odp::proxy {
 
@@ -196,7 +197,19 @@ void Exchange::note_ok(std::span<const uint8_t> ok_payload, const ServerConn& co
       }
     }
   }
-  if (client_caps & cap::SESSION_TRACK) return;
+  if (client_caps & cap::SESSION_TRACK) {
+    // The records the client's own trackers would have produced, no more (client_tracking.h).
+    auto kept = tracking_ ? filter_session_state(ok->session_state, *tracking_) : std::nullopt;
+    if (!kept) return;
+    OkPacket client_ok = std::move(ok.value());
+    client_ok.session_state = std::move(*kept);
+    if (client_ok.session_state.empty())
+      client_ok.status_flags &= static_cast<uint16_t>(~status::SESSION_STATE_CHANGED);
+    std::vector<uint8_t> payload;
+    encode_ok(client_ok, client_caps, payload, ok_payload[0]);
+    encode_packet(0, payload, rewrite);
+    return;
+  }
   // The client did not ask for session tracking: give it the OK it expects.
   std::vector<uint8_t> plain;
   encode_ok_without_session_state(std::move(ok.value()), client_caps, plain, ok_payload[0]);

@@ -28,6 +28,8 @@ class Exchange {
   };
 
   Exchange(SessionEnv& env, ClientLink& link) : env_(env), link_(link) {}
+  // The client's session tracking (the session model's): what of the servers' records it gets.
+  void set_client_tracking(const ClientTracking* tracking) { tracking_ = tracking; }
 
   // The command being served, framed (a small one, kept whole for retries and async steps).
   std::vector<uint8_t>& request() { return request_; }
@@ -105,6 +107,7 @@ class Exchange {
 
   SessionEnv& env_;
   ClientLink& link_;
+  const ClientTracking* tracking_ = nullptr;
   std::vector<uint8_t> request_;
   protocol::Command command_ = protocol::Command::sleep;
   PacketScanner response_scanner_;

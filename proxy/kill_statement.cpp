@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "proxy/sql_words.h"
+#include "routing/sql_lexer.h"
 
 namespace odp::proxy {
 
@@ -31,6 +32,42 @@ std::optional<KillStatement> parse_kill_statement(std::string_view sql) {
   if (!at_sql_end(sql, i)) return std::nullopt;
   k.id = id;
   return k;
+}
+
+KillsInText find_kills(std::string_view sql) {
+  using routing::sql::Lexer;
+  using routing::sql::Tok;
+  KillsInText out;
+  Lexer lx(sql);
+  int depth = 0;
+  size_t statement = 0;  // index of the statement the next token belongs to
+  bool at_start = true;  // the next token starts a statement
+  bool ended = false;    // a top-level `;` ended the statement before
+  while (true) {
+    auto t = lx.next();
+    if (t.kind == Tok::end) break;
+    if (t.ch() == ';' && depth == 0) {
+      if (statement == 0 && !ended) out.first_end = t.offset;
+      ended = true;
+      at_start = true;
+      continue;
+    }
+    if (ended) {
+      ended = false;
+      ++statement;
+      out.multi = true;
+    }
+    if (at_start && t.kind == Tok::word && t.is("KILL")) {
+      if (statement == 0)
+        out.leading = true;
+      else
+        out.later = true;
+    }
+    at_start = false;
+    if (t.ch() == '(') ++depth;
+    if (t.ch() == ')' && depth > 0) --depth;
+  }
+  return out;
 }
 
 std::string format_kill_statement(const KillStatement& kill, uint64_t server_thread_id) {

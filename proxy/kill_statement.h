@@ -17,6 +17,19 @@ struct KillStatement {
 };
 
 std::optional<KillStatement> parse_kill_statement(std::string_view sql);
+
+// Where KILLs stand in a multi-statement (a COM_QUERY of several statements). A KILL the server
+// gets as text would name odp's id as a server thread id, so odp must act on every one of them:
+// a leading KILL runs first as odp's own (the rest follows when it succeeded, as a server stops a
+// multi-statement at its first error); a KILL further on would have to wait for the statements
+// before it, which odp does not split, so such a text is refused before anything of it runs.
+struct KillsInText {
+  bool multi = false;    // more than one statement
+  bool leading = false;  // the first statement starts with KILL
+  bool later = false;    // a statement after the first starts with KILL
+  size_t first_end = 0;  // offset of the `;` that ends the first statement (when multi)
+};
+KillsInText find_kills(std::string_view sql);
 std::string format_kill_statement(const KillStatement& kill, uint64_t server_thread_id);
 
 }  // namespace odp::proxy

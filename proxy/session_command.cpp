@@ -357,6 +357,9 @@ void ClientSession::handle_small_command(std::span<const uint8_t> packet, std::s
       forward_kill(*kill, false);
       return;
     }
+    if ((model_.identity().client_caps & cap::MULTI_STATEMENTS) && base::icontains(sql, "kill") &&
+        kill_in_multi_statement(packet[3], sql))
+      return;
     if (auto full = parse_show_processlist(sql)) {
       list_processes(packet, *full);
       return;
@@ -367,6 +370,34 @@ void ClientSession::handle_small_command(std::span<const uint8_t> packet, std::s
     return;
   }
   run_command(packet, cmd);
+}
+
+// A multi-statement with KILLs in it (find_kills): the first statement's KILL runs as odp's own,
+// then the rest with `DO 0` (the same OK a KILL gives) in its place; a KILL further on is refused.
+// Returns false when the text is not ours to handle (no KILL of an id at a statement's start).
+bool ClientSession::kill_in_multi_statement(uint8_t seq, std::string_view sql) {
+  KillsInText kills = find_kills(sql);
+  if (!kills.multi) return false;
+  if (kills.later) {
+    core::Stats::inc(env_.stats().client_refused_statements_total);
+    link_.send_err(static_cast<uint8_t>(seq + 1), errc::ER_NOT_SUPPORTED_YET,
+                   "odp: KILL after the first statement of a multi-statement is not supported (send the KILL alone "
+                   "or first): nothing of the statement ran",
+                   "42000");
+    resume_ready();
+    return true;
+  }
+  if (!kills.leading) return false;
+  auto kill = parse_kill_statement(sql.substr(0, kills.first_end));
+  if (!kill) return false;  // KILL USER ..., KILL QUERY ID ...: no odp id in it, as when alone
+  std::vector<uint8_t> payload, rest;
+  put_u8(payload, static_cast<uint8_t>(Command::query));
+  std::string_view tail = sql.substr(kills.first_end);
+  put_bytes(payload, {reinterpret_cast<const uint8_t*>("DO 0"), 4});
+  put_bytes(payload, {reinterpret_cast<const uint8_t*>(tail.data()), tail.size()});
+  encode_packet(seq, payload, rest);
+  forward_kill(*kill, false, std::move(rest));
+  return true;
 }
 
 // Every command that goes to a server (not prepared-statement commands).

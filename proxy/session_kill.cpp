@@ -22,12 +22,13 @@ namespace odp::proxy {
 
 using namespace protocol;
 
-void ClientSession::forward_kill(const KillStatement& kill, bool as_com_process_kill) {
+void ClientSession::forward_kill(const KillStatement& kill, bool as_com_process_kill, std::vector<uint8_t> then) {
+  kill_ = KillInFlight{};
+  kill_.then = std::move(then);
   if (kill.id > UINT32_MAX) {
     on_kill_held(kill, as_com_process_kill, std::nullopt);
     return;
   }
-  kill_ = KillInFlight{};
   kill_.target = static_cast<uint32_t>(kill.id);
   ask_kill_hold(kill, as_com_process_kill, false);
 }
@@ -105,7 +106,7 @@ void ClientSession::on_kill_held(const KillStatement& kill, bool as_com_process_
   if (hold->server.empty()) {
     // No statement of the target runs on a server: nothing to stop (a KILL CONNECTION closed the
     // session on its worker already).
-    send_ok_local();
+    kill_succeeded();
     return;
   }
   kill_.pin = hold->pin;
@@ -152,7 +153,7 @@ void ClientSession::on_kill_answer(const QueryKiller::Answer& answer) {
   kill_.sender = nullptr;
   env_.release_kill_hold(kill_.target, kill_.pin, outcome);
   if (answer.kind == Kind::ok) {
-    send_ok_local();
+    kill_succeeded();
     return;
   }
   // The server's refusal names its own thread id; the client named odp's.
@@ -160,6 +161,17 @@ void ClientSession::on_kill_answer(const QueryKiller::Answer& answer) {
                         ? kill_denied(kill_.target)
                         : answer.err);
   resume_ready();
+}
+
+// The KILL's OK, or (a multi-statement that started with the KILL) the statements after it.
+void ClientSession::kill_succeeded() {
+  if (kill_.then.empty()) {
+    send_ok_local();
+    return;
+  }
+  exchange_.set_request(kill_.then, Command::query);
+  kill_.then.clear();
+  run_command(exchange_.request(), Command::query);
 }
 
 void ClientSession::start_query_killer(ServerLogin login, std::vector<uint8_t> request,

@@ -55,6 +55,7 @@ void SessionModel::start(SessionIdentity identity, uint64_t now_ms, uint64_t glo
   last_insert_id_ = 0;
   consistency_ = routing::Consistency::unset;
   statements_.clear();
+  tracking_ = ClientTracking{};
   global_vars_version_ = 0;
 }
 
@@ -102,6 +103,7 @@ ReadBack SessionModel::apply(const StatementFacts& facts, const ResponseOutcome&
     last_insert_id_ = 0;
     consistency_ = routing::Consistency::unset;
     statements_.clear();
+    tracking_ = ClientTracking{};
     if (sync != nullptr) {
       // The server took its globals of now: at least as new as the session's login.
       *sync = vars_.fresh_connection(std::max(sync->baseline_ms, login_ms_), std::max(sync->global_sets, global_sets_));
@@ -141,6 +143,8 @@ ReadBack SessionModel::apply(const StatementFacts& facts, const ResponseOutcome&
   keeps_results_ = outcome.error || outcome.warnings > 0 || outcome.affected_rows > 0 || facts.computes_found_rows;
   if (sync != nullptr) {
     vars_.mark_synced(*sync);  // it ran everything the client did
+    // The client changed its trackers there: odp's go back on before the connection's next use.
+    if (facts.sets_client_tracking) sync->tracking = false;
     // While tied, the connection holds more than the variables: if the session ends now, the
     // connection is reset before anyone else uses it.
     sync->dirty = ties_.any();
@@ -169,6 +173,9 @@ void SessionModel::learn_variables(const StatementFacts& facts, const ResponseOu
         // SET timestamp = DEFAULT reports the old fixed value; the clock runs again.
         if (key == "timestamp" && facts.resets_timestamp) break;
         vars_.set_system_variable(key, value);
+        break;
+      case VarClass::client_tracking:
+        tracking_.learn(key, value);
         break;
       case VarClass::ignore:
         break;
@@ -214,6 +221,9 @@ void SessionModel::apply_read_back(const ReadBack& asked, const std::vector<prot
       case VarClass::privileged:
         vars_.set_system_variable(name, value ? std::string_view(*value) : std::string_view("NULL"));
         break;
+      case VarClass::client_tracking:
+        tracking_.learn(name, value ? std::string_view(*value) : std::string_view());
+        break;
       case VarClass::ignore:
         break;
       case VarClass::one_shot:
@@ -224,6 +234,8 @@ void SessionModel::apply_read_back(const ReadBack& asked, const std::vector<prot
   if (sync != nullptr) {
     vars_.mark_synced(*sync);
     sync->dirty = ties_.any();
+    for (const auto& name : asked.system_variables)
+      if (is_client_tracking_variable(name)) sync->tracking = false;  // odp's trackers go back on
   }
 }
 

@@ -22,6 +22,7 @@
 #include "protocol/column_def.h"
 #include "protocol/ob_login.h"
 #include "proxy/client_statements.h"
+#include "proxy/client_tracking.h"
 #include "proxy/login_name.h"
 #include "proxy/session_state.h"
 #include "proxy/session_ties.h"
@@ -102,6 +103,8 @@ class SessionModel {
     for (const auto& rec : records) vars_.set_ob_session_info(rec.type, rec.bytes);
   }
   const std::string& database() const { return vars_.database(); }
+  // The session-track records the client asked for (its session_track_* values).
+  const ClientTracking& client_tracking() const { return tracking_; }
 
   // --- transaction -----------------------------------------------------------------------------
   bool in_transaction() const { return ties_.has(Tie::transaction); }
@@ -177,6 +180,7 @@ class SessionModel {
   uint64_t last_insert_id_ = 0;
   routing::Consistency consistency_ = routing::Consistency::unset;
   ClientStatements statements_;
+  ClientTracking tracking_;
 };
 
 }  // namespace odp::proxy

@@ -11,7 +11,9 @@ using namespace protocol;
 namespace {
 constexpr uint32_t kMagic = 0x4D53444F;  // "ODSM"
 constexpr uint16_t kVersion = 1;
-constexpr uint8_t kObInfoSection = 1;  // optional, after the statements
+// Optional sections after the statements, each once, in this order.
+constexpr uint8_t kObInfoSection = 1;    // OceanBase session records
+constexpr uint8_t kTrackingSection = 2;  // the client's session tracking, when not the default
 constexpr uint64_t kMaxItems = 1u << 20;
 
 bool str(Reader& r, std::string& out) {
@@ -92,6 +94,11 @@ void SessionModel::serialize(std::vector<uint8_t>& out) const {
       put_u16(out, type);
       put_lenenc_str(out, rec.sql);
     }
+  }
+  if (!tracking_.is_default()) {
+    put_u8(out, kTrackingSection);
+    put_lenenc_str(out, tracking_.system_variables);
+    put_u8(out, static_cast<uint8_t>((tracking_.schema ? 1 : 0) | (tracking_.state_change ? 2 : 0)));
   }
 }
 
@@ -178,15 +185,28 @@ Result<SessionModel, std::string> SessionModel::deserialize(std::span<const uint
     m.statements_.put(sid, std::move(stmt));
   }
   m.statements_.set_next_id(next_id);
-  uint8_t section = 0;
-  if (!r.empty() && (!r.u8(section) || section != kObInfoSection || !count(r, n))) return bad("trailing bytes");
-  for (uint64_t i = 0; section == kObInfoSection && i < n; ++i) {
-    uint16_t type = 0;
-    std::string bytes;
-    if (!r.u16(type) || !str(r, bytes)) return bad("truncated OceanBase session records");
-    m.vars_.set_ob_session_info(type, std::move(bytes));
+  uint8_t last_section = 0;
+  while (!r.empty()) {
+    uint8_t section = 0;
+    if (!r.u8(section) || section <= last_section) return bad("trailing bytes");
+    last_section = section;
+    if (section == kObInfoSection) {
+      if (!count(r, n)) return bad("truncated OceanBase session records");
+      for (uint64_t i = 0; i < n; ++i) {
+        uint16_t type = 0;
+        std::string bytes;
+        if (!r.u16(type) || !str(r, bytes)) return bad("truncated OceanBase session records");
+        m.vars_.set_ob_session_info(type, std::move(bytes));
+      }
+    } else if (section == kTrackingSection) {
+      uint8_t bits = 0;
+      if (!str(r, m.tracking_.system_variables) || !r.u8(bits) || bits > 3) return bad("truncated session tracking");
+      m.tracking_.schema = bits & 1;
+      m.tracking_.state_change = bits & 2;
+    } else {
+      return bad("trailing bytes");
+    }
   }
-  if (!r.empty()) return bad("trailing bytes");
   return m;
 }
 

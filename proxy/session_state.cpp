@@ -6,6 +6,7 @@
 
 #include "base/ascii.h"
 #include "protocol/constants.h"
+#include "proxy/client_tracking.h"
 
 namespace odp::proxy {
 
@@ -55,9 +56,10 @@ bool utf8mb4_family(uint16_t charset) {
 }  // namespace
 
 VarClass classify_system_variable(std::string_view name) {
-  // Session tracking is odp's own; the others change by themselves or describe the connection
+  // The trackers odp needs are its own on a server connection; the client's values of them are
+  // the model's (client_tracking.h). The others change by themselves or describe the connection
   // (the last GTID, transaction flags, counters, the server's identity).
-  if (name.starts_with("session_track_")) return VarClass::ignore;
+  if (is_client_tracking_variable(name)) return VarClass::client_tracking;
   if (one_of(name, {"last_gtid", "in_transaction", "warning_count", "error_count", "external_user", "proxy_user",
                     "wsrep_sync_wait", "last_insert_id", "identity", "gtid_seq_no", "gtid_domain_id", "server_id"}))
     return VarClass::ignore;
@@ -77,9 +79,15 @@ VarClass classify_system_variable(std::string_view name) {
 std::string baseline_literal(std::string_view name, const Baseline& base) {
   // A login sets the connection's character set variables from the handshake's collation id;
   // a numeric value assigns them by that id.
-  if (one_of(name,
-             {"character_set_client", "character_set_connection", "character_set_results", "collation_connection"}))
-    return std::to_string(base.charset);
+  // A collation id sets collation_connection; a character set variable takes a number only when it
+  // is its character set's default collation (MariaDB: `SET character_set_client = 224` is
+  // ERROR 1115), so otherwise the server names the character set of the id itself.
+  if (name == "collation_connection") return std::to_string(base.charset);
+  if (one_of(name, {"character_set_client", "character_set_connection", "character_set_results"})) {
+    if (base.charset == 8 || base.charset == 33 || base.charset == 63) return std::to_string(base.charset);
+    return "(SELECT CHARACTER_SET_NAME FROM information_schema.COLLATIONS WHERE ID = " + std::to_string(base.charset) +
+           ")";
+  }
   if (name == "sql_mode" && base.ignore_space) return "CONCAT(@@GLOBAL.sql_mode, ',IGNORE_SPACE')";
   if (name == "wait_timeout" && base.interactive) return "@@GLOBAL.interactive_timeout";
   return "DEFAULT";
@@ -248,12 +256,22 @@ SessionState::Replay SessionState::plan(const ConnSync& sync, const Baseline& ba
     // Another client's (or a fresh login's, or a reset) state: the difference by value.
     if (have->database != want.database && !want.database.empty()) r.init_db = want.database;
     if (have->role != want.role && !want.role.empty()) r.role = want.role;
+    // Values put back first, then the session's own: setting character_set_connection sets
+    // collation_connection to that set's default collation, so the collation follows it.
+    bool connection_charset_back = false;
+    for (const auto& [name, var] : have->sysvars) {
+      if (want.sysvars.find(name) != want.sysvars.end()) continue;
+      add("@@SESSION.", name, " = " + baseline_literal(name, base));
+      connection_charset_back = connection_charset_back || name == "character_set_connection";
+    }
     for (const auto& [name, var] : want.sysvars) {
       auto it = have->sysvars.find(name);
-      if (it == have->sysvars.end() || it->second.sql != var.sql) add("@@SESSION.", name, " = " + var.sql);
+      if (it == have->sysvars.end() || it->second.sql != var.sql ||
+          (connection_charset_back && name == "collation_connection"))
+        add("@@SESSION.", name, " = " + var.sql);
     }
-    for (const auto& [name, var] : have->sysvars)
-      if (want.sysvars.find(name) == want.sysvars.end()) add("@@SESSION.", name, " = " + baseline_literal(name, base));
+    if (connection_charset_back && want.sysvars.find("collation_connection") == want.sysvars.end())
+      add("@@SESSION.collation_connection = ", baseline_literal("collation_connection", base), "");
     for (const auto& [name, var] : want.uservars) {
       auto it = have->uservars.find(name);
       if (it == have->uservars.end() || it->second.sql != var.sql) add("@`", name, "` = " + var.sql);

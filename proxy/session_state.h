@@ -54,13 +54,16 @@ using SessionVarsPtr = std::shared_ptr<const SessionVars>;
 
 // How a system variable reported by a server's session tracker is handled.
 enum class VarClass {
-  replay,      // the client's setting: modelled by value, replayed on other connections
-  ignore,      // odp's own (session tracking), describes the connection, or is an OceanBase
-               // server's feedback to its proxy (ob_proxy_partition_hit...): not the client's wish
-  one_shot,    // consumed by the next statement (insert_id), or a sequence that moves on
-               // (rand_seed1/2): ties the session to the connection
-  privileged,  // replayed for this session, but another user could not set it back (sql_log_bin,
-               // pseudo_thread_id): the connection is reset before another session uses it
+  replay,           // the client's setting: modelled by value, replayed on other connections
+  ignore,           // odp's own (session tracking), describes the connection, or is an OceanBase
+                    // server's feedback to its proxy (ob_proxy_partition_hit...): not the client's wish
+  one_shot,         // consumed by the next statement (insert_id), or a sequence that moves on
+                    // (rand_seed1/2): ties the session to the connection
+  client_tracking,  // session_track_system_variables/_schema/_state_change: the client's view of
+                    // tracking, kept by the model and applied by filtering (client_tracking.h);
+                    // server connections keep odp's
+  privileged,       // replayed for this session, but another user could not set it back (sql_log_bin,
+                    // pseudo_thread_id): the connection is reset before another session uses it
 };
 VarClass classify_system_variable(std::string_view lower_name);
 

@@ -81,6 +81,10 @@ void facts_for_sql(const routing::ClassifiedSql& c, std::string_view sql, Statem
           break;
         case VarClass::ignore:
           break;
+        case VarClass::client_tracking:
+          out.sets_client_tracking = true;
+          out.system_variables.push_back(std::move(name));
+          break;
         case VarClass::replay:
         case VarClass::privileged:
           out.system_variables.push_back(std::move(name));

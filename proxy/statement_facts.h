@@ -27,6 +27,8 @@ struct StatementFacts {
   bool sets_global_variables = false;  // SET GLOBAL: pooled connections hold older globals
   bool resets_timestamp = false;       // SET timestamp = DEFAULT
   bool sets_session_variables = false;
+  // SET of the client's session tracking (client_tracking.h): the connection gets odp's back.
+  bool sets_client_tracking = false;
   // A state change the server reports for this statement is explained by what odp models or
   // reads back (SET, USE, user variables), so it ties nothing by itself.
   bool explains_state_change = false;

@@ -51,10 +51,15 @@ def own_row_then_kill(target):
         with victim.cursor() as cur:
             cur.execute("SELECT CONNECTION_ID()")
             L.check_eq(cur.fetchone()[0], row[0], target + ": CONNECTION_ID() is the listed id")
-        with killer.cursor() as cur:
-            cur.execute("SHOW FULL PROCESSLIST")
-            idle = [tuple(map(text, r)) for r in cur.fetchall() if r[0] == row[0]]
-        L.check_eq([(r[4], r[7]) for r in idle], [("Sleep", None)], target + ": the idle victim as another sees it")
+        def victim_as_killer_sees_it():
+            with killer.cursor() as cur:
+                cur.execute("SHOW FULL PROCESSLIST")
+                return [(r[4], r[7]) for r in (tuple(map(text, r)) for r in cur.fetchall()) if r[0] == row[0]]
+        # A server marks its thread idle just after it sent the answer, so the killer may catch the
+        # victim's row as Query for a moment: wait (bounded) for Sleep, then check the row.
+        L.wait_for(lambda: victim_as_killer_sees_it() == [("Sleep", None)], 5,
+                   what=target + ": the idle victim to show as Sleep")
+        L.check_eq(victim_as_killer_sees_it(), [("Sleep", None)], target + ": the idle victim as another sees it")
         killer.kill(row[0])
         with victim.cursor() as cur:
             try:
@@ -125,9 +130,76 @@ def case_other_users_sessions_are_not_listed():
         other.close()
 
 
+def multi(target):
+    return connect(target, client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS)
+
+
+def alive(conn):
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+            return cur.fetchall() == ((1,),)
+    except pymysql.err.MySQLError:
+        return False
+
+
+def case_kill_first_in_a_multi_statement():
+    # Drivers' own suites do this (node mysql2's test-pool-disconnect: `kill ?; select sleep(0.05)`).
+    # Sent to a server as text, odp's id would name some server thread: another client's, or none.
+    for target in ("direct", "odp"):
+        victim, bystander, killer = connect(target), connect(target), multi(target)
+        try:
+            with killer.cursor() as cur:
+                cur.execute("KILL %d; SELECT 7 AS after_the_kill" % victim.thread_id())
+                L.check_eq(cur.fetchall(), (), target + ": the KILL's own result (an OK)")
+                L.check(cur.nextset(), target + ": a second result follows the KILL")
+                L.check_eq(cur.fetchall(), ((7,),), target + ": the statement after the KILL ran")
+                L.check_eq(cur.nextset(), None, target + ": two results")
+            L.wait_for(lambda: not alive(victim), 5, what=target + ": the victim to be killed")
+            L.check(alive(bystander), target + ": the bystander lives")
+            L.check(alive(killer), target + ": the killer lives")
+            # A KILL of an id nobody has: the server's error, and nothing after it runs.
+            with killer.cursor() as cur:
+                try:
+                    cur.execute("KILL 4000000000; SELECT 8")
+                    raise AssertionError(target + ": a KILL of nobody succeeded")
+                except pymysql.err.OperationalError as e:
+                    L.check_eq(e.args, (1094, "Unknown thread id: 4000000000"), target + ": KILL of nobody")
+            L.check(alive(killer), target + ": the killer lives after its failed KILL")
+        finally:
+            for c in (victim, bystander, killer):
+                with contextlib.suppress(Exception):
+                    c.close()
+
+
+def case_kill_after_the_first_statement_is_refused_whole():
+    # odp would have to split the text to run the KILL in its place: it refuses the whole text
+    # before any of it runs (directly the server would run both; odp differs, by design and loudly).
+    victim, killer = connect("odp"), multi("odp")
+    try:
+        with killer.cursor() as cur:
+            cur.execute("CREATE TEMPORARY TABLE IF NOT EXISTS kill_multi_probe (a INT)")
+            try:
+                cur.execute("INSERT INTO kill_multi_probe VALUES (1); KILL %d" % victim.thread_id())
+                raise AssertionError("odp ran a multi-statement with a KILL after its first statement")
+            except pymysql.err.MySQLError as e:
+                L.check_eq(e.args[0], 1235, "the error code: %r" % (e.args,))
+                L.check("KILL" in e.args[1], "the message names KILL: %r" % (e.args,))
+            cur.execute("SELECT COUNT(*) FROM kill_multi_probe")
+            L.check_eq(cur.fetchall(), ((0,),), "nothing of the refused text ran")
+        L.check(alive(victim), "the victim lives")
+        L.check(alive(killer), "the killer still serves")
+    finally:
+        for c in (victim, killer):
+            with contextlib.suppress(Exception):
+                c.close()
+
+
 if __name__ == "__main__":
     sys.exit(L.run_cases([
         ("own_row_then_kill", case_own_row_then_kill),
         ("a_running_statement_shows_with_its_time", case_a_running_statement_shows_with_its_time),
         ("other_users_sessions_are_not_listed", case_other_users_sessions_are_not_listed),
+        ("kill_first_in_a_multi_statement", case_kill_first_in_a_multi_statement),
+        ("kill_after_the_first_statement_is_refused_whole", case_kill_after_the_first_statement_is_refused_whole),
     ], sys.argv[1:]))

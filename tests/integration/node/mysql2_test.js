@@ -61,9 +61,65 @@ async function scenario(port) {
   return out;
 }
 
+// mysql2 asks for CLIENT_SESSION_TRACK: its OK packets carry the records its own
+// session_track_* settings ask for, no more (odp turns every tracker on for itself on its server
+// connections), and its settings are its own (another client never gets them).
+async function tracking(port) {
+  const open = () => mysql.createConnection({
+    host, port, user: 'app', password: 'app', database: 'test', multipleStatements: true, connectTimeout: 10000,
+  });
+  const out = [];
+  // Records of several variables compare as a set: a server orders them by its own tracker's list.
+  const sorted = (ch) => ch && { ...ch, systemVariables: Object.fromEntries(Object.entries(ch.systemVariables).sort()) };
+  const seen = (r) => (Array.isArray(r) ? r.map(seen) : r && r.constructor && r.constructor.name === 'ResultSetHeader'
+    ? { status: r.serverStatus, changes: sorted(r.stateChanges) || null } : r);
+  const others = async () => {
+    // Others never get this client's trackers or variables (through odp: the pooled connections).
+    const other = await open();
+    try {
+      const [o] = await other.query('SET @x = 1; SELECT @@sql_mode AS m, @@time_zone AS z, ' +
+        '@@character_set_client AS c, @@character_set_results AS r, @@collation_connection AS l');
+      out.push(['other', seen(o)]);
+    } finally {
+      await other.end();
+    }
+  };
+  // mysql2 logs in with utf8mb4_unicode_ci (224), no character set's default collation: the next
+  // client on this connection gets its character set back by name (a server refuses that number
+  // for character_set_client). No user variables here: they would have the connection reset.
+  const names = await open();
+  try {
+    for (const sql of ['SET NAMES latin1', 'SET NAMES utf8mb4 COLLATE utf8mb4_bin', 'SET character_set_results = NULL']) {
+      const [r] = await names.query(sql);
+      out.push([sql, seen(r)]);
+      await others();
+    }
+  } finally {
+    await names.end();
+  }
+  const c = await open();
+  try {
+    for (const sql of [
+      'SET @a = 1', 'SET @a = 1; SET @b = 2', 'USE test', 'SET autocommit = 1', "SET time_zone = '+01:00'",
+      'SET session_track_state_change = 1', 'SET @c = 3', "SET session_track_system_variables = 'sql_mode'",
+      "SET sql_mode = 'ANSI'", "SET time_zone = '+02:00'", "SET session_track_system_variables = '', sql_mode = DEFAULT",
+      'SELECT @@sql_mode AS m, @@time_zone AS z', 'SET session_track_schema = OFF', 'USE test',
+      "SET session_track_system_variables = '*'", 'SET @d = 4', 'SET session_track_state_change = OFF',
+      "SET session_track_system_variables = DEFAULT, session_track_schema = DEFAULT", "SET time_zone = '+03:00'",
+    ]) {
+      const [r] = await c.query(sql);
+      out.push([sql, seen(r)]);
+      await others();
+    }
+  } finally {
+    await c.end();
+  }
+  return out;
+}
+
 (async () => {
-  const direct = JSON.stringify(await scenario(directPort));
-  const viaOdp = JSON.stringify(await scenario(odpPort));
+  const direct = JSON.stringify([await scenario(directPort), await tracking(directPort)]);
+  const viaOdp = JSON.stringify([await scenario(odpPort), await tracking(odpPort)]);
   if (direct !== viaOdp) {
     let i = 0;
     while (i < direct.length && direct[i] === viaOdp[i]) i++;

@@ -35,8 +35,10 @@ const std::map<std::string, std::string, std::less<>>& fake_globals() {
       {"wait_timeout", "28800"},
       {"interactive_timeout", "28800"},
       {"autocommit", "ON"},
-      {"session_track_system_variables", ""},
-      {"session_track_schema", "OFF"},
+      // MariaDB's and MySQL's compiled defaults: what a client gets when it sets none.
+      {"session_track_system_variables",
+       "autocommit,character_set_client,character_set_connection,character_set_results,time_zone"},
+      {"session_track_schema", "ON"},
       {"session_track_state_change", "OFF"},
   };
   return globals;
@@ -210,7 +212,10 @@ std::optional<SqlError> BackendSession::apply_set(const Stmt& s, std::span<const
 }
 
 bool BackendSession::tracks_variable(std::string_view name) const {
-  std::string_view list = sysvars_.at("session_track_system_variables");
+  return listed(sysvars_.at("session_track_system_variables"), name);
+}
+
+bool BackendSession::listed(std::string_view list, std::string_view name) {
   if (list == "*") return true;
   size_t start = 0;
   while (start <= list.size()) {
@@ -230,6 +235,18 @@ bool BackendSession::tracks_anything() const {
 }
 
 std::string BackendSession::session_state(const Changes& changes) const {
+  return session_state(changes, sysvars_.at("session_track_system_variables"), on(sysvars_.at("session_track_schema")),
+                       on(sysvars_.at("session_track_state_change")));
+}
+
+std::string BackendSession::client_default_state(const Changes& changes) const {
+  const auto& g = fake_globals();
+  return session_state(changes, g.at("session_track_system_variables"), on(g.at("session_track_schema")),
+                       on(g.at("session_track_state_change")));
+}
+
+std::string BackendSession::session_state(const Changes& changes, std::string_view list, bool schema,
+                                          bool state) const {
   // [type][lenenc data] records; written here from the protocol's description, not with odp's
   // encoder, so that the two are checked against each other.
   std::vector<uint8_t> out;
@@ -239,18 +256,18 @@ std::string BackendSession::session_state(const Changes& changes) const {
     out.insert(out.end(), data.begin(), data.end());
   };
   for (const auto& [name, value] : changes.sysvars) {
-    if (!tracks_variable(name)) continue;
+    if (!listed(list, name)) continue;
     std::vector<uint8_t> data;
     protocol::put_lenenc_str(data, name);
     protocol::put_lenenc_str(data, value);
     record(0, data);
   }
-  if (changes.schema && on(sysvars_.at("session_track_schema"))) {
+  if (changes.schema && schema) {
     std::vector<uint8_t> data;
     protocol::put_lenenc_str(data, database_);
     record(1, data);
   }
-  if (changes.state && on(sysvars_.at("session_track_state_change"))) {
+  if (changes.state && state) {
     std::vector<uint8_t> data;
     protocol::put_lenenc_str(data, "1");
     record(2, data);

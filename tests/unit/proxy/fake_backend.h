@@ -78,6 +78,10 @@ class BackendSession {
 
   // The session-track records of `changes` as this session's trackers report them ("" = none).
   std::string session_state(const Changes& changes) const;
+  // The same as a session with the servers' default trackers would report them: what a client
+  // that asked for session tracking and set none of session_track_* gets (odp filters the
+  // records its own trackers make the server send).
+  std::string client_default_state(const Changes& changes) const;
   bool tracks_anything() const;
 
   std::set<std::string> temp_tables;
@@ -92,6 +96,8 @@ class BackendSession {
 
  private:
   bool tracks_variable(std::string_view name) const;
+  static bool listed(std::string_view list, std::string_view name);
+  std::string session_state(const Changes& changes, std::string_view list, bool schema, bool state) const;
   std::map<std::string, std::string, std::less<>> sysvars_;
   std::map<std::string, FakeValue, std::less<>> uservars_;
   std::string database_;

@@ -39,34 +39,50 @@ struct ResponseRecord {
   size_t server = 0;
   uint32_t thread_id = 0;
 
-  // What a client with or without CLIENT_SESSION_TRACK must see (odp strips the records it asked
-  // the server for from clients that did not).
-  const std::vector<uint8_t>& view(bool tracks) const { return tracks || !has_state ? bytes : stripped; }
-  const std::vector<size_t>& view_ids(bool tracks) const { return tracks || !has_state ? ids : stripped_ids; }
+  // What a client with or without CLIENT_SESSION_TRACK must see: odp strips the records it asked
+  // the server for from clients that did not, and keeps for those that did only the records their
+  // own (default) trackers ask for.
+  const std::vector<uint8_t>& view(bool tracks) const { return !has_state ? bytes : tracks ? tracked : stripped; }
+  const std::vector<size_t>& view_ids(bool tracks) const {
+    return !has_state ? ids : tracks ? tracked_ids : stripped_ids;
+  }
 
   void append(const std::vector<uint8_t>& framed) {
     bytes.insert(bytes.end(), framed.begin(), framed.end());
-    if (has_state) stripped.insert(stripped.end(), framed.begin(), framed.end());
+    if (has_state) {
+      stripped.insert(stripped.end(), framed.begin(), framed.end());
+      tracked.insert(tracked.end(), framed.begin(), framed.end());
+    }
   }
-  // An OK packet with session-state records, and the same OK without them.
-  void append_ok(const std::vector<uint8_t>& framed, const std::vector<uint8_t>& plain) {
+  // An OK packet with session-state records, the same OK without them, and with the records a
+  // client's default trackers report.
+  void append_ok(const std::vector<uint8_t>& framed, const std::vector<uint8_t>& plain,
+                 const std::vector<uint8_t>& client_tracked) {
     if (!has_state) {
       stripped = bytes;  // identical so far (kept only once they differ: answers may be 16 MiB)
       stripped_ids = ids;
+      tracked = bytes;
+      tracked_ids = ids;
       has_state = true;
     }
     bytes.insert(bytes.end(), framed.begin(), framed.end());
     stripped.insert(stripped.end(), plain.begin(), plain.end());
+    tracked.insert(tracked.end(), client_tracked.begin(), client_tracked.end());
   }
   // The next packet is a PREPARE_OK: its statement id is odp's towards the client.
   void mark_statement_id(size_t header_bytes) {
     ids.push_back(bytes.size() + header_bytes + 1);
-    if (has_state) stripped_ids.push_back(stripped.size() + header_bytes + 1);
+    if (has_state) {
+      stripped_ids.push_back(stripped.size() + header_bytes + 1);
+      tracked_ids.push_back(tracked.size() + header_bytes + 1);
+    }
   }
 
  private:
   std::vector<uint8_t> stripped;
   std::vector<size_t> stripped_ids;
+  std::vector<uint8_t> tracked;
+  std::vector<size_t> tracked_ids;
 };
 
 class ResponseRecords {

@@ -67,7 +67,14 @@ void FakeServer::put_ok(OkPacket ok, const Changes& changes, uint8_t header) {
   std::vector<uint8_t> p2, f2;
   encode_ok(plain, caps_ & ~cap::SESSION_TRACK, p2, header);
   encode_packet(seq, p2, f2);
-  r.append_ok(framed, f2);
+  // And what one that asked for it (with the default trackers) must get.
+  OkPacket tracked = plain;
+  tracked.session_state = s_.client_default_state(changes);
+  if (!tracked.session_state.empty()) tracked.status_flags |= status::SESSION_STATE_CHANGED;
+  std::vector<uint8_t> p3, f3;
+  encode_ok(tracked, caps_, p3, header);
+  encode_packet(seq, p3, f3);
+  r.append_ok(framed, f2, f3);
 }
 
 void FakeServer::put_err(const SqlError& e) {

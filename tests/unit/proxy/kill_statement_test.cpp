@@ -10,6 +10,7 @@
 #include "proxy/connection_id_rewrite.h"
 #include "routing/sql_lexer.h"
 
+using odp::proxy::find_kills;
 using odp::proxy::format_kill_statement;
 using odp::proxy::parse_kill_statement;
 using odp::proxy::rewrite_connection_id;
@@ -40,6 +41,32 @@ TEST_CASE("other statements are left alone") {
   CHECK_FALSE(parse_kill_statement("KILL 99999999999999999999999"));
   CHECK_FALSE(parse_kill_statement("/*! KILL 5 */"));
   CHECK_FALSE(parse_kill_statement(""));
+}
+
+TEST_CASE("KILLs inside a multi-statement are found at each statement's start") {
+  auto k = find_kills("kill 34; select sleep(0.05)");
+  CHECK(k.multi);
+  CHECK(k.leading);
+  CHECK_FALSE(k.later);
+  CHECK(k.first_end == 7);
+  CHECK(parse_kill_statement(std::string_view("kill 34; select sleep(0.05)").substr(0, k.first_end))->id == 34);
+  k = find_kills("SELECT 1; /* c */ KILL QUERY 5");
+  CHECK(k.multi);
+  CHECK_FALSE(k.leading);
+  CHECK(k.later);
+  k = find_kills("SELECT 'kill 5; x'; SELECT `kill`");  // in strings and names: no KILL
+  CHECK(k.multi);
+  CHECK_FALSE(k.leading);
+  CHECK_FALSE(k.later);
+  k = find_kills("KILL 5;;  ");  // one statement, however many `;`
+  CHECK_FALSE(k.multi);
+  CHECK(k.leading);
+  k = find_kills("SELECT (1;KILL 2)");  // inside parentheses: not a statement start
+  CHECK_FALSE(k.later);
+  k = find_kills("select 1;;kill 3");
+  CHECK(k.multi);
+  CHECK(k.later);
+  CHECK(k.first_end == 8);
 }
 
 namespace {

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include "protocol/constants.h"
+#include "protocol/session_track.h"
 
 using namespace odp;
 using namespace odp::proxy;
@@ -302,4 +303,119 @@ TEST_CASE("session model: a proxy login's forwarded token survives serialisation
   CHECK(back->identity().forwarded->scramble == token.scramble);
   CHECK_FALSE(back->identity().stage1.has_value());
   for (size_t n = 0; n < bytes.size(); ++n) CHECK_FALSE(SessionModel::deserialize(std::span(bytes).first(n)).ok());
+}
+
+TEST_CASE("session model: the client's session tracking is its own; the connection gets odp's trackers back") {
+  SessionModel m = started();
+  CHECK(m.client_tracking().is_default());
+  ConnSync sync;
+  // `SET session_track_system_variables = ''` stops the tracker reporting even the other
+  // variables of the same statement: the model reads back what it named and was not reported.
+  ResponseOutcome quiet = ok();
+  ReadBack rb = m.apply(facts("SET session_track_system_variables = '', sql_mode = 'ANSI'"), quiet, &sync);
+  CHECK_FALSE(sync.tracking);  // odp's trackers go back on before the connection's next statement
+  REQUIRE(rb.system_variables.size() == 2);
+  CHECK(rb.system_variables[0] == "session_track_system_variables");
+  CHECK(rb.system_variables[1] == "sql_mode");
+  protocol::ColumnDefinition41 col;
+  col.type = protocol::ColumnType::var_string;
+  m.apply_read_back(rb, {col, col}, {std::string(""), std::string("ANSI")}, &sync);
+  CHECK_FALSE(sync.tracking);
+  CHECK(m.client_tracking().system_variables.empty());
+  CHECK_FALSE(m.client_tracking().tracks_variable("autocommit"));
+  CHECK(m.vars().system_variable("sql_mode") == "'ANSI'");
+  // Not a variable the connection is replayed with: the client's trackers are applied by filtering.
+  CHECK_FALSE(m.vars().system_variable("session_track_system_variables").has_value());
+  CHECK(m.vars().plan(sync, m.baseline()).set_sql.find("session_track_system_variables = '*'") != std::string::npos);
+
+  ResponseOutcome reported = ok();
+  reported.system_variables.emplace_back("session_track_state_change", "ON");
+  m.apply(facts("SET session_track_state_change = 1"), reported, &sync);
+  CHECK(m.client_tracking().state_change);
+  CHECK_FALSE(sync.tracking);
+
+  std::vector<uint8_t> bytes;
+  m.serialize(bytes);
+  auto back = SessionModel::deserialize(bytes);
+  REQUIRE(back.ok());
+  CHECK(back->client_tracking().system_variables.empty());
+  CHECK(back->client_tracking().state_change);
+  CHECK(back->client_tracking().schema);
+  // The section (type, an empty list, the flags) is optional; cut inside, it is refused.
+  CHECK(SessionModel::deserialize(std::span(bytes).first(bytes.size() - 3)).ok());
+  for (size_t n = bytes.size() - 2; n < bytes.size(); ++n)
+    CHECK_FALSE(SessionModel::deserialize(std::span(bytes).first(n)).ok());
+
+  // COM_RESET_CONNECTION: the server's defaults again.
+  StatementFacts reset;
+  facts_for_command(protocol::Command::reset_connection, reset);
+  m.apply(reset, ok(), &sync);
+  CHECK(m.client_tracking().is_default());
+}
+
+TEST_CASE("client tracking: an OK's records filtered to what the client's trackers ask for") {
+  using protocol::SessionTrackType;
+  std::vector<uint8_t> raw;
+  protocol::encode_session_track_record(SessionTrackType::system_variables, "sql_mode", "ANSI", raw);
+  protocol::encode_session_track_record(SessionTrackType::system_variables, "Autocommit", "OFF", raw);
+  protocol::encode_session_track_record(SessionTrackType::schema, "", "test", raw);
+  size_t before_state = raw.size();
+  // MariaDB sends the state-change flag raw: type 2, length 1, "1".
+  raw.insert(raw.end(), {2, 1, '1'});
+  protocol::encode_session_track_record(SessionTrackType::transaction_state, "", "T_______", raw);
+  std::string all(raw.begin(), raw.end());
+
+  ClientTracking defaults;
+  auto kept = filter_session_state(all, defaults);
+  REQUIRE(kept);
+  auto records = protocol::decode_session_track(*kept);
+  REQUIRE(records.ok());
+  REQUIRE(records->size() == 3);  // autocommit (in the default list), the schema, the transaction state
+  CHECK(records.value()[0].name == "Autocommit");
+  CHECK(records.value()[1].type == SessionTrackType::schema);
+  CHECK(records.value()[2].type == SessionTrackType::transaction_state);
+
+  ClientTracking everything;
+  everything.system_variables = "*";
+  everything.state_change = true;
+  CHECK_FALSE(filter_session_state(all, everything));  // all stay: the server's bytes go as they came
+
+  ClientTracking listed;
+  listed.system_variables = " SQL_MODE , time_zone";
+  listed.schema = false;
+  listed.state_change = true;
+  kept = filter_session_state(std::string_view(all).substr(0, before_state + 3), listed);
+  REQUIRE(kept);
+  records = protocol::decode_session_track(*kept);
+  REQUIRE(records.ok());
+  REQUIRE(records->size() == 2);
+  CHECK(records.value()[0].name == "sql_mode");
+  CHECK(records.value()[1].type == SessionTrackType::state_change);
+  CHECK(kept->substr(kept->size() - 3) == std::string("\x02\x01"
+                                                      "1",
+                                                      3));  // raw, as it came
+
+  ClientTracking none;
+  none.system_variables = "";
+  none.schema = false;
+  kept = filter_session_state(std::string_view(all).substr(0, before_state + 3), none);
+  REQUIRE(kept);
+  CHECK(kept->empty());
+  CHECK_FALSE(filter_session_state(std::string("\x00\x09", 2), none));  // malformed: passed as it came
+}
+
+TEST_CASE("client tracking: the statement that sets the client's trackers is reported by the new ones") {
+  using protocol::SessionTrackType;
+  // odp's connection reports everything; the client (list '') just turned state changes on.
+  std::vector<uint8_t> raw;
+  protocol::encode_session_track_record(SessionTrackType::system_variables, "session_track_state_change", "ON", raw);
+  raw.insert(raw.end(), {2, 1, '1'});
+  ClientTracking quiet;
+  quiet.system_variables = "";
+  auto kept = filter_session_state(std::string(raw.begin(), raw.end()), quiet);
+  REQUIRE(kept);
+  CHECK(*kept == std::string("\x02\x01"
+                             "1",
+                             3));
+  CHECK_FALSE(quiet.state_change);  // the model learns it when the statement is applied, not here
 }

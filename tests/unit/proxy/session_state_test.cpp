@@ -63,7 +63,30 @@ TEST_CASE("session state: a connection another client used is brought to this cl
   auto r3 = mine.plan(other_conn, base);
   CHECK_FALSE(r3.reset);
   CHECK(r3.set_sql ==
-        "SET @@SESSION.wait_timeout = 7, @@SESSION.character_set_client = 8, @@SESSION.sql_mode = DEFAULT, @`x` = 2");
+        "SET @@SESSION.character_set_client = 8, @@SESSION.sql_mode = DEFAULT, @@SESSION.wait_timeout = 7, @`x` = 2");
+  // utf8mb4_unicode_ci (node mysql2's default) is no character set's default collation: a server
+  // refuses it as a number for a character set variable (ERROR 1115), so it names the set itself.
+  base.charset = 224;
+  CHECK(mine.plan(other_conn, base)
+            .set_sql.find("@@SESSION.character_set_client = (SELECT CHARACTER_SET_NAME FROM "
+                          "information_schema.COLLATIONS WHERE ID = 224)") != std::string::npos);
+  CHECK(baseline_literal("collation_connection", base) == "224");
+  // Putting character_set_connection back resets the collation to the set's default: the login's
+  // collation follows it, or the session's own when it set one.
+  SessionState names;
+  names.reset("test");
+  names.set_system_variable("character_set_connection", "latin1");
+  ConnSync names_conn;
+  names.mark_synced(names_conn);
+  SessionState fresh;
+  fresh.reset("test");
+  std::string sql = fresh.plan(names_conn, base).set_sql;
+  CHECK(sql.find("character_set_connection = (SELECT") != std::string::npos);
+  CHECK(sql.ends_with("@@SESSION.collation_connection = 224"));
+  fresh.set_system_variable("collation_connection", "utf8mb4_bin");
+  sql = fresh.plan(names_conn, base).set_sql;
+  CHECK(sql.ends_with("@@SESSION.collation_connection = 'utf8mb4_bin'"));
+  base.charset = 8;
   base.ignore_space = true;
   CHECK(mine.plan(other_conn, base).set_sql.find("@@SESSION.sql_mode = CONCAT(@@GLOBAL.sql_mode, ',IGNORE_SPACE')") !=
         std::string::npos);
