@@ -31,7 +31,6 @@ enum class Command {
   alter_proxyconfig,
   alter_proxy_upgrade,
   show_proxysession,
-  show_processlist,
   show_proxyinfo,
   kill,
   ping_proxy,
@@ -71,7 +70,6 @@ Head identify(CommandLexer& lex) {
         {"proxystat", Command::show_proxystat},
         {"proxyconfig", Command::show_proxyconfig},
         {"proxysession", Command::show_proxysession},
-        {"processlist", Command::show_processlist},
         {"proxyinfo", Command::show_proxyinfo},
         {"proxyroute", Command::show_proxyroute},
         {"proxycongestion", Command::show_proxycongestion},
@@ -80,9 +78,6 @@ Head identify(CommandLexer& lex) {
     };
     for (const Named& n : kShow) {
       if (second.is_word(n.word)) return {n.command, std::string("show ") + n.word, {}};
-    }
-    if (second.is_word("full")) {
-      if (lex.next().is_word("processlist")) return {Command::show_processlist, "show full processlist", {}};
     }
     return h;
   }
@@ -284,23 +279,6 @@ InternalResult show_proxysession(CommandLexer& lex, const InternalContext& ctx, 
   return r;
 }
 
-bool is_sleeping(const std::string& state) {
-  return state.empty() || base::iequals(state, "idle") || base::iequals(state, "sleep") ||
-         base::iequals(state, "connected");
-}
-
-InternalResult show_processlist(CommandLexer& lex, const InternalContext& ctx, const Head& h) {
-  Token t;
-  if (!at_end(lex, t)) return syntax_error(h, "the end", t);
-  InternalResult r = rows({"Id", "User", "Host", "db", "Command", "Time", "State", "Info"});
-  for (const SessionInfo& s : ctx.sessions) {
-    r.rows.push_back({std::to_string(s.id), s.user, s.client, text_or_null(s.database),
-                      std::string(is_sleeping(s.state) ? "Sleep" : "Query"), std::to_string(s.idle_ms / 1000), s.state,
-                      std::nullopt});
-  }
-  return r;
-}
-
 // kill proxysession N | kill [hard|soft] [connection|query] N. h.token is the word after KILL.
 InternalResult kill(CommandLexer& lex, const InternalContext& ctx, const Head& h) {
   Token t = h.token;
@@ -391,7 +369,7 @@ InternalNeeds internal_command_needs(std::string_view sql) {
   Head h = identify(lex);
   InternalNeeds needs;
   needs.stats = h.command == Command::show_proxystat;
-  needs.sessions = h.command == Command::show_proxysession || h.command == Command::show_processlist;
+  needs.sessions = h.command == Command::show_proxysession;
   return needs;
 }
 
@@ -422,8 +400,6 @@ InternalResult execute_internal_command(std::string_view sql, const InternalCont
     }
     case Command::show_proxysession:
       return show_proxysession(lex, ctx, h);
-    case Command::show_processlist:
-      return show_processlist(lex, ctx, h);
     case Command::show_proxyinfo:
       return show_proxyinfo(lex, ctx, h);
     case Command::kill:

@@ -20,7 +20,8 @@
 
 namespace odp::admin {
 
-// One client session as `show proxysession` and `show processlist` list it.
+// One client session as `show proxysession` lists it. (`show [full] processlist` of root@proxysys is
+// the sessions' own listing, proxy/processlist.h, over every user.)
 struct SessionInfo {
   uint32_t id;
   std::string user;

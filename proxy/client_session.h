@@ -246,7 +246,7 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   // The client's login OK (with ob_capability_flag when an OceanBase driver gets OB 2.0).
   std::vector<uint8_t> login_ok_payload() const;
   ServerLogin make_server_login() const;
-  void handle_internal_command(std::span<const uint8_t> payload);
+  void handle_internal_command(std::span<const uint8_t> packet, std::span<const uint8_t> payload);
 
   // --- commands (session_command.cpp) ---
   void process_client_input();

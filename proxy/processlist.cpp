@@ -24,12 +24,11 @@ bool processlist_column_is_integer(size_t column) {
 }
 
 std::vector<std::vector<std::optional<std::string>>> processlist_rows(std::span<const SessionActivity> sessions,
-                                                                      std::string_view viewer_user,
-                                                                      std::string_view viewer_tenant, bool full,
+                                                                      const ProcesslistViewer& viewer, bool full,
                                                                       uint64_t now_ms) {
   std::vector<const SessionActivity*> seen;
   for (const SessionActivity& s : sessions)
-    if (s.user == viewer_user && s.tenant == viewer_tenant) seen.push_back(&s);
+    if (viewer.everyone || (s.user == viewer.user && s.tenant == viewer.tenant)) seen.push_back(&s);
   std::sort(seen.begin(), seen.end(), [](const SessionActivity* a, const SessionActivity* b) { return a->id < b->id; });
   std::vector<std::vector<std::optional<std::string>>> rows;
   rows.reserve(seen.size());

@@ -36,11 +36,17 @@ std::optional<bool> parse_show_processlist(std::string_view sql);
 const std::vector<std::string>& processlist_columns();
 bool processlist_column_is_integer(size_t column);
 
-// The rows a viewer sees: the sessions of its own user and tenant (as a server shows a user
-// without the PROCESS privilege), by id.
+// Whose sessions a viewer sees: a client its own user's and tenant's (as a server shows a user
+// without the PROCESS privilege); root@proxysys everyone's.
+struct ProcesslistViewer {
+  std::string_view user;
+  std::string_view tenant;
+  bool everyone = false;
+};
+
+// The rows a viewer sees, by id.
 std::vector<std::vector<std::optional<std::string>>> processlist_rows(std::span<const SessionActivity> sessions,
-                                                                      std::string_view viewer_user,
-                                                                      std::string_view viewer_tenant, bool full,
+                                                                      const ProcesslistViewer& viewer, bool full,
                                                                       uint64_t now_ms);
 
 }  // namespace odp::proxy

@@ -5,12 +5,13 @@
 #include "protocol/packet.h"
 #include "protocol/resultset_writer.h"
 #include "proxy/client_session.h"
+#include "proxy/processlist.h"
 
 namespace odp::proxy {
 
 using namespace protocol;
 
-void ClientSession::handle_internal_command(std::span<const uint8_t> payload) {
+void ClientSession::handle_internal_command(std::span<const uint8_t> packet, std::span<const uint8_t> payload) {
   auto cmd = static_cast<Command>(payload[0]);
   std::vector<uint8_t> out;
   switch (cmd) {
@@ -27,6 +28,10 @@ void ClientSession::handle_internal_command(std::span<const uint8_t> payload) {
     }
     case Command::query: {
       std::string_view sql(reinterpret_cast<const char*>(payload.data() + 1), payload.size() - 1);
+      if (auto full = parse_show_processlist(sql)) {
+        list_processes(packet, *full);  // every user's sessions, with the ids `kill` takes
+        return;
+      }
       admin::InternalResult r = env_.run_internal_command(sql);
       switch (r.kind) {
         case admin::InternalResult::Kind::ok: {

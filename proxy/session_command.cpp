@@ -303,7 +303,7 @@ void ClientSession::reject_oversized_request() {
 
 void ClientSession::handle_small_command(std::span<const uint8_t> packet, std::span<const uint8_t> payload) {
   if (model_.identity().admin) {
-    handle_internal_command(payload);
+    handle_internal_command(packet, payload);
     return;
   }
   auto cmd = static_cast<Command>(payload[0]);

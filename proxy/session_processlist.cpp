@@ -31,8 +31,9 @@ void ClientSession::list_processes(std::span<const uint8_t> packet, bool full) {
   enter(Phase::locating);
   env_.list_sessions(token_, [this, full](std::vector<SessionActivity> sessions) {
     if (phase_ != Phase::locating) return;  // closing meanwhile
-    const auto rows =
-        processlist_rows(sessions, model_.identity().login.user, model_.identity().login.tenant, full, env_.now_ms());
+    const LoginName& login = model_.identity().login;
+    const auto rows = processlist_rows(sessions, ProcesslistViewer{login.user, login.tenant, model_.identity().admin},
+                                       full, env_.now_ms());
     const auto& columns = processlist_columns();
     std::vector<ColumnType> types(columns.size(), ColumnType::var_string);
     for (size_t i = 0; i < types.size(); ++i)

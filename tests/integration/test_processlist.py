@@ -130,6 +130,37 @@ def case_other_users_sessions_are_not_listed():
         other.close()
 
 
+def case_proxysys_lists_every_users_sessions():
+    # root@proxysys sees every user's sessions, busy or idle, with the ids its `kill` takes.
+    app, app2 = connect("odp"), connect("odp", user="app2", password="app2")
+    sleeper = connect("odp")
+    sql = "SELECT SLEEP(2) /* proxysys-sees-this */"
+    runner = threading.Thread(target=lambda: sleeper.cursor().execute(sql), daemon=True)
+    try:
+        runner.start()
+        with contextlib.closing(connect("odp", user="root@proxysys", password="", database=None)) as adm:
+            def rows():
+                with adm.cursor() as cur:
+                    cur.execute("SHOW FULL PROCESSLIST")
+                    return {r[0]: tuple(map(text, r)) for r in cur.fetchall()}
+            listed = L.wait_for(lambda: (lambda r: r if r.get(sleeper.thread_id(), ())[4:5] == ("Query",) else None)(rows()),
+                                5, what="the sleeper to show as Query")
+            L.check_eq(listed[app.thread_id()][1], L.USER.split("@")[0], "app's session, as app")
+            L.check_eq(listed[app.thread_id()][4], "Sleep", "app's idle session")
+            L.check_eq(listed[app2.thread_id()][1], "app2", "app2's session too")
+            L.check_eq(listed[sleeper.thread_id()][7], sql, "the running statement, whole")
+            with adm.cursor() as cur:
+                cur.execute("KILL %d" % app2.thread_id())
+            L.wait_for(lambda: app2.thread_id() not in rows(), 5, what="the killed session to leave the list")
+        L.check(not alive(app2), "app2's session was killed")
+        L.check(alive(app), "app's session lives")
+    finally:
+        runner.join(10)
+        for c in (app, app2, sleeper):
+            with contextlib.suppress(Exception):
+                c.close()
+
+
 def multi(target):
     return connect(target, client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS)
 
@@ -200,6 +231,7 @@ if __name__ == "__main__":
         ("own_row_then_kill", case_own_row_then_kill),
         ("a_running_statement_shows_with_its_time", case_a_running_statement_shows_with_its_time),
         ("other_users_sessions_are_not_listed", case_other_users_sessions_are_not_listed),
+        ("proxysys_lists_every_users_sessions", case_proxysys_lists_every_users_sessions),
         ("kill_first_in_a_multi_statement", case_kill_first_in_a_multi_statement),
         ("kill_after_the_first_statement_is_refused_whole", case_kill_after_the_first_statement_is_refused_whole),
     ], sys.argv[1:]))

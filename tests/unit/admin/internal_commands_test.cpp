@@ -295,7 +295,7 @@ TEST_CASE("alter proxyconfig: malformed statements never reach the callback") {
   CHECK(contains(r.message, "not available"));
 }
 
-TEST_CASE("show proxysession and show processlist") {
+TEST_CASE("show proxysession") {
   Fixture f;
   auto r = f.run("show proxysession");
   REQUIRE(r.kind == Kind::rows);
@@ -337,24 +337,6 @@ TEST_CASE("show proxysession and show processlist") {
     CHECK(r.kind == Kind::error);
     CHECK(r.error_code == 1064);
   }
-
-  r = f.run("show processlist");
-  REQUIRE(r.kind == Kind::rows);
-  CHECK(r.columns == std::vector<std::string>{"Id", "User", "Host", "db", "Command", "Time", "State", "Info"});
-  check_shape(r);
-  REQUIRE(r.rows.size() == 2);
-  CHECK(cell(r, 0, 0) == "7");
-  CHECK(cell(r, 0, 2) == "10.0.0.1:50000");
-  CHECK(cell(r, 0, 3) == "shop");
-  CHECK(cell(r, 0, 4) == "Sleep");
-  CHECK(cell(r, 0, 5) == "65");
-  CHECK(cell(r, 0, 7) == "<NULL>");
-  CHECK(cell(r, 1, 3) == "<NULL>");
-  CHECK(cell(r, 1, 4) == "Query");
-  r = f.run("SHOW FULL PROCESSLIST");
-  REQUIRE(r.kind == Kind::rows);
-  CHECK(r.rows.size() == 2);
-  CHECK(f.run("show processlist 7").kind == Kind::error);
 }
 
 TEST_CASE("kill: every form calls back with the id and whether only the query goes") {
@@ -526,8 +508,6 @@ TEST_CASE("internal_command_needs") {
   CHECK(internal_command_needs(" /* x */ SHOW PROXYSTAT like 'a%'").stats);
   CHECK(internal_command_needs("show proxysession").sessions);
   CHECK(internal_command_needs("show proxysession 3").sessions);
-  CHECK(internal_command_needs("show processlist").sessions);
-  CHECK(internal_command_needs("show full processlist").sessions);
   for (const char* sql : {"show proxyconfig", "kill 3", "ping proxy", "select proxy_version()", "", "garbage",
                           "show proxyinfo", "alter proxyconfig set a.b = c"}) {
     std::string text = sql;

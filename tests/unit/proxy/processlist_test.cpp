@@ -29,7 +29,7 @@ TEST_CASE("processlist: a viewer sees its own user's sessions by id, as a server
   s[3] = {9, "app", "t2", "10.0.0.4:5003", "", false, 0, ""};  // same user, another tenant
   const std::string long_sql(150, 'x');
   s.push_back({11, "app", "t1", "10.0.0.5:5004", "db2", true, 9000, long_sql});
-  auto rows = processlist_rows(s, "app", "t1", false, 9500);
+  auto rows = processlist_rows(s, {"app", "t1"}, false, 9500);
   REQUIRE(rows.size() == 3);
   CHECK(processlist_columns().size() == rows[0].size());
   // by id: 3, 7, 11
@@ -47,7 +47,14 @@ TEST_CASE("processlist: a viewer sees its own user's sessions by id, as a server
   CHECK(rows[1][7] == "SELECT SLEEP(10)");
   CHECK(rows[2][7] == std::string(100, 'x'));  // without FULL: the first 100 characters
   CHECK(rows[2][5] == "0");                    // running for 0.5 s
-  auto full = processlist_rows(s, "app", "t1", true, 9500);
+  auto full = processlist_rows(s, {"app", "t1"}, true, 9500);
   CHECK(full[2][7] == long_sql);
-  CHECK(processlist_rows(s, "nobody", "t1", true, 0).empty());
+  CHECK(processlist_rows(s, {"nobody", "t1"}, true, 0).empty());
+  // root@proxysys sees everyone's, by id.
+  auto all = processlist_rows(s, {"root", "proxysys", true}, false, 9500);
+  REQUIRE(all.size() == 5);
+  CHECK(all[0][0] == "3");
+  CHECK(all[1][0] == "5");
+  CHECK(all[1][1] == "other");
+  CHECK(all[4][0] == "11");
 }
