@@ -74,13 +74,20 @@ struct SessionListGather {
   SessionListCallback callback;
 };
 
+// odp's connection ids (the handshake's, CONNECTION_ID(), what KILL and SHOW PROCESSLIST take)
+// start far above the thread ids a server hands out (from 1): a KILL through odp of an id read
+// from a server's information_schema.PROCESSLIST finds no session ("Unknown thread id") instead
+// of ending whichever client of the same user odp numbered so. Below 2^31: drivers that keep the
+// id in a signed 32-bit integer see it as it is.
+inline constexpr uint32_t kFirstConnectionId = 1'000'000'001;
+
 struct SharedState {
   SessionDirectory sessions;
   // Every worker's view of every server (congestion), and liveness probes of servers gone silent.
   ServerHealthTable health;
   ServerProber prober{health, probe_server_greeting};
   std::atomic<int64_t> clients{0};  // client sessions over all workers (client_max_connections)
-  std::atomic<uint32_t> next_connection_id{1};
+  std::atomic<uint32_t> next_connection_id{kFirstConnectionId};
   std::atomic<uint64_t> sessions_handed_over{0};  // hot upgrade: moved to the new process
   std::atomic<uint64_t> global_variable_sets{0};  // SessionLoop::global_variable_sets
   std::atomic<bool> draining{false};

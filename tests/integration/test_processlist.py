@@ -161,6 +161,34 @@ def case_proxysys_lists_every_users_sessions():
                 c.close()
 
 
+def case_a_server_thread_id_killed_through_odp_finds_nobody():
+    # Someone reads a thread id from the server's own list (information_schema.PROCESSLIST) and
+    # KILLs it through odp: odp reads its ids only, and they never look like a server's (they start
+    # at 1000000001), so the KILL finds nobody instead of ending some other client of odp's.
+    victim, killer = connect("odp"), connect("odp")
+    try:
+        marker = "server-thread-of-victim-%d" % random.randrange(1 << 30)
+        with victim.cursor() as cur:
+            cur.execute("SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE '%%%s%%' "
+                        "AND INFO LIKE 'SELECT ID%%'" % marker)
+            server_ids = [r[0] for r in cur.fetchall()]
+        L.check_eq(len(server_ids), 1, "the victim's server thread, as the server lists it")
+        L.check(victim.thread_id() > 1000000000 and killer.thread_id() > 1000000000,
+                "odp's ids stand apart from a server's: %d, %d" % (victim.thread_id(), killer.thread_id()))
+        with killer.cursor() as cur:
+            try:
+                cur.execute("KILL %d" % server_ids[0])
+                raise AssertionError("a KILL of server thread %d through odp found a session" % server_ids[0])
+            except pymysql.err.OperationalError as e:
+                L.check_eq(e.args, (1094, "Unknown thread id: %d" % server_ids[0]), "KILL of a server's id")
+        L.check(alive(victim), "the victim lives")
+        L.check(alive(killer), "the killer lives")
+    finally:
+        for c in (victim, killer):
+            with contextlib.suppress(Exception):
+                c.close()
+
+
 def multi(target):
     return connect(target, client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS)
 
@@ -232,6 +260,7 @@ if __name__ == "__main__":
         ("a_running_statement_shows_with_its_time", case_a_running_statement_shows_with_its_time),
         ("other_users_sessions_are_not_listed", case_other_users_sessions_are_not_listed),
         ("proxysys_lists_every_users_sessions", case_proxysys_lists_every_users_sessions),
+        ("a_server_thread_id_killed_through_odp_finds_nobody", case_a_server_thread_id_killed_through_odp_finds_nobody),
         ("kill_first_in_a_multi_statement", case_kill_first_in_a_multi_statement),
         ("kill_after_the_first_statement_is_refused_whole", case_kill_after_the_first_statement_is_refused_whole),
     ], sys.argv[1:]))
