@@ -53,12 +53,14 @@ void ClientStatements::erase(uint32_t id) {
   if (it == by_id_.end()) return;
   if (it->second.shape && it->second.shape->clients > 0) --it->second.shape->clients;
   by_id_.erase(it);
+  if (last_ == id) last_ = 0;
 }
 
 void ClientStatements::clear() {
   for (auto& [id, stmt] : by_id_)
     if (stmt.shape && stmt.shape->clients > 0) --stmt.shape->clients;
   by_id_.clear();
+  last_ = 0;
 }
 
 ClientStmt* ClientStatements::find(uint32_t id) {

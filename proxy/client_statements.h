@@ -65,7 +65,8 @@ class ClientStatements {
   void clear();
   ~ClientStatements() { clear(); }
   ClientStatements() = default;
-  ClientStatements(ClientStatements&& other) noexcept : by_id_(std::move(other.by_id_)), next_id_(other.next_id_) {
+  ClientStatements(ClientStatements&& other) noexcept
+      : by_id_(std::move(other.by_id_)), next_id_(other.next_id_), last_(other.last_) {
     other.by_id_.clear();
   }
   ClientStatements& operator=(ClientStatements&& other) noexcept {
@@ -74,10 +75,17 @@ class ClientStatements {
       by_id_ = std::move(other.by_id_);
       other.by_id_.clear();
       next_id_ = other.next_id_;
+      last_ = other.last_;
     }
     return *this;
   }
   size_t size() const { return by_id_.size(); }
+  // MariaDB's statement id 0xFFFFFFFF in a statement command names the statement the session
+  // prepared last (mariadb_stmt_execute_direct pipelines COM_STMT_PREPARE and an execute of it):
+  // that one's id, while it exists; the id as it is otherwise.
+  static constexpr uint32_t kLastPrepared = 0xFFFFFFFF;
+  uint32_t resolve(uint32_t id) const { return id == kLastPrepared && last_ != 0 ? last_ : id; }
+  void prepared(uint32_t id) { last_ = id; }
   uint32_t next_id() const { return next_id_; }
   void set_next_id(uint32_t id) { next_id_ = id == 0 ? 1 : id; }
   const std::map<uint32_t, ClientStmt>& all() const { return by_id_; }
@@ -85,6 +93,7 @@ class ClientStatements {
  private:
   std::map<uint32_t, ClientStmt> by_id_;
   uint32_t next_id_ = 1;
+  uint32_t last_ = 0;  // the last statement prepared (0: none, or closed since)
 };
 
 }  // namespace odp::proxy

@@ -40,6 +40,7 @@ void ClientSession::run_stmt_command(std::span<const uint8_t> packet, Command cm
     return;
   }
   auto id = statement_id_of(payload);
+  if (id) id = model_.statements().resolve(*id);
   ClientStmt* stmt = id ? model_.statements().find(*id) : nullptr;
   if (stmt == nullptr) {
     if (cmd == Command::stmt_close || cmd == Command::stmt_send_long_data) {  // no answer expected
@@ -163,7 +164,12 @@ void ClientSession::after_stmt_command() {
   switch (ps_.cmd) {
     case Command::stmt_prepare: {
       auto pok = exchange_.prepare_ok();
-      if (outcome.error || !pok || conn == nullptr) return;
+      if (outcome.error || !pok || conn == nullptr) {
+        // As a server: a failed prepare leaves no last statement (an execute of 0xFFFFFFFF
+        // pipelined behind it must fail, never run an older statement).
+        model_.statements().prepared(0);
+        return;
+      }
       ClientStmt cs;
       cs.shape = ps_.shape;
       cs.database = model_.database();
@@ -171,6 +177,7 @@ void ClientSession::after_stmt_command() {
       cs.num_columns = pok->num_columns;
       cs.long_data.assign(cs.num_params, 0);
       model_.statements().put(ps_.reserved_id, std::move(cs));
+      model_.statements().prepared(ps_.reserved_id);
       ServerStmt ss;
       ss.shape = ps_.shape;
       ss.context = model_.vars().current()->context;
@@ -206,6 +213,7 @@ void ClientSession::after_stmt_command() {
 bool ClientSession::start_streamed_stmt(std::span<const uint8_t> in, Command cmd, bool& stop) {
   std::span<const uint8_t> head = in.subspan(kPacketHeaderBytes);
   auto id = statement_id_of(head);
+  if (id) id = model_.statements().resolve(*id);
   ClientStmt* stmt = id ? model_.statements().find(*id) : nullptr;
   if (stmt == nullptr) {
     link_.send_err(1, errc::ER_UNKNOWN_STMT_HANDLER,

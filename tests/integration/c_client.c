@@ -18,13 +18,14 @@
  */
 #define _GNU_SOURCE 1 /* getline, strtok_r, strdup under -std=c11 */
 #include <mysql.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 static MYSQL* conn;
 static char** args; /* HOST PORT USER PASSWORD DB from argv */
@@ -81,8 +82,8 @@ static void print_result(MYSQL_RES* r) {
   MYSQL_FIELD* f = mysql_fetch_fields(r);
   printf("columns %u:", n);
   for (unsigned i = 0; i < n; i++)
-    printf(" %s(type=%d,len=%lu,dec=%u,charset=%u,flags=0x%x)", f[i].name, (int)f[i].type, f[i].length,
-           f[i].decimals, f[i].charsetnr, f[i].flags & ~(unsigned)PART_KEY_FLAG);
+    printf(" %s(type=%d,len=%lu,dec=%u,charset=%u,flags=0x%x)", f[i].name, (int)f[i].type, f[i].length, f[i].decimals,
+           f[i].charsetnr, f[i].flags & ~(unsigned)PART_KEY_FLAG);
   printf("\n");
   MYSQL_ROW row;
   unsigned long rows = 0;
@@ -91,8 +92,8 @@ static void print_result(MYSQL_RES* r) {
     printf("  row:");
     for (unsigned i = 0; i < n; i++) {
       putchar(' ');
-      print_value(row[i], lens[i], f[i].charsetnr == 63 && f[i].type >= MYSQL_TYPE_TINY_BLOB &&
-                                       f[i].type <= MYSQL_TYPE_BLOB);
+      print_value(row[i], lens[i],
+                  f[i].charsetnr == 63 && f[i].type >= MYSQL_TYPE_TINY_BLOB && f[i].type <= MYSQL_TYPE_BLOB);
     }
     printf("\n");
     rows++;
@@ -129,17 +130,19 @@ static void query_print(const char* sql) {
 static void suite_text(void) {
   printf("== text protocol\n");
   exec_sql(fmt("DROP TABLE IF EXISTS %s_types", tag));
-  exec_sql(fmt("CREATE TABLE %s_types (id INT PRIMARY KEY, i INT, bi BIGINT, d DOUBLE, m DECIMAL(30,8),"
-               " s VARCHAR(200), b BLOB, dt DATE, ts DATETIME(3), t TIME, n INT NULL,"
-               " u BIGINT UNSIGNED, f FLOAT, e ENUM('a','b'), j TEXT) DEFAULT CHARSET=utf8mb4",
-               tag));
-  query_print(fmt("INSERT INTO %s_types VALUES"
-                  " (1, -2147483648, -9223372036854775807, 2.5e-300, '-12345678901234567890.12345678',"
-                  " 'plain', x'00010203ff', '2000-01-01', '2000-01-01 00:00:00.001', '-838:59:59', NULL,"
-                  " 18446744073709551615, 1.25, 'a', 'text one'),"
-                  " (2, 2147483647, 9223372036854775807, -1e308, '0.00000001', 'caf\xc3\xa9 \xf0\x9f\x90\xac',"
-                  " '', '9999-12-31', '9999-12-31 23:59:59.999', '838:59:59', 5, 0, -3.5, 'b', NULL)",
-                  tag));
+  exec_sql(
+      fmt("CREATE TABLE %s_types (id INT PRIMARY KEY, i INT, bi BIGINT, d DOUBLE, m DECIMAL(30,8),"
+          " s VARCHAR(200), b BLOB, dt DATE, ts DATETIME(3), t TIME, n INT NULL,"
+          " u BIGINT UNSIGNED, f FLOAT, e ENUM('a','b'), j TEXT) DEFAULT CHARSET=utf8mb4",
+          tag));
+  query_print(
+      fmt("INSERT INTO %s_types VALUES"
+          " (1, -2147483648, -9223372036854775807, 2.5e-300, '-12345678901234567890.12345678',"
+          " 'plain', x'00010203ff', '2000-01-01', '2000-01-01 00:00:00.001', '-838:59:59', NULL,"
+          " 18446744073709551615, 1.25, 'a', 'text one'),"
+          " (2, 2147483647, 9223372036854775807, -1e308, '0.00000001', 'caf\xc3\xa9 \xf0\x9f\x90\xac',"
+          " '', '9999-12-31', '9999-12-31 23:59:59.999', '838:59:59', 5, 0, -3.5, 'b', NULL)",
+          tag));
   query_print(fmt("SELECT * FROM %s_types ORDER BY id", tag));
   query_print("SELECT 1, 'two', 3.0, NULL, X'41', CAST('2020-02-02' AS DATE), 1e10, -0.5");
   query_print("SELECT * FROM no_such_table_anywhere");
@@ -155,8 +158,8 @@ static void suite_text(void) {
   query_print("SELECT DATABASE(), @@character_set_client, @@character_set_results");
 }
 
-static void bind_param(MYSQL_BIND* b, enum enum_field_types type, void* buf, unsigned long len,
-                       unsigned long* lenp, my_bool* is_null) {
+static void bind_param(MYSQL_BIND* b, enum enum_field_types type, void* buf, unsigned long len, unsigned long* lenp,
+                       my_bool* is_null) {
   memset(b, 0, sizeof *b);
   b->buffer_type = type;
   b->buffer = buf;
@@ -219,14 +222,14 @@ static void suite_binary(void) {
     printf("insert row %d affected %llu\n", row, (unsigned long long)mysql_stmt_affected_rows(st));
   }
   /* a duplicate key through the binary protocol */
-  if (mysql_stmt_execute(st))
-    printf("duplicate: error %u %s\n", mysql_stmt_errno(st), mysql_stmt_sqlstate(st));
+  if (mysql_stmt_execute(st)) printf("duplicate: error %u %s\n", mysql_stmt_errno(st), mysql_stmt_sqlstate(st));
   mysql_stmt_close(st);
 
   /* read back through the binary protocol; every column bound as a string (converted by the client
    * from the binary row format) plus typed binds for a few. */
   st = mysql_stmt_init(conn);
-  const char* sel = fmt("SELECT id, i, bi, d, m, s, b, dt, ts, n, t, u, f, e FROM %s_types WHERE id >= ? ORDER BY id", tag);
+  const char* sel =
+      fmt("SELECT id, i, bi, d, m, s, b, dt, ts, n, t, u, f, e FROM %s_types WHERE id >= ? ORDER BY id", tag);
   if (mysql_stmt_prepare(st, sel, strlen(sel))) stmt_die(st, "prepare select");
   int minid = 0;
   MYSQL_BIND q;
@@ -320,20 +323,22 @@ static void suite_binary(void) {
 
 static void suite_multi(void) {
   printf("== multi-statements and multiple result sets\n");
-  query_print(fmt("SELECT 1 AS a; SELECT 'x' AS b, 'y' AS c; UPDATE %s_types SET n = 9 WHERE id = 1;"
-                  " SELECT id, n FROM %s_types WHERE id = 1; SELECT COUNT(*) FROM %s_types",
-                  tag, tag, tag));
+  query_print(
+      fmt("SELECT 1 AS a; SELECT 'x' AS b, 'y' AS c; UPDATE %s_types SET n = 9 WHERE id = 1;"
+          " SELECT id, n FROM %s_types WHERE id = 1; SELECT COUNT(*) FROM %s_types",
+          tag, tag, tag));
   query_print("SELECT 'after a multi-statement'");
   query_print("SELECT 1; SELECT * FROM no_such_table_multi; SELECT 3");
   query_print("SELECT 'after a failed multi-statement'");
   printf("== stored procedure with two result sets\n");
   exec_sql(fmt("DROP PROCEDURE IF EXISTS %s_proc", tag));
-  exec_sql(fmt("CREATE PROCEDURE %s_proc(IN lim INT)\n"
-               "BEGIN\n"
-               "  SELECT id, s FROM %s_types WHERE id <= lim ORDER BY id;\n"
-               "  SELECT COUNT(*) AS cnt, SUM(id) AS total FROM %s_types;\n"
-               "END",
-               tag, tag, tag));
+  exec_sql(
+      fmt("CREATE PROCEDURE %s_proc(IN lim INT)\n"
+          "BEGIN\n"
+          "  SELECT id, s FROM %s_types WHERE id <= lim ORDER BY id;\n"
+          "  SELECT COUNT(*) AS cnt, SUM(id) AS total FROM %s_types;\n"
+          "END",
+          tag, tag, tag));
   query_print(fmt("CALL %s_proc(101)", tag));
   /* the same procedure through a prepared CALL */
   MYSQL_STMT* st = mysql_stmt_init(conn);
@@ -1201,6 +1206,56 @@ static int script_main(const char* protocol) {
   return 0;
 }
 
+/* mariadb_stmt_execute_direct: COM_STMT_PREPARE and, pipelined behind it, an execute of statement
+ * id 0xFFFFFFFF ("the statement prepared last"); after a prepare that failed the execute fails
+ * too and nothing older runs. */
+static void suite_direct(void) {
+  printf("== execute_direct (prepare + execute of the last statement, pipelined)\n");
+  exec_sql(fmt("DROP TABLE IF EXISTS %s_direct", tag));
+  exec_sql(fmt("CREATE TABLE %s_direct (a INT PRIMARY KEY, b VARCHAR(20))", tag));
+  MYSQL_STMT* st = mysql_stmt_init(conn);
+  int a = 7;
+  char b[] = "seven";
+  unsigned long blen = strlen(b);
+  MYSQL_BIND p[2];
+  bind_param(&p[0], MYSQL_TYPE_LONG, &a, 0, NULL, NULL);
+  bind_param(&p[1], MYSQL_TYPE_STRING, b, blen, &blen, NULL);
+  unsigned int count = 2;
+  mysql_stmt_attr_set(st, STMT_ATTR_PREBIND_PARAMS, &count);
+  if (mysql_stmt_bind_param(st, p)) stmt_die(st, "direct bind");
+  const char* ins = fmt("INSERT INTO %s_direct VALUES (?, ?)", tag);
+  if (mariadb_stmt_execute_direct(st, ins, strlen(ins))) {
+    print_stmt_error(st);
+  } else {
+    printf("direct insert affected %llu\n", (unsigned long long)mysql_stmt_affected_rows(st));
+  }
+  mysql_stmt_close(st);
+  st = mysql_stmt_init(conn);
+  const char* sel = fmt("SELECT a, b FROM %s_direct ORDER BY a", tag);
+  if (mariadb_stmt_execute_direct(st, sel, strlen(sel))) {
+    print_stmt_error(st);
+  } else {
+    print_stmt_results(st);
+  }
+  mysql_stmt_close(st);
+  /* The prepare fails: the execute behind it must not run the statement prepared before it (one
+   * still open here, which would add a row). */
+  MYSQL_STMT* keep = mysql_stmt_init(conn);
+  const char* nine = fmt("INSERT INTO %s_direct VALUES (9, 'nine')", tag);
+  if (mysql_stmt_prepare(keep, nine, strlen(nine))) stmt_die(keep, "prepare nine");
+  st = mysql_stmt_init(conn);
+  const char* bad = fmt("INSERT INTO %s_direct VALUES (8, 'eight') garbage", tag);
+  printf("direct bad: %d\n", mariadb_stmt_execute_direct(st, bad, strlen(bad)) != 0);
+  print_stmt_error(st);
+  mysql_stmt_close(st);
+  if (mysql_query(conn, fmt("SELECT COUNT(*) FROM %s_direct", tag))) die("count direct");
+  MYSQL_RES* r = mysql_store_result(conn);
+  print_result(r);
+  mysql_free_result(r);
+  mysql_stmt_close(keep);
+  exec_sql(fmt("DROP TABLE %s_direct", tag));
+}
+
 int main(int argc, char** argv) {
   if (argc < 7) {
     fprintf(stderr, "usage: %s HOST PORT USER PASSWORD DB suite|blob [MiB]|bigcmd|longdata|script --text|--prepared\n",
@@ -1219,6 +1274,7 @@ int main(int argc, char** argv) {
     suite_multi();
     suite_commands();
     suite_load_data();
+    suite_direct();
     exec_sql(fmt("DROP TABLE IF EXISTS %s_types", tag));
   } else if (strcmp(argv[6], "blob") == 0) {
     blob_roundtrip(argc > 7 ? (size_t)atoi(argv[7]) : 64);

@@ -419,3 +419,20 @@ TEST_CASE("client tracking: the statement that sets the client's trackers is rep
                              3));
   CHECK_FALSE(quiet.state_change);  // the model learns it when the statement is applied, not here
 }
+
+TEST_CASE("client statements: 0xFFFFFFFF names the statement prepared last, while it exists") {
+  SessionModel m = started();
+  ClientStatements& s = m.statements();
+  CHECK(s.resolve(ClientStatements::kLastPrepared) == ClientStatements::kLastPrepared);  // none yet
+  ClientStmt a;
+  a.shape = make_statement_shape("SELECT ?");
+  uint32_t id = s.add(std::move(a));
+  s.prepared(id);
+  CHECK(s.resolve(ClientStatements::kLastPrepared) == id);
+  CHECK(s.resolve(id) == id);
+  s.prepared(0);  // a prepare failed since: nothing is "last"
+  CHECK(s.resolve(ClientStatements::kLastPrepared) == ClientStatements::kLastPrepared);
+  s.prepared(id);
+  s.erase(id);  // closed
+  CHECK(s.resolve(ClientStatements::kLastPrepared) == ClientStatements::kLastPrepared);
+}
