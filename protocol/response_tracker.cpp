@@ -229,7 +229,9 @@ ResponseTracker::Step ResponseTracker::on_first(std::span<const uint8_t> head, u
     return end_of_result();
   }
   if (first == 0xFB) {
-    if (cmd_ != Command::query) return fail("tracker: LOCAL INFILE request outside COM_QUERY");
+    // A prepared LOAD DATA LOCAL INFILE asks for the file too (MariaDB runs it as a statement).
+    if (cmd_ != Command::query && cmd_ != Command::stmt_execute)
+      return fail("tracker: LOCAL INFILE request outside COM_QUERY / COM_STMT_EXECUTE");
     state_ = State::local_infile;
     return Step::local_infile;
   }

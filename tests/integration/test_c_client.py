@@ -49,6 +49,7 @@ def compare(mode, extra_args=(), env_odp=None, tag="c"):
 def case_suite():
     out = compare("suite", tag="csuite")
     for must in ("call status 2", "load affected 20000", "duplicate: error 1062", "direct insert affected 1",
+                 "prepared load: affected 20000",
                  "done failures 0"):
         L.check(must in out, "output lacks %r" % must)
 

@@ -273,8 +273,14 @@ TEST_CASE("tracker: LOCAL INFILE") {
   CHECK(run(t, {raw("fb 61")}) == std::vector<Step>{Step::local_infile});
   t.on_local_infile_sent();
   CHECK(run(t, {ok(status::MORE_RESULTS_EXISTS), count(1), coldef("a"), ok(0, 0xFE)}) == mores_then(3, Step::done));
+  // A prepared LOAD DATA LOCAL INFILE: the execute's answer asks for the file, then its OK.
+  t.begin(Command::stmt_execute, kDep);
+  CHECK(run(t, {raw("fb 61")}) == std::vector<Step>{Step::local_infile});
+  t.on_local_infile_sent();
+  CHECK(run(t, {ok(status::AUTOCOMMIT, 0x00, 2)}) == std::vector<Step>{Step::done});
+  CHECK(t.last_affected_rows() == 2);
   // Not valid for other commands.
-  CHECK(run(Command::stmt_execute, kBase, {raw("fb 61")}) == std::vector<Step>{Step::error});
+  CHECK(run(Command::ping, kBase, {raw("fb 61")}) == std::vector<Step>{Step::error});
 }
 
 TEST_CASE("tracker: COM_STMT_PREPARE") {
