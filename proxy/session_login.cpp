@@ -187,10 +187,17 @@ uint64_t ClientSession::ob_caps_for_client(const HandshakeResponse41& hello) con
 std::vector<uint8_t> ClientSession::login_ok_payload() const {
   OkPacket ok;
   ok.status_flags = status::AUTOCOMMIT;
+  std::vector<uint8_t> state;
+  // A login that selects a database reports it to a client that tracks the schema, as a server's
+  // login OK does.
+  const SessionIdentity& id = model_.identity();
+  if ((id.client_caps & cap::SESSION_TRACK) && !id.login_database.empty() && model_.client_tracking().schema)
+    encode_session_track_record(SessionTrackType::schema, "", id.login_database, state);
   if (login_.ob_client_caps != 0) {
-    std::vector<uint8_t> state;
     encode_session_track_record(SessionTrackType::system_variables, kObCapabilityVariable,
                                 std::to_string(login_.ob_client_caps), state);
+  }
+  if (!state.empty()) {
     ok.session_state.assign(state.begin(), state.end());
     ok.status_flags |= status::SESSION_STATE_CHANGED;
   }

@@ -1285,6 +1285,14 @@ int main(int argc, char** argv) {
   connect_db();
   printf("connected protocol %u\n", mysql_get_proto_info(conn));
   if (strcmp(argv[6], "suite") == 0) {
+    /* The login OK as the client saw it: status flags, and the schema a login with a database
+     * reports to a client that tracks session state. */
+    unsigned int login_status = 0;
+    mariadb_get_infov(conn, MARIADB_CONNECTION_SERVER_STATUS, &login_status);
+    const char* schema = NULL;
+    size_t schema_len = 0;
+    int tracked = mysql_session_track_get_first(conn, SESSION_TRACK_SCHEMA, &schema, &schema_len) == 0;
+    printf("login status %u schema %.*s\n", login_status, tracked ? (int)schema_len : 6, tracked ? schema : "(none)");
     suite_text();
     suite_binary();
     suite_multi();

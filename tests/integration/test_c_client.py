@@ -48,7 +48,8 @@ def compare(mode, extra_args=(), env_odp=None, tag="c"):
 
 def case_suite():
     out = compare("suite", tag="csuite")
-    for must in ("call status 2", "load affected 20000", "duplicate: error 1062", "direct insert affected 1",
+    for must in ("login status 16386 schema " + L.DB, "call status 2", "load affected 20000", "duplicate: error 1062",
+                 "direct insert affected 1",
                  "prepared load: affected 20000",
                  "done failures 0"):
         L.check(must in out, "output lacks %r" % must)
