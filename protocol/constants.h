@@ -221,6 +221,7 @@ constexpr uint16_t ER_NET_WRITE_INTERRUPTED = 1161;
 constexpr uint16_t ER_NOT_SUPPORTED_YET = 1235;
 constexpr uint16_t ER_NOT_SUPPORTED_AUTH_MODE = 1251;
 constexpr uint16_t ER_UNKNOWN_STMT_HANDLER = 1243;
+constexpr uint16_t ER_WRONG_ARGUMENTS = 1210;
 constexpr uint16_t ER_SPECIFIC_ACCESS_DENIED_ERROR = 1227;
 constexpr uint16_t ER_QUERY_INTERRUPTED = 1317;
 constexpr uint16_t ER_LOCK_WAIT_TIMEOUT = 1205;

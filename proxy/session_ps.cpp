@@ -98,8 +98,12 @@ void ClientSession::run_stmt_command(std::span<const uint8_t> packet, Command cm
       }
       auto params = execute_params(payload, *stmt, params_);
       if (!params) {
-        link_.send_err(1, errc::ER_NET_READ_ERROR, "odp: " + params.error(), "08S01");
-        fail_protocol("malformed COM_STMT_EXECUTE");
+        // Parameters that do not match the statement (a client's bug, or a test of the server's
+        // checks): refused as a server refuses them; the packet was whole, so the session goes on.
+        core::Stats::inc(env_.stats().client_protocol_errors_total);
+        LOG_INFO("malformed COM_STMT_EXECUTE conn_id=%u: %s", id_, params.error().c_str());
+        link_.send_err(1, errc::ER_WRONG_ARGUMENTS, "Incorrect arguments to mysqld_stmt_execute");
+        resume_ready();
         return;
       }
       param_count_ = *params;

@@ -1254,6 +1254,17 @@ static void suite_direct(void) {
     print_stmt_results(st);
   }
   mysql_stmt_close(st);
+  /* Fewer parameters sent than the statement has (MDEV-19838): the server refuses the execute and
+   * the connection goes on. */
+  st = mysql_stmt_init(conn);
+  unsigned int fewer = 1;
+  mysql_stmt_attr_set(st, STMT_ATTR_PREBIND_PARAMS, &fewer);
+  if (mysql_stmt_bind_param(st, p)) stmt_die(st, "direct bind fewer");
+  const char* ten = fmt("INSERT INTO %s_direct VALUES (?, ?)", tag);
+  printf("direct fewer params: %d\n", mariadb_stmt_execute_direct(st, ten, strlen(ten)) != 0);
+  print_stmt_error(st);
+  mysql_stmt_close(st);
+  query_print("SELECT 'still usable after the refused execute'");
   /* The prepare fails: the execute behind it must not run the statement prepared before it (one
    * still open here, which would add a row). */
   MYSQL_STMT* keep = mysql_stmt_init(conn);
