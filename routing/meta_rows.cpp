@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "base/ascii.h"
+#include "routing/bound_bin.h"
 #include "routing/bound_text.h"
 
 namespace odp::routing {
@@ -186,10 +187,14 @@ bool bound_below(const BoundTuple& a, const BoundTuple& b) {
 
 // Bounds or list values of one (sub-)partition row, for a level with `columns` key columns.
 // OceanBase 4.x writes both into high_bound_val: a RANGE partition's bound, a LIST partition's
-// values (there is no list_val column).
-void read_bounds(PartType type, size_t columns, const std::optional<std::string>& high, Partition& part) {
-  if (is_range(type) && high) {
-    auto bound = parse_high_bound(*high);
+// values (there is no list_val column). A RANGE bound is read from high_bound_val_bin first, the
+// server's own serialisation (bound_bin.h, what obproxy reads), else from the text.
+void read_bounds(PartType type, size_t columns, const std::optional<std::string>& high,
+                 const std::optional<std::string>& high_bin, Partition& part) {
+  if (is_range(type)) {
+    std::optional<BoundTuple> bound;
+    if (high_bin && !high_bin->empty()) bound = decode_high_bound_bin(*high_bin);
+    if (!bound && high) bound = parse_high_bound(*high);
     if (bound && bound->size() == columns) part.high_bound = std::move(*bound);
   }
   if (is_list(type) && high) {
@@ -270,7 +275,8 @@ Status<std::string> read_part_info(const MetaRows& part_info, TableEntry& e) {
 Status<std::string> read_sub_partitions(const MetaRows& rows, TableEntry& e) {
   Cols q{rows, {}};
   int q_part = q.need("part_id"), q_sub = q.need("sub_part_id"), q_name = q.need("part_name"),
-      q_tablet = q.need("tablet_id"), q_high = q.need("high_bound_val");
+      q_tablet = q.need("tablet_id"), q_high = rows.column("high_bound_val"), q_bin = rows.column("high_bound_val_bin");
+  if (q_high < 0 && q_bin < 0) q.need("high_bound_val");
   if (!q.missing.empty()) return Err("__all_virtual_proxy_sub_partition: no column " + q.missing);
   const size_t columns = level_columns(e, 2);
   size_t total = 0;
@@ -295,7 +301,7 @@ Status<std::string> read_sub_partitions(const MetaRows& rows, TableEntry& e) {
     Partition& sub = subs[sub_id];
     if (name_ok(Cols::cell(row, q_name))) sub.name = lower(*Cols::cell(row, q_name));
     number(Cols::cell(row, q_tablet), sub.tablet_id);
-    read_bounds(e.sub_part_type, columns, Cols::cell(row, q_high), sub);
+    read_bounds(e.sub_part_type, columns, Cols::cell(row, q_high), Cols::cell(row, q_bin), sub);
   }
   for (auto& p : e.partitions) sort_by_bound(e.sub_part_type, p.subpartitions);
   return Ok{};
@@ -412,7 +418,8 @@ Result<TableBuild, std::string> build_table(std::string_view tenant, std::string
   if (e.part_type != PartType::none) {
     Cols p{partitions, {}};
     int q_id = p.need("part_id"), q_name = p.need("part_name"), q_tablet = p.need("tablet_id"),
-        q_high = p.need("high_bound_val");
+        q_high = partitions.column("high_bound_val"), q_bin = partitions.column("high_bound_val_bin");
+    if (q_high < 0 && q_bin < 0) p.need("high_bound_val");
     if (!p.missing.empty()) return Err("__all_virtual_proxy_partition: no column " + p.missing);
     const size_t columns = level_columns(e, 1);
     for (const auto& row : partitions.rows) {
@@ -421,7 +428,7 @@ Result<TableBuild, std::string> build_table(std::string_view tenant, std::string
       Partition& part = e.partitions[id];
       if (name_ok(Cols::cell(row, q_name))) part.name = lower(*Cols::cell(row, q_name));
       number(Cols::cell(row, q_tablet), part.tablet_id);
-      read_bounds(e.part_type, columns, Cols::cell(row, q_high), part);
+      read_bounds(e.part_type, columns, Cols::cell(row, q_high), Cols::cell(row, q_bin), part);
     }
     if (e.two_level()) {
       auto st = read_sub_partitions(sub_partitions, e);

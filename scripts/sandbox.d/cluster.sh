@@ -174,22 +174,24 @@ CREATE TABLE oceanbase.__all_virtual_proxy_partition_info (tenant_name VARCHAR(1
   spare1 BIGINT NOT NULL DEFAULT 0, spare2 BIGINT NOT NULL DEFAULT 0, spare3 BIGINT NOT NULL DEFAULT 0,
   spare4 VARCHAR(512) NOT NULL DEFAULT '', spare5 VARCHAR(512) NOT NULL DEFAULT '',
   spare6 VARCHAR(512) NOT NULL DEFAULT '', PRIMARY KEY (tenant_name, table_id, part_key_name));
+DROP TABLE IF EXISTS oceanbase.__all_virtual_proxy_partition;
 CREATE TABLE oceanbase.__all_virtual_proxy_partition (tenant_name VARCHAR(128) NOT NULL,
   table_id BIGINT NOT NULL, part_id BIGINT NOT NULL, part_name VARCHAR(128) NOT NULL DEFAULT '',
   status BIGINT NOT NULL DEFAULT 0, low_bound_val VARCHAR(1024) NOT NULL DEFAULT '',
   low_bound_val_bin VARCHAR(1024) NOT NULL DEFAULT '', high_bound_val VARCHAR(1024) NOT NULL DEFAULT '',
-  high_bound_val_bin VARCHAR(1024) NOT NULL DEFAULT '', part_position BIGINT NULL, tablet_id BIGINT NOT NULL,
+  high_bound_val_bin VARBINARY(1024) NOT NULL DEFAULT '', part_position BIGINT NULL, tablet_id BIGINT NOT NULL,
   sub_part_num BIGINT NOT NULL DEFAULT 0, sub_part_space BIGINT NOT NULL DEFAULT 0,
   sub_part_interval VARCHAR(1024) NOT NULL DEFAULT '', sub_part_interval_bin VARCHAR(1024) NOT NULL DEFAULT '',
   sub_interval_start VARCHAR(1024) NOT NULL DEFAULT '', sub_interval_start_bin VARCHAR(1024) NOT NULL DEFAULT '',
   spare1 BIGINT NOT NULL DEFAULT 0, spare2 BIGINT NOT NULL DEFAULT 0, spare3 BIGINT NOT NULL DEFAULT 0,
   spare4 VARCHAR(512) NOT NULL DEFAULT '', spare5 VARCHAR(512) NOT NULL DEFAULT '',
   spare6 VARCHAR(512) NOT NULL DEFAULT '', PRIMARY KEY (tenant_name, table_id, part_id));
+DROP TABLE IF EXISTS oceanbase.__all_virtual_proxy_sub_partition;
 CREATE TABLE oceanbase.__all_virtual_proxy_sub_partition (tenant_name VARCHAR(128) NOT NULL,
   table_id BIGINT NOT NULL, part_id BIGINT NOT NULL, sub_part_id BIGINT NOT NULL,
   part_name VARCHAR(128) NOT NULL DEFAULT '', status BIGINT NOT NULL DEFAULT 0,
   low_bound_val VARCHAR(1024) NOT NULL DEFAULT '', low_bound_val_bin VARCHAR(1024) NOT NULL DEFAULT '',
-  high_bound_val VARCHAR(1024) NOT NULL DEFAULT '', high_bound_val_bin VARCHAR(1024) NOT NULL DEFAULT '',
+  high_bound_val VARCHAR(1024) NOT NULL DEFAULT '', high_bound_val_bin VARBINARY(1024) NOT NULL DEFAULT '',
   sub_part_position BIGINT NULL, tablet_id BIGINT NOT NULL, spare1 BIGINT NOT NULL DEFAULT 0,
   spare2 BIGINT NOT NULL DEFAULT 0, spare3 BIGINT NOT NULL DEFAULT 0, spare4 VARCHAR(512) NOT NULL DEFAULT '',
   spare5 VARCHAR(512) NOT NULL DEFAULT '', spare6 VARCHAR(512) NOT NULL DEFAULT '',
@@ -385,12 +387,45 @@ part_bounds() { # TABLE P
   case $1:$2 in
     events:0 | shipments:0) high="'1000'" ;; events:1 | shipments:1) high="'2000'" ;;
     events:2 | shipments:2) high="'MAXVALUE'" ;;
-    readings:0) high="'10, 100'" ;; readings:1) high="'10, MAXVALUE'" ;; readings:2) high="'20, 0'" ;;
-    readings:3) high="'MAXVALUE, MAXVALUE'" ;;
+    readings:*) high="''" ;;  # from high_bound_val_bin alone (part_bound_bin)
     regions:0) high="'1,2,3'" ;; regions:1) high="'4,5,6'" ;; regions:2) high="'DEFAULT'" ;;
     stock:0) high="'(1,1),(1,2)'" ;; stock:1) high="'(2,1)'" ;; stock:2) high="'DEFAULT'" ;;
   esac
   echo "$high"
+}
+
+# high_bound_val_bin of a RANGE partition P as an SQL literal: OceanBase's serialised ObRowkey
+# (routing/bound_bin.h): vi64 count, then per value the meta `type cs_level cs_type scale` and the
+# value (Int 5: vi64; MAXVALUE: Extend 25 holding -2). readings leaves its text bound empty: its
+# bounds come from these bytes alone, which the routing tests then prove end to end.
+part_bound_bin() { # TABLE P
+  local values
+  case $1:$2 in
+    events:0 | shipments:0) values="1000" ;; events:1 | shipments:1) values="2000" ;;
+    events:2 | shipments:2) values="MAXVALUE" ;;
+    readings:0) values="10 100" ;; readings:1) values="10 MAXVALUE" ;; readings:2) values="20 0" ;;
+    readings:3) values="MAXVALUE MAXVALUE" ;;
+    *) echo "''" && return ;;
+  esac
+  local hex v n=0 out=""
+  vi64() { # non-negative N -> hex of its 7-bit groups, low first
+    local x=$1 s=""
+    while ((x >= 128)); do
+      s+=$(printf '%02X' $(((x & 127) | 128)))
+      x=$((x >> 7))
+    done
+    printf '%s%02X' "$s" "$x"
+  }
+  for v in $values; do
+    n=$((n + 1))
+    if [[ $v == MAXVALUE ]]; then
+      out+="190700FF""FEFFFFFFFFFFFFFFFF01"
+    else
+      out+="05053FFF$(vi64 "$v")"
+    fi
+  done
+  hex="$(vi64 "$n")$out"
+  echo "X'$hex'"
 }
 
 # One __all_virtual_proxy_schema row: TENANT DATABASE TABLE TABLE_ID SERVER SQL_PORT ROLE PART_NUM
@@ -438,12 +473,12 @@ meta_rows_sql() {
     ((n > 1 || subs > 0)) && for ((p = 0; p < n; ++p)); do
       if ((subs > 0)); then
         # A partition with sub-partitions has no tablet of its own; each sub-partition has one.
-        echo "INSERT INTO oceanbase.__all_virtual_proxy_partition (tenant_name, table_id, part_id, part_name, high_bound_val, tablet_id, sub_part_num) VALUES ('$TENANT', $tid, $p, 'p$p', $(part_bounds "$t" "$p"), 0, $subs);"
+        echo "INSERT INTO oceanbase.__all_virtual_proxy_partition (tenant_name, table_id, part_id, part_name, high_bound_val, high_bound_val_bin, tablet_id, sub_part_num) VALUES ('$TENANT', $tid, $p, 'p$p', $(part_bounds "$t" "$p"), $(part_bound_bin "$t" "$p"), 0, $subs);"
         for ((s = 0; s < subs; ++s)); do
           echo "INSERT INTO oceanbase.__all_virtual_proxy_sub_partition (tenant_name, table_id, part_id, sub_part_id, part_name, sub_part_position, tablet_id) VALUES ('$TENANT', $tid, $p, $s, 'p${p}sp$s', $s, $((tid * 100 + p * subs + s)));"
         done
       else
-        echo "INSERT INTO oceanbase.__all_virtual_proxy_partition (tenant_name, table_id, part_id, part_name, high_bound_val, part_position, tablet_id) VALUES ('$TENANT', $tid, $p, 'p$p', $(part_bounds "$t" "$p"), $p, $((tid * 100 + p)));"
+        echo "INSERT INTO oceanbase.__all_virtual_proxy_partition (tenant_name, table_id, part_id, part_name, high_bound_val, high_bound_val_bin, part_position, tablet_id) VALUES ('$TENANT', $tid, $p, 'p$p', $(part_bounds "$t" "$p"), $(part_bound_bin "$t" "$p"), $p, $((tid * 100 + p)));"
       fi
     done
     # Replicas: one row per replica of each tablet (partition, or sub-partition of a two-level
@@ -502,8 +537,8 @@ start_replication() { # I: follow every other server
 # `up`s only make sure the metadata matches the state files and replication runs.
 # Bumped when the shape changes (tables, metadata columns): a sandbox made by an older version is
 # set up again on its next `up` (example tables re-created, default leaders).
-SHAPE_VERSION=5
-((OCEANBASE)) && SHAPE_VERSION=5-ob
+SHAPE_VERSION=6
+((OCEANBASE)) && SHAPE_VERSION=6-ob
 
 setup_cluster_shape() {
   local i fresh=0

@@ -1,10 +1,12 @@
-// RANGE bounds and LIST values come from the cluster's metadata as text: any text must parse to
-// well-formed tuples or be refused, never crash or give tuples of the wrong width.
+// RANGE bounds and LIST values come from the cluster's metadata as text, RANGE bounds also as
+// OceanBase's serialised rowkey (high_bound_val_bin): any input must decode to well-formed tuples or
+// be refused, never crash or give tuples of the wrong width.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "fuzz_util.h"
+#include "routing/bound_bin.h"
 #include "routing/bound_text.h"
 
 using namespace odp::routing;
@@ -23,5 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (const auto& v : t) FUZZ_CHECK(v.kind != BoundValue::Kind::maxvalue);
     }
   }
+  auto bin = decode_high_bound_bin(text);
+  if (bin) FUZZ_CHECK(!bin->empty() && bin->size() <= 128);
   return 0;
 }

@@ -227,3 +227,44 @@ TEST_CASE("meta rows: replicas by tablet; the first tablet's rows twice count on
   bad.rows = {{"70", "127.0.0.1"}};
   CHECK_FALSE(build_table("t1", "test", "t", entry, info, parts, {}, bad, ct, 0).ok());
 }
+
+TEST_CASE("meta rows: RANGE bounds from high_bound_val_bin, the server's serialisation, before the text") {
+  ClusterTopology ct = three_servers();
+  MetaRows schema = schema_rows();
+  for (int p = 0; p < 3; ++p) schema.rows.push_back(replica(9, 90 + p, p, true, 3));
+  MetaRows info = info_rows();
+  info.rows = {{"t1", "9", "1", "3", "3", "1", "id", "5", "0", "1", "id", "63", "0", "255", ""}};
+  MetaRows parts;
+  parts.columns = {"tenant_name", "table_id",           "part_id",       "part_name",
+                   "tablet_id",   "high_bound_val_bin", "high_bound_val"};
+  const std::string int1000("\x01\x05\x05\x3F\xFF\xE8\x07", 7);  // ObRowkey (Int 1000)
+  const std::string int2000("\x01\x05\x05\x3F\xFF\xD0\x0F", 7);
+  const std::string maxvalue("\x01\x19\x07\x00\xFF\xFE\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x01", 15);
+  // p1's text disagrees (the binary wins); p2 has only the binary; p0's binary is unreadable (the text).
+  parts.rows = {{"t1", "9", "0", "p0", "90", std::string("\x01\x13", 2), "1000"},
+                {"t1", "9", "1", "p1", "91", int2000, "1500"},
+                {"t1", "9", "2", "p2", "92", maxvalue, ""}};
+  auto b = build_table("t1", "test", "events", schema, info, parts, {}, schema, ct, 0);
+  REQUIRE(b.ok());
+  const TableEntry& e = *b->entry;
+  REQUIRE(e.partitions.size() == 3);
+  REQUIRE(e.partitions[0].high_bound.size() == 1);
+  CHECK(e.partitions[0].high_bound[0].integer == 1000);
+  REQUIRE(e.partitions[1].high_bound.size() == 1);
+  CHECK(e.partitions[1].high_bound[0].integer == 2000);
+  REQUIRE(e.partitions[2].high_bound.size() == 1);
+  CHECK(e.partitions[2].high_bound[0].kind == BoundValue::Kind::maxvalue);
+  // Only the binary column: enough.
+  parts.columns = {"tenant_name", "table_id", "part_id", "part_name", "tablet_id", "high_bound_val_bin"};
+  parts.rows = {{"t1", "9", "0", "p0", "90", int1000},
+                {"t1", "9", "1", "p1", "91", int2000},
+                {"t1", "9", "2", "p2", "92", maxvalue}};
+  b = build_table("t1", "test", "events", schema, info, parts, {}, schema, ct, 0);
+  REQUIRE(b.ok());
+  CHECK(b->entry->partitions[0].high_bound[0].integer == 1000);
+  // Neither column: refused with the column's name.
+  parts.columns = {"tenant_name", "table_id", "part_id", "part_name", "tablet_id", "other"};
+  b = build_table("t1", "test", "events", schema, info, parts, {}, schema, ct, 0);
+  REQUIRE_FALSE(b.ok());
+  CHECK(b.error().find("high_bound_val") != std::string::npos);
+}
