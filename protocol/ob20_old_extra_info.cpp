@@ -1,14 +1,13 @@
 #include "protocol/ob20_old_extra_info.h"
 
+#include "protocol/ob_serialization.h"
+
 namespace odp::protocol {
 
 namespace {
 
-// ObObjType ids of the string types a key or value may have (OceanBase ob_obj_type.h).
-constexpr uint8_t kObVarcharType = 22;
-constexpr uint8_t kObCharType = 23;
 // The meta JDBC writes for a varchar (ObObj.java): CS_LEVEL_IMPLICIT, collation 0, scale -1.
-constexpr uint8_t kVarcharMeta[4] = {kObVarcharType, 2, 0, 0xFF};
+constexpr uint8_t kVarcharMeta[4] = {obtype::kVarchar, 2, 0, 0xFF};
 
 struct Key {
   uint16_t type;
@@ -21,41 +20,18 @@ constexpr Key kKeys[] = {
     {ob20extra::SESS_INFO_VERI, "sess_ver"},
 };
 
-bool read_varint(Reader& r, uint64_t& v) {
-  v = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    uint8_t b = 0;
-    if (!r.u8(b)) return false;
-    v |= static_cast<uint64_t>(b & 0x7F) << shift;
-    if (!(b & 0x80)) return true;
-  }
-  return false;  // more than 10 groups
-}
-
-void put_varint(std::vector<uint8_t>& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<uint8_t>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<uint8_t>(v));
-}
-
 // One ObObj holding a string: its bytes (without the trailing NUL).
 bool read_string_obj(Reader& r, std::span<const uint8_t>& s) {
   uint8_t meta[4];
   for (uint8_t& m : meta)
     if (!r.u8(m)) return false;
-  if (meta[0] != kObVarcharType && meta[0] != kObCharType) return false;
-  uint64_t len = 0;
-  uint8_t nul = 1;
-  return read_varint(r, len) && len < r.remaining() && r.bytes(static_cast<size_t>(len), s) && r.u8(nul) && nul == 0;
+  if (meta[0] != obtype::kVarchar && meta[0] != obtype::kChar) return false;
+  return read_ob_vstr(r, s);
 }
 
 void put_string_obj(std::vector<uint8_t>& out, std::span<const uint8_t> s) {
   out.insert(out.end(), std::begin(kVarcharMeta), std::end(kVarcharMeta));
-  put_varint(out, s.size());
-  put_bytes(out, s);
-  out.push_back(0);
+  put_ob_vstr(out, s);
 }
 
 }  // namespace

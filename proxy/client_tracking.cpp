@@ -49,12 +49,11 @@ bool ClientTracking::tracks_variable(std::string_view name) const {
   }
 }
 
-std::optional<std::string> filter_session_state(std::string_view session_state, const ClientTracking& tracking) {
-  auto records = protocol::decode_session_track(session_state);
-  if (!records) return std::nullopt;
+std::optional<std::string> filter_session_state(std::span<const protocol::SessionTrackRecord> records,
+                                                const ClientTracking& tracking) {
   // A statement that sets the client's trackers is reported by the new ones (as a server does).
   std::optional<ClientTracking> changed;
-  for (const auto& r : records.value()) {
+  for (const auto& r : records) {
     if (r.type != SessionTrackType::system_variables ||
         (r.name.size() < 14 || !base::iequals(r.name.substr(0, 14), "session_track_")))
       continue;
@@ -77,10 +76,10 @@ std::optional<std::string> filter_session_state(std::string_view session_state, 
     }
   };
   bool all = true;
-  for (const auto& r : records.value()) all = all && wanted(r);
+  for (const auto& r : records) all = all && wanted(r);
   if (all) return std::nullopt;
   std::vector<uint8_t> kept;
-  for (const auto& r : records.value()) {
+  for (const auto& r : records) {
     if (!wanted(r)) continue;
     protocol::put_u8(kept, static_cast<uint8_t>(r.type));
     protocol::put_lenenc_int(kept, r.data.size());

@@ -13,8 +13,11 @@
 // session_track_transaction_info and session_track_gtids are not odp's: ordinary variables,
 // replayed like any other.
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+
+#include "protocol/session_track.h"
 
 namespace odp::proxy {
 
@@ -36,8 +39,9 @@ struct ClientTracking {
 // session_track_system_variables, session_track_schema, session_track_state_change.
 bool is_client_tracking_variable(std::string_view lower_name);
 
-// The session-state records of an OK (OkPacket::session_state) as this client's settings would
-// have them: nullopt when every record stays (or the bytes do not parse: passed as they came).
-std::optional<std::string> filter_session_state(std::string_view session_state, const ClientTracking& tracking);
+// The session-state records of an OK (decoded OkPacket::session_state) as this client's settings
+// would have them, encoded: nullopt when every record stays.
+std::optional<std::string> filter_session_state(std::span<const protocol::SessionTrackRecord> records,
+                                                const ClientTracking& tracking);
 
 }  // namespace odp::proxy

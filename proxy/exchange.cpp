@@ -183,8 +183,12 @@ void Exchange::note_ok(std::span<const uint8_t> ok_payload, const ServerConn& co
   rewrite.clear();
   auto ok = decode_ok(ok_payload, conn.capabilities());
   if (!ok || !(ok->status_flags & status::SESSION_STATE_CHANGED)) return;
+  const bool client_tracks = (client_caps & cap::SESSION_TRACK) != 0;
+  // Decoded once, for the model (odp's trackers) and for the client's view of them.
+  auto records = conn.tracks_session_state() || client_tracks
+                     ? decode_session_track(std::string_view(ok->session_state))
+                     : Err{DecodeError{"not read"}};
   if (conn.tracks_session_state()) {
-    auto records = decode_session_track(std::string_view(ok->session_state));
     if (records) {
       for (const auto& r : records.value()) {
         if (r.type == SessionTrackType::system_variables) {
@@ -197,9 +201,10 @@ void Exchange::note_ok(std::span<const uint8_t> ok_payload, const ServerConn& co
       }
     }
   }
-  if (client_caps & cap::SESSION_TRACK) {
-    // The records the client's own trackers would have produced, no more (client_tracking.h).
-    auto kept = tracking_ ? filter_session_state(ok->session_state, *tracking_) : std::nullopt;
+  if (client_tracks) {
+    // The records the client's own trackers would have produced, no more (client_tracking.h);
+    // records that do not parse go as they came.
+    auto kept = tracking_ && records ? filter_session_state(records.value(), *tracking_) : std::nullopt;
     if (!kept) return;
     OkPacket client_ok = std::move(ok.value());
     client_ok.session_state = std::move(*kept);

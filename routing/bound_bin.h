@@ -10,7 +10,8 @@
 //     Extend (25): vi64, -2 = MAXVALUE (ObObj::MAX_OBJECT_VALUE; also 2, OP_MAX_OBJ), -3 = MINVALUE.
 //   vi32 / vi64: the value as unsigned, 7-bit groups, low first, high bit = more (no zigzag: a
 //   negative int64 takes 10 bytes).
-// (OceanBase deps/oblib serialization.h, common/rowkey/ob_rowkey.cpp, common/object/ob_object.h;
+// (varint and vstr: protocol/ob_serialization.h. OceanBase deps/oblib serialization.h,
+// common/rowkey/ob_rowkey.cpp, common/object/ob_object.h;
 // obproxy src/proxy/route/obproxy_part_mgr.cpp reads it the same way.)
 //
 // Only what odp compares bounds with is decoded: integers, strings, MAXVALUE. Anything else

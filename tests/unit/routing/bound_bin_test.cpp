@@ -10,9 +10,12 @@
 
 #include <doctest/doctest.h>
 
+#include "tests/unit/routing/bound_values.h"
+
 using odp::routing::BoundTuple;
 using odp::routing::BoundValue;
 using odp::routing::decode_high_bound_bin;
+using namespace odp::routing::test;
 
 namespace {
 
@@ -63,22 +66,6 @@ std::string encode(const BoundTuple& t) {
   return out;
 }
 
-BoundValue integer(int64_t v) {
-  BoundValue b;
-  b.integer = v;
-  return b;
-}
-BoundValue text(std::string s) {
-  BoundValue b;
-  b.kind = BoundValue::Kind::text;
-  b.text = std::move(s);
-  return b;
-}
-BoundValue maxvalue() {
-  BoundValue b;
-  b.kind = BoundValue::Kind::maxvalue;
-  return b;
-}
 bool same(const BoundTuple& a, const BoundTuple& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
@@ -92,18 +79,18 @@ TEST_CASE("high_bound_val_bin: the derived vectors") {
   auto one = [](std::string_view h) { return decode_high_bound_bin(hex(h)); };
   auto v = one("01 05053FFF 64");  // int 100
   REQUIRE(v);
-  CHECK(same(*v, {integer(100)}));
-  CHECK(same(*one("01 05053FFF AC02"), {integer(300)}));
-  CHECK(same(*one("01 05053FFF FFFFFFFFFFFFFFFFFF01"), {integer(-1)}));  // no zigzag: 10 bytes
-  CHECK(same(*one("02 16022DFF 0361626300 05053FFF 05"), {text("abc"), integer(5)}));
-  CHECK(same(*one("01 190700FF FEFFFFFFFFFFFFFFFF01"), {maxvalue()}));
-  CHECK(same(*one("01 190700FF 02"), {maxvalue()}));           // ObActionFlag::OP_MAX_OBJ
-  CHECK(same(*one("01 04053FFF FFFFFFFF0F"), {integer(-1)}));  // Int32 -1: five bytes
-  CHECK(same(*one("01 01053FFF FF"), {integer(-1)}));          // TinyInt: one raw byte
-  CHECK(same(*one("01 06053FFF FF"), {integer(255)}));         // UTinyInt
-  CHECK(same(*one("01 0A053FFF FFFFFFFFFFFFFFFF7F"), {integer(INT64_MAX)}));
-  CHECK(same(*one("02 190700FF FEFFFFFFFFFFFFFFFF01 190700FF FEFFFFFFFFFFFFFFFF01"), {maxvalue(), maxvalue()}));
-  CHECK(same(*one("01 17022EFF 0000"), {text("")}));  // Char '' (utf8mb4_bin): an empty value
+  CHECK(same(*v, {bint(100)}));
+  CHECK(same(*one("01 05053FFF AC02"), {bint(300)}));
+  CHECK(same(*one("01 05053FFF FFFFFFFFFFFFFFFFFF01"), {bint(-1)}));  // no zigzag: 10 bytes
+  CHECK(same(*one("02 16022DFF 0361626300 05053FFF 05"), {btext("abc"), bint(5)}));
+  CHECK(same(*one("01 190700FF FEFFFFFFFFFFFFFFFF01"), {bmax()}));
+  CHECK(same(*one("01 190700FF 02"), {bmax()}));            // ObActionFlag::OP_MAX_OBJ
+  CHECK(same(*one("01 04053FFF FFFFFFFF0F"), {bint(-1)}));  // Int32 -1: five bytes
+  CHECK(same(*one("01 01053FFF FF"), {bint(-1)}));          // TinyInt: one raw byte
+  CHECK(same(*one("01 06053FFF FF"), {bint(255)}));         // UTinyInt
+  CHECK(same(*one("01 0A053FFF FFFFFFFFFFFFFFFF7F"), {bint(INT64_MAX)}));
+  CHECK(same(*one("02 190700FF FEFFFFFFFFFFFFFFFF01 190700FF FEFFFFFFFFFFFFFFFF01"), {bmax(), bmax()}));
+  CHECK(same(*one("01 17022EFF 0000"), {btext("")}));  // Char '' (utf8mb4_bin): an empty value
 }
 
 TEST_CASE("high_bound_val_bin: what odp cannot place is refused, never guessed") {
@@ -140,16 +127,16 @@ TEST_CASE("high_bound_val_bin: random tuples round trip; random bytes never cras
     for (BoundValue& v : t) {
       switch (rng() % 3) {
         case 0:
-          v = integer(static_cast<int64_t>(rng()) >> (rng() % 64));
+          v = bint(static_cast<int64_t>(rng()) >> (rng() % 64));
           break;
         case 1: {
           std::string s(rng() % 300, 'x');
           for (char& c : s) c = static_cast<char>(rng());
-          v = text(s);
+          v = btext(s);
           break;
         }
         default:
-          v = maxvalue();
+          v = bmax();
       }
     }
     std::string bytes = encode(t);

@@ -6,27 +6,13 @@
 
 #include "routing/partition_hash.h"
 #include "routing/router.h"
+#include "tests/unit/routing/bound_values.h"
 #include "tests/unit/routing/murmur_reference.h"
 
 using namespace odp::routing;
+using namespace odp::routing::test;
 
 namespace {
-BoundValue bint(int64_t v) {
-  BoundValue b;
-  b.integer = v;
-  return b;
-}
-BoundValue btext(std::string t) {
-  BoundValue b;
-  b.kind = BoundValue::Kind::text;
-  b.text = std::move(t);
-  return b;
-}
-BoundValue bmax() {
-  BoundValue b;
-  b.kind = BoundValue::Kind::maxvalue;
-  return b;
-}
 SqlValue integer(int64_t v) {
   SqlValue s;
   s.kind = SqlValue::Kind::integer;

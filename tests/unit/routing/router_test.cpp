@@ -5,8 +5,10 @@
 #include "routing/sql_classifier.h"
 #include "routing/statement_route.h"
 #include "routing/topology.h"
+#include "tests/unit/routing/bound_values.h"
 
 using namespace odp::routing;
+using namespace odp::routing::test;
 
 namespace {
 // The sandbox's shape: s1..s3 in z1..z3, regions r1 r1 r2, IDCs idc1..idc3.
@@ -41,18 +43,6 @@ Partition part(int64_t id, ServerIndex leader) {
   for (ServerIndex s = 0; s < 3; ++s)
     if (s != leader) p.replicas.push_back({s, ReplicaRole::follower});
   return p;
-}
-
-BoundValue bint(int64_t v) {
-  BoundValue b;
-  b.integer = v;
-  return b;
-}
-
-BoundValue bmax() {
-  BoundValue b;
-  b.kind = BoundValue::Kind::maxvalue;
-  return b;
 }
 
 TableEntry orders() {
