@@ -36,6 +36,7 @@ struct worker {
   const struct options* opt;
   long cycles;
   double* latency_us; /* cycles entries */
+  double* phase_us[3]; /* per cycle: log in (init + connect), SELECT 1 (query + result), close */
   long errors;
   char first_error[256];
 };
@@ -57,9 +58,10 @@ static void note_error(struct worker* w, const char* what, MYSQL* conn) {
   }
 }
 
-/* One cycle; 0 when it went through. */
-static int cycle(struct worker* w) {
+/* One cycle; 0 when it went through. phase[] gets the three phases' microseconds. */
+static int cycle(struct worker* w, double phase[3]) {
   const struct options* o = w->opt;
+  double t0 = now_us();
   MYSQL* conn = mysql_init(NULL);
   if (conn == NULL) {
     note_error(w, "mysql_init", NULL);
@@ -77,7 +79,9 @@ static int cycle(struct worker* w) {
     if (o->ca != NULL) mysql_optionsv(conn, MYSQL_OPT_SSL_CA, o->ca);
   }
   int rc = -1;
-  if (mysql_real_connect(conn, o->host, o->user, o->password, o->db, o->port, NULL, 0) == NULL) {
+  MYSQL* connected = mysql_real_connect(conn, o->host, o->user, o->password, o->db, o->port, NULL, 0);
+  double t1 = now_us();
+  if (connected == NULL) {
     note_error(w, "connect", conn);
   } else if (o->tls && mysql_get_ssl_cipher(conn) == NULL) {
     note_error(w, "connected without TLS", conn);
@@ -93,7 +97,12 @@ static int cycle(struct worker* w) {
     }
     if (res) mysql_free_result(res);
   }
+  double t2 = now_us();
   mysql_close(conn);
+  double t3 = now_us();
+  phase[0] = t1 - t0;
+  phase[1] = t2 - t1;
+  phase[2] = t3 - t2;
   return rc;
 }
 
@@ -102,8 +111,10 @@ static void* run_worker(void* arg) {
   mysql_thread_init();
   for (long i = 0; i < w->cycles; ++i) {
     double t0 = now_us();
-    int rc = cycle(w);
+    double phase[3] = {0, 0, 0};
+    int rc = cycle(w, phase);
     w->latency_us[i] = rc == 0 ? now_us() - t0 : -1.0;
+    for (int p = 0; p < 3; ++p) w->phase_us[p][i] = rc == 0 ? phase[p] : -1.0;
   }
   mysql_thread_end();
   return NULL;
@@ -164,6 +175,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   double* all = calloc((size_t)o.count, sizeof(double));
+  double* phases[3];
+  for (int p = 0; p < 3; ++p) {
+    phases[p] = calloc((size_t)o.count, sizeof(double));
+    if (phases[p] == NULL) return 1;
+  }
   struct worker* workers = calloc((size_t)o.parallel, sizeof(struct worker));
   pthread_t* threads = calloc((size_t)o.parallel, sizeof(pthread_t));
   if (all == NULL || workers == NULL || threads == NULL) return 1;
@@ -172,6 +188,7 @@ int main(int argc, char** argv) {
     workers[t].opt = &o;
     workers[t].cycles = o.count / o.parallel + (t < o.count % o.parallel ? 1 : 0);
     workers[t].latency_us = all + given;
+    for (int p = 0; p < 3; ++p) workers[t].phase_us[p] = phases[p] + given;
     given += workers[t].cycles;
   }
   double t0 = now_us();
@@ -191,7 +208,17 @@ int main(int argc, char** argv) {
     errors += workers[t].errors;
     if (*first_error == '\0' && workers[t].errors > 0) first_error = workers[t].first_error;
   }
-  /* Successful cycles' latencies, sorted. */
+  /* Successful cycles' latencies (and their phases'), sorted. */
+  double phase_median[3];
+  for (int p = 0; p < 3; ++p) {
+    long n = 0;
+    for (long i = 0; i < o.count; ++i) {
+      if (all[i] >= 0) phases[p][n++] = phases[p][i];
+    }
+    qsort(phases[p], (size_t)n, sizeof(double), by_value);
+    phase_median[p] = percentile(phases[p], n, 0.50);
+    free(phases[p]);
+  }
   for (long i = 0; i < o.count; ++i) {
     if (all[i] >= 0) all[ok++] = all[i];
   }
@@ -200,9 +227,11 @@ int main(int argc, char** argv) {
   for (long i = 0; i < ok; ++i) sum += all[i];
   printf(
       "cycles=%ld errors=%ld wall_s=%.3f cycles_per_s=%.1f median_us=%.1f p95_us=%.1f p99_us=%.1f "
-      "mean_us=%.1f max_us=%.1f tls=%d parallel=%d first_error=\"%s\"\n",
+      "mean_us=%.1f max_us=%.1f login_median_us=%.1f query_median_us=%.1f close_median_us=%.1f tls=%d parallel=%d "
+      "first_error=\"%s\"\n",
       ok, errors, wall_s, wall_s > 0 ? (double)ok / wall_s : 0.0, percentile(all, ok, 0.50), percentile(all, ok, 0.95),
-      percentile(all, ok, 0.99), ok ? sum / (double)ok : 0.0, ok ? all[ok - 1] : 0.0, o.tls, o.parallel, first_error);
+      percentile(all, ok, 0.99), ok ? sum / (double)ok : 0.0, ok ? all[ok - 1] : 0.0, phase_median[0], phase_median[1],
+      phase_median[2], o.tls, o.parallel, first_error);
   mysql_library_end();
   free(threads);
   free(workers);

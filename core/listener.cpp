@@ -1,5 +1,8 @@
 #include "core/listener.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -36,6 +39,11 @@ Result<int, std::string> open_listen_socket(const sockaddr* addr, socklen_t len,
 
 Listener::Listener(Worker& worker, int listen_fd, AcceptFn on_accept)
     : worker_(worker), fd_(listen_fd), on_accept_(std::move(on_accept)) {
+  // Accepted sockets inherit TCP_NODELAY from the listening one (Linux copies the option at
+  // accept): set here, it saves a setsockopt per connection (TcpStream::accepted). Also on a
+  // listening socket inherited from an older process that did not set it.
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   accept_c_.fn = &Listener::on_accept;
   accept_c_.ctx = this;
   retry_timer_.fn = &Listener::on_retry;

@@ -60,6 +60,7 @@ namespace odp::core {
   X(route_retries_total, counter, "Statements re-sent after a stale route, hidden from the client")                \
   X(route_held_begins_total, counter, "BEGINs held until the transaction's first statement")                       \
   X(route_pinned_sessions_total, counter, "Sessions tied to one server (temp tables, locks, prepared)")            \
+  X(session_local_sets_total, counter, "SET autocommit answered by odp and replayed with the next statement")      \
   X(session_replays_total, counter, "Session-state replays (SET / COM_INIT_DB) before a statement")                \
   X(session_replays_pipelined_total, counter, "Replays a plain read followed at once")                             \
   X(session_replay_failures_total, counter, "Session-state replays a server refused")                              \

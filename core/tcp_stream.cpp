@@ -44,6 +44,10 @@ TcpStream* TcpStream::adopt(Worker& worker, int fd, StreamHandler* handler) {
   return new TcpStream(worker, fd, handler);
 }
 
+TcpStream* TcpStream::accepted(Worker& worker, int fd, StreamHandler* handler) {
+  return new TcpStream(worker, fd, handler);
+}
+
 TcpStream* TcpStream::connect(Worker& worker, const sockaddr* addr, socklen_t addr_len, uint32_t timeout_ms,
                               StreamHandler* handler, int& err) {
   int fd = ::socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -35,8 +35,11 @@ class TcpStream final : public Conn {
   enum class State { connecting, open, closing, closed };
   static constexpr size_t kHighWatermarkDefault = 1u << 20;
 
-  // Takes ownership of a connected socket (e.g. accepted).
+  // Takes ownership of a connected socket (one handed over by another process, say).
   static TcpStream* adopt(Worker& worker, int fd, StreamHandler* handler);
+  // Takes ownership of a socket a Listener accepted: it has TCP_NODELAY from the listening socket
+  // (Linux copies it to accepted sockets), so no setsockopt per connection.
+  static TcpStream* accepted(Worker& worker, int fd, StreamHandler* handler);
   // Starts a non-blocking connect; the handler hears on_stream_connected. Returns nullptr (and
   // sets err) when no socket could be made.
   static TcpStream* connect(Worker& worker, const sockaddr* addr, socklen_t addr_len, uint32_t timeout_ms,

@@ -1,5 +1,7 @@
 #include "protocol/auth.h"
 
+#include <cstring>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -56,9 +58,22 @@ Sha256 sha256(std::span<const uint8_t> data) {
 }
 
 std::array<uint8_t, 20> make_scramble() {
+  // OpenSSL's generator checks for a fork (getpid) on every call: a login's 20 bytes come from a
+  // per-thread batch instead, drawn a few hundred logins at a time. Each byte is used once.
+  struct Batch {
+    std::array<uint8_t, 4000> bytes{};
+    size_t used = sizeof bytes;
+  };
+  thread_local Batch batch;
   std::array<uint8_t, 20> s{};
-  const int rc = RAND_bytes(s.data(), static_cast<int>(s.size()));
-  ODP_ASSERT(rc == 1);
+  if (batch.used + s.size() > batch.bytes.size()) {
+    const int rc = RAND_bytes(batch.bytes.data(), static_cast<int>(batch.bytes.size()));
+    ODP_ASSERT(rc == 1);
+    batch.used = 0;
+  }
+  std::memcpy(s.data(), batch.bytes.data() + batch.used, s.size());
+  std::memset(batch.bytes.data() + batch.used, 0, s.size());  // nothing handed out stays behind
+  batch.used += s.size();
   for (auto& b : s) {
     b = static_cast<uint8_t>(b & 0x7F);
     if (b == 0 || b == '$') b = static_cast<uint8_t>(b + 1);

@@ -46,6 +46,7 @@
 
 #include "core/timer_wheel.h"
 #include "protocol/handshake.h"
+#include "proxy/autocommit_set.h"
 #include "proxy/backend_lease.h"
 #include "proxy/client_link.h"
 #include "proxy/exchange.h"
@@ -260,7 +261,9 @@ class ClientSession final : public core::StreamHandler, public ServerConn::Owner
   void handle_small_command(std::span<const uint8_t> packet, std::span<const uint8_t> payload);
   void run_command(std::span<const uint8_t> packet, protocol::Command cmd);
   bool local_answer(const routing::ClassifiedSql& c, std::string_view sql);
-  void send_ok_local(uint16_t extra_status = 0);
+  void send_ok_local(uint16_t extra_status = 0, std::string session_state = {});
+  bool may_set_autocommit_locally() const;
+  std::string autocommit_set_state(const AutocommitSet& set) const;
 
   // --- routing (session_route.cpp) ---
   enum class RouteOutcome { go, wait };

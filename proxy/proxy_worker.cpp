@@ -257,7 +257,7 @@ void ProxyWorker::on_accept(int fd) {
   }
   uint32_t id = shared_.next_connection_id.fetch_add(1, std::memory_order_relaxed);
   if (id == 0) id = shared_.next_connection_id.fetch_add(1, std::memory_order_relaxed);  // wrapped
-  core::TcpStream* stream = core::TcpStream::adopt(worker_, fd, nullptr);
+  core::TcpStream* stream = core::TcpStream::accepted(worker_, fd, nullptr);
   stream->set_high_watermark(config_->limits.max_output_buffer_bytes);
   auto session = std::make_unique<ClientSession>(*this, stream, id, std::move(peer_text));
   ClientSession* raw = session.get();

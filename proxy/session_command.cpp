@@ -7,8 +7,11 @@
 #include "protocol/commands.h"
 #include "protocol/packet.h"
 #include "protocol/result_packets.h"
+#include "protocol/session_track.h"
 #include "protocol/wire.h"
+#include "proxy/autocommit_set.h"
 #include "proxy/client_session.h"
+#include "proxy/client_tracking.h"
 #include "proxy/connection_id_rewrite.h"
 #include "proxy/kill_statement.h"
 #include "proxy/processlist.h"
@@ -442,6 +445,14 @@ bool ClientSession::local_answer(const routing::ClassifiedSql& c, std::string_vi
     send_ok_local();
     return true;
   }
+  if (c.type == routing::StmtType::set && c.sets_autocommit && may_set_autocommit_locally()) {
+    if (std::optional<AutocommitSet> set = parse_autocommit_set(sql)) {
+      model_.set_autocommit_locally(set->on);
+      core::Stats::inc(env_.stats().session_local_sets_total);
+      send_ok_local(0, autocommit_set_state(*set));
+      return true;
+    }
+  }
   if (c.type == routing::StmtType::set && base::icontains(sql, "ob_read_consistency")) {
     // An OceanBase session variable a MySQL server does not know: odp keeps it.
     if (base::icontains(sql, "weak") || base::icontains(sql, "frozen")) {
@@ -459,9 +470,44 @@ bool ClientSession::local_answer(const routing::ClassifiedSql& c, std::string_vi
   return false;
 }
 
-void ClientSession::send_ok_local(uint16_t extra_status) {
+// Outside a transaction (where SET autocommit = 1 would commit), with nothing the last statement
+// left on its connection (a SET clears its warnings there), and in front of MySQL servers (an
+// OBServer's session variables travel in its own session records).
+bool ClientSession::may_set_autocommit_locally() const {
+  if (model_.in_transaction() || !model_.held_begin().empty() || model_.tied() || model_.keeps_results()) return false;
+  const admin::ClusterConfig* cluster = env_.config().find_cluster(model_.identity().login.cluster);
+  return cluster != nullptr && cluster->server_mode == admin::ServerMode::mysql;
+}
+
+// The records a server with odp's trackers sends for `SET autocommit = v` (the variable, then the
+// state change), as this client's own trackers would have them.
+std::string ClientSession::autocommit_set_state(const AutocommitSet& set) const {
+  if (!(model_.identity().client_caps & cap::SESSION_TRACK)) return {};
+  const bool mariadb = env_.backend().server_version.find("MariaDB") != std::string::npos;
+  if (mariadb && set.bare_system_variable) return {};  // its tracker misses `SET @@autocommit = v`
+  std::vector<uint8_t> all;
+  encode_session_track_record(SessionTrackType::system_variables, "autocommit", set.on ? "ON" : "OFF", all);
+  if (mariadb) {
+    // MariaDB sends the state-change flag bare (a record of the one byte "1"), MySQL as a string.
+    put_u8(all, static_cast<uint8_t>(SessionTrackType::state_change));
+    put_lenenc_int(all, 1);
+    put_u8(all, '1');
+  } else {
+    encode_session_track_record(SessionTrackType::state_change, {}, "1", all);
+  }
+  auto records = decode_session_track(std::span<const uint8_t>(all));
+  if (!records) return {};
+  std::optional<std::string> kept = filter_session_state(records.value(), model_.client_tracking());
+  return kept ? std::move(*kept) : std::string(all.begin(), all.end());
+}
+
+void ClientSession::send_ok_local(uint16_t extra_status, std::string session_state) {
   OkPacket ok;
   ok.status_flags = static_cast<uint16_t>(model_.status_flags() | extra_status);
+  if (!session_state.empty()) {
+    ok.status_flags |= status::SESSION_STATE_CHANGED;
+    ok.session_state = std::move(session_state);
+  }
   std::vector<uint8_t> payload, framed;
   encode_ok(ok, model_.identity().client_caps, payload);
   encode_packet(1, payload, framed);

@@ -89,6 +89,12 @@ uint16_t SessionModel::status_flags() const {
   return flags;
 }
 
+void SessionModel::set_autocommit_locally(bool on) {
+  autocommit_ = on;
+  vars_.set_system_variable("autocommit", on ? "ON" : "OFF");  // as a server's tracker reports it
+  keeps_results_ = false;                                      // a SET leaves no warnings or counts behind
+}
+
 ReadBack SessionModel::apply(const StatementFacts& facts, const ResponseOutcome& outcome, ConnSync* sync) {
   ReadBack read_back;
   if (facts.resets_session && !outcome.error) {

@@ -125,6 +125,10 @@ class SessionModel {
   }
   // Status flags for answers odp gives itself (OK to a held BEGIN...).
   uint16_t status_flags() const;
+  // A `SET autocommit = v` odp answered itself (autocommit_set.h; only outside a transaction):
+  // as if a server had run it and reported the variable, which the session's next statement
+  // takes to its connection like any other.
+  void set_autocommit_locally(bool on);
 
   // --- where statements may run ----------------------------------------------------------------
   TieSet ties() const { return ties_; }

@@ -1,7 +1,10 @@
 """Connection churn (part "churn", issue 12): connect, log in, `SELECT 1`, close, with
 build/odp_churn_client (benchmarks/churn_client.c, libmariadb): BENCH_CHURN_COUNT cycles one after
-the other, and BENCH_CHURN_PARALLEL_COUNT cycles over BENCH_CHURN_PARALLEL threads; directly to s1,
-through odp and through HAProxy in alternating rounds; without TLS and with it.
+the other, and BENCH_CHURN_PARALLEL_COUNT cycles over BENCH_CHURN_PARALLEL threads; and with PyMySQL
+(churn_pymysql.py, the client the issue was measured with, which also turns autocommit off at every
+login), BENCH_CHURN_COUNT cycles one after the other; directly to s1, through odp and through
+HAProxy in alternating rounds; libmariadb without TLS and with it. Each client also reports the
+median of each phase of a cycle (log in, `SELECT 1`, close).
 
 With TLS the client asks for it and refuses plain text (MYSQL_OPT_SSL_ENFORCE): direct and through
 HAProxy (tcp mode passes the bytes through) it is the server's TLS; through odp it is odp's own
@@ -17,6 +20,7 @@ import subprocess
 from benchcommon import BUILD, HOST, SANDBOX, SERVER_PORT, env_int, log, med, proc_cpu
 
 BINARY = os.path.join(BUILD, "odp_churn_client")
+PYMYSQL_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "churn_pymysql.py")
 COUNT = env_int("BENCH_CHURN_COUNT", 1000)
 PARALLEL = env_int("BENCH_CHURN_PARALLEL", 32)
 PARALLEL_COUNT = env_int("BENCH_CHURN_PARALLEL_COUNT", 3200)
@@ -28,9 +32,13 @@ TARGET_VS_HAPROXY = 0.8
 LINE = re.compile(r'(\w+)=("[^"]*"|\S+)')
 
 
-def run(port, count, parallel, tls, proxy=None):
-    args = [BINARY, "--host", HOST, "--port", str(port), "--user", "app", "--password", "app", "--db", "test",
-            "--count", str(count), "--parallel", str(parallel)]
+def run(port, count, parallel, tls, proxy=None, client="libmariadb"):
+    common = ["--host", HOST, "--port", str(port), "--user", "app", "--password", "app", "--db", "test",
+              "--count", str(count)]
+    if client == "pymysql":
+        args = ["/usr/bin/python3", PYMYSQL_CLIENT] + common
+    else:
+        args = [BINARY] + common + ["--parallel", str(parallel)]
     if tls:
         args += ["--tls"] + (["--ca", CA] if os.path.isfile(CA) else [])
     before = proc_cpu(proxy.pid) if proxy else None
@@ -44,8 +52,9 @@ def run(port, count, parallel, tls, proxy=None):
                 "p95_us": float("nan"), "cycles_per_s": float("nan")}
     for k in ("cycles", "errors"):
         r[k] = int(r[k])
-    for k in ("median_us", "p95_us", "p99_us", "mean_us", "cycles_per_s", "wall_s"):
-        r[k] = float(r[k])
+    for k in ("median_us", "p95_us", "p99_us", "mean_us", "cycles_per_s", "wall_s", "login_median_us",
+              "query_median_us", "close_median_us"):
+        r[k] = float(r.get(k, "nan"))
     if proxy and r["cycles"]:
         r["cpu_us"] = ((after[0] - before[0]) + (after[1] - before[1])) / r["cycles"] * 1e6
     return r
@@ -62,7 +71,8 @@ def part(proxies, md):
     paths = ["direct"] + [p for p in ("odp", "haproxy") if p in proxies]
     ports = {"direct": SERVER_PORT}
     ports.update({k: v.port for k, v in proxies.items()})
-    kinds = [("sequential", COUNT, 1), ("%d parallel" % PARALLEL, PARALLEL_COUNT, PARALLEL)]
+    kinds = [("sequential", COUNT, 1, "libmariadb"), ("%d parallel" % PARALLEL, PARALLEL_COUNT, PARALLEL, "libmariadb"),
+             ("sequential, PyMySQL", COUNT, 1, "pymysql")]
     tls_modes = [False]
     na = {}
     if WITH_TLS:
@@ -75,11 +85,13 @@ def part(proxies, md):
     res = {}
     for rnd in range(CHURN_ROUNDS):
         for tls in tls_modes:
-            for kind, count, par in kinds:
+            for kind, count, par, client in kinds:
+                if tls and client != "libmariadb":
+                    continue
                 for path in paths:
                     if tls and path in na:
                         continue
-                    r = run(ports[path], count, par, tls, proxies.get(path))
+                    r = run(ports[path], count, par, tls, proxies.get(path), client)
                     res.setdefault((tls, kind, path), []).append(r)
                     log("churn round %d %-4s %-12s %-8s %5d cycles %3d errors median %6.0f us p95 %6.0f us "
                         "%6.0f/s%s" % (rnd + 1, "tls" if tls else "tcp", kind, path, r["cycles"], r["errors"],
@@ -92,18 +104,23 @@ def write(md, res, paths, kinds, tls_modes, na):
     md.append("### connection churn: connect + `SELECT 1` + close (%d rounds, medians; latency of one cycle)\n"
               % CHURN_ROUNDS)
     md.append("`build/odp_churn_client` (libmariadb): %d cycles one after the other, and %d cycles over %d "
-              "threads. TLS: the client insists on TLS (loading the sandbox's CA, not "
-              "the system trust store); direct and through HAProxy (tcp) that is the server's, through odp it "
-              "is odp's own. Proxy CPU is per cycle (user + sys).\n"
-              % (COUNT, PARALLEL_COUNT, PARALLEL))
+              "threads; `benchmarks/e2e/churn_pymysql.py` (PyMySQL, which also sends `SET AUTOCOMMIT = 0` at "
+              "every login): %d cycles one after the other. TLS: the client insists on TLS (loading the "
+              "sandbox's CA, not the system trust store); direct and through HAProxy (tcp) that is the "
+              "server's, through odp it is odp's own. Proxy CPU is per cycle (user + sys). Phases: medians of "
+              "the log-in (connect to login OK; PyMySQL: also its autocommit SET), `SELECT 1` and close parts of "
+              "a cycle.\n"
+              % (COUNT, PARALLEL_COUNT, PARALLEL, COUNT))
     md.append("| TLS | pattern | path | cycles | median | p95 | cycles/s | odp / HAProxy (median; per round) "
-              "| odp / direct (median) | proxy CPU / cycle | errors |")
-    md.append("|---|---|---|---|---|---|---|---|---|---|---|")
+              "| odp / direct (median) | phases: log in / SELECT 1 / close | proxy CPU / cycle | errors |")
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for tls in tls_modes:
-        for kind, _, _ in kinds:
+        for kind, _, _, client in kinds:
+            if tls and client != "libmariadb":
+                continue
             for path in paths:
                 if tls and path in na:
-                    md.append("| on | %s | %s | n/a | | | | | | | TLS login failed: `%s` |"
+                    md.append("| on | %s | %s | n/a | | | | | | | | TLS login failed: `%s` |"
                               % (kind, path, na[path][:150]))
                     continue
                 rs = res.get((tls, kind, path), [])
@@ -120,10 +137,12 @@ def write(md, res, paths, kinds, tls_modes, na):
                                    "%.2f")
                 errors = sum(r["errors"] for r in rs)
                 first = next((r["first_error"] for r in rs if r["errors"]), "")
-                md.append("| %s | %s | %s | %d | %s µs | %s µs | %s | %s | %s | %s | %d%s |" % (
+                phases = " / ".join(fmt(med([r.get(k, float("nan")) for r in rs])) for k in
+                                    ("login_median_us", "query_median_us", "close_median_us")) + " µs"
+                md.append("| %s | %s | %s | %d | %s µs | %s µs | %s | %s | %s | %s | %s | %d%s |" % (
                     "on" if tls else "off", kind, path, sum(r["cycles"] for r in rs),
                     fmt(med([r["median_us"] for r in rs])), fmt(med([r["p95_us"] for r in rs])),
-                    fmt(med([r["cycles_per_s"] for r in rs])), vs_h, vs_d,
+                    fmt(med([r["cycles_per_s"] for r in rs])), vs_h, vs_d, phases,
                     fmt(med([r.get("cpu_us") for r in rs]), "%.0f µs") if path != "direct" else "–",
                     errors, (" (`%s`)" % first[:150]) if first else ""))
     md.append("")
@@ -131,7 +150,7 @@ def write(md, res, paths, kinds, tls_modes, na):
               "parallel (median latency).\n" % TARGET_VS_HAPROXY)
     md.append("| pattern | target | measured | verdict |")
     md.append("|---|---|---|---|")
-    for kind, _, _ in kinds:
+    for kind, _, _, _ in kinds:
         o, h, d = res.get((False, kind, "odp")), res.get((False, kind, "haproxy")), res.get((False, kind, "direct"))
         if not o:
             continue

@@ -232,7 +232,27 @@ def case11(protocol):
             if variant == "idle":
                 everywhere(r, "A", "@@sql_mode = '', @@optimizer_switch LIKE 'index_merge=off,%'", expect="row: 1 1 ")
         return run
-    return {v: (scenario(v), pool_for(v)) for v in VARIANTS}
+
+    def autocommit(variant):
+        # odp answers a lone SET autocommit itself and carries the value with A's next statement:
+        # B, on the connection A left, must have its own autocommit (on) and its writes committed.
+        def run(r):
+            r.connect("A")
+            wa = r.where("A")
+            r.q("A", "SET autocommit = 0", expect="^ok")
+            r.q("A", "SELECT @@autocommit, @@in_transaction", expect="row: 0 0\n")
+            before = handover(r, variant)
+            r.connect("B")
+            r.q("B", "SELECT @@autocommit, @@in_transaction", expect="row: 1 0\n")
+            r.proof(wa, r.where("B"), variant == "disconnect", before)
+            if variant == "idle":
+                r.q("A", "SELECT @@autocommit", expect="row: 0")
+                r.q("A", "SET @@session.autocommit = ON", expect="^ok")
+                r.q("A", "SELECT @@autocommit", expect="row: 1")
+        return run
+    subs = {v: (scenario(v), pool_for(v)) for v in VARIANTS}
+    subs.update({"autocommit/" + v: (autocommit(v), pool_for(v)) for v in VARIANTS})
+    return subs
 
 
 ADMIN_USER, ADMIN_PASSWORD = "hyg_admin", "hyg_admin"

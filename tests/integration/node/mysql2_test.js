@@ -78,7 +78,7 @@ async function tracking(port) {
     const other = await open();
     try {
       const [o] = await other.query('SET @x = 1; SELECT @@sql_mode AS m, @@time_zone AS z, ' +
-        '@@character_set_client AS c, @@character_set_results AS r, @@collation_connection AS l');
+        '@@character_set_client AS c, @@character_set_results AS r, @@collation_connection AS l, @@autocommit AS a');
       out.push(['other', seen(o)]);
     } finally {
       await other.end();
@@ -101,8 +101,11 @@ async function tracking(port) {
   try {
     for (const sql of [
       'SET @a = 1', 'SET @a = 1; SET @b = 2', 'USE test', 'SET autocommit = 1', "SET time_zone = '+01:00'",
-      'SET session_track_state_change = 1', 'SET @c = 3', "SET session_track_system_variables = 'sql_mode'",
+      'SET autocommit = 0', 'SET autocommit = 0', 'SET @@autocommit = ON',
+      'SET session_track_state_change = 1', 'SET autocommit = 0', 'SET @c = 3',
+      "SET session_track_system_variables = 'sql_mode'", 'SET SESSION autocommit = ON', 'SET autocommit = 0',
       "SET sql_mode = 'ANSI'", "SET time_zone = '+02:00'", "SET session_track_system_variables = '', sql_mode = DEFAULT",
+      'SET autocommit = 1',
       'SELECT @@sql_mode AS m, @@time_zone AS z', 'SET session_track_schema = OFF', 'USE test',
       "SET session_track_system_variables = '*'", 'SET @d = 4', 'SET session_track_state_change = OFF',
       "SET session_track_system_variables = DEFAULT, session_track_schema = DEFAULT", "SET time_zone = '+03:00'",

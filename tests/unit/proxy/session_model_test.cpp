@@ -445,3 +445,30 @@ TEST_CASE("client statements: 0xFFFFFFFF names the statement prepared last, whil
   s.erase(id);  // closed
   CHECK(s.resolve(ClientStatements::kLastPrepared) == ClientStatements::kLastPrepared);
 }
+
+TEST_CASE("session model: SET autocommit answered locally is replayed as a server's report of it would be") {
+  SessionModel m = started();
+  ConnSync fresh = m.vars().fresh_connection(100);
+  m.set_autocommit_locally(false);
+  CHECK_FALSE(m.autocommit());
+  CHECK((m.status_flags() & status::AUTOCOMMIT) == 0);
+  CHECK_FALSE(m.keeps_results());
+  // A connection that never had it gets it before the next statement...
+  SessionState::Replay r = m.vars().plan(fresh, m.baseline());
+  CHECK(r.set_sql.find("autocommit = 'OFF'") != std::string::npos);
+
+  // ...and one that another session left with the same value (the server reported it) needs
+  // nothing: the local answer and the server's report are the same value.
+  SessionModel other = started();
+  ConnSync used = other.vars().fresh_connection(100);
+  ResponseOutcome reported = ok(0);
+  reported.system_variables = {{"autocommit", "OFF"}};
+  other.apply(facts("SET autocommit = 0"), reported, &used);
+  CHECK(m.vars().plan(used, m.baseline()).empty());
+
+  // Back on: the connection left off is set back.
+  m.set_autocommit_locally(true);
+  CHECK(m.autocommit());
+  CHECK((m.status_flags() & status::AUTOCOMMIT) != 0);
+  CHECK(m.vars().plan(used, m.baseline()).set_sql.find("autocommit = 'ON'") != std::string::npos);
+}
