@@ -235,7 +235,7 @@ def case11(protocol):
 
     def autocommit(variant):
         # odp answers a lone SET autocommit itself and carries the value with A's next statement:
-        # B, on the connection A left, must have its own autocommit (on) and its writes committed.
+        # B, on the connection A left, must have its own autocommit (on) and no transaction open.
         def run(r):
             r.connect("A")
             wa = r.where("A")
